@@ -1,0 +1,1 @@
+"""opsbot: the Slack app, its settings, middleware and runtime."""

@@ -1,0 +1,60 @@
+"""build_app: the Bolt app with every capability registered explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import logging
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.error_handler import build_error_handler
+from bot.middleware import build_middleware
+from bot.registry import Registry
+from bot.settings import Settings
+from handlers import backups, failover, home, proteins, publishing, subscriptions
+
+Capability = Callable[[Registry], None]
+
+CAPABILITIES: tuple[Capability, ...] = (
+    subscriptions.register,
+    publishing.register,
+    backups.register,
+    failover.register,
+    proteins.register,
+    # Home last: it lists the commands and sections the others registered.
+    home.register,
+)
+
+
+def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capability] = CAPABILITIES) -> App:
+    """A Bolt app wired to `deps`, with each capability's listeners and rules."""
+    app = App(
+        client=deps.slack,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        ),
+        logger=logging.getLogger("slack_bolt"),
+        # Listeners ack, then do their slow work on this pool after Bolt has answered Slack.
+        listener_executor=deps.executor,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    registry = Registry(app=app, deps=deps)
+    for middleware in build_middleware(registry):
+        app.middleware(middleware)
+    app.error(build_error_handler(deps.metrics))
+    _register_directory_events(app, deps)
+    for register in capabilities:
+        register(registry)
+    return app
+
+
+def _register_directory_events(app: App, deps: Deps) -> None:
+    def group_changed(event: dict[str, Any]) -> None:
+        """Slack says a user group's members changed: forget the cached membership."""
+        deps.groups.invalidate(str(event.get("subteam_id", "")))
+
+    app.event("subteam_members_changed")(group_changed)

@@ -1,0 +1,76 @@
+"""The `opsbot` command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bot.logs import configure_logging
+from bot.policy import PolicyError
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """opsbot: chat-ops for a data mesh on AWS."""
+
+
+@main.command()
+@click.option("--mode", type=click.Choice(["socket", "http"]), default="socket", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="HTTP port (default OPSBOT_PORT, 3000).")
+def run(mode: str, port: int | None) -> None:
+    """Run the bot until SIGTERM."""
+    from bot.runner import run as run_bot
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        run_bot(settings, mode, port)  # type: ignore[arg-type]
+    except (SettingsError, PolicyError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+def doctor() -> None:
+    """Check settings, policy, database, Slack and AWS; exit 1 if anything fails."""
+    from bot.doctor import check_modes, run_checks
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        click.echo(f"FAIL  settings: {exc}")
+        sys.exit(1)
+    checks = run_checks(settings)
+    for check in checks:
+        click.echo(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    # One ready mode is enough to run; every other check must pass.
+    modes = check_modes(settings)
+    failed = [c for c in checks if not c.ok and c not in modes] + ([] if any(m.ok for m in modes) else modes)
+    click.echo(f"\n{len(checks) - len([c for c in checks if not c.ok])}/{len(checks)} checks passed.")
+    sys.exit(1 if failed else 0)
+
+
+@main.group()
+def db() -> None:
+    """The bot's own database."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply schema migrations."""
+    from bot.db import Database
+
+    database = Database.from_url(_settings().database_url)
+    try:
+        database.migrate()
+    finally:
+        database.close()
+    click.echo("database schema is current")

@@ -1,0 +1,57 @@
+"""The objects every listener, job and service shares, built once from settings."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.audit import AuditLog
+from bot.authz import Access
+from bot.aws import AwsClients
+from bot.db import Database
+from bot.directory import GroupDirectory
+from bot.metrics import Metrics
+from bot.policy import Policy, load_policy
+from bot.settings import Settings
+from bot.slack_client import build_slack_client
+
+
+@dataclass
+class Deps:
+    """Shared clients and stores; tests build their own."""
+
+    settings: Settings
+    slack: WebClient
+    db: Database
+    audit: AuditLog
+    groups: GroupDirectory
+    access: Access
+    metrics: Metrics
+    aws: AwsClients
+    executor: ThreadPoolExecutor
+
+    def close(self) -> None:
+        """Finish the work in flight, then release connections."""
+        self.executor.shutdown(wait=True)
+        self.db.close()
+
+
+def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database | None = None) -> Deps:
+    """Real dependencies for `settings`."""
+    slack = build_slack_client(settings)
+    database = db or Database.from_url(settings.database_url)
+    groups = GroupDirectory(slack, ttl_seconds=settings.group_cache_seconds)
+    access = Access(policy if policy is not None else load_policy(settings.config), groups)
+    return Deps(
+        settings=settings,
+        slack=slack,
+        db=database,
+        audit=AuditLog(database),
+        groups=groups,
+        access=access,
+        metrics=Metrics(),
+        aws=AwsClients(settings.aws_region),
+        executor=ThreadPoolExecutor(settings.listener_workers, thread_name_prefix="opsbot-listener"),
+    )

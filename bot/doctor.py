@@ -1,0 +1,110 @@
+"""`opsbot doctor`: check settings, policy, database, Slack and AWS, and say what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import botocore.exceptions
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.config import Config
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.aws import AwsClients
+from bot.db import MIGRATIONS, Database
+from bot.policy import PolicyError, load_policy
+from bot.settings import Settings
+from bot.slack_client import build_slack_client
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_modes(settings: Settings) -> list[Check]:
+    """Which run modes the settings allow."""
+    checks = []
+    for mode in ("socket", "http"):
+        missing = settings.missing_for(mode)  # type: ignore[arg-type]
+        detail = "ready" if not missing else "needs " + ", ".join(missing)
+        checks.append(Check(f"settings for {mode} mode", not missing, detail))
+    return checks
+
+
+def check_policy(settings: Settings) -> Check:
+    """The policy file parses."""
+    if settings.config is None:
+        return Check("policy file", True, "none (OPSBOT_CONFIG unset): nobody is admin or approver")
+    try:
+        policy = load_policy(settings.config)
+    except PolicyError as exc:
+        return Check("policy file", False, str(exc))
+    return Check("policy file", True, f"{len(policy.admins.users)} admin users, {len(policy.projects)} projects")
+
+
+def check_database(settings: Settings) -> Check:
+    """The database answers and its schema is current."""
+    db = Database.from_url(settings.database_url)
+    try:
+        with db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+    except Exception as exc:
+        return Check("database", False, f"{type(exc).__name__}: {exc}")
+    finally:
+        db.close()
+    if current != head:
+        return Check("database", False, f"schema at {current}, code expects {head}: run `opsbot db upgrade`")
+    return Check("database", True, f"schema at {head}")
+
+
+def check_slack(settings: Settings) -> list[Check]:
+    """The bot token works (auth.test); the app token works if set (apps.connections.open)."""
+    if settings.slack_bot_token is None:
+        return [Check("Slack bot token", False, "SLACK_BOT_TOKEN not set")]
+    checks = []
+    try:
+        auth = build_slack_client(settings).auth_test()
+        checks.append(Check("Slack bot token", True, f"bot {auth.get('user')} in team {auth.get('team')}"))
+    except SlackApiError as exc:
+        checks.append(Check("Slack bot token", False, f"auth.test: {exc.response.get('error')}"))
+    except OSError as exc:
+        checks.append(Check("Slack bot token", False, f"cannot reach {settings.slack_api_url}: {exc}"))
+    if settings.slack_app_token is not None:
+        app_client = WebClient(token=settings.slack_app_token.get_secret_value(), base_url=settings.slack_api_url)
+        try:
+            app_client.apps_connections_open()
+            checks.append(Check("Slack app token", True, "Socket Mode connections can be opened"))
+        except (SlackApiError, OSError) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+            checks.append(Check("Slack app token", False, f"apps.connections.open: {error}"))
+    return checks
+
+
+def check_aws(settings: Settings) -> Check:
+    """AWS credentials resolve to an identity."""
+    try:
+        identity = AwsClients(settings.aws_region).client("sts").get_caller_identity()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        return Check("AWS identity", False, str(exc))
+    region = settings.aws_region or "unset (AWS_REGION)"
+    return Check("AWS identity", True, f"{identity['Arn']} (account {identity['Account']}), region {region}")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in the order a person would fix them."""
+    return [
+        *check_modes(settings),
+        check_policy(settings),
+        check_database(settings),
+        *check_slack(settings),
+        check_aws(settings),
+    ]

@@ -1,0 +1,47 @@
+"""The HTTP surface: Slack events, health and metrics, as a Starlette app."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.deps import Deps
+
+log = structlog.get_logger(__name__)
+
+
+def build_http_app(deps: Deps, slack_app: App | None) -> Starlette:
+    """Health and metrics always; `POST /slack/events` when a Bolt app is given (HTTP mode)."""
+
+    async def slack_events(request: Request) -> Response:
+        started = time.perf_counter()
+        body = await request.body()
+        bolt_request = to_bolt_request(request, body)
+        # Bolt's dispatch is synchronous (middleware may call Slack); keep it off the event loop.
+        bolt_response = await run_in_threadpool(slack_app.dispatch, bolt_request)  # type: ignore[union-attr]
+        deps.metrics.ack_seconds.observe(time.perf_counter() - started)
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(deps.db.ping)
+        except Exception as exc:
+            log.warning("health_check_failed", part="database", error=str(exc))
+            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(_request: Request) -> Response:
+        return Response(deps.metrics.render(), media_type=deps.metrics.content_type)
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+    if slack_app is not None:
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes)

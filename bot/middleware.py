@@ -1,0 +1,91 @@
+"""Global middleware: metrics, and authorisation of the acting user (deny by default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_bolt import BoltResponse
+from slack_bolt.request import BoltRequest
+
+from bot.authz import Decision, Kind
+from bot.registry import Registry
+from bot.replies import tell_user
+
+log = structlog.get_logger(__name__)
+
+
+def request_kind(body: dict[str, Any]) -> tuple[Kind | None, str]:
+    """The guard kind and key of a request: ('command', '/cmd sub'), ('action', id), ('view', id)."""
+    if "command" in body:
+        return "command", str(body.get("command"))
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        return "action", str(actions[0].get("action_id", ""))
+    if kind in ("view_submission", "view_closed"):
+        return "view", str((body.get("view") or {}).get("callback_id", ""))
+    return None, str(kind)
+
+
+def build_middleware(registry: Registry) -> list[Any]:
+    """The app's global middleware, in order."""
+    deps = registry.deps
+
+    def authorize(req: BoltRequest, body: dict[str, Any], context: Any, next: Any) -> BoltResponse | None:
+        kind, key = request_kind(body)
+        if kind is None:
+            if body.get("type") in ("shortcut", "message_action", "block_suggestion"):
+                # Interactions nothing registered: refuse rather than guess.
+                deps.metrics.slack_requests.labels(str(body.get("type")), "denied").inc()
+                return BoltResponse(status=200, body="")
+            deps.metrics.slack_requests.labels("event", "accepted").inc()
+            next()
+            return None
+        if kind == "command":
+            router = registry.commands.get(key)
+            sub, _ = router.resolve(str(body.get("text", ""))) if router else (None, "")
+            key = router.guard_key(sub) if router else key
+        rule = registry.guards.rule_for(kind, key)
+        user_id = context.user_id or ""
+        decision = (
+            rule(deps.access, user_id, body) if rule else Decision(False, "opsbot does not know this action.")
+        )
+        if decision.allowed:
+            deps.metrics.slack_requests.labels(kind, "accepted").inc()
+            next()
+            return None
+        deps.metrics.slack_requests.labels(kind, "denied").inc()
+        log.info("request_denied", kind=kind, key=key, user=user_id, reason=decision.reason)
+        deps.audit.record(
+            actor=user_id, action=key, target=_target(body), result="denied", detail={"reason": decision.reason}
+        )
+        text = f":no_entry: {decision.reason}"
+        if kind == "command":
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+        if kind == "view" and body.get("type") == "view_submission":
+            return BoltResponse(status=200, body={"response_action": "update", "view": _refusal_modal(text)})
+        # Acknowledge now; tell the user from a worker so the ack is not delayed by a Web API call.
+        deps.executor.submit(tell_user, deps.slack, body, text)
+        return BoltResponse(status=200, body="")
+
+    return [authorize]
+
+
+def _target(body: dict[str, Any]) -> str:
+    """What the refused request was about: the command's text, the button's value or the modal's metadata."""
+    if "command" in body:
+        return str(body.get("text", ""))
+    actions = body.get("actions") or []
+    if actions:
+        return str(actions[0].get("value") or actions[0].get("block_id") or "")
+    return str((body.get("view") or {}).get("private_metadata") or "")
+
+
+def _refusal_modal(text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Not allowed"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }

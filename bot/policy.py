@@ -1,0 +1,63 @@
+"""The YAML policy file: who is an admin, who approves for which DataZone project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
+SlackGroupId = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")]
+SlackChannelId = Annotated[str, StringConstraints(pattern=r"^[CGD][A-Z0-9]{2,}$")]
+ProjectId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,36}$")]
+
+
+class PolicyError(Exception):
+    """The policy file cannot be read or does not validate."""
+
+
+class People(BaseModel):
+    """Slack users and user groups (membership resolved at check time)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: tuple[SlackUserId, ...] = ()
+    usergroups: tuple[SlackGroupId, ...] = ()
+
+
+class ProjectPolicy(BaseModel):
+    """A DataZone project's Slack channel and approvers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    channel: SlackChannelId | None = None
+    approvers: People = People()
+
+
+class Policy(BaseModel):
+    """The whole policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    admins: People = People()
+    projects: dict[ProjectId, ProjectPolicy] = Field(default_factory=dict)
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read and validate the policy file; no file means nobody holds a role."""
+    if path is None:
+        return Policy()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"OPSBOT_CONFIG: cannot read {path}: {exc}") from None
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise PolicyError(f"OPSBOT_CONFIG: {path} is invalid: {problems}") from None

@@ -1,0 +1,50 @@
+"""Where capabilities declare their commands, buttons, modals and Home tab sections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+
+from bot.authz import Guards, Rule, anyone
+from bot.commands import CommandRouter
+from bot.deps import Deps
+
+HomeSection = Callable[[str], list[dict[str, Any]]]
+"""Blocks for the Home tab of the given user."""
+
+
+@dataclass
+class Registry:
+    """Declares listeners on the app and their rules in one step, so nothing is left unguarded."""
+
+    app: App
+    deps: Deps
+    guards: Guards = field(default_factory=Guards)
+    commands: dict[str, CommandRouter] = field(default_factory=dict)
+    home_sections: list[tuple[str, HomeSection]] = field(default_factory=list)
+
+    def command(self, router: CommandRouter, listener: Callable[..., None]) -> None:
+        """Register a slash command and the rule of each of its forms."""
+        self.commands[router.command] = router
+        for sub in router.forms():
+            self.guards.add("command", router.guard_key(sub), sub.rule)
+        if router.fallback is None:
+            self.guards.add("command", router.guard_key(None), anyone)
+        self.app.command(router.command)(listener)
+
+    def action(self, action_id: str, rule: Rule, listener: Callable[..., None]) -> None:
+        """Register a button or menu action with its rule."""
+        self.guards.add("action", action_id, rule)
+        self.app.action(action_id)(listener)
+
+    def view(self, callback_id: str, rule: Rule, listener: Callable[..., None]) -> None:
+        """Register a modal submission with its rule."""
+        self.guards.add("view", callback_id, rule)
+        self.app.view(callback_id)(listener)
+
+    def home_section(self, title: str, section: HomeSection) -> None:
+        """Add a section to every user's Home tab."""
+        self.home_sections.append((title, section))

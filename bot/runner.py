@@ -1,0 +1,54 @@
+"""Running the bot: Socket Mode or HTTP mode, with a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import structlog
+import uvicorn
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import build_app
+from bot.deps import build_deps
+from bot.http import build_http_app
+from bot.settings import Mode, Settings
+from scheduler import build_scheduler, register_jobs
+
+log = structlog.get_logger(__name__)
+
+# Slack gives up on an answer after 3 s; twenty seconds lets every request in flight finish.
+GRACEFUL_SECONDS = 20
+
+
+def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
+    """Start the bot and block until SIGTERM or SIGINT; then drain and stop every part."""
+    settings.require(mode)
+    deps = build_deps(settings)
+    deps.db.migrate()
+    app = build_app(settings, deps)
+    scheduler = build_scheduler()
+    jobs = register_jobs(scheduler, deps)
+    scheduler.start()
+    socket_handler = None
+    if mode == "socket":
+        socket_handler = SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
+        socket_handler.connect()
+    # In Socket Mode the server still answers /healthz and /metrics for the orchestrator.
+    http_app = build_http_app(deps, app if mode == "http" else None)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            http_app,
+            host=settings.host,
+            port=port or settings.port,
+            log_config=None,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
+    )
+    log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs)
+    try:
+        server.run()  # returns once a signal arrived and requests in flight are answered
+    finally:
+        if socket_handler is not None:
+            socket_handler.close()
+        scheduler.shutdown(wait=True)
+        deps.close()
+        log.info("opsbot_stopped", mode=mode)

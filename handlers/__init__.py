@@ -1,0 +1,1 @@
+"""Capabilities, one package each: listeners (Slack), service (logic), blocks (Block Kit)."""

@@ -1,0 +1,5 @@
+"""Publishing assets and registering Redshift and Glue data sources."""
+
+from handlers.publishing.listeners import register
+
+__all__ = ["register"]

@@ -1,0 +1,153 @@
+"""Deny by default: a user without the role is refused, told why, and nothing changes."""
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.app import CAPABILITIES, build_app
+from bot.authz import admin, project_approver
+from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.registry import Registry
+from tests.conftest import ADMIN, ALICE, BOB, MALLORY
+from tests.harness import BoltDriver, eventually
+
+
+class Counter:
+    """The state a guarded action changes: a number, and the audit row it writes."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def counter_capability(counter: Counter):
+    """A minimal capability with one guarded command form, one guarded button and one guarded modal."""
+
+    def bump(registry: Registry, actor: str, target: str) -> None:
+        registry.deps.audit.record(actor=actor, action="test.bump", target=target, result="ok")
+        counter.value += 1
+
+    def register(registry: Registry) -> None:
+        router = CommandRouter(
+            command="/counter", summary="test counter",
+            subcommands=[Subcommand("bump", "add one", admin,
+                                    handler=lambda inv: bump(registry, inv.command.user_id, "command"))],
+        )
+        registry.command(router, listener_for(router))
+
+        def on_click(ack: Any, body: dict[str, Any]) -> None:
+            ack()
+            bump(registry, body["user"]["id"], "button")
+
+        def on_submit(ack: Any, body: dict[str, Any]) -> None:
+            ack()
+            bump(registry, body["user"]["id"], "modal")
+
+        project_of = lambda body: (body.get("actions") or [{}])[0].get("value")  # noqa: E731
+        registry.action("test.bump", project_approver(project_of), on_click)
+        registry.view("test.bump_modal", admin, on_submit)
+
+    return register
+
+
+@pytest.fixture
+def counter():
+    return Counter()
+
+
+@pytest.fixture
+def driver(settings, sqlite_deps, requests_, counter):
+    app = build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, counter_capability(counter)])
+    return BoltDriver(app, requests_)
+
+
+def _audit(deps, result):
+    return [e for e in deps.audit.recent() if e.result == result]
+
+
+def test_admin_command_refused_for_non_admin(driver, counter, sqlite_deps, fake_slack):
+    response = driver.command("/counter", "bump", user=MALLORY)
+    assert json.loads(response.body) == {
+        "response_type": "ephemeral",
+        "text": ":no_entry: Only opsbot admins can do this. The admins are listed in the policy file.",
+    }
+    assert counter.value == 0
+    assert _audit(sqlite_deps, "ok") == []
+    [denied] = _audit(sqlite_deps, "denied")
+    assert (denied.actor, denied.action) == (MALLORY, "/counter bump")
+
+
+def test_admin_command_allowed_for_admin(driver, counter, fake_slack, sqlite_deps):
+    driver.command("/counter", "bump", user=ADMIN)
+    eventually(lambda: counter.value == 1)
+    assert [e.actor for e in _audit(sqlite_deps, "ok")] == [ADMIN]
+
+
+@pytest.mark.parametrize("user", [ALICE, BOB, ADMIN])
+def test_project_approvers_and_admins_may_click(driver, counter, fake_slack, user):
+    driver.click("test.bump", user=user, value="prj_sales")
+    eventually(lambda: counter.value == 1)
+
+
+def test_non_approver_click_refused_and_told_why(driver, counter, fake_slack, sqlite_deps):
+    response = driver.click("test.bump", user=MALLORY, value="prj_sales")
+    assert response.status == 200
+    reply = fake_slack.wait_for("response_url")
+    assert reply.body["response_type"] == "ephemeral"
+    assert "Only the approvers of Sales producer (or opsbot admins)" in reply.body["text"]
+    assert counter.value == 0
+    assert _audit(sqlite_deps, "ok") == []
+
+
+def test_approver_of_another_project_is_refused(driver, counter, fake_slack):
+    driver.click("test.bump", user=ALICE, value="prj_marketing")
+    reply = fake_slack.wait_for("response_url")
+    assert "Only the approvers of prj_marketing" in reply.body["text"]
+    assert counter.value == 0
+
+
+def test_click_in_a_modal_is_refused_by_ephemeral_dm(driver, counter, fake_slack):
+    driver.click("test.bump", user=MALLORY, value="prj_sales", channel_id=None)
+    dm = fake_slack.wait_for("chat.postMessage")
+    assert dm.body["channel"] == MALLORY and "Only the approvers" in dm.body["text"]
+    assert counter.value == 0
+
+
+def test_modal_submission_refused(driver, counter, sqlite_deps):
+    response = driver.submit("test.bump_modal", user=MALLORY)
+    body = json.loads(response.body)
+    assert body["response_action"] == "update"
+    assert "Only opsbot admins" in body["view"]["blocks"][0]["text"]["text"]
+    assert counter.value == 0
+
+
+def test_unknown_button_is_refused(driver, fake_slack, sqlite_deps):
+    driver.click("somebody.elses_button", user=ADMIN)
+    reply = fake_slack.wait_for("response_url")
+    assert "does not know this action" in reply.body["text"]
+    [denied] = _audit(sqlite_deps, "denied")
+    assert denied.action == "somebody.elses_button"
+
+
+def test_group_membership_is_cached_and_refreshed_on_change(driver, fake_slack, counter):
+    for _ in range(3):
+        driver.click("test.bump", user=BOB, value="prj_sales")
+    eventually(lambda: counter.value == 3)
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 1
+    fake_slack.workspace.usergroups["S0APPROVERS"] = []
+    driver.event({"type": "subteam_members_changed", "subteam_id": "S0APPROVERS", "team_id": "T0OPSBOT",
+                  "added_users": [], "removed_users": [BOB]})
+    # The event is handled on a worker; clicks keep using the cache until it lands.
+    lookups = lambda: len(fake_slack.calls_to("usergroups.users.list"))  # noqa: E731
+    eventually(lambda: driver.click("test.bump", user=BOB, value="prj_sales") and lookups() == 2)
+    reply = fake_slack.wait_for("response_url")
+    assert "Only the approvers" in reply.body["text"]
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 2
+
+
+def test_group_lookup_failure_denies(driver, fake_slack, counter):
+    fake_slack.workspace.usergroups.pop("S0APPROVERS")
+    driver.click("test.bump", user=BOB, value="prj_sales")
+    reply = fake_slack.wait_for("response_url")
+    assert "Only the approvers" in reply.body["text"]
+    assert counter.value == 0

@@ -1,0 +1,62 @@
+"""The five slash commands answer help, usage and not-yet-available forms, whatever is typed."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ADMIN, MALLORY
+
+COMMANDS = ["/subscriptions", "/publish", "/backup", "/cluster", "/protein"]
+
+
+def _text(response) -> str:
+    assert response.status == 200
+    body = json.loads(response.body)
+    assert body["response_type"] == "ephemeral"
+    return body["text"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_lists_every_form(slack, command):
+    text = _text(slack.command(command, "help", user=MALLORY))
+    assert text.startswith(f"*{command}*")
+    assert f"`{command} help`" in text
+
+
+def test_usage_matches_the_public_interface(slack):
+    text = _text(slack.command("/subscriptions", "help", user=MALLORY))
+    for form in ["show <request-id>", "approve <request-id> [comment]", "reject <request-id> <reason>",
+                 "access <asset>", "revoke <subscription-id> [reason]"]:
+        assert f"/subscriptions {form}" in text
+    assert "/publish <asset>" in _text(slack.command("/publish", "help", user=MALLORY))
+    assert "/cluster silence <cluster> <duration>" in _text(slack.command("/cluster", "", user=MALLORY))
+
+
+@pytest.mark.parametrize("command", ["/subscriptions", "/backup", "/cluster"])
+def test_unknown_subcommand_gets_usage(slack, command):
+    text = _text(slack.command(command, "frobnicate now", user=ADMIN))
+    assert "Unknown subcommand `frobnicate`" in text
+    assert f"`{command} help`" in text
+
+
+def test_form_not_built_yet_says_so(slack, fake_slack):
+    text = _text(slack.command("/backup", "run", user=ADMIN))
+    assert "not available in this version of opsbot yet" in text
+    assert fake_slack.calls == [] or all(c.method == "auth.test" for c in fake_slack.calls)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(COMMANDS), text=st.text(max_size=300), user=st.sampled_from([ADMIN, MALLORY]))
+def test_no_typed_text_crashes_a_command(slack, command, text, user):
+    response = slack.command(command, text, user=user)
+    assert response.status == 200
+    body = json.loads(response.body) if response.body else {}
+    # Every answer is private and non-empty: usage, help, a refusal or "not available yet".
+    assert body.get("response_type") == "ephemeral" and body.get("text")
+
+
+def test_overlong_text_gets_a_clear_answer(slack):
+    text = _text(slack.command("/protein", "M" * 5000, user=MALLORY))
+    assert "could not be read" in text

@@ -1,0 +1,126 @@
+"""Fixtures every test can use: a fake Slack, settings, a migrated database, deps and the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.db import Database
+from bot.deps import Deps, build_deps
+from bot.policy import Policy
+from bot.settings import Settings, load_settings
+from sandbox.slack_api import FakeSlack
+from sandbox.slack_requests import SlackRequests
+from tests.harness import BoltDriver, postgres_database
+
+SIGNING_SECRET = "test-signing-secret"
+POSTGRES_URL = os.environ.get("OPSBOT_TEST_POSTGRES_URL")
+
+ADMIN = "U0ADMIN"
+ALICE = "U0ALICE"  # approver of prj_sales by name
+BOB = "U0BOB"  # approver of prj_sales through the user group
+MALLORY = "U0MALLORY"  # no role at all
+
+POLICY = Policy.model_validate({
+    "admins": {"users": [ADMIN]},
+    "projects": {
+        "prj_sales": {"name": "Sales producer", "channel": "C0SALES",
+                      "approvers": {"users": [ALICE], "usergroups": ["S0APPROVERS"]}},
+    },
+})
+
+_ENV = [
+    "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "AWS_PROFILE",
+]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's own Slack or OPSBOT_* variables."""
+    for name in [*_ENV, *[n for n in os.environ if n.startswith("OPSBOT_")]]:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def fake_slack_server() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_slack(fake_slack_server: FakeSlack) -> FakeSlack:
+    """The fake Slack Web API, emptied, with one user group."""
+    fake_slack_server.reset()
+    fake_slack_server.workspace.usergroups = {"S0APPROVERS": ["U0BOB"]}
+    return fake_slack_server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database: SQLite always, PostgreSQL when OPSBOT_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        db = Database.from_url(f"sqlite:///{tmp_path / 'opsbot.db'}")
+        db.migrate()
+        yield db
+        db.close()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL: OPSBOT_TEST_POSTGRES_URL is not set")
+    with postgres_database(POSTGRES_URL) as db:
+        db.migrate()
+        yield db
+
+
+@pytest.fixture
+def settings(fake_slack: FakeSlack, tmp_path: Path) -> Settings:
+    """HTTP-mode settings pointing at the fake Slack and a fresh SQLite file."""
+    return load_settings(
+        _env_file=None,
+        slack_bot_token=fake_slack.bot_token,
+        slack_app_token=fake_slack.app_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        database_url=f"sqlite:///{tmp_path / 'opsbot.db'}",
+        aws_region="eu-west-1",
+        listener_workers=4,
+    )
+
+
+@pytest.fixture
+def deps(settings: Settings, database: Database) -> Iterator[Deps]:
+    """Real deps over the fake Slack and the parametrised database."""
+    built = build_deps(settings, policy=POLICY, db=database)
+    yield built
+    built.executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def sqlite_deps(settings: Settings) -> Iterator[Deps]:
+    """Deps on SQLite only, for tests that are not about the database."""
+    built = build_deps(settings, policy=POLICY)
+    built.db.migrate()
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def requests_(fake_slack: FakeSlack) -> SlackRequests:
+    return SlackRequests(SIGNING_SECRET, response_url=fake_slack.response_url())
+
+
+@pytest.fixture
+def slack(settings: Settings, sqlite_deps: Deps, requests_: SlackRequests) -> BoltDriver:
+    """The real app on SQLite, driven by signed requests."""
+    return BoltDriver(build_app(settings, sqlite_deps), requests_)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not POSTGRES_URL:
+        terminalreporter.write_sep("!", "PostgreSQL tests SKIPPED: set OPSBOT_TEST_POSTGRES_URL to run them",
+                                   red=True, bold=True)

@@ -1,0 +1,100 @@
+"""Helpers the tests share: drive a Bolt app with signed requests, run HTTP mode on a free port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from sqlalchemy import text
+
+from bot.db import Database, create_db_engine
+from sandbox.slack_requests import SlackRequests
+
+
+class BoltDriver:
+    """Sends signed requests straight into `App.dispatch`, as the HTTP adapter would."""
+
+    def __init__(self, app: App, requests: SlackRequests) -> None:
+        self.app = app
+        self.requests = requests
+
+    def dispatch(self, body: str, headers: dict[str, str]) -> BoltResponse:
+        """Dispatch one raw request."""
+        return self.app.dispatch(BoltRequest(body=body, headers={k: [v] for k, v in headers.items()}))
+
+    def command(self, command: str, text: str = "", *, user: str, **kwargs: object) -> BoltResponse:
+        """A signed slash command from `user`."""
+        return self.dispatch(*self.requests.slash_command(command, text, user_id=user, **kwargs))  # type: ignore[arg-type]
+
+    def click(self, action_id: str, *, user: str, **kwargs: object) -> BoltResponse:
+        """A signed button click from `user`."""
+        return self.dispatch(*self.requests.block_action(action_id, user_id=user, **kwargs))  # type: ignore[arg-type]
+
+    def submit(self, callback_id: str, *, user: str, **kwargs: object) -> BoltResponse:
+        """A signed modal submission from `user`."""
+        return self.dispatch(*self.requests.view_submission(callback_id, user_id=user, **kwargs))  # type: ignore[arg-type]
+
+    def event(self, event: dict[str, object]) -> BoltResponse:
+        """A signed Events API callback."""
+        return self.dispatch(*self.requests.event(event))
+
+
+def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait until `predicate()` is truthy: listeners finish on a worker after the ack."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.01)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(asgi_app: object) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None,
+                                          lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise TimeoutError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def postgres_database(url: str) -> Iterator[Database]:
+    """A Database in a fresh PostgreSQL schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_db_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_db_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    database = Database(engine)
+    try:
+        yield database
+    finally:
+        database.close()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
