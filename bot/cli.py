@@ -74,3 +74,7 @@ def upgrade() -> None:
     finally:
         database.close()
     click.echo("database schema is current")
+
+
+if __name__ == "__main__":
+    main()

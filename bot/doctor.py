@@ -79,9 +79,10 @@ def check_slack(settings: Settings) -> list[Check]:
     except OSError as exc:
         checks.append(Check("Slack bot token", False, f"cannot reach {settings.slack_api_url}: {exc}"))
     if settings.slack_app_token is not None:
-        app_client = WebClient(token=settings.slack_app_token.get_secret_value(), base_url=settings.slack_api_url)
         try:
-            app_client.apps_connections_open()
+            WebClient(base_url=settings.slack_api_url).apps_connections_open(
+                app_token=settings.slack_app_token.get_secret_value()
+            )
             checks.append(Check("Slack app token", True, "Socket Mode connections can be opened"))
         except (SlackApiError, OSError) as exc:
             error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import structlog
 import uvicorn
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -16,6 +18,14 @@ log = structlog.get_logger(__name__)
 
 # Slack gives up on an answer after 3 s; twenty seconds lets every request in flight finish.
 GRACEFUL_SECONDS = 20
+
+
+class _Stopped(Exception):
+    """Raised by the signal handler uvicorn hands the signal back to after its own shutdown."""
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise _Stopped(signal.Signals(signum).name)
 
 
 def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
@@ -44,9 +54,16 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
         )
     )
     log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs)
+    # uvicorn drains requests on SIGTERM/SIGINT, then re-raises the signal to the handler that was
+    # installed before it; ours turns that into an orderly stop of the remaining parts.
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        server.run()  # returns once a signal arrived and requests in flight are answered
+        server.run()
+    except _Stopped as stopped:
+        log.info("opsbot_stopping", signal=str(stopped))
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if socket_handler is not None:
             socket_handler.close()
         scheduler.shutdown(wait=True)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import build_app
 from bot.db import Database
+from bot.logs import configure_logging
 from bot.deps import Deps, build_deps
 from bot.policy import Policy
 from bot.settings import Settings, load_settings
@@ -44,6 +45,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's own Slack or OPSBOT_* variables."""
     for name in [*_ENV, *[n for n in os.environ if n.startswith("OPSBOT_")]]:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logging() -> None:
+    """Route structlog through the standard library, as in production, so caplog sees it."""
+    configure_logging("INFO", "console")
 
 
 @pytest.fixture(scope="session")

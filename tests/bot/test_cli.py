@@ -1,0 +1,116 @@
+"""The opsbot command as an operator runs it: doctor's report, start-up errors, a graceful SIGTERM."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import SIGNING_SECRET
+from tests.harness import eventually, free_port
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def _env(fake_slack, tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_", "AWS_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": fake_slack.bot_token, "SLACK_APP_TOKEN": fake_slack.app_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.api_url,
+        "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'opsbot.db'}", "OPSBOT_LOG_FORMAT": "json",
+        "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    })
+    env.update(extra)
+    return env
+
+
+def _opsbot(*args, env, cwd):
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_doctor_passes_on_a_healthy_setup(fake_slack, tmp_path, moto_url):
+    env = _env(fake_slack, tmp_path, AWS_ENDPOINT_URL=moto_url)
+    assert _opsbot("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    result = _opsbot("doctor", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  Slack bot token: bot opsbot in team opsbot sandbox" in result.stdout
+    assert "PASS  Slack app token" in result.stdout
+    assert "PASS  AWS identity: arn:aws:sts::123456789012:user/moto" in result.stdout
+    assert "PASS  database: schema at 0001" in result.stdout
+    assert "7/7 checks passed." in result.stdout
+
+
+def test_doctor_fails_clearly(fake_slack, tmp_path, moto_url):
+    env = _env(fake_slack, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong", AWS_ENDPOINT_URL="http://127.0.0.1:9")
+    env.pop("SLACK_APP_TOKEN")
+    result = _opsbot("doctor", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FAIL  Slack bot token: auth.test: invalid_auth" in result.stdout
+    assert "FAIL  settings for socket mode: needs SLACK_APP_TOKEN" in result.stdout
+    assert "PASS  settings for http mode: ready" in result.stdout
+    assert "FAIL  database: schema at None" in result.stdout
+    assert "FAIL  AWS identity" in result.stdout
+
+
+def test_doctor_reports_malformed_settings(fake_slack, tmp_path):
+    result = _opsbot("doctor", env=_env(fake_slack, tmp_path, OPSBOT_PORT="x"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FAIL  settings: invalid settings: OPSBOT_PORT" in result.stdout
+
+
+@pytest.mark.parametrize(("mode", "variable"), [("http", "SLACK_SIGNING_SECRET"), ("socket", "SLACK_APP_TOKEN"),
+                                                ("http", "SLACK_BOT_TOKEN")])
+def test_run_refuses_to_start_without_a_setting(fake_slack, tmp_path, mode, variable):
+    env = _env(fake_slack, tmp_path)
+    env.pop(variable)
+    result = _opsbot("run", "--mode", mode, env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"{mode} mode needs" in result.stderr and f"{variable} (not set)" in result.stderr
+
+
+def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, requests_):
+    port = free_port()
+    env = _env(fake_slack, tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def healthy():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            except httpx.TransportError:
+                return process.poll() is not None  # stop waiting if it died
+
+        eventually(healthy, timeout=60)
+        body, headers = requests_.slash_command("/backup", "help", user_id="U0ANY")
+        reply = httpx.post(f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers)
+        assert "/backup run" in reply.json()["text"]
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert '"event": "opsbot_stopped"' in stderr
+    assert "xoxb-" not in stderr  # no token in the logs
+
+
+def test_socket_mode_without_slack_fails_with_a_clear_message(fake_slack, tmp_path):
+    # The fake issues a ws:// URL but does not speak WebSocket: the bot must fail, not hang.
+    env = _env(fake_slack, tmp_path, SLACK_APP_TOKEN="xapp-wrong")
+    started = time.monotonic()
+    result = _opsbot("run", "--mode", "socket", "--port", str(free_port()), env=env, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "invalid_auth" in result.stderr
+    assert time.monotonic() - started < 60
