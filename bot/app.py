@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import logging
 
 from slack_bolt import App
 
@@ -33,9 +32,7 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
     """A Bolt app wired to `deps`, with each capability's listeners and rules."""
     app = App(
         client=deps.slack,
-        signing_secret=(
-            settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-        ),
+        signing_secret=(settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""),
         logger=logging.getLogger("slack_bolt"),
         # Listeners ack, then do their slow work on this pool after Bolt has answered Slack.
         listener_executor=deps.executor,

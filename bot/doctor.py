@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import botocore.exceptions
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 

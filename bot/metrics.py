@@ -14,11 +14,14 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.slack_requests = Counter(
-            "opsbot_slack_requests", "Slack requests by kind and outcome", ["kind", "outcome"],
+            "opsbot_slack_requests",
+            "Slack requests by kind and outcome",
+            ["kind", "outcome"],
             registry=self.registry,
         )
         self.ack_seconds = Histogram(
-            "opsbot_slack_ack_seconds", "Time from receiving a Slack request to answering it",
+            "opsbot_slack_ack_seconds",
+            "Time from receiving a Slack request to answering it",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5),
             registry=self.registry,
         )

@@ -48,9 +48,7 @@ def build_middleware(registry: Registry) -> list[Any]:
             key = router.guard_key(sub) if router else key
         rule = registry.guards.rule_for(kind, key)
         user_id = context.user_id or ""
-        decision = (
-            rule(deps.access, user_id, body) if rule else Decision(False, "opsbot does not know this action.")
-        )
+        decision = rule(deps.access, user_id, body) if rule else Decision(False, "opsbot does not know this action.")
         if decision.allowed:
             deps.metrics.slack_requests.labels(kind, "accepted").inc()
             next()

@@ -38,9 +38,7 @@ class Settings(BaseSettings):
     # rate limits, not this pool, bound how fast messages go out.
     listener_workers: int = Field(16, ge=1, le=256, validation_alias=_env("OPSBOT_LISTENER_WORKERS"))
     log_format: Literal["json", "console"] = Field("json", validation_alias=_env("OPSBOT_LOG_FORMAT"))
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias=_env("OPSBOT_LOG_LEVEL")
-    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("OPSBOT_LOG_LEVEL"))
     group_cache_seconds: int = Field(300, ge=0, le=86400, validation_alias=_env("OPSBOT_GROUP_CACHE_SECONDS"))
 
     @field_validator("log_level", mode="before")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -75,8 +76,14 @@ class FakeSlack:
         self._server.shutdown()
         self._server.server_close()
 
-    def fail_next(self, method: str, status: int, body: dict[str, Any] | None = None,
-                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next `times` calls of `method` answer with `status` (for retry tests)."""
         with self._lock:
             self._failures.setdefault(method, []).extend([(status, body or {}, headers or {})] * times)
@@ -92,8 +99,7 @@ class FakeSlack:
             self.calls.clear()
             self._failures.clear()
 
-    def wait_for(self, method: str, predicate: Callable[[Call], bool] = lambda _c: True,
-                 timeout: float = 10.0) -> Call:
+    def wait_for(self, method: str, predicate: Callable[[Call], bool] = lambda _c: True, timeout: float = 10.0) -> Call:
         """Block until a matching call arrives (listeners run after the ack, on a worker)."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -141,7 +147,7 @@ class FakeSlack:
             def log_message(self, *_args: Any) -> None:  # keep test output clean
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 body = _decode(raw, self.headers.get("Content-Type", ""))
                 auth = self.headers.get("Authorization", "")
@@ -168,7 +174,7 @@ class FakeSlack:
                     return
                 self._send(200, fake._answer(method, body, token), {})
 
-            do_GET = do_POST  # noqa: N815 (some Web API calls are GETs)
+            do_GET = do_POST
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(payload).encode()
@@ -196,10 +202,8 @@ def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
     body: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
     for key in ("blocks", "attachments", "view", "files"):
         if isinstance(body.get(key), str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 body[key] = json.loads(body[key])
-            except json.JSONDecodeError:
-                pass
     return body
 
 
@@ -207,8 +211,13 @@ def _post_message(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
     if not body.get("channel"):
         return {"ok": False, "error": "channel_not_found"}
     ts = fake.next_ts()
-    message = {"type": "message", "ts": ts, "text": body.get("text", ""), "blocks": body.get("blocks", []),
-               "bot_id": fake.workspace.bot_id}
+    message = {
+        "type": "message",
+        "ts": ts,
+        "text": body.get("text", ""),
+        "blocks": body.get("blocks", []),
+        "bot_id": fake.workspace.bot_id,
+    }
     return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
 
 
@@ -229,8 +238,15 @@ def _view(_fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
 
 def _auth_test(fake: FakeSlack, _body: dict[str, Any]) -> dict[str, Any]:
     ws = fake.workspace
-    return {"ok": True, "url": "https://sandbox.slack.test/", "team": ws.team, "user": "opsbot",
-            "team_id": ws.team_id, "user_id": ws.bot_user_id, "bot_id": ws.bot_id}
+    return {
+        "ok": True,
+        "url": "https://sandbox.slack.test/",
+        "team": ws.team,
+        "user": "opsbot",
+        "team_id": ws.team_id,
+        "user_id": ws.bot_user_id,
+        "bot_id": ws.bot_id,
+    }
 
 
 def _usergroup_users(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import pytest
 
 from bot.app import build_app
 from bot.db import Database
-from bot.logs import configure_logging
 from bot.deps import Deps, build_deps
+from bot.logs import configure_logging
 from bot.policy import Policy
 from bot.settings import Settings, load_settings
 from sandbox.slack_api import FakeSlack
@@ -26,17 +26,27 @@ ALICE = "U0ALICE"  # approver of prj_sales by name
 BOB = "U0BOB"  # approver of prj_sales through the user group
 MALLORY = "U0MALLORY"  # no role at all
 
-POLICY = Policy.model_validate({
-    "admins": {"users": [ADMIN]},
-    "projects": {
-        "prj_sales": {"name": "Sales producer", "channel": "C0SALES",
-                      "approvers": {"users": [ALICE], "usergroups": ["S0APPROVERS"]}},
-    },
-})
+POLICY = Policy.model_validate(
+    {
+        "admins": {"users": [ADMIN]},
+        "projects": {
+            "prj_sales": {
+                "name": "Sales producer",
+                "channel": "C0SALES",
+                "approvers": {"users": [ALICE], "usergroups": ["S0APPROVERS"]},
+            },
+        },
+    }
+)
 
 _ENV = [
-    "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "AWS_PROFILE",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
 ]
 
 
@@ -129,5 +139,6 @@ def slack(settings: Settings, sqlite_deps: Deps, requests_: SlackRequests) -> Bo
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not POSTGRES_URL:
-        terminalreporter.write_sep("!", "PostgreSQL tests SKIPPED: set OPSBOT_TEST_POSTGRES_URL to run them",
-                                   red=True, bold=True)
+        terminalreporter.write_sep(
+            "!", "PostgreSQL tests SKIPPED: set OPSBOT_TEST_POSTGRES_URL to run them", red=True, bold=True
+        )

@@ -66,8 +66,7 @@ def free_port() -> int:
 def serve(asgi_app: object) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None,
-                                          lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -13,8 +13,9 @@ ROUTER = CommandRouter(
         Subcommand("run", "run a full backup now", admin),
         Subcommand("history", "the last n runs", anyone, "[n]"),
         Subcommand("verify", "drift between the live catalog and the backup", admin),
-        Subcommand("restore", "plan a restore, then apply the plan", admin,
-                   "plan [<target-domain-id>] | apply <plan-id>"),
+        Subcommand(
+            "restore", "plan a restore, then apply the plan", admin, "plan [<target-domain-id>] | apply <plan-id>"
+        ),
     ],
 )
 

@@ -16,8 +16,9 @@ ROUTER = CommandRouter(
             any_approver,
             "<cluster>/<database>/<schema>[/<table>,...]",
         ),
-        Subcommand("glue", "register Glue tables as a data source and run it", any_approver,
-                   "<database>[/<table>,...]"),
+        Subcommand(
+            "glue", "register Glue tables as a data source and run it", any_approver, "<database>[/<table>,...]"
+        ),
         Subcommand("status", "progress of a data source run", anyone, "<run-id>"),
     ],
 )

@@ -29,9 +29,11 @@ def counter_capability(counter: Counter):
 
     def register(registry: Registry) -> None:
         router = CommandRouter(
-            command="/counter", summary="test counter",
-            subcommands=[Subcommand("bump", "add one", admin,
-                                    handler=lambda inv: bump(registry, inv.command.user_id, "command"))],
+            command="/counter",
+            summary="test counter",
+            subcommands=[
+                Subcommand("bump", "add one", admin, handler=lambda inv: bump(registry, inv.command.user_id, "command"))
+            ],
         )
         registry.command(router, listener_for(router))
 
@@ -135,8 +137,15 @@ def test_group_membership_is_cached_and_refreshed_on_change(driver, fake_slack, 
     eventually(lambda: counter.value == 3)
     assert len(fake_slack.calls_to("usergroups.users.list")) == 1
     fake_slack.workspace.usergroups["S0APPROVERS"] = []
-    driver.event({"type": "subteam_members_changed", "subteam_id": "S0APPROVERS", "team_id": "T0OPSBOT",
-                  "added_users": [], "removed_users": [BOB]})
+    driver.event(
+        {
+            "type": "subteam_members_changed",
+            "subteam_id": "S0APPROVERS",
+            "team_id": "T0OPSBOT",
+            "added_users": [],
+            "removed_users": [BOB],
+        }
+    )
     # The event is handled on a worker; clicks keep using the cache until it lands.
     lookups = lambda: len(fake_slack.calls_to("usergroups.users.list"))  # noqa: E731
     eventually(lambda: driver.click("test.bump", user=BOB, value="prj_sales") and lookups() == 2)

@@ -25,19 +25,27 @@ def moto_url():
 
 def _env(fake_slack, tmp_path, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_", "AWS_"))}
-    env.update({
-        "SLACK_BOT_TOKEN": fake_slack.bot_token, "SLACK_APP_TOKEN": fake_slack.app_token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.api_url,
-        "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'opsbot.db'}", "OPSBOT_LOG_FORMAT": "json",
-        "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-    })
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": fake_slack.bot_token,
+            "SLACK_APP_TOKEN": fake_slack.app_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.api_url,
+            "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'opsbot.db'}",
+            "OPSBOT_LOG_FORMAT": "json",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+    )
     env.update(extra)
     return env
 
 
 def _opsbot(*args, env, cwd):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_doctor_passes_on_a_healthy_setup(fake_slack, tmp_path, moto_url):
@@ -70,8 +78,9 @@ def test_doctor_reports_malformed_settings(fake_slack, tmp_path):
     assert "FAIL  settings: invalid settings: OPSBOT_PORT" in result.stdout
 
 
-@pytest.mark.parametrize(("mode", "variable"), [("http", "SLACK_SIGNING_SECRET"), ("socket", "SLACK_APP_TOKEN"),
-                                                ("http", "SLACK_BOT_TOKEN")])
+@pytest.mark.parametrize(
+    ("mode", "variable"), [("http", "SLACK_SIGNING_SECRET"), ("socket", "SLACK_APP_TOKEN"), ("http", "SLACK_BOT_TOKEN")]
+)
 def test_run_refuses_to_start_without_a_setting(fake_slack, tmp_path, mode, variable):
     env = _env(fake_slack, tmp_path)
     env.pop(variable)
@@ -83,9 +92,16 @@ def test_run_refuses_to_start_without_a_setting(fake_slack, tmp_path, mode, vari
 def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, requests_):
     port = free_port()
     env = _env(fake_slack, tmp_path)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
-                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def healthy():
             try:
                 return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200

@@ -27,8 +27,13 @@ def test_help_lists_every_form(slack, command):
 
 def test_usage_matches_the_public_interface(slack):
     text = _text(slack.command("/subscriptions", "help", user=MALLORY))
-    for form in ["show <request-id>", "approve <request-id> [comment]", "reject <request-id> <reason>",
-                 "access <asset>", "revoke <subscription-id> [reason]"]:
+    for form in [
+        "show <request-id>",
+        "approve <request-id> [comment]",
+        "reject <request-id> <reason>",
+        "access <asset>",
+        "revoke <subscription-id> [reason]",
+    ]:
         assert f"/subscriptions {form}" in text
     assert "/publish <asset>" in _text(slack.command("/publish", "help", user=MALLORY))
     assert "/cluster silence <cluster> <duration>" in _text(slack.command("/cluster", "", user=MALLORY))

@@ -19,13 +19,21 @@ def test_migrate_twice_is_a_no_op(database):
 
 def test_audit_round_trip(database):
     audit = AuditLog(database)
-    audit.record(actor="U0ALICE", action="subscriptions.approve", target="req-1", result="ok",
-                 detail={"comment": "fine", "project": "prj_sales"})
-    audit.record(actor="U0BOB", action="subscriptions.reject", target="req-2", result="conflict",
-                 error_id="abcd1234")
+    audit.record(
+        actor="U0ALICE",
+        action="subscriptions.approve",
+        target="req-1",
+        result="ok",
+        detail={"comment": "fine", "project": "prj_sales"},
+    )
+    audit.record(actor="U0BOB", action="subscriptions.reject", target="req-2", result="conflict", error_id="abcd1234")
     newest, oldest = audit.recent()
     assert (newest.actor, newest.action, newest.result, newest.error_id) == (
-        "U0BOB", "subscriptions.reject", "conflict", "abcd1234")
+        "U0BOB",
+        "subscriptions.reject",
+        "conflict",
+        "abcd1234",
+    )
     assert oldest.detail == {"comment": "fine", "project": "prj_sales"}
     assert oldest.at.tzinfo is not None or database.engine.dialect.name == "sqlite"
     assert [e.target for e in audit.recent(action="subscriptions.approve")] == ["req-1"]

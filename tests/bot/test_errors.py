@@ -22,10 +22,14 @@ def failing_capability(registry: Registry) -> None:
     def missing(_inv: Any) -> None:
         raise NotFound("No asset called `sales` in the catalog.")
 
-    router = CommandRouter(command="/broken", summary="fails", subcommands=[
-        Subcommand("boom", "crash", anyone, handler=boom),
-        Subcommand("missing", "typed error", anyone, handler=missing),
-    ])
+    router = CommandRouter(
+        command="/broken",
+        summary="fails",
+        subcommands=[
+            Subcommand("boom", "crash", anyone, handler=boom),
+            Subcommand("missing", "typed error", anyone, handler=missing),
+        ],
+    )
     registry.command(router, listener_for(router))
 
     def click(ack: Any) -> None:
@@ -37,8 +41,7 @@ def failing_capability(registry: Registry) -> None:
 
 @pytest.fixture
 def driver(settings, sqlite_deps, requests_):
-    return BoltDriver(build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, failing_capability]),
-                      requests_)
+    return BoltDriver(build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, failing_capability]), requests_)
 
 
 def test_unexpected_error_gets_an_error_id(driver, fake_slack, caplog, sqlite_deps):

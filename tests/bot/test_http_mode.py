@@ -53,8 +53,9 @@ def test_stale_timestamp_is_refused(server, requests_, fake_slack, sqlite_deps):
     fake_slack.reset()
     body, _ = requests_.slash_command("/backup", "run", user_id=ADMIN)
     stale = requests_.sign(body, timestamp=int(time.time()) - 6 * 60)
-    response = httpx.post(f"{server}/slack/events", content=body,
-                          headers={"content-type": "application/x-www-form-urlencoded", **stale})
+    response = httpx.post(
+        f"{server}/slack/events", content=body, headers={"content-type": "application/x-www-form-urlencoded", **stale}
+    )
     assert response.status_code == 401
     assert _slack_calls(fake_slack) == []
     assert AuditLog(sqlite_deps.db).recent() == []

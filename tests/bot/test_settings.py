@@ -14,10 +14,15 @@ def _load(monkeypatch, env):
     return load_settings(_env_file=None)
 
 
-@pytest.mark.parametrize(("mode", "variable"), [
-    ("socket", "SLACK_BOT_TOKEN"), ("socket", "SLACK_APP_TOKEN"),
-    ("http", "SLACK_BOT_TOKEN"), ("http", "SLACK_SIGNING_SECRET"),
-])
+@pytest.mark.parametrize(
+    ("mode", "variable"),
+    [
+        ("socket", "SLACK_BOT_TOKEN"),
+        ("socket", "SLACK_APP_TOKEN"),
+        ("http", "SLACK_BOT_TOKEN"),
+        ("http", "SLACK_SIGNING_SECRET"),
+    ],
+)
 def test_each_required_setting_is_named_when_missing(monkeypatch, mode, variable):
     settings = _load(monkeypatch, {k: v for k, v in GOOD.items() if k != variable})
     with pytest.raises(SettingsError, match=f"{mode} mode needs {variable} \\(not set\\)"):
@@ -28,16 +33,19 @@ def test_mode_only_needs_its_own_settings(monkeypatch):
     assert _load(monkeypatch, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).require("socket")
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"),
-    ("SLACK_APP_TOKEN", "xoxb-1", "SLACK_APP_TOKEN: must be an app-level token starting with xapp-"),
-    ("OPSBOT_PORT", "70000", "OPSBOT_PORT: Input should be less than or equal to 65535"),
-    ("OPSBOT_PORT", "http", "OPSBOT_PORT: Input should be a valid integer"),
-    ("OPSBOT_DATABASE_URL", "mysql://x", "OPSBOT_DATABASE_URL: must be a sqlite:// or postgresql:// URL"),
-    ("OPSBOT_CONFIG", "/no/such/policy.yml", "OPSBOT_CONFIG: no policy file at /no/such/policy.yml"),
-    ("SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"),
-    ("OPSBOT_LOG_FORMAT", "xml", "OPSBOT_LOG_FORMAT: Input should be 'json' or 'console'"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"),
+        ("SLACK_APP_TOKEN", "xoxb-1", "SLACK_APP_TOKEN: must be an app-level token starting with xapp-"),
+        ("OPSBOT_PORT", "70000", "OPSBOT_PORT: Input should be less than or equal to 65535"),
+        ("OPSBOT_PORT", "http", "OPSBOT_PORT: Input should be a valid integer"),
+        ("OPSBOT_DATABASE_URL", "mysql://x", "OPSBOT_DATABASE_URL: must be a sqlite:// or postgresql:// URL"),
+        ("OPSBOT_CONFIG", "/no/such/policy.yml", "OPSBOT_CONFIG: no policy file at /no/such/policy.yml"),
+        ("SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"),
+        ("OPSBOT_LOG_FORMAT", "xml", "OPSBOT_LOG_FORMAT: Input should be 'json' or 'console'"),
+    ],
+)
 def test_malformed_setting_is_named(monkeypatch, variable, value, message):
     with pytest.raises(SettingsError) as raised:
         _load(monkeypatch, {**GOOD, variable: value})

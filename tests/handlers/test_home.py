@@ -33,8 +33,10 @@ def test_home_shows_roles_and_commands(slack, fake_slack):
 
 def test_sections_render_and_a_broken_one_does_not_blank_the_tab(settings, sqlite_deps, requests_, fake_slack):
     def sections(registry: Registry) -> None:
-        registry.home_section("Backups", lambda user: [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"last backup fine for {user}"}}])
+        registry.home_section(
+            "Backups",
+            lambda user: [{"type": "section", "text": {"type": "mrkdwn", "text": f"last backup fine for {user}"}}],
+        )
 
         def broken(_user: str) -> list[dict[str, Any]]:
             raise RuntimeError("boom")
