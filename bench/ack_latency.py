@@ -181,7 +181,7 @@ def main() -> None:
                     "p99": round(_percentile(floor, 0.99), 2),
                 },
                 "server_side_share_within": server_side,
-        "baseline_slack_limit_ms": SLACK_ACK_LIMIT_MS,
+                "baseline_slack_limit_ms": SLACK_ACK_LIMIT_MS,
                 "p99_share_of_slack_limit": round(p99 / SLACK_ACK_LIMIT_MS, 4),
                 "target_p99_ms": 50,
                 "target_met": p99 <= 50,

@@ -1,5 +1,7 @@
 """Start-up refuses missing or malformed settings with a message that names the variable."""
 
+from pathlib import Path
+
 import pytest
 
 from bot.policy import PolicyError, load_policy
@@ -84,3 +86,8 @@ def test_policy_yaml_syntax_error(tmp_path):
     path.write_text("admins: [\n")
     with pytest.raises(PolicyError, match="cannot read"):
         load_policy(path)
+
+
+def test_the_example_policy_in_the_repository_is_valid():
+    policy = load_policy(Path(__file__).resolve().parents[2] / "policy.example.yml")
+    assert policy.admins.users == ("U0123ADMIN",) and "a1b2c3d4e5f6g7" in policy.projects
