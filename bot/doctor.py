@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import botocore.exceptions
 from alembic.config import Config
@@ -51,6 +52,10 @@ def check_policy(settings: Settings) -> Check:
 def check_database(settings: Settings) -> Check:
     """The database answers and its schema is current."""
     db = Database.from_url(settings.database_url)
+    path = db.engine.url.database
+    if db.engine.dialect.name == "sqlite" and path and path != ":memory:" and not Path(path).exists():
+        # Connecting would create an empty file; say what is missing instead.
+        return Check("database", False, f"no database at {path}: run `opsbot db upgrade`")
     try:
         with db.engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()

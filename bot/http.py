@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.deps import Deps
+from bot.payloads import form_body_problem
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +25,12 @@ def build_http_app(deps: Deps, slack_app: App | None) -> Starlette:
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
         body = await request.body()
+        if "form-urlencoded" in request.headers.get("content-type", ""):
+            problem = form_body_problem(body)
+            if problem is not None:
+                deps.metrics.slack_requests.labels("malformed", "refused").inc()
+                log.warning("malformed_slack_request", problem=problem)
+                return JSONResponse({"error": "malformed payload"}, status_code=400)
         bolt_request = to_bolt_request(request, body)
         # Bolt's dispatch is synchronous (middleware may call Slack); keep it off the event loop.
         bolt_response = await run_in_threadpool(slack_app.dispatch, bolt_request)  # type: ignore[union-attr]

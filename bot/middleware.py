@@ -20,11 +20,11 @@ def request_kind(body: dict[str, Any]) -> tuple[Kind | None, str]:
     if "command" in body:
         return "command", str(body.get("command"))
     kind = body.get("type")
+    # Entry points validated the shape (bot/payloads.py), so these lookups cannot fail.
     if kind == "block_actions":
-        actions = body.get("actions") or [{}]
-        return "action", str(actions[0].get("action_id", ""))
+        return "action", str(body["actions"][0]["action_id"])
     if kind in ("view_submission", "view_closed"):
-        return "view", str((body.get("view") or {}).get("callback_id", ""))
+        return "view", str(body["view"].get("callback_id", ""))
     return None, str(kind)
 
 

@@ -7,12 +7,12 @@ import signal
 
 import structlog
 import uvicorn
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app
 from bot.deps import build_deps
 from bot.http import build_http_app
 from bot.settings import Mode, Settings
+from bot.socket_mode import CheckedSocketModeHandler
 from scheduler import build_scheduler, register_jobs
 
 log = structlog.get_logger(__name__)
@@ -40,7 +40,8 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     scheduler.start()
     socket_handler = None
     if mode == "socket":
-        socket_handler = SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
+        app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
+        socket_handler = CheckedSocketModeHandler(app, app_token, metrics=deps.metrics)
         socket_handler.connect()
     # In Socket Mode the server still answers /healthz and /metrics for the orchestrator.
     http_app = build_http_app(deps, app if mode == "http" else None)

@@ -42,6 +42,8 @@ class FakeSlack:
         self.bot_token = bot_token
         self.app_token = app_token
         self.workspace = Workspace()
+        # Where apps.connections.open sends Socket Mode clients; point it at a FakeSocketMode to serve them.
+        self.socket_mode_url = "ws://127.0.0.1:9/link"
         self.calls: list[Call] = []
         self._failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self._ts = itertools.count(1)
@@ -126,7 +128,7 @@ class FakeSlack:
         if method == "apps.connections.open":
             if token != self.app_token:
                 return {"ok": False, "error": "invalid_auth"}
-            return {"ok": True, "url": f"ws://{self.url.removeprefix('http://')}/socket"}
+            return {"ok": True, "url": self.socket_mode_url}
         if token != self.bot_token:
             return {"ok": False, "error": "invalid_auth"}
         handler = _ANSWERS.get(method)

@@ -26,27 +26,29 @@ class SlackRequests:
             "x-slack-signature": self._verifier.generate_signature(timestamp=ts, body=body),
         }
 
-    def slash_command(
+    def slash_command_payload(
         self, command: str, text: str, *, user_id: str, channel_id: str = "C0GENERAL", response_url: str | None = None
-    ) -> tuple[str, dict[str, str]]:
-        """A form-encoded slash command."""
-        body = urlencode(
-            {
-                "token": "legacy-unused",
-                "team_id": self.team_id,
-                "team_domain": "sandbox",
-                "channel_id": channel_id,
-                "channel_name": "general",
-                "user_id": user_id,
-                "user_name": user_id.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": "A0OPSBOT",
-                "is_enterprise_install": "false",
-                "response_url": response_url if response_url is not None else self.response_url,
-                "trigger_id": f"{int(time.time())}.trigger",
-            }
-        )
+    ) -> dict[str, str]:
+        """The fields of a slash command, as Socket Mode delivers them."""
+        return {
+            "token": "legacy-unused",
+            "team_id": self.team_id,
+            "team_domain": "sandbox",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0OPSBOT",
+            "is_enterprise_install": "false",
+            "response_url": response_url if response_url is not None else self.response_url,
+            "trigger_id": f"{int(time.time())}.trigger",
+        }
+
+    def slash_command(self, command: str, text: str, **fields: Any) -> tuple[str, dict[str, str]]:
+        """A form-encoded, signed slash command, as HTTP mode receives it."""
+        body = urlencode(self.slash_command_payload(command, text, **fields))
         return body, {"content-type": "application/x-www-form-urlencoded", **self.sign(body)}
 
     def _interactive(self, payload: dict[str, Any]) -> tuple[str, dict[str, str]]:

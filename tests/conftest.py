@@ -16,9 +16,8 @@ from bot.policy import Policy
 from bot.settings import Settings, load_settings
 from sandbox.slack_api import FakeSlack
 from sandbox.slack_requests import SlackRequests
-from tests.harness import BoltDriver, postgres_database
+from tests.harness import SIGNING_SECRET, BoltDriver, postgres_database
 
-SIGNING_SECRET = "test-signing-secret"
 POSTGRES_URL = os.environ.get("OPSBOT_TEST_POSTGRES_URL")
 
 ADMIN = "U0ADMIN"

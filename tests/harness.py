@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from slack_bolt import App, BoltResponse
@@ -15,7 +17,10 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 
 from bot.db import Database, create_db_engine
+from sandbox.slack_api import FakeSlack
 from sandbox.slack_requests import SlackRequests
+
+SIGNING_SECRET = "test-signing-secret"
 
 
 class BoltDriver:
@@ -53,6 +58,26 @@ def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         time.sleep(0.01)
+
+
+def opsbot_env(fake_slack: FakeSlack, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for an `opsbot` subprocess: the fake Slack, a fresh SQLite file, dummy AWS credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_", "AWS_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": fake_slack.bot_token,
+            "SLACK_APP_TOKEN": fake_slack.app_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.api_url,
+            "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'opsbot.db'}",
+            "OPSBOT_LOG_FORMAT": "json",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+    )
+    env.update(extra)
+    return env
 
 
 def free_port() -> int:

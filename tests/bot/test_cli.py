@@ -1,6 +1,5 @@
 """The opsbot command as an operator runs it: doctor's report, start-up errors, a graceful SIGTERM."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,8 +9,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.conftest import SIGNING_SECRET
-from tests.harness import eventually, free_port
+from tests.harness import eventually, free_port, opsbot_env
 
 
 @pytest.fixture(scope="module")
@@ -23,25 +21,6 @@ def moto_url():
     server.stop()
 
 
-def _env(fake_slack, tmp_path, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_", "AWS_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": fake_slack.bot_token,
-            "SLACK_APP_TOKEN": fake_slack.app_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.api_url,
-            "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'opsbot.db'}",
-            "OPSBOT_LOG_FORMAT": "json",
-            "AWS_REGION": "eu-west-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
-    )
-    env.update(extra)
-    return env
-
-
 def _opsbot(*args, env, cwd):
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
@@ -49,7 +28,7 @@ def _opsbot(*args, env, cwd):
 
 
 def test_doctor_passes_on_a_healthy_setup(fake_slack, tmp_path, moto_url):
-    env = _env(fake_slack, tmp_path, AWS_ENDPOINT_URL=moto_url)
+    env = opsbot_env(fake_slack, tmp_path, AWS_ENDPOINT_URL=moto_url)
     assert _opsbot("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
     result = _opsbot("doctor", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -61,19 +40,20 @@ def test_doctor_passes_on_a_healthy_setup(fake_slack, tmp_path, moto_url):
 
 
 def test_doctor_fails_clearly(fake_slack, tmp_path, moto_url):
-    env = _env(fake_slack, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong", AWS_ENDPOINT_URL="http://127.0.0.1:9")
+    env = opsbot_env(fake_slack, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong", AWS_ENDPOINT_URL="http://127.0.0.1:9")
     env.pop("SLACK_APP_TOKEN")
     result = _opsbot("doctor", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "FAIL  Slack bot token: auth.test: invalid_auth" in result.stdout
     assert "FAIL  settings for socket mode: needs SLACK_APP_TOKEN" in result.stdout
     assert "PASS  settings for http mode: ready" in result.stdout
-    assert "FAIL  database: schema at None" in result.stdout
+    assert f"FAIL  database: no database at {tmp_path / 'opsbot.db'}: run `opsbot db upgrade`" in result.stdout
+    assert not (tmp_path / "opsbot.db").exists()
     assert "FAIL  AWS identity" in result.stdout
 
 
 def test_doctor_reports_malformed_settings(fake_slack, tmp_path):
-    result = _opsbot("doctor", env=_env(fake_slack, tmp_path, OPSBOT_PORT="x"), cwd=tmp_path)
+    result = _opsbot("doctor", env=opsbot_env(fake_slack, tmp_path, OPSBOT_PORT="x"), cwd=tmp_path)
     assert result.returncode == 1
     assert "FAIL  settings: invalid settings: OPSBOT_PORT" in result.stdout
 
@@ -82,7 +62,7 @@ def test_doctor_reports_malformed_settings(fake_slack, tmp_path):
     ("mode", "variable"), [("http", "SLACK_SIGNING_SECRET"), ("socket", "SLACK_APP_TOKEN"), ("http", "SLACK_BOT_TOKEN")]
 )
 def test_run_refuses_to_start_without_a_setting(fake_slack, tmp_path, mode, variable):
-    env = _env(fake_slack, tmp_path)
+    env = opsbot_env(fake_slack, tmp_path)
     env.pop(variable)
     result = _opsbot("run", "--mode", mode, env=env, cwd=tmp_path)
     assert result.returncode == 1
@@ -91,7 +71,7 @@ def test_run_refuses_to_start_without_a_setting(fake_slack, tmp_path, mode, vari
 
 def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, requests_):
     port = free_port()
-    env = _env(fake_slack, tmp_path)
+    env = opsbot_env(fake_slack, tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
         env=env,
@@ -124,7 +104,7 @@ def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, 
 
 def test_socket_mode_without_slack_fails_with_a_clear_message(fake_slack, tmp_path):
     # The fake issues a ws:// URL but does not speak WebSocket: the bot must fail, not hang.
-    env = _env(fake_slack, tmp_path, SLACK_APP_TOKEN="xapp-wrong")
+    env = opsbot_env(fake_slack, tmp_path, SLACK_APP_TOKEN="xapp-wrong")
     started = time.monotonic()
     result = _opsbot("run", "--mode", "socket", "--port", str(free_port()), env=env, cwd=tmp_path)
     assert result.returncode != 0

@@ -1,0 +1,34 @@
+"""Socket Mode with the same payload shape check as HTTP mode."""
+
+from __future__ import annotations
+
+import structlog
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from bot.metrics import Metrics
+from bot.payloads import interactive_problem
+
+log = structlog.get_logger(__name__)
+
+
+class CheckedSocketModeHandler(SocketModeHandler):
+    """Acknowledges and drops malformed interactive envelopes instead of letting Bolt trip on them."""
+
+    def __init__(self, *args: object, metrics: Metrics, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._metrics = metrics
+
+    def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        """Check the envelope, then hand it to Bolt."""
+        if req.type == "interactive":
+            problem = interactive_problem(req.payload)
+            if problem is not None:
+                self._metrics.slack_requests.labels("malformed", "refused").inc()
+                log.warning("malformed_slack_request", problem=problem, envelope_id=req.envelope_id)
+                # Acknowledge so Slack does not redeliver what will never parse.
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+        super().handle(client, req)

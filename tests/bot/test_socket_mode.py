@@ -1,0 +1,53 @@
+"""Socket Mode end to end: `opsbot run` connects over a real WebSocket, answers envelopes, stops on SIGTERM."""
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from sandbox.slack_socket import FakeSocketMode
+from tests.harness import free_port, opsbot_env
+
+
+@pytest.fixture
+def socket_mode(fake_slack):
+    server = FakeSocketMode().start()
+    fake_slack.socket_mode_url = server.url
+    yield server
+    server.stop()
+    fake_slack.socket_mode_url = "ws://127.0.0.1:9/link"
+
+
+def test_socket_mode_answers_commands_and_stops_cleanly(fake_slack, socket_mode, requests_, tmp_path):
+    env = opsbot_env(fake_slack, tmp_path)
+    env.pop("SLACK_SIGNING_SECRET")  # Socket Mode does not need it
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--mode", "socket", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        socket_mode.wait_connected(timeout=60)
+        ack = socket_mode.send("slash_commands", requests_.slash_command_payload("/cluster", "help", user_id="U0ANY"))
+        assert ack["payload"]["response_type"] == "ephemeral"
+        assert "/cluster watch <cluster>" in ack["payload"]["text"]
+
+        refused = socket_mode.send("slash_commands", requests_.slash_command_payload("/backup", "run", user_id="U0ANY"))
+        assert "Only opsbot admins" in refused["payload"]["text"]
+
+        malformed = socket_mode.send("interactive", {"type": "block_actions", "actions": []})
+        assert "payload" not in malformed  # acknowledged and dropped, and the bot lives on
+        still_there = socket_mode.send("slash_commands", requests_.slash_command_payload("/protein", "", user_id="U0X"))
+        assert "/protein info" in still_there["payload"]["text"]
+
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert '"event": "opsbot_stopped"' in stderr
