@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from slack_sdk.errors import SlackApiError
 
 from bot.logs import configure_logging
 from bot.policy import PolicyError
@@ -36,6 +37,9 @@ def run(mode: str, port: int | None) -> None:
         run_bot(settings, mode, port)  # type: ignore[arg-type]
     except (SettingsError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
+    except SlackApiError as exc:
+        method = str(exc.response.api_url).rsplit("/", 1)[-1]
+        raise click.ClickException(f"Slack refused {method}: {exc.response.get('error')}") from None
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Global middleware: metrics, and authorisation of the acting user (deny by default)."""
+"""Global middleware: authorisation of the acting user, deny by default, counted in metrics."""
 
 from __future__ import annotations
 

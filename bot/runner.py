@@ -33,36 +33,47 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     """Start the bot and block until SIGTERM or SIGINT; then drain and stop every part."""
     settings.require(mode)
     deps = build_deps(settings)
-    deps.db.migrate()
-    app = build_app(settings, deps)
     scheduler = build_scheduler()
-    jobs = register_jobs(scheduler, deps)
-    scheduler.start()
     socket_handler = None
-    if mode == "socket":
-        app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
-        socket_handler = CheckedSocketModeHandler(app, app_token, metrics=deps.metrics)
-        socket_handler.connect()
-    # In Socket Mode the server still answers /healthz and /metrics for the orchestrator.
-    http_app = build_http_app(deps, app if mode == "http" else None)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            http_app,
-            host=settings.host,
-            port=port or settings.port,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    try:
+        deps.db.migrate()
+        app = build_app(settings, deps)
+        jobs = register_jobs(scheduler, deps)
+        scheduler.start()
+        if mode == "socket":
+            app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
+            socket_handler = CheckedSocketModeHandler(app, app_token, metrics=deps.metrics)
+            socket_handler.connect()
+        # In Socket Mode the server still answers /healthz and /metrics for the orchestrator.
+        server = uvicorn.Server(
+            uvicorn.Config(
+                build_http_app(deps, app if mode == "http" else None),
+                host=settings.host,
+                port=port or settings.port,
+                log_config=None,
+                lifespan="off",
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            )
         )
-    )
-    # Start-up leaves a large heap of objects that live as long as the process (botocore models, Bolt,
-    # SQLAlchemy). Freezing them keeps full collections from walking it: without this, a gen-2
-    # collection stalls every request in flight for ~100 ms (bench/ack_latency.py shows it).
-    gc.collect()
-    gc.freeze()
-    log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs)
+        # Start-up leaves a large heap of objects that live as long as the process (botocore models, Bolt,
+        # SQLAlchemy). Freezing them keeps full collections from walking it: without this, a gen-2
+        # collection stalls every request in flight for ~100 ms (bench/ack_latency.py shows it).
+        gc.collect()
+        gc.freeze()
+        log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs)
+        _serve(server)
+    finally:
+        if socket_handler is not None:
+            socket_handler.close()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        deps.close()
+        log.info("opsbot_stopped", mode=mode)
+
+
+def _serve(server: uvicorn.Server) -> None:
     # uvicorn drains requests on SIGTERM/SIGINT, then re-raises the signal to the handler that was
-    # installed before it; ours turns that into an orderly stop of the remaining parts.
+    # installed before it; ours turns that into an orderly return.
     previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run()
@@ -71,8 +82,3 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if socket_handler is not None:
-            socket_handler.close()
-        scheduler.shutdown(wait=True)
-        deps.close()
-        log.info("opsbot_stopped", mode=mode)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -78,6 +82,31 @@ def opsbot_env(fake_slack: FakeSlack, tmp_path: Path, **extra: str) -> dict[str,
     )
     env.update(extra)
     return env
+
+
+@dataclass
+class Stopped:
+    """How a bot process ended after SIGTERM."""
+
+    returncode: int | None = None
+    stderr: str = ""
+
+
+@contextmanager
+def running_opsbot(mode: str, port: int, env: dict[str, str], cwd: Path) -> Iterator[tuple[subprocess.Popen, Stopped]]:
+    """`opsbot run` in a subprocess; on leaving the block it gets SIGTERM and `Stopped` says how it ended."""
+    command = [sys.executable, "-m", "bot.cli", "run", "--mode", mode, "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stopped = Stopped()
+    try:
+        yield process, stopped
+        process.send_signal(signal.SIGTERM)
+        _, stopped.stderr = process.communicate(timeout=60)
+        stopped.returncode = process.returncode
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def free_port() -> int:

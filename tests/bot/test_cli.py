@@ -1,6 +1,5 @@
 """The opsbot command as an operator runs it: doctor's report, start-up errors, a graceful SIGTERM."""
 
-import signal
 import subprocess
 import sys
 import time
@@ -9,7 +8,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.harness import eventually, free_port, opsbot_env
+from tests.harness import eventually, free_port, opsbot_env, running_opsbot
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +70,7 @@ def test_run_refuses_to_start_without_a_setting(fake_slack, tmp_path, mode, vari
 
 def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, requests_):
     port = free_port()
-    env = opsbot_env(fake_slack, tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with running_opsbot("http", port, opsbot_env(fake_slack, tmp_path), tmp_path) as (process, stopped):
 
         def healthy():
             try:
@@ -92,21 +82,17 @@ def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, 
         body, headers = requests_.slash_command("/backup", "help", user_id="U0ANY")
         reply = httpx.post(f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers)
         assert "/backup run" in reply.json()["text"]
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, stderr
-    assert '"event": "opsbot_stopped"' in stderr
-    assert "xoxb-" not in stderr  # no token in the logs
+    assert stopped.returncode == 0, stopped.stderr
+    assert '"event": "opsbot_stopped"' in stopped.stderr
+    assert "xoxb-" not in stopped.stderr  # no token in the logs
 
 
-def test_socket_mode_without_slack_fails_with_a_clear_message(fake_slack, tmp_path):
-    # The fake issues a ws:// URL but does not speak WebSocket: the bot must fail, not hang.
+def test_socket_mode_with_a_refused_app_token_fails_with_a_clear_message(fake_slack, tmp_path):
     env = opsbot_env(fake_slack, tmp_path, SLACK_APP_TOKEN="xapp-wrong")
     started = time.monotonic()
     result = _opsbot("run", "--mode", "socket", "--port", str(free_port()), env=env, cwd=tmp_path)
     assert result.returncode != 0
-    assert "invalid_auth" in result.stderr
+    assert "Error: Slack refused apps.connections.open: invalid_auth" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert '"event": "opsbot_stopped"' in result.stderr  # what had started was stopped
     assert time.monotonic() - started < 60

@@ -1,13 +1,9 @@
 """Socket Mode end to end: `opsbot run` connects over a real WebSocket, answers envelopes, stops on SIGTERM."""
 
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from sandbox.slack_socket import FakeSocketMode
-from tests.harness import free_port, opsbot_env
+from tests.harness import free_port, opsbot_env, running_opsbot
 
 
 @pytest.fixture
@@ -22,15 +18,7 @@ def socket_mode(fake_slack):
 def test_socket_mode_answers_commands_and_stops_cleanly(fake_slack, socket_mode, requests_, tmp_path):
     env = opsbot_env(fake_slack, tmp_path)
     env.pop("SLACK_SIGNING_SECRET")  # Socket Mode does not need it
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--mode", "socket", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with running_opsbot("socket", free_port(), env, tmp_path) as (_process, stopped):
         socket_mode.wait_connected(timeout=60)
         ack = socket_mode.send("slash_commands", requests_.slash_command_payload("/cluster", "help", user_id="U0ANY"))
         assert ack["payload"]["response_type"] == "ephemeral"
@@ -44,10 +32,5 @@ def test_socket_mode_answers_commands_and_stops_cleanly(fake_slack, socket_mode,
         still_there = socket_mode.send("slash_commands", requests_.slash_command_payload("/protein", "", user_id="U0X"))
         assert "/protein info" in still_there["payload"]["text"]
 
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, stderr
-    assert '"event": "opsbot_stopped"' in stderr
+    assert stopped.returncode == 0, stopped.stderr
+    assert '"event": "opsbot_stopped"' in stopped.stderr
