@@ -6,15 +6,16 @@ import time
 
 import structlog
 from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.bolt_request import bolt_request
 from bot.deps import Deps
-from bot.payloads import form_body_problem
+from bot.payloads import http_body_problem
 
 log = structlog.get_logger(__name__)
 
@@ -25,15 +26,15 @@ def build_http_app(deps: Deps, slack_app: App | None) -> Starlette:
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
         body = await request.body()
-        if "form-urlencoded" in request.headers.get("content-type", ""):
-            problem = form_body_problem(body)
-            if problem is not None:
-                deps.metrics.slack_requests.labels("malformed", "refused").inc()
-                log.warning("malformed_slack_request", problem=problem)
-                return JSONResponse({"error": "malformed payload"}, status_code=400)
-        bolt_request = to_bolt_request(request, body)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        problem = http_body_problem(body, content_type)
+        if problem is not None:
+            deps.metrics.slack_requests.labels("malformed", "refused").inc()
+            log.warning("malformed_slack_request", problem=problem)
+            return JSONResponse({"error": "malformed payload"}, status_code=400)
+        incoming = bolt_request(body.decode("utf-8", "replace"), request.headers, request.url.query)
         # Bolt's dispatch is synchronous (middleware may call Slack); keep it off the event loop.
-        bolt_response = await run_in_threadpool(slack_app.dispatch, bolt_request)  # type: ignore[union-attr]
+        bolt_response = await run_in_threadpool(slack_app.dispatch, incoming)  # type: ignore[union-attr]
         deps.metrics.ack_seconds.observe(time.perf_counter() - started)
         return to_starlette_response(bolt_response)
 

@@ -4,9 +4,43 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# Bolt's context extraction reads these as "an id or an object", at the top level and inside the nested
+# objects below; anything else (a number, a list, null) makes it raise before any middleware runs.
+_IDENTITY_KEYS = ("user", "team", "channel", "enterprise")
+_NESTED_KEYS = ("event", "message", "previous_message", "item", "assistant_thread", "view", "container")
+
+
+def _identity_problem(data: Any, path: str, depth: int = 0) -> str | None:
+    if not isinstance(data, dict) or depth > 4:
+        return None
+    for key in _IDENTITY_KEYS:
+        if key in data and not isinstance(data[key], str | dict):
+            return f"{path}.{key} must be an id or an object"
+    nested = [(f"{path}.{key}", data.get(key)) for key in _NESTED_KEYS]
+    authorizations = data.get("authorizations")
+    if isinstance(authorizations, list) and authorizations:
+        nested.append((f"{path}.authorizations.0", authorizations[0]))
+    for where, value in nested:
+        problem = _identity_problem(value, where, depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+def _reject_nulls(data: Any, keys: tuple[str, ...]) -> Any:
+    # Bolt looks these keys up by presence, then reads inside them: a present null breaks it too.
+    if isinstance(data, dict):
+        for key in keys:
+            if key in data and data[key] is None:
+                raise ValueError(f"{key} must not be null")
+        problem = _identity_problem(data, "payload")
+        if problem:
+            raise ValueError(problem)
+    return data
 
 
 class _Loose(BaseModel):
@@ -70,23 +104,69 @@ class InteractivePayload(_Loose):
 
 def interactive_problem(payload: Any) -> str | None:
     """Why an interactive payload (already JSON-decoded) is malformed, or None if it is fine."""
+    return _problem(InteractivePayload, payload)
+
+
+class _Event(_Loose):
+    type: str = Field(max_length=64)
+
+
+class EventEnvelope(_Loose):
+    """The parts of an Events API callback that Bolt reads before any listener."""
+
+    type: str
+    event: _Event | None = None
+    challenge: str | None = None
+    authorizations: list[_Loose] | None = None
+    team_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _present_means_object(cls, data: Any) -> Any:
+        return _reject_nulls(data, ("event", "authorizations"))
+
+    @model_validator(mode="after")
+    def _required_by_type(self) -> EventEnvelope:
+        if self.type == "event_callback" and self.event is None:
+            raise ValueError("event_callback without an event")
+        if self.type == "url_verification" and self.challenge is None:
+            raise ValueError("url_verification without a challenge")
+        return self
+
+
+def _problem(model: type[BaseModel], value: Any) -> str | None:
     try:
-        InteractivePayload.model_validate(payload)
+        model.model_validate(value)
     except ValidationError as exc:
         first = exc.errors()[0]
         return f"{'.'.join(str(p) for p in first['loc']) or 'payload'}: {first['msg']}"
     return None
 
 
-def form_body_problem(body: bytes) -> str | None:
-    """Why a form-encoded request body's interactive `payload` is malformed; None for other bodies."""
+def event_problem(payload: Any) -> str | None:
+    """Why an Events API payload (already JSON-decoded) is malformed, or None if it is fine."""
+    return _problem(EventEnvelope, payload)
+
+
+def http_body_problem(body: bytes, content_type: str) -> str | None:
+    """Why an HTTP request body from Slack would trip Bolt's parser, or None if Bolt can take it."""
     try:
-        fields = parse_qs(body.decode("utf-8"), max_num_fields=100)
-    except (UnicodeDecodeError, ValueError):
-        return "body is not form-encoded UTF-8"
-    if "payload" not in fields:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    # Bolt parses by this same test: JSON if declared so or if it looks like an object.
+    if content_type == "application/json" or text.startswith("{"):
+        try:
+            return event_problem(json.loads(text))
+        except json.JSONDecodeError:
+            return "body is not JSON"
+    # Otherwise Bolt reads a form, and a `payload` field in it (blank values kept) as JSON.
+    if "payload" not in text:
         return None
+    payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+    if payload is None:
+        return None  # a command that merely mentions the word; bot.bolt_request corrects Bolt's parse
     try:
-        return interactive_problem(json.loads(fields["payload"][0]))
+        return interactive_problem(json.loads(payload))
     except json.JSONDecodeError:
         return "payload is not JSON"

@@ -9,13 +9,15 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.metrics import Metrics
-from bot.payloads import interactive_problem
+from bot.payloads import event_problem, interactive_problem
 
 log = structlog.get_logger(__name__)
 
+_CHECKS = {"interactive": interactive_problem, "events_api": event_problem}
+
 
 class CheckedSocketModeHandler(SocketModeHandler):
-    """Acknowledges and drops malformed interactive envelopes instead of letting Bolt trip on them."""
+    """Acknowledges and drops malformed interactive and event envelopes instead of letting Bolt trip on them."""
 
     def __init__(self, *args: object, metrics: Metrics, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -23,8 +25,9 @@ class CheckedSocketModeHandler(SocketModeHandler):
 
     def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
         """Check the envelope, then hand it to Bolt."""
-        if req.type == "interactive":
-            problem = interactive_problem(req.payload)
+        check = _CHECKS.get(req.type)
+        if check is not None:
+            problem = check(req.payload)
             if problem is not None:
                 self._metrics.slack_requests.labels("malformed", "refused").inc()
                 log.warning("malformed_slack_request", problem=problem, envelope_id=req.envelope_id)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import uvicorn
 from slack_bolt import App, BoltResponse
-from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 
+from bot.bolt_request import bolt_request
 from bot.db import Database, create_db_engine
 from sandbox.slack_api import FakeSlack
 from sandbox.slack_requests import SlackRequests
@@ -36,7 +36,7 @@ class BoltDriver:
 
     def dispatch(self, body: str, headers: dict[str, str]) -> BoltResponse:
         """Dispatch one raw request."""
-        return self.app.dispatch(BoltRequest(body=body, headers={k: [v] for k, v in headers.items()}))
+        return self.app.dispatch(bolt_request(body, headers))
 
     def command(self, command: str, text: str = "", *, user: str, **kwargs: object) -> BoltResponse:
         """A signed slash command from `user`."""

@@ -62,6 +62,12 @@ def test_no_typed_text_crashes_a_command(slack, command, text, user):
     assert body.get("response_type") == "ephemeral" and body.get("text")
 
 
+@pytest.mark.parametrize("text", ["payload", "approve req-1 payload looks fine"])
+def test_text_containing_the_word_payload_is_still_a_command(slack, text):
+    # Bolt alone would parse this form body as an empty interactive payload and never answer.
+    assert "/subscriptions" in _text(slack.command("/subscriptions", text, user=ADMIN))
+
+
 def test_overlong_text_gets_a_clear_answer(slack):
     text = _text(slack.command("/protein", "M" * 5000, user=MALLORY))
     assert "could not be read" in text

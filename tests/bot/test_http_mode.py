@@ -31,6 +31,12 @@ def test_signed_command_is_answered(server, requests_):
     assert "/backup history [n]" in response.json()["text"]
 
 
+def test_command_mentioning_payload_is_answered_over_http(server, requests_):
+    body, headers = requests_.slash_command("/backup", "history payload", user_id=MALLORY)
+    response = httpx.post(f"{server}/slack/events", content=body, headers=headers)
+    assert response.status_code == 200 and "not available" in response.json()["text"]
+
+
 @pytest.mark.parametrize(
     "tamper",
     [

@@ -80,10 +80,38 @@ def test_malformed_interactive_payloads_are_refused_not_crashed(http_app, payloa
     assert all(entry.result == "denied" for entry in deps.audit.recent(limit=5))
 
 
-@settings(max_examples=100, deadline=None)
-@given(body=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
-def test_arbitrary_bodies_are_refused(http_app, body):
+events = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event_callback", "url_verification", "app_rate_limited", "other"])},
+    optional={
+        "event": json_values
+        | st.fixed_dictionaries(
+            {"type": st.text(max_size=20)},
+            optional={"user": json_values, "tab": json_values, "subteam_id": json_values},
+        ),
+        "challenge": json_values,
+        "team_id": json_values,
+        "authorizations": json_values,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(event=events)
+def test_malformed_signed_events_are_refused_not_crashed(http_app, event):
     client, _ = http_app
-    headers = {"content-type": "application/x-www-form-urlencoded", **SlackRequests(SIGNING_SECRET).sign("x")}
+    body = json.dumps(event)
+    headers = {"content-type": "application/json", **SlackRequests(SIGNING_SECRET).sign(body)}
+    response = client.post("/slack/events", content=body, headers=headers)
+    assert response.status_code in (200, 400, 404), (response.status_code, response.text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.binary(max_size=300) | st.text(max_size=300).map(str.encode),
+    content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain"]),
+)
+def test_arbitrary_bodies_are_refused(http_app, body, content_type):
+    client, _ = http_app
+    headers = {"content-type": content_type, **SlackRequests(SIGNING_SECRET).sign("x")}
     response = client.post("/slack/events", content=body, headers=headers)
     assert response.status_code in (400, 401)

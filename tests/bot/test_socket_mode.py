@@ -29,6 +29,7 @@ def test_socket_mode_answers_commands_and_stops_cleanly(fake_slack, socket_mode,
 
         malformed = socket_mode.send("interactive", {"type": "block_actions", "actions": []})
         assert "payload" not in malformed  # acknowledged and dropped, and the bot lives on
+        socket_mode.send("events_api", {"type": "event_callback", "event": {"type": "app_home_opened", "user": 7}})
         still_there = socket_mode.send("slash_commands", requests_.slash_command_payload("/protein", "", user_id="U0X"))
         assert "/protein info" in still_there["payload"]["text"]
 
