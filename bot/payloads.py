@@ -32,7 +32,8 @@ def _identity_problem(data: Any, path: str, depth: int = 0) -> str | None:
 
 
 def _reject_nulls(data: Any, keys: tuple[str, ...]) -> Any:
-    # Bolt looks these keys up by presence, then reads inside them: a present null breaks it too.
+    # Bolt looks these keys up by presence, then reads inside them: a present null breaks it, as does
+    # an identity that is neither an id nor an object.
     if isinstance(data, dict):
         for key in keys:
             if key in data and data[key] is None:
@@ -45,6 +46,15 @@ def _reject_nulls(data: Any, keys: tuple[str, ...]) -> Any:
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+def _problem(model: type[BaseModel], value: Any) -> str | None:
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc']) or 'payload'}: {first['msg']}"
+    return None
 
 
 class _User(_Loose):
@@ -78,16 +88,7 @@ class InteractivePayload(_Loose):
     @model_validator(mode="before")
     @classmethod
     def _present_means_object(cls, data: Any) -> Any:
-        # Bolt looks these up by key presence, then reads inside: a present null breaks it.
-        if isinstance(data, dict):
-            nulls = [
-                key
-                for key in ("user", "team", "channel", "actions", "view", "container", "message")
-                if key in data and data[key] is None
-            ]
-            if nulls:
-                raise ValueError(f"{nulls[0]} must not be null")
-        return data
+        return _reject_nulls(data, ("actions", "view", "container", "message"))
 
     @model_validator(mode="after")
     def _required_by_type(self) -> InteractivePayload:
@@ -132,15 +133,6 @@ class EventEnvelope(_Loose):
         if self.type == "url_verification" and self.challenge is None:
             raise ValueError("url_verification without a challenge")
         return self
-
-
-def _problem(model: type[BaseModel], value: Any) -> str | None:
-    try:
-        model.model_validate(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc']) or 'payload'}: {first['msg']}"
-    return None
 
 
 def event_problem(payload: Any) -> str | None:
