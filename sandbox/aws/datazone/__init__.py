@@ -1,0 +1,21 @@
+"""The DataZone emulator: state plus handlers, served over botocore's rest-json wire protocol."""
+
+from __future__ import annotations
+
+from sandbox.aws.datazone.catalog import CatalogHandlers
+from sandbox.aws.datazone.projects import ProjectHandlers
+from sandbox.aws.datazone.state import State
+from sandbox.aws.datazone.subscriptions import SubscriptionHandlers
+from sandbox.aws.restjson import RestJsonService
+
+
+class DataZoneHandlers(CatalogHandlers, SubscriptionHandlers, ProjectHandlers):
+    """Every emulated DataZone operation, over one shared state."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+
+def datazone_service(state: State | None = None) -> RestJsonService:
+    """A DataZone emulator ready to serve; its state is `service.handlers.state`."""
+    return RestJsonService("datazone", DataZoneHandlers(state or State()))

@@ -1,0 +1,449 @@
+"""Emulated DataZone catalog: assets and revisions, listings and change sets, search, glossaries, types."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sandbox.aws.datazone.state import Domain, Record, State, find, new_id, paged, stamp
+from sandbox.aws.restjson import conflict, not_found, validation
+
+
+def _forms(forms_input: list[Record] | None) -> list[Record]:
+    forms = []
+    for form in forms_input or []:
+        content = form.get("content")
+        if content is not None:
+            try:
+                json.loads(content)
+            except json.JSONDecodeError:
+                raise validation(f"form {form['formName']} content is not JSON") from None
+        forms.append(
+            {
+                "formName": form["formName"],
+                "typeName": form.get("typeIdentifier", form["formName"]),
+                "typeRevision": form.get("typeRevision", "1"),
+                "content": content or "{}",
+            }
+        )
+    return forms
+
+
+class CatalogHandlers:
+    """Operations on assets, listings, search, glossaries, glossary terms, form types and asset types."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    # -- assets ----------------------------------------------------------------------------------
+
+    def _project(self, domain: Domain, identifier: str) -> Record:
+        return find(domain.projects, identifier, "Project")
+
+    def _check_terms(self, domain: Domain, terms: list[str] | None) -> list[str]:
+        for term in terms or []:
+            find(domain.terms, term, "Glossary term")
+        return list(terms or [])
+
+    def create_asset(
+        self, domainIdentifier: str, name: str, typeIdentifier: str, owningProjectIdentifier: str, **kw: Any
+    ) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        project = self._project(domain, owningProjectIdentifier)
+        find(domain.asset_types, typeIdentifier, "Asset type")
+        external = kw.get("externalIdentifier")
+        if external and any(a.get("externalIdentifier") == external for a in domain.assets.values()):
+            raise conflict(f"An asset with externalIdentifier {external} already exists")
+        now = self.state.now()
+        asset = stamp(
+            self.state,
+            {
+                "id": new_id(),
+                "domainId": domain.id,
+                "name": name,
+                "typeIdentifier": typeIdentifier,
+                "typeRevision": kw.get("typeRevision") or "1",
+                "externalIdentifier": external,
+                "description": kw.get("description"),
+                "revision": "1",
+                "owningProjectId": project["id"],
+                "glossaryTerms": self._check_terms(domain, kw.get("glossaryTerms")),
+                "formsOutput": _forms(kw.get("formsInput")),
+                "firstRevisionCreatedAt": now,
+                "firstRevisionCreatedBy": self.state.caller,
+                "_revisions": [],
+            },
+            created=True,
+        )
+        asset["_revisions"].append(_snapshot(asset))
+        domain.assets[asset["id"]] = asset
+        return asset
+
+    def create_asset_revision(self, domainIdentifier: str, identifier: str, name: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        asset = find(domain.assets, identifier, "Asset")
+        asset["name"] = name
+        for key in ("description", "typeRevision"):
+            if kw.get(key) is not None:
+                asset[key] = kw[key]
+        if kw.get("glossaryTerms") is not None:
+            asset["glossaryTerms"] = self._check_terms(domain, kw["glossaryTerms"])
+        if kw.get("formsInput") is not None:
+            by_name = {f["formName"]: f for f in asset["formsOutput"]}
+            by_name.update({f["formName"]: f for f in _forms(kw["formsInput"])})
+            asset["formsOutput"] = list(by_name.values())
+        asset["revision"] = str(int(asset["revision"]) + 1)
+        stamp(self.state, asset)
+        asset["_revisions"].append(_snapshot(asset))
+        return asset
+
+    def get_asset(self, domainIdentifier: str, identifier: str, revision: str | None = None) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        asset = find(domain.assets, identifier, "Asset")
+        if revision is not None:
+            match = next((r for r in asset["_revisions"] if r["revision"] == revision), None)
+            if match is None:
+                raise not_found(f"Asset {identifier} has no revision {revision}")
+            return {**asset, **match}
+        listing = domain.listings.get(asset.get("_listingId", ""))
+        if listing is not None:
+            self._advance(listing)
+            return {**asset, "listing": {"listingId": listing["id"], "listingStatus": listing["status"]}}
+        return asset
+
+    def delete_asset(self, domainIdentifier: str, identifier: str) -> None:
+        domain = self.state.domain(domainIdentifier)
+        asset = find(domain.assets, identifier, "Asset")
+        if asset.get("_listingId") and domain.listings[asset["_listingId"]]["status"] != "INACTIVE":
+            raise conflict(f"Asset {identifier} is published; unpublish it first")
+        del domain.assets[identifier]
+
+    # -- listings --------------------------------------------------------------------------------
+
+    def _advance(self, listing: Record) -> None:
+        # Publishing takes a moment in the real service; the listing becomes ACTIVE once due.
+        if listing["status"] == "CREATING" and self.state.clock() >= listing["_activeAt"]:
+            listing["status"] = "ACTIVE"
+
+    def create_listing_change_set(
+        self, domainIdentifier: str, entityIdentifier: str, entityType: str, action: str, **kw: Any
+    ) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        if entityType != "ASSET":
+            raise validation("this emulator publishes assets only")
+        asset = find(domain.assets, entityIdentifier, "Asset")
+        listing = domain.listings.get(asset.get("_listingId", ""))
+        if action == "PUBLISH":
+            missing = _missing_required_forms(domain, asset)
+            if missing:
+                raise validation(f"Asset {asset['id']} is missing required forms: {', '.join(missing)}")
+            if listing is None:
+                listing = stamp(
+                    self.state, {"id": new_id(), "domainId": domain.id, "listingRevision": "0"}, created=True
+                )
+                domain.listings[listing["id"]] = listing
+                asset["_listingId"] = listing["id"]
+            listing.update(
+                {
+                    "listingRevision": str(int(listing["listingRevision"]) + 1),
+                    "name": asset["name"],
+                    "description": asset.get("description"),
+                    "status": "CREATING",
+                    "_activeAt": self.state.clock() + self.publish_seconds,
+                    "_assetId": asset["id"],
+                    "_assetRevision": asset["revision"],
+                }
+            )
+            stamp(self.state, listing)
+        else:
+            if listing is None or listing["status"] == "INACTIVE":
+                raise conflict(f"Asset {asset['id']} is not published")
+            listing["status"] = "INACTIVE"
+            stamp(self.state, listing)
+        return {"listingId": listing["id"], "listingRevision": listing["listingRevision"], "status": listing["status"]}
+
+    publish_seconds = 0.2
+
+    def get_listing(self, domainIdentifier: str, identifier: str, listingRevision: str | None = None) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        listing = find(domain.listings, identifier, "Listing")
+        self._advance(listing)
+        asset = domain.assets.get(listing["_assetId"])
+        item = None
+        if asset is not None:
+            forms = {f["formName"]: json.loads(f["content"]) for f in asset["formsOutput"]}
+            item = {
+                "assetListing": {
+                    "assetId": asset["id"],
+                    "assetRevision": listing["_assetRevision"],
+                    "assetType": asset["typeIdentifier"],
+                    "createdAt": listing["createdAt"],
+                    "forms": json.dumps(forms),
+                    "glossaryTerms": [
+                        {"name": domain.terms[t]["name"], "shortDescription": domain.terms[t].get("shortDescription")}
+                        for t in asset["glossaryTerms"]
+                        if t in domain.terms
+                    ],
+                    "owningProjectId": asset["owningProjectId"],
+                }
+            }
+        return {**listing, "item": item}
+
+    def search_listings(self, domainIdentifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        items = []
+        for listing in domain.listings.values():
+            self._advance(listing)
+            if listing["status"] != "ACTIVE":
+                continue
+            asset = domain.assets.get(listing["_assetId"], {})
+            if kw.get("searchText") and kw["searchText"].lower() not in listing["name"].lower():
+                continue
+            items.append(
+                {
+                    "assetListing": {
+                        "listingId": listing["id"],
+                        "listingRevision": listing["listingRevision"],
+                        "name": listing["name"],
+                        "entityId": listing["_assetId"],
+                        "entityRevision": listing["_assetRevision"],
+                        "entityType": asset.get("typeIdentifier"),
+                        "description": listing.get("description"),
+                        "owningProjectId": asset.get("owningProjectId"),
+                        "listingCreatedBy": listing["createdBy"],
+                        "listingUpdatedBy": listing["updatedBy"],
+                        "createdAt": listing["createdAt"],
+                    }
+                }
+            )
+        out = paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
+        return {**out, "totalMatchCount": len(items)}
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def search(self, domainIdentifier: str, searchScope: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        if searchScope == "ASSET":
+            items = [
+                {"assetItem": _asset_item(a, kw.get("additionalAttributes"))}
+                for a in domain.assets.values()
+                if _matches(a, kw, domain)
+            ]
+        elif searchScope == "GLOSSARY":
+            items = [{"glossaryItem": g} for g in domain.glossaries.values() if _matches(g, kw, domain)]
+        elif searchScope == "GLOSSARY_TERM":
+            items = [{"glossaryTermItem": t} for t in domain.terms.values() if _matches(t, kw, domain)]
+        else:
+            items = []
+        out = paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
+        return {**out, "totalMatchCount": len(items)}
+
+    def search_types(self, domainIdentifier: str, searchScope: str, managed: bool, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        if searchScope == "FORM_TYPE":
+            items = [{"formTypeItem": f} for f in domain.form_types.values() if f.get("_managed", False) == managed]
+        elif searchScope == "ASSET_TYPE":
+            items = [{"assetTypeItem": a} for a in domain.asset_types.values() if a.get("_managed", False) == managed]
+        else:
+            items = []
+        text = (kw.get("searchText") or "").lower()
+        items = [i for i in items if text in json.dumps(i, default=str).lower()]
+        out = paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
+        return {**out, "totalMatchCount": len(items)}
+
+    # -- glossaries and terms ----------------------------------------------------------------------
+
+    def create_glossary(self, domainIdentifier: str, name: str, owningProjectIdentifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        project = self._project(domain, owningProjectIdentifier)
+        if any(g["name"] == name for g in domain.glossaries.values()):
+            raise conflict(f"A glossary named {name} already exists")
+        glossary = stamp(
+            self.state,
+            {
+                "id": new_id(),
+                "domainId": domain.id,
+                "name": name,
+                "owningProjectId": project["id"],
+                "description": kw.get("description"),
+                "status": kw.get("status") or "ENABLED",
+            },
+            created=True,
+        )
+        domain.glossaries[glossary["id"]] = glossary
+        return glossary
+
+    def get_glossary(self, domainIdentifier: str, identifier: str) -> Record:
+        return find(self.state.domain(domainIdentifier).glossaries, identifier, "Glossary")
+
+    def create_glossary_term(self, domainIdentifier: str, glossaryIdentifier: str, name: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        glossary = find(domain.glossaries, glossaryIdentifier, "Glossary")
+        if any(t["name"] == name and t["glossaryId"] == glossary["id"] for t in domain.terms.values()):
+            raise conflict(f"Glossary {glossary['name']} already has a term named {name}")
+        relations = kw.get("termRelations") or {}
+        for related in [*relations.get("isA", []), *relations.get("classifies", [])]:
+            find(domain.terms, related, "Glossary term")
+        term = stamp(
+            self.state,
+            {
+                "id": new_id(),
+                "domainId": domain.id,
+                "glossaryId": glossary["id"],
+                "name": name,
+                "status": kw.get("status") or "ENABLED",
+                "shortDescription": kw.get("shortDescription"),
+                "longDescription": kw.get("longDescription"),
+                "termRelations": relations or None,
+            },
+            created=True,
+        )
+        domain.terms[term["id"]] = term
+        return term
+
+    def get_glossary_term(self, domainIdentifier: str, identifier: str) -> Record:
+        return find(self.state.domain(domainIdentifier).terms, identifier, "Glossary term")
+
+    # -- form types and asset types --------------------------------------------------------------
+
+    def create_form_type(
+        self, domainIdentifier: str, name: str, model: Record, owningProjectIdentifier: str, **kw: Any
+    ) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        project = self._project(domain, owningProjectIdentifier)
+        smithy = model.get("smithy") or ""
+        if not re.search(r"\bstructure\s+\w+", smithy):
+            raise validation("model.smithy must define a structure")
+        previous = domain.form_types.get(name)
+        form = stamp(
+            self.state,
+            {
+                "domainId": domain.id,
+                "name": name,
+                "model": {"smithy": smithy},
+                "revision": str(int(previous["revision"]) + 1) if previous else "1",
+                "owningProjectId": project["id"],
+                "status": kw.get("status") or "ENABLED",
+                "description": kw.get("description"),
+            },
+            created=True,
+        )
+        domain.form_types[name] = form
+        return form
+
+    def get_form_type(self, domainIdentifier: str, formTypeIdentifier: str, revision: str | None = None) -> Record:
+        return find(self.state.domain(domainIdentifier).form_types, formTypeIdentifier, "Form type")
+
+    def create_asset_type(
+        self, domainIdentifier: str, name: str, formsInput: dict[str, Record], owningProjectIdentifier: str, **kw: Any
+    ) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        project = self._project(domain, owningProjectIdentifier)
+        forms = {}
+        for form_name, form in formsInput.items():
+            form_type = find(domain.form_types, form["typeIdentifier"], "Form type")
+            forms[form_name] = {
+                "typeName": form_type["name"],
+                "typeRevision": form_type["revision"],
+                "required": bool(form.get("required")),
+            }
+        previous = domain.asset_types.get(name)
+        asset_type = stamp(
+            self.state,
+            {
+                "domainId": domain.id,
+                "name": name,
+                "formsOutput": forms,
+                "revision": str(int(previous["revision"]) + 1) if previous else "1",
+                "owningProjectId": project["id"],
+                "description": kw.get("description"),
+            },
+            created=True,
+        )
+        domain.asset_types[name] = asset_type
+        return asset_type
+
+    def get_asset_type(self, domainIdentifier: str, identifier: str, revision: str | None = None) -> Record:
+        return find(self.state.domain(domainIdentifier).asset_types, identifier, "Asset type")
+
+
+def _snapshot(asset: Record) -> Record:
+    keys = ("revision", "name", "description", "glossaryTerms", "formsOutput", "typeRevision")
+    return {k: json.loads(json.dumps(asset.get(k))) for k in keys}
+
+
+def _missing_required_forms(domain: Domain, asset: Record) -> list[str]:
+    asset_type = domain.asset_types.get(asset["typeIdentifier"], {})
+    present = {f["formName"] for f in asset["formsOutput"]}
+    return sorted(n for n, f in asset_type.get("formsOutput", {}).items() if f.get("required") and n not in present)
+
+
+def _asset_item(asset: Record, additional: list[str] | None) -> Record:
+    item = dict(asset, identifier=asset["id"])
+    if additional and "FORMS" in additional:
+        item["additionalAttributes"] = {"formsOutput": asset["formsOutput"]}
+    return item
+
+
+def _matches(record: Record, kw: dict[str, Any], domain: Domain) -> bool:
+    owner = kw.get("owningProjectIdentifier")
+    if (
+        owner
+        and record.get(
+            "owningProjectId", domain.glossaries.get(record.get("glossaryId", ""), {}).get("owningProjectId")
+        )
+        != owner
+    ):
+        return False
+    text = (kw.get("searchText") or "").lower()
+    if (
+        text
+        and text not in " ".join(str(record.get(k) or "") for k in ("name", "description", "shortDescription")).lower()
+    ):
+        return False
+    clause = kw.get("filters")
+    return clause is None or _clause(record, clause)
+
+
+def _clause(record: Record, clause: Record) -> bool:
+    if "filter" in clause:
+        return _filter(record, clause["filter"])
+    if "and" in clause:
+        return all(_clause(record, c) for c in clause["and"])
+    if "or" in clause:
+        return any(_clause(record, c) for c in clause["or"])
+    raise validation("filters must hold filter, and, or or")
+
+
+def _attribute(record: Record, attribute: str) -> Any:
+    # Attributes are top-level fields (name, typeIdentifier, owningProjectId, ...) or form fields
+    # written "FormName.field", which is how DataZone filters on business metadata.
+    if "." in attribute:
+        form_name, field = attribute.split(".", 1)
+        for form in record.get("formsOutput") or []:
+            if form["formName"] == form_name:
+                return json.loads(form["content"]).get(field)
+        return None
+    return record.get(attribute)
+
+
+def _filter(record: Record, spec: Record) -> bool:
+    actual = _attribute(record, spec["attribute"])
+    operator = spec.get("operator", "EQ")
+    if "intValue" in spec:
+        if not isinstance(actual, int | float):
+            return False
+        wanted: Any = spec["intValue"]
+    else:
+        wanted = spec.get("value")
+    if operator == "TEXT_SEARCH":
+        return str(wanted).lower() in str(actual or "").lower()
+    if operator == "EQ":
+        return actual == wanted if "intValue" in spec else str(actual) == str(wanted)
+    if actual is None:
+        return False
+    try:
+        return {"LE": actual <= wanted, "LT": actual < wanted, "GE": actual >= wanted, "GT": actual > wanted}[operator]
+    except TypeError:
+        return False  # comparing a number with text matches nothing, as in the service

@@ -1,0 +1,118 @@
+"""The emulated DataZone's state: one record store per domain, plus helpers every handler uses."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.aws.restjson import not_found, validation
+
+Record = dict[str, Any]
+
+
+def new_id() -> str:
+    """An id shaped like DataZone's ([a-zA-Z0-9_-]{1,36})."""
+    return secrets.token_hex(7)
+
+
+@dataclass
+class Domain:
+    """Everything one DataZone domain holds."""
+
+    id: str
+    name: str
+    created_at: datetime
+    projects: dict[str, Record] = field(default_factory=dict)
+    memberships: dict[str, list[Record]] = field(default_factory=dict)
+    users: dict[str, Record] = field(default_factory=dict)
+    assets: dict[str, Record] = field(default_factory=dict)
+    listings: dict[str, Record] = field(default_factory=dict)
+    requests: dict[str, Record] = field(default_factory=dict)
+    subscriptions: dict[str, Record] = field(default_factory=dict)
+    grants: dict[str, Record] = field(default_factory=dict)
+    glossaries: dict[str, Record] = field(default_factory=dict)
+    terms: dict[str, Record] = field(default_factory=dict)
+    form_types: dict[str, Record] = field(default_factory=dict)
+    asset_types: dict[str, Record] = field(default_factory=dict)
+    blueprints: dict[str, Record] = field(default_factory=dict)
+    blueprint_configs: dict[str, Record] = field(default_factory=dict)
+    environments: dict[str, Record] = field(default_factory=dict)
+    data_sources: dict[str, Record] = field(default_factory=dict)
+    runs: dict[str, Record] = field(default_factory=dict)
+
+
+class State:
+    """All domains, a clock, and the caller identity recorded as createdBy/updatedBy."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, caller: str = "sandbox-user") -> None:
+        self.clock = clock
+        self.caller = caller
+        self.domains: dict[str, Domain] = {}
+        self._serial = itertools.count(1)
+
+    def now(self) -> datetime:
+        """The emulator's current time."""
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def add_domain(self, name: str, domain_id: str | None = None) -> Domain:
+        """Create a domain (there is no CreateDomain here: domains are seeded)."""
+        domain = Domain(id=domain_id or f"dzd_{new_id()}", name=name, created_at=self.now())
+        self.domains[domain.id] = domain
+        return domain
+
+    def domain(self, identifier: str) -> Domain:
+        """The domain, or ResourceNotFoundException."""
+        try:
+            return self.domains[identifier]
+        except KeyError:
+            raise not_found(f"Domain {identifier} not found") from None
+
+    def serial(self) -> int:
+        """A number that only grows (revisions, ordering)."""
+        return next(self._serial)
+
+
+def find(records: dict[str, Record], identifier: str, kind: str, *, by_name: bool = False) -> Record:
+    """A record by id (or by exact name), or ResourceNotFoundException."""
+    record = records.get(identifier)
+    if record is None and by_name:
+        record = next((r for r in records.values() if r.get("name") == identifier), None)
+    if record is None:
+        raise not_found(f"{kind} {identifier} not found")
+    return record
+
+
+def page(items: list[Any], max_results: int | None, next_token: str | None) -> tuple[list[Any], str | None]:
+    """One page and the token for the next; tokens are opaque offsets."""
+    size = max_results or 50
+    if not 1 <= size <= 50:
+        raise validation("maxResults must be between 1 and 50")
+    start = 0
+    if next_token:
+        if not next_token.startswith("p") or not next_token[1:].isdigit():
+            raise validation("nextToken is not valid")
+        start = int(next_token[1:])
+    end = start + size
+    return items[start:end], (f"p{end}" if end < len(items) else None)
+
+
+def paged(key: str, items: Iterable[Any], max_results: int | None, next_token: str | None) -> Record:
+    """An output with `key` holding one page, and nextToken when more remain."""
+    chunk, token = page(list(items), max_results, next_token)
+    return {key: chunk, "nextToken": token}
+
+
+def stamp(state: State, record: Record, *, created: bool = False) -> Record:
+    """Set createdAt/By on new records and updatedAt/By always."""
+    now = state.now()
+    if created:
+        record.setdefault("createdAt", now)
+        record.setdefault("createdBy", state.caller)
+    record["updatedAt"] = now
+    record["updatedBy"] = state.caller
+    return record

@@ -1,0 +1,231 @@
+"""Emulated DataZone subscriptions: requests and their decisions, subscriptions, grants."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sandbox.aws.datazone.state import Domain, Record, State, find, new_id, paged, stamp
+from sandbox.aws.restjson import conflict, validation
+
+
+def _sorted(records: list[Record], sort_by: str | None, order: str | None) -> list[Record]:
+    key = "updatedAt" if sort_by == "UPDATED_AT" else "createdAt"
+    return sorted(records, key=lambda r: r[key], reverse=order == "DESCENDING")
+
+
+def _principal_project(principal: Record) -> str | None:
+    return (principal.get("project") or {}).get("id")
+
+
+class SubscriptionHandlers:
+    """Subscription requests (create, list, get, accept, reject), subscriptions (list, get, revoke), grants."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def _subscribed_listing(self, domain: Domain, listing_id: str) -> Record:
+        listing = find(domain.listings, listing_id, "Listing")
+        if listing["status"] == "INACTIVE":
+            raise validation(f"Listing {listing_id} is not published")
+        asset = domain.assets[listing["_assetId"]]
+        owner = domain.projects.get(asset["owningProjectId"], {})
+        forms = {f["formName"]: json.loads(f["content"]) for f in asset["formsOutput"]}
+        return {
+            "id": listing["id"],
+            "revision": listing["listingRevision"],
+            "name": listing["name"],
+            "description": listing.get("description") or "",
+            "ownerProjectId": asset["owningProjectId"],
+            "ownerProjectName": owner.get("name"),
+            "item": {
+                "assetListing": {
+                    "entityId": asset["id"],
+                    "entityRevision": asset["revision"],
+                    "entityType": asset["typeIdentifier"],
+                    "forms": json.dumps(forms),
+                    "glossaryTerms": [
+                        {"name": domain.terms[t]["name"]} for t in asset["glossaryTerms"] if t in domain.terms
+                    ],
+                }
+            },
+        }
+
+    def _principal(self, domain: Domain, principal: Record) -> Record:
+        if "project" in principal:
+            project = find(domain.projects, principal["project"]["identifier"], "Project")
+            return {"project": {"id": project["id"], "name": project["name"]}}
+        if "user" in principal:
+            user = find(domain.users, principal["user"]["identifier"], "User profile")
+            return {"user": {"id": user["id"], "details": user.get("details")}}
+        if "group" in principal:
+            return {"group": {"id": principal["group"]["identifier"], "name": principal["group"]["identifier"]}}
+        if "iam" in principal:
+            return {"iam": {"principalArn": principal["iam"]["identifier"]}}
+        raise validation("subscribedPrincipals entries need project, user, group or iam")
+
+    def create_subscription_request(
+        self,
+        domainIdentifier: str,
+        subscribedPrincipals: list[Record],
+        subscribedListings: list[Record],
+        requestReason: str,
+        **kw: Any,
+    ) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        if not subscribedPrincipals or not subscribedListings:
+            raise validation("a request needs at least one principal and one listing")
+        request = stamp(
+            self.state,
+            {
+                "id": new_id(),
+                "domainId": domain.id,
+                "status": "PENDING",
+                "requestReason": requestReason,
+                "subscribedPrincipals": [self._principal(domain, p) for p in subscribedPrincipals],
+                "subscribedListings": [self._subscribed_listing(domain, s["identifier"]) for s in subscribedListings],
+                "metadataForms": [
+                    {"formName": f["formName"], "typeName": f.get("typeIdentifier"), "content": f.get("content")}
+                    for f in kw.get("metadataForms") or []
+                ]
+                or None,
+            },
+            created=True,
+        )
+        domain.requests[request["id"]] = request
+        return request
+
+    def list_subscription_requests(self, domainIdentifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        # Without a status DataZone lists only PENDING requests.
+        status = kw.get("status") or "PENDING"
+        items = []
+        for request in domain.requests.values():
+            owners = {listing["ownerProjectId"] for listing in request["subscribedListings"]}
+            requesters = {_principal_project(p) for p in request["subscribedPrincipals"]}
+            if request["status"] != status:
+                continue
+            if kw.get("approverProjectId") and kw["approverProjectId"] not in owners:
+                continue
+            if kw.get("owningProjectId") and kw["owningProjectId"] not in requesters:
+                continue
+            if kw.get("subscribedListingId") and kw["subscribedListingId"] not in {
+                s["id"] for s in request["subscribedListings"]
+            }:
+                continue
+            items.append(request)
+        items = _sorted(items, kw.get("sortBy"), kw.get("sortOrder"))
+        return paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
+
+    def get_subscription_request_details(self, domainIdentifier: str, identifier: str) -> Record:
+        return find(self.state.domain(domainIdentifier).requests, identifier, "Subscription request")
+
+    def _decide(self, domain_id: str, identifier: str, status: str, comment: str | None) -> Record:
+        domain = self.state.domain(domain_id)
+        request = find(domain.requests, identifier, "Subscription request")
+        if request["status"] != "PENDING":
+            raise conflict(f"Subscription request {identifier} is already {request['status']}")
+        request.update(status=status, reviewerId=self.state.caller, decisionComment=comment)
+        stamp(self.state, request)
+        return request
+
+    def accept_subscription_request(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
+        request = self._decide(domainIdentifier, identifier, "ACCEPTED", kw.get("decisionComment"))
+        domain = self.state.domain(domainIdentifier)
+        for principal in request["subscribedPrincipals"]:
+            for listing in request["subscribedListings"]:
+                subscription = stamp(
+                    self.state,
+                    {
+                        "id": new_id(),
+                        "domainId": domain.id,
+                        "status": "APPROVED",
+                        "subscribedPrincipal": principal,
+                        "subscribedListing": listing,
+                        "subscriptionRequestId": request["id"],
+                        "retainPermissions": False,
+                    },
+                    created=True,
+                )
+                request["existingSubscriptionId"] = subscription["id"]
+                domain.subscriptions[subscription["id"]] = subscription
+                target = f"target-{_principal_project(principal) or 'principal'}"
+                grant = stamp(
+                    self.state,
+                    {
+                        "id": new_id(),
+                        "domainId": domain.id,
+                        "subscriptionTargetId": target,
+                        "grantedEntity": {"listing": {"id": listing["id"], "revision": listing["revision"]}},
+                        "status": "COMPLETED",
+                        "subscriptionId": subscription["id"],
+                        "assets": [
+                            {
+                                "assetId": listing["item"]["assetListing"]["entityId"],
+                                "assetRevision": listing["item"]["assetListing"]["entityRevision"],
+                                "status": "GRANTED",
+                                "grantedTimestamp": self.state.now(),
+                            }
+                        ],
+                    },
+                    created=True,
+                )
+                domain.grants[grant["id"]] = grant
+        return request
+
+    def reject_subscription_request(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
+        return self._decide(domainIdentifier, identifier, "REJECTED", kw.get("decisionComment"))
+
+    def list_subscriptions(self, domainIdentifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        items = []
+        for subscription in domain.subscriptions.values():
+            if kw.get("status") and subscription["status"] != kw["status"]:
+                continue
+            if kw.get("subscribedListingId") and subscription["subscribedListing"]["id"] != kw["subscribedListingId"]:
+                continue
+            if (
+                kw.get("approverProjectId")
+                and subscription["subscribedListing"]["ownerProjectId"] != kw["approverProjectId"]
+            ):
+                continue
+            if (
+                kw.get("owningProjectId")
+                and _principal_project(subscription["subscribedPrincipal"]) != kw["owningProjectId"]
+            ):
+                continue
+            if (
+                kw.get("subscriptionRequestIdentifier")
+                and subscription["subscriptionRequestId"] != kw["subscriptionRequestIdentifier"]
+            ):
+                continue
+            items.append(subscription)
+        items = _sorted(items, kw.get("sortBy"), kw.get("sortOrder"))
+        return paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
+
+    def get_subscription(self, domainIdentifier: str, identifier: str) -> Record:
+        return find(self.state.domain(domainIdentifier).subscriptions, identifier, "Subscription")
+
+    def revoke_subscription(self, domainIdentifier: str, identifier: str, retainPermissions: bool = False) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        subscription = find(domain.subscriptions, identifier, "Subscription")
+        if subscription["status"] != "APPROVED":
+            raise conflict(f"Subscription {identifier} is {subscription['status']}")
+        subscription.update(status="REVOKED", retainPermissions=retainPermissions)
+        for grant in domain.grants.values():
+            if grant["subscriptionId"] == identifier and not retainPermissions:
+                for asset in grant["assets"]:
+                    asset["status"] = "REVOKED"
+                stamp(self.state, grant)
+        return stamp(self.state, subscription)
+
+    def list_subscription_grants(self, domainIdentifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        items = [
+            g
+            for g in domain.grants.values()
+            if (not kw.get("subscriptionId") or g["subscriptionId"] == kw["subscriptionId"])
+            and (not kw.get("subscribedListingId") or g["grantedEntity"]["listing"]["id"] == kw["subscribedListingId"])
+        ]
+        items = _sorted(items, kw.get("sortBy"), kw.get("sortOrder"))
+        return paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
