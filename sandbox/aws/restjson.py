@@ -80,6 +80,13 @@ class RestJsonService:
         """The operations this emulator serves."""
         return sorted(op.name for *_, op in self.routes)
 
+    def _route(self, method: str, path: str) -> tuple[OperationModel, re.Match[str]] | None:
+        for route_method, pattern, _, op in self.routes:
+            match = pattern.match(path) if route_method == method else None
+            if match:
+                return op, match
+        return None
+
     def handle(
         self, method: str, target: str, body: bytes, _headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
