@@ -145,6 +145,9 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY each reply waits ~40 ms
+            # for a delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, *_args: Any) -> None:  # keep test output clean
                 pass

@@ -6,12 +6,12 @@ import boto3
 import pytest
 
 from sandbox.aws.datazone import datazone_service
+from sandbox.aws.datazone.state import State
 from sandbox.aws.restjson import EmulatorServer
 
 
-@pytest.fixture
-def datazone():
-    """(boto3 client, emulator service); botocore serialises every request and parses every reply."""
+@pytest.fixture(scope="session")
+def _datazone_server():
     service = datazone_service()
     server = EmulatorServer(service.handle).start()
     client = boto3.client(
@@ -23,6 +23,14 @@ def datazone():
     )
     yield client, service
     server.stop()
+
+
+@pytest.fixture
+def datazone(_datazone_server):
+    """(boto3 client, emulator service) over a fresh state; botocore serialises requests and parses replies."""
+    client, service = _datazone_server
+    service.handlers.state = State()
+    return client, service
 
 
 @pytest.fixture
