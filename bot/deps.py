@@ -12,6 +12,7 @@ from bot.authz import Access
 from bot.aws import AwsClients
 from bot.db import Database
 from bot.directory import GroupDirectory
+from bot.inbox.router import EventRouter
 from bot.metrics import Metrics
 from bot.policy import Policy, load_policy
 from bot.settings import Settings
@@ -31,6 +32,7 @@ class Deps:
     metrics: Metrics
     aws: AwsClients
     executor: ThreadPoolExecutor
+    events: EventRouter
 
     def close(self) -> None:
         """Finish the work in flight, then release connections."""
@@ -54,4 +56,5 @@ def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database
         metrics=Metrics(),
         aws=AwsClients(settings.aws_region),
         executor=ThreadPoolExecutor(settings.listener_workers, thread_name_prefix="opsbot-listener"),
+        events=EventRouter(),
     )

@@ -15,13 +15,18 @@ from starlette.routing import Route
 
 from bot.bolt_request import bolt_request
 from bot.deps import Deps
+from bot.inbox.service import Inbox
+from bot.inbox.sns import CertificateCache
+from bot.inbox.sns_http import sns_endpoint
 from bot.payloads import http_body_problem
 
 log = structlog.get_logger(__name__)
 
 
-def build_http_app(deps: Deps, slack_app: App | None) -> Starlette:
-    """Health and metrics always; `POST /slack/events` when a Bolt app is given (HTTP mode)."""
+def build_http_app(
+    deps: Deps, slack_app: App | None, inbox: Inbox | None = None, certificates: CertificateCache | None = None
+) -> Starlette:
+    """Health and metrics always; `POST /slack/events` with a Bolt app and `POST /aws/sns` with an inbox."""
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
@@ -52,4 +57,7 @@ def build_http_app(deps: Deps, slack_app: App | None) -> Starlette:
     routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
     if slack_app is not None:
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    if inbox is not None:
+        endpoint = sns_endpoint(inbox, deps.metrics, deps.settings.topics, certificates)
+        routes.append(Route("/aws/sns", endpoint, methods=["POST"]))
     return Starlette(routes=routes)

@@ -25,6 +25,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5),
             registry=self.registry,
         )
+        self.inbox_events = Counter(
+            "opsbot_inbox_events",
+            "Inbound AWS events by source and outcome",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
         self.listener_errors = Counter(
             "opsbot_listener_errors", "Unexpected errors reported to users", registry=self.registry
         )

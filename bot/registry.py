@@ -11,6 +11,7 @@ from slack_bolt import App
 from bot.authz import Guards, Rule, anyone
 from bot.commands import CommandRouter
 from bot.deps import Deps
+from bot.inbox.router import EventHandler
 
 HomeSection = Callable[[str], list[dict[str, Any]]]
 """Blocks for the Home tab of the given user."""
@@ -44,6 +45,10 @@ class Registry:
         """Register a modal submission with its rule."""
         self.guards.add("view", callback_id, rule)
         self.app.view(callback_id)(listener)
+
+    def on_event(self, source: str, detail_type: str, handler: EventHandler) -> None:
+        """Route inbound AWS events of `source` and `detail_type` ("*" for all) to `handler`."""
+        self.deps.events.on(source, detail_type, handler)
 
     def home_section(self, title: str, section: HomeSection) -> None:
         """Add a section to every user's Home tab."""

@@ -11,6 +11,8 @@ import uvicorn
 from bot.app import build_app
 from bot.deps import build_deps
 from bot.http import build_http_app
+from bot.inbox.consumer import SqsConsumer
+from bot.inbox.service import build_inbox
 from bot.settings import Mode, Settings
 from bot.socket_mode import CheckedSocketModeHandler
 from scheduler import build_scheduler, register_jobs
@@ -35,6 +37,7 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     deps = build_deps(settings)
     scheduler = build_scheduler()
     socket_handler = None
+    consumer = None
     try:
         deps.db.migrate()
         app = build_app(settings, deps)
@@ -44,10 +47,20 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
             app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
             socket_handler = CheckedSocketModeHandler(app, app_token, metrics=deps.metrics)
             socket_handler.connect()
+        inbox = build_inbox(deps)
+        if settings.events_queue_url:
+            consumer = SqsConsumer(
+                deps.aws.client("sqs"),
+                settings.events_queue_url,
+                inbox,
+                deps.metrics,
+                wait_seconds=settings.sqs_wait_seconds,
+            )
+            consumer.start()
         # In Socket Mode the server still answers /healthz and /metrics for the orchestrator.
         server = uvicorn.Server(
             uvicorn.Config(
-                build_http_app(deps, app if mode == "http" else None),
+                build_http_app(deps, app if mode == "http" else None, inbox if mode == "http" else None),
                 host=settings.host,
                 port=port or settings.port,
                 log_config=None,
@@ -60,9 +73,11 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
         # collection stalls every request in flight for ~100 ms (bench/ack_latency.py shows it).
         gc.collect()
         gc.freeze()
-        log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs)
+        log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs, events_queue=bool(consumer))
         _serve(server)
     finally:
+        if consumer is not None:
+            consumer.stop()
         if socket_handler is not None:
             socket_handler.close()
         if scheduler.running:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     listener_workers: int = Field(16, ge=1, le=256, validation_alias=_env("OPSBOT_LISTENER_WORKERS"))
     log_format: Literal["json", "console"] = Field("json", validation_alias=_env("OPSBOT_LOG_FORMAT"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("OPSBOT_LOG_LEVEL"))
+    events_queue_url: str | None = Field(None, validation_alias=_env("OPSBOT_EVENTS_QUEUE_URL"))
+    sns_topic_arns: str = Field("", validation_alias=_env("OPSBOT_SNS_TOPIC_ARNS"))
+    # SQS allows 1-20 s; the longest wait costs fewest requests, the shortest stops fastest.
+    sqs_wait_seconds: int = Field(20, ge=1, le=20, validation_alias=_env("OPSBOT_SQS_WAIT_SECONDS"))
     group_cache_seconds: int = Field(300, ge=0, le=86400, validation_alias=_env("OPSBOT_GROUP_CACHE_SECONDS"))
 
     @field_validator("log_level", mode="before")
@@ -87,6 +91,26 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no policy file at {value}")
         return value
+
+    @field_validator("events_queue_url")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)")
+        return value
+
+    @field_validator("sns_topic_arns")
+    @classmethod
+    def _topic_arns(cls, value: str) -> str:
+        for arn in filter(None, (part.strip() for part in value.split(","))):
+            if not arn.startswith("arn:aws") or arn.count(":") != 5 or not arn.split(":")[2] == "sns":
+                raise ValueError(f"{arn!r} is not an SNS topic ARN")
+        return value
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """The SNS topics whose HTTPS deliveries are accepted."""
+        return frozenset(filter(None, (part.strip() for part in self.sns_topic_arns.split(","))))
 
     def missing_for(self, mode: Mode) -> list[str]:
         """Names of the variables that `mode` needs and that are not set."""

@@ -1,0 +1,1 @@
+"""The event inbox: AWS events from SQS (long polling) or SNS over HTTPS, routed to capability services."""

@@ -1,0 +1,109 @@
+"""Unwrapping what arrives on the queue: SNS notifications, EventBridge events, or raw JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Via = Literal["sns", "eventbridge", "raw"]
+
+# CloudWatch alarm notifications over SNS carry no source or detail-type; they get these.
+SNS_ALARM_SOURCE = "aws.cloudwatch"
+SNS_ALARM_DETAIL_TYPE = "CloudWatch Alarm Notification"
+
+
+class MalformedMessage(ValueError):
+    """The body is not something the inbox understands; it goes to the DLQ by redrive."""
+
+
+class InboundEvent(BaseModel):
+    """One event, whichever way it came: the routing key, its payload and the id that makes it idempotent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(min_length=1, max_length=256)
+    source: str = Field(min_length=1, max_length=256)
+    detail_type: str = Field(max_length=256)
+    detail: dict[str, Any]
+    via: Via
+    topic_arn: str | None = None
+
+
+class _SnsNotification(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    Type: Literal["Notification"]
+    MessageId: str = Field(min_length=1, max_length=256)
+    TopicArn: str = Field(min_length=1)
+    Message: str
+    Subject: str | None = None
+
+
+class _EventBridgeEvent(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=256)
+    source: str = Field(min_length=1, max_length=256)
+    detail_type: str = Field(alias="detail-type", max_length=256)
+    detail: dict[str, Any]
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        raise MalformedMessage(f"{what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedMessage(f"{what} is not a JSON object")
+    return value
+
+
+def _from_document(document: dict[str, Any], fallback_id: str, via: Via, topic_arn: str | None) -> InboundEvent:
+    if "detail-type" in document:
+        try:
+            event = _EventBridgeEvent.model_validate(document)
+        except ValidationError as exc:
+            raise MalformedMessage(f"EventBridge event: {exc.errors()[0]['msg']}") from None
+        return InboundEvent(
+            event_id=event.id,
+            source=event.source,
+            detail_type=event.detail_type,
+            detail=event.detail,
+            via="eventbridge" if via == "raw" else via,
+            topic_arn=topic_arn,
+        )
+    if "AlarmName" in document and "NewStateValue" in document:
+        return InboundEvent(
+            event_id=fallback_id,
+            source=SNS_ALARM_SOURCE,
+            detail_type=SNS_ALARM_DETAIL_TYPE,
+            detail=document,
+            via=via,
+            topic_arn=topic_arn,
+        )
+    source = document.get("source")
+    if isinstance(source, str) and source:
+        return InboundEvent(
+            event_id=str(document.get("id") or fallback_id),
+            source=source,
+            detail_type=str(document.get("detail-type") or document.get("type") or ""),
+            detail=document,
+            via=via,
+            topic_arn=topic_arn,
+        )
+    raise MalformedMessage("no source: neither an SNS notification, an EventBridge event nor an alarm")
+
+
+def parse_message(body: str, message_id: str) -> InboundEvent:
+    """The event in an SQS message body (SNS-wrapped, EventBridge or raw); MalformedMessage if none."""
+    document = _json_object(body, "message body")
+    if document.get("Type") == "Notification":
+        try:
+            notification = _SnsNotification.model_validate(document)
+        except ValidationError as exc:
+            raise MalformedMessage(f"SNS notification: {exc.errors()[0]['msg']}") from None
+        inner = _json_object(notification.Message, "SNS Message")
+        return _from_document(inner, notification.MessageId, "sns", notification.TopicArn)
+    return _from_document(document, message_id, "raw", None)
