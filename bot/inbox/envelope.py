@@ -60,13 +60,21 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
+def _event(**fields: Any) -> InboundEvent:
+    try:
+        return InboundEvent(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise MalformedMessage(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+
 def _from_document(document: dict[str, Any], fallback_id: str, via: Via, topic_arn: str | None) -> InboundEvent:
     if "detail-type" in document:
         try:
             event = _EventBridgeEvent.model_validate(document)
         except ValidationError as exc:
             raise MalformedMessage(f"EventBridge event: {exc.errors()[0]['msg']}") from None
-        return InboundEvent(
+        return _event(
             event_id=event.id,
             source=event.source,
             detail_type=event.detail_type,
@@ -75,7 +83,7 @@ def _from_document(document: dict[str, Any], fallback_id: str, via: Via, topic_a
             topic_arn=topic_arn,
         )
     if "AlarmName" in document and "NewStateValue" in document:
-        return InboundEvent(
+        return _event(
             event_id=fallback_id,
             source=SNS_ALARM_SOURCE,
             detail_type=SNS_ALARM_DETAIL_TYPE,
@@ -85,8 +93,9 @@ def _from_document(document: dict[str, Any], fallback_id: str, via: Via, topic_a
         )
     source = document.get("source")
     if isinstance(source, str) and source:
-        return InboundEvent(
-            event_id=str(document.get("id") or fallback_id),
+        event_id = document.get("id")
+        return _event(
+            event_id=event_id if isinstance(event_id, str) and event_id else fallback_id,
             source=source,
             detail_type=str(document.get("detail-type") or document.get("type") or ""),
             detail=document,

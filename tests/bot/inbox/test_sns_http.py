@@ -102,7 +102,6 @@ def test_subscription_confirmation_is_confirmed(sqlite_deps, signer):
     settings = load_settings(_env_file=None, slack_bot_token="xoxb-x", database_url="sqlite://", sns_topic_arns=TOPIC)
     deps = dataclasses.replace(sqlite_deps, settings=settings)
 
-
     confirmed = []
     receive = sns_endpoint(
         build_inbox(deps), deps.metrics, settings.topics, CertificateCache(lambda _url: signer.pem), confirmed.append
