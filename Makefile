@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: test lint bench lock clean
+.PHONY: test demo lint bench lock clean
 
 $(BIN)/opsbot: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(BIN)/opsbot: pyproject.toml requirements-dev.lock
 
 test: $(BIN)/opsbot
 	$(BIN)/pytest
+
+# The bot in the offline console over the sandbox: the scripted tour, then `.venv/bin/opsbot console` to play.
+demo: $(BIN)/opsbot
+	$(BIN)/opsbot console --script demo.txt
 
 lint: $(BIN)/opsbot
 	$(BIN)/ruff check .
@@ -25,7 +29,7 @@ bench: $(BIN)/opsbot
 
 # Regenerate the pinned, hashed lock files after changing dependencies in pyproject.toml (needs uv).
 lock:
-	uv pip compile pyproject.toml --extra dev --extra build --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+	uv pip compile pyproject.toml --extra dev --extra build --extra sandbox --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
 	uv pip compile pyproject.toml --extra build --generate-hashes --python-version 3.11 -q -o requirements.lock
 
 clean:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 
 import click
 from slack_sdk.errors import SlackApiError
@@ -19,7 +20,23 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class _Commands(click.Group):
+    """The built-in commands plus those other installed packages declare under `opsbot.commands`."""
+
+    def _plugins(self) -> dict[str, metadata.EntryPoint]:
+        return {ep.name: ep for ep in metadata.entry_points(group="opsbot.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in self._plugins():
+            command = self._plugins()[name].load()
+        return command
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """opsbot: chat-ops for a data mesh on AWS."""
 

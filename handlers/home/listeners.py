@@ -30,7 +30,9 @@ def register(registry: Registry) -> None:
                 blocks = section_failed(error_id)
             sections.append((title, blocks))
         access = deps.access
-        roles = roles_line(access.is_admin(user_id), access.approver_projects(user_id))
+        projects = access.policy.projects
+        names = [projects[pid].name or pid for pid in access.approver_projects(user_id)]
+        roles = roles_line(access.is_admin(user_id), names)
         return home_view(roles, list(registry.commands.values()), sections)
 
     def publish_home(event: dict[str, Any], client: WebClient) -> None:

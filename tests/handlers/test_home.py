@@ -26,8 +26,8 @@ def test_home_shows_roles_and_commands(slack, fake_slack):
     assert "You are opsbot admin." in text
     for command in ["/subscriptions", "/publish", "/backup", "/cluster", "/protein"]:
         assert f"`{command}`" in text
-    assert "approver for `prj_sales`" in _texts(_open_home(slack, fake_slack, ALICE))
-    assert "approver for `prj_sales`" in _texts(_open_home(slack, fake_slack, BOB))
+    assert "approver for `Sales producer`" in _texts(_open_home(slack, fake_slack, ALICE))
+    assert "approver for `Sales producer`" in _texts(_open_home(slack, fake_slack, BOB))
     assert "a reader" in _texts(_open_home(slack, fake_slack, MALLORY))
 
 

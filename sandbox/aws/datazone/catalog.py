@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from sandbox.aws.datazone.state import Domain, Record, State, find, new_id, paged, stamp
+from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict, not_found, validation
 
 
@@ -59,7 +59,7 @@ class CatalogHandlers:
         asset = stamp(
             self.state,
             {
-                "id": new_id(),
+                "id": self.state.new_id(),
                 "domainId": domain.id,
                 "name": name,
                 "typeIdentifier": typeIdentifier,
@@ -140,7 +140,7 @@ class CatalogHandlers:
                 raise validation(f"Asset {asset['id']} is missing required forms: {', '.join(missing)}")
             if listing is None:
                 listing = stamp(
-                    self.state, {"id": new_id(), "domainId": domain.id, "listingRevision": "0"}, created=True
+                    self.state, {"id": self.state.new_id(), "domainId": domain.id, "listingRevision": "0"}, created=True
                 )
                 domain.listings[listing["id"]] = listing
                 asset["_listingId"] = listing["id"]
@@ -262,7 +262,7 @@ class CatalogHandlers:
         glossary = stamp(
             self.state,
             {
-                "id": new_id(),
+                "id": self.state.new_id(),
                 "domainId": domain.id,
                 "name": name,
                 "owningProjectId": project["id"],
@@ -288,7 +288,7 @@ class CatalogHandlers:
         term = stamp(
             self.state,
             {
-                "id": new_id(),
+                "id": self.state.new_id(),
                 "domainId": domain.id,
                 "glossaryId": glossary["id"],
                 "name": name,

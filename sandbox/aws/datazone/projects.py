@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.aws.datazone.state import Record, State, find, new_id, paged, stamp
+from sandbox.aws.datazone.state import Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict
 
 
@@ -35,7 +35,7 @@ class ProjectHandlers:
             self.state,
             {
                 "domainId": domain.id,
-                "id": new_id(),
+                "id": self.state.new_id(),
                 "name": name,
                 "description": kw.get("description"),
                 "projectStatus": "ACTIVE",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import secrets
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,11 +13,6 @@ from typing import Any
 from sandbox.aws.restjson import not_found, validation
 
 Record = dict[str, Any]
-
-
-def new_id() -> str:
-    """An id shaped like DataZone's ([a-zA-Z0-9_-]{1,36})."""
-    return secrets.token_hex(7)
 
 
 @dataclass
@@ -49,9 +44,11 @@ class Domain:
 class State:
     """All domains, a clock, and the caller identity recorded as createdBy/updatedBy."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, caller: str = "sandbox-user") -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, caller: str = "sandbox-user", seed: int = 7) -> None:
         self.clock = clock
         self.caller = caller
+        # Seeded, so the same world gets the same ids on every start (stable demos and docs).
+        self._random = random.Random(seed)
         self.domains: dict[str, Domain] = {}
         self._serial = itertools.count(1)
 
@@ -61,7 +58,7 @@ class State:
 
     def add_domain(self, name: str, domain_id: str | None = None) -> Domain:
         """Create a domain (there is no CreateDomain here: domains are seeded)."""
-        domain = Domain(id=domain_id or f"dzd_{new_id()}", name=name, created_at=self.now())
+        domain = Domain(id=domain_id or f"dzd_{self.new_id()}", name=name, created_at=self.now())
         self.domains[domain.id] = domain
         return domain
 
@@ -71,6 +68,10 @@ class State:
             return self.domains[identifier]
         except KeyError:
             raise not_found(f"Domain {identifier} not found") from None
+
+    def new_id(self) -> str:
+        """An id shaped like DataZone's ([a-zA-Z0-9_-]{1,36})."""
+        return f"{self._random.getrandbits(56):014x}"
 
     def serial(self) -> int:
         """A number that only grows (revisions, ordering)."""

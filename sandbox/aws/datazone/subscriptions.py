@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sandbox.aws.datazone.state import Domain, Record, State, find, new_id, paged, stamp
+from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict, validation
 
 
@@ -78,7 +78,7 @@ class SubscriptionHandlers:
         request = stamp(
             self.state,
             {
-                "id": new_id(),
+                "id": self.state.new_id(),
                 "domainId": domain.id,
                 "status": "PENDING",
                 "requestReason": requestReason,
@@ -137,7 +137,7 @@ class SubscriptionHandlers:
                 subscription = stamp(
                     self.state,
                     {
-                        "id": new_id(),
+                        "id": self.state.new_id(),
                         "domainId": domain.id,
                         "status": "APPROVED",
                         "subscribedPrincipal": principal,
@@ -153,7 +153,7 @@ class SubscriptionHandlers:
                 grant = stamp(
                     self.state,
                     {
-                        "id": new_id(),
+                        "id": self.state.new_id(),
                         "domainId": domain.id,
                         "subscriptionTargetId": target,
                         "grantedEntity": {"listing": {"id": listing["id"], "revision": listing["revision"]}},

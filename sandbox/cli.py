@@ -1,0 +1,77 @@
+"""`opsbot sandbox` and `opsbot console`, attached to the opsbot command as plugins."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import click
+
+
+@click.command()
+def sandbox() -> None:
+    """Start the sandbox's Slack and AWS stand-ins, seeded, and print the variables that point at them."""
+    from sandbox.runtime import start_sandbox
+
+    workdir = Path(tempfile.mkdtemp(prefix="opsbot-sandbox-"))
+    box = start_sandbox(workdir)
+    click.echo("# The sandbox is running. In another shell:")
+    for name, value in box.env().items():
+        click.echo(f"export {name}={value}")
+    click.echo("# then: opsbot run --mode http   (Ctrl-C here stops the sandbox)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        box.stop()
+
+
+@click.command()
+@click.option(
+    "--script",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run these console lines, then exit; non-zero if any step fails.",
+)
+def console(script: Path | None) -> None:
+    """The bot over the sandbox: type slash commands, press buttons, fire sample events."""
+    import logging
+
+    from bot.logs import configure_logging
+    from sandbox.console import HELP, Console, ConsoleError
+    from sandbox.runtime import start_sandbox
+
+    # The console shows what the bot does; logs would only repeat it. Errors still come through.
+    configure_logging("ERROR", "console")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    workdir = Path(tempfile.mkdtemp(prefix="opsbot-console-"))
+    box = start_sandbox(workdir)
+    session = Console(box, workdir)
+    failures = 0
+    try:
+        if script is not None:
+            for number, line in enumerate(script.read_text(encoding="utf-8").splitlines(), start=1):
+                try:
+                    session.run(line)
+                except ConsoleError as exc:
+                    failures += 1
+                    session.terminal.print(f"  FAILED at {script.name}:{number}: {exc}", style="bold red")
+                except EOFError:
+                    break
+        else:
+            session.terminal.print(HELP)
+            while True:
+                try:
+                    session.run(session.terminal.input("> "))
+                except ConsoleError as exc:
+                    session.terminal.print(f"  {exc}", style="red")
+                except (EOFError, KeyboardInterrupt):
+                    break
+    finally:
+        session.close()
+        box.stop()
+    if failures:
+        click.echo(f"{failures} step(s) failed", err=True)
+        sys.exit(1)

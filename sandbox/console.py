@@ -1,0 +1,275 @@
+"""`opsbot console`: the real app over the sandbox, driven from a prompt or a script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console as Terminal
+from rich.markup import escape
+from sqlalchemy import select
+
+from bot.app import build_app
+from bot.bolt_request import bolt_request
+from bot.deps import build_deps
+from bot.inbox.consumer import SqsConsumer
+from bot.inbox.service import build_inbox
+from bot.inbox.store import HandledEvent
+from bot.settings import load_settings
+from sandbox.render import Rendered, render_call
+from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
+from sandbox.slack_requests import SlackRequests
+from sandbox.world import CLUSTER_ID, MULTIMASTER_METRICS, REGION
+
+HELP = """Type a slash command as in Slack (/subscriptions help), or:
+  as <user>                  act as ada (admin), alice (approver) or maria (analyst)
+  press <n>                  press button n of the last message shown
+  submit [block.action=value ...]   submit the last modal
+  home                       open the Home tab
+  simulate subscription-request     a new request arrives (EventBridge event on the queue)
+  simulate alarm <cluster> ALARM|OK a CloudWatch alarm notification arrives (SNS to the queue)
+  expect <text>              fail unless the last output contains <text> (for scripts)
+  wait <seconds>             let background work run
+  help, quit"""
+
+# How long to keep collecting what listeners send after an ack, once nothing new has arrived.
+QUIET_SECONDS = 0.4
+
+
+class ConsoleError(Exception):
+    """A console step failed (a script then exits non-zero)."""
+
+
+class Console:
+    """Dispatches signed requests into the real app and renders what it sends to the fake Slack."""
+
+    def __init__(self, sandbox: Sandbox, workdir: Path, terminal: Terminal | None = None) -> None:
+        self.sandbox = sandbox
+        self.terminal = terminal or Terminal(highlight=False)
+        os.environ.update(sandbox.env())  # boto3 reads AWS_ENDPOINT_URL* from the environment
+        self.settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'opsbot.db'}")
+        self.deps = build_deps(self.settings)
+        self.deps.db.migrate()
+        self.app = build_app(self.settings, self.deps)
+        self.requests = SlackRequests(SIGNING_SECRET, response_url=sandbox.slack.response_url("console"))
+        self.consumer = SqsConsumer(
+            self.deps.aws.client("sqs"),
+            sandbox.world.queue_url,
+            build_inbox(self.deps),
+            self.deps.metrics,
+            wait_seconds=1,
+        )
+        self.consumer.start()
+        self.user = APPROVER
+        self.last = Rendered()
+        self._seen_calls = len(sandbox.slack.calls)
+        self._seen_events: set[str] = set()
+
+    def close(self) -> None:
+        """Stop background work."""
+        self.consumer.stop()
+        self.deps.close()
+
+    # -- steps ------------------------------------------------------------------------------------
+
+    def run(self, line: str) -> None:
+        """Run one console line; raises ConsoleError when the step failed."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        self.terminal.print(f"[bold cyan]{USERS[self.user]['name']}>[/] {escape(line)}")
+        if line.startswith("/"):
+            command, _, text = line.partition(" ")
+            body, headers = self.requests.slash_command(command, text, user_id=self.user, channel_id="C0CONSOLE")
+            self._dispatch(body, headers)
+            return
+        word, _, rest = line.partition(" ")
+        handler = getattr(self, f"_cmd_{word.replace('-', '_')}", None)
+        if handler is None:
+            raise ConsoleError(f"unknown console command {word!r}; type help")
+        handler(rest.strip())
+
+    def _dispatch(self, body: str, headers: dict[str, str]) -> None:
+        response = self.app.dispatch(bolt_request(body, headers))
+        out = Rendered()
+        if response.status != 200:
+            out.lines.append(f"(Slack would show an error: HTTP {response.status})")
+        elif response.body:
+            payload = json.loads(response.body)
+            if payload.get("text"):
+                out.lines.append("(only visible to you) opsbot:")
+                out.lines += ["  " + line for line in payload["text"].splitlines()]
+            if payload.get("response_action") == "errors":
+                out.lines += [f"  modal error on {k}: {v}" for k, v in payload.get("errors", {}).items()]
+        self._show(self._collect(out))
+        if response.status != 200 or any("error id" in line for line in self.last.lines):
+            raise ConsoleError("opsbot answered with an error")
+
+    def _collect(self, out: Rendered, settle: float = QUIET_SECONDS) -> Rendered:
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            calls = self.sandbox.slack.calls
+            if len(calls) > self._seen_calls:
+                for call in calls[self._seen_calls :]:
+                    render_call(call, out)
+                self._seen_calls = len(calls)
+                deadline = time.monotonic() + settle
+            for line in self._new_events():
+                out.lines.append(line)
+                deadline = time.monotonic() + settle
+            time.sleep(0.05)
+        return out
+
+    def _new_events(self) -> Iterable[str]:
+        with self.deps.db.session() as session:
+            rows = session.scalars(select(HandledEvent).order_by(HandledEvent.handled_at)).all()
+        for row in rows:
+            if row.event_id not in self._seen_events:
+                self._seen_events.add(row.event_id)
+                yield f"(inbox) {row.source} / {row.detail_type}: {row.outcome}"
+
+    def _show(self, out: Rendered) -> None:
+        if not out.lines:
+            out.lines.append("(no visible answer)")
+        for line in out.lines:
+            self.terminal.print(line, markup=False)
+        previous_modal = self.last.modal
+        self.last = out
+        self.last.modal = out.modal or previous_modal
+
+    # -- console commands -------------------------------------------------------------------------
+
+    def _cmd_help(self, _rest: str) -> None:
+        self._show(Rendered(lines=HELP.splitlines()))
+
+    def _cmd_as(self, rest: str) -> None:
+        wanted = rest.lower()
+        match = next((uid for uid, u in USERS.items() if wanted in (uid.lower(), u["name"])), None)
+        if match is None:
+            raise ConsoleError(f"no user {rest!r}: try ada, alice or maria")
+        self.user = match
+        self._show(Rendered(lines=[f"now acting as {USERS[match]['real_name']} ({match})"]))
+
+    def _cmd_press(self, rest: str) -> None:
+        buttons = self.last.buttons
+        if not rest.isdigit() or not 1 <= int(rest) <= len(buttons):
+            raise ConsoleError(f"press 1..{len(buttons)}: the last output has {len(buttons)} buttons")
+        button = buttons[int(rest) - 1]
+        body, headers = self.requests.block_action(
+            button.get("action_id", ""), user_id=self.user, value=button.get("value", ""), block_id=button["block_id"]
+        )
+        self._dispatch(body, headers)
+
+    def _cmd_submit(self, rest: str) -> None:
+        modal = self.last.modal
+        if modal is None:
+            raise ConsoleError("no modal is open")
+        values: dict[str, Any] = {}
+        for pair in shlex.split(rest):
+            key, _, value = pair.partition("=")
+            block, _, action = key.partition(".")
+            values.setdefault(block, {})[action] = {"type": "plain_text_input", "value": value}
+        body, headers = self.requests.view_submission(
+            modal.get("callback_id", ""),
+            user_id=self.user,
+            values=values,
+            private_metadata=modal.get("private_metadata", ""),
+        )
+        self.last.modal = None
+        self._dispatch(body, headers)
+
+    def _cmd_home(self, _rest: str) -> None:
+        body, headers = self.requests.event(
+            {"type": "app_home_opened", "user": self.user, "tab": "home", "channel": "D0HOME"}
+        )
+        self._dispatch(body, headers)
+
+    def _cmd_simulate(self, rest: str) -> None:
+        kind, *args = rest.split()
+        if kind == "subscription-request":
+            self._simulate_request()
+        elif kind == "alarm" and len(args) == 2 and args[1].upper() in ("ALARM", "OK"):
+            self._simulate_alarm(args[0], args[1].upper())
+        else:
+            raise ConsoleError("simulate subscription-request | alarm <cluster> ALARM|OK")
+        self._show(self._collect(Rendered(), settle=2.5))
+
+    def _simulate_request(self) -> None:
+        world = self.sandbox.world
+        dz = self.sandbox.client("datazone")
+        request = dz.create_subscription_request(
+            domainIdentifier=world.domain_id,
+            requestReason="Store-level forecasting",
+            subscribedPrincipals=[{"project": {"identifier": world.consumer_project}}],
+            subscribedListings=[{"identifier": world.listings["store_locations"]}],
+        )
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Subscription Request Created",
+            "source": "aws.datazone",
+            "account": "123456789012",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [],
+            "detail": {
+                "metadata": {"id": request["id"], "domain": world.domain_id, "owningProjectId": world.consumer_project},
+                "data": {
+                    "subscribedListings": [{"ownerProjectId": world.producer_project}],
+                    "requesterId": "usr_analyst",
+                    "status": "PENDING",
+                    "autoApproved": False,
+                },
+            },
+        }
+        self.sandbox.client("sqs").send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event))
+        self.terminal.print(f"  (sandbox) Maria requested store_locations: request {request['id']}", markup=False)
+
+    def _simulate_alarm(self, cluster: str, state: str) -> None:
+        cluster_id = CLUSTER_ID if cluster in (CLUSTER_ID, "sales-analytics-ha") else cluster
+        alarm = {
+            "AlarmName": f"opsbot-{cluster_id}-{MULTIMASTER_METRICS[0]}",
+            "NewStateValue": state,
+            "OldStateValue": "OK" if state == "ALARM" else "ALARM",
+            "NewStateReason": "Threshold Crossed: 1 datapoint [2.0] was less than the threshold (3.0).",
+            "StateChangeTime": time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime()),
+            "Region": "EU (Ireland)",
+            "AWSAccountId": "123456789012",
+            "Trigger": {
+                "MetricName": MULTIMASTER_METRICS[0],
+                "Namespace": "AWS/ElasticMapReduce",
+                "Statistic": "MINIMUM",
+                "Dimensions": [{"name": "JobFlowId", "value": cluster_id}],
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "ComparisonOperator": "LessThanThreshold",
+                "Threshold": 3.0,
+            },
+        }
+        # Published to the topic: moto delivers it to the queue wrapped in an SNS envelope, as AWS does.
+        self.sandbox.client("sns").publish(
+            TopicArn=self.sandbox.world.topic_arn,
+            Message=json.dumps(alarm),
+            Subject=f'{state}: "{alarm["AlarmName"]}" in EU (Ireland)',
+        )
+        self.terminal.print(f"  (sandbox) CloudWatch: {alarm['AlarmName']} is {state}", markup=False)
+
+    def _cmd_expect(self, rest: str) -> None:
+        if rest not in "\n".join(self.last.lines):
+            raise ConsoleError(f"expected {rest!r} in the last output")
+        self.terminal.print(f"  ok: saw {rest!r}", style="green", markup=False)
+
+    def _cmd_wait(self, rest: str) -> None:
+        self._show(self._collect(Rendered(), settle=float(rest or "1")))
+
+    def _cmd_quit(self, _rest: str) -> None:
+        raise EOFError
+
+
+__all__ = ["ADMIN", "ANALYST", "APPROVER", "Console", "ConsoleError"]

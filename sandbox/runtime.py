@@ -1,0 +1,125 @@
+"""The whole sandbox in one process: fake Slack, moto, our AWS emulators, the seeded world, the policy file."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+from sandbox.aws.datazone import datazone_service
+from sandbox.aws.restjson import EmulatorServer
+from sandbox.slack_api import FakeSlack
+from sandbox.world import ACCOUNT, REGION, World, seed_aws, seed_datazone
+
+SIGNING_SECRET = "sandbox-signing-secret"
+ADMIN, APPROVER, ANALYST = "U0ADA", "U0ALICE", "U0MARIA"
+USERS = {
+    ADMIN: {"id": ADMIN, "name": "ada", "real_name": "Ada (platform admin)"},
+    APPROVER: {"id": APPROVER, "name": "alice", "real_name": "Alice (sales data owner)"},
+    ANALYST: {"id": ANALYST, "name": "maria", "real_name": "Maria (marketing analyst)"},
+}
+APPROVERS_GROUP = "S0SALESLEADS"
+SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Sandbox:
+    """Running stand-ins for Slack and AWS, seeded; `env()` points opsbot (or any boto3 program) at them."""
+
+    slack: FakeSlack
+    moto: Any
+    moto_url: str
+    datazone: EmulatorServer
+    datazone_service: Any
+    world: World
+    policy_path: Path
+
+    def env(self) -> dict[str, str]:
+        """Environment variables for `opsbot run` against this sandbox."""
+        return {
+            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            "SLACK_APP_TOKEN": self.slack.app_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ENDPOINT_URL_DATAZONE": self.datazone.url,
+            "OPSBOT_CONFIG": str(self.policy_path),
+            "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
+            "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` on the sandbox's endpoints."""
+        endpoint = self.datazone.url if service == "datazone" else self.moto_url
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=endpoint,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+
+    def stop(self) -> None:
+        """Stop every server."""
+        self.datazone.stop()
+        self.moto.stop()
+        self.slack.stop()
+
+
+def _write_policy(path: Path, world: World) -> None:
+    policy = {
+        "admins": {"users": [ADMIN]},
+        "projects": {
+            world.producer_project: {
+                "name": "Sales producer",
+                "channel": SALES_CHANNEL,
+                "approvers": {"users": [APPROVER], "usergroups": [APPROVERS_GROUP]},
+            }
+        },
+    }
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+
+
+def start_sandbox(workdir: Path) -> Sandbox:
+    """Start and seed everything; the policy file is written into `workdir`."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise SystemExit("the sandbox needs moto: pip install 'opsbot[sandbox]' (make test installs it)") from None
+    # moto's server logs every request through werkzeug; the console has its own output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    slack = FakeSlack().start()
+    slack.workspace.users.update(USERS)
+    slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
+    port = _free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    moto_url = f"http://127.0.0.1:{port}"
+    # moto keeps its state per process, shared by every server in it: a new sandbox starts empty.
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=10).read()
+    service = datazone_service()
+    datazone = EmulatorServer(service.handle).start()
+    world = World()
+    seed_datazone(service.handlers.state, world)
+    sandbox = Sandbox(slack, moto, moto_url, datazone, service, world, workdir / "opsbot-policy.yml")
+    seed_aws(sandbox.client, world)
+    _write_policy(sandbox.policy_path, world)
+    return sandbox
+
+
+__all__ = ["ACCOUNT", "ADMIN", "ANALYST", "APPROVER", "Sandbox", "start_sandbox"]

@@ -1,0 +1,200 @@
+"""The seeded sample world: a data mesh domain, its catalog, pending requests, and the AWS plumbing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.aws.datazone.catalog import CatalogHandlers
+from sandbox.aws.datazone.state import State
+
+DOMAIN_ID = "dzd_sandbox"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+EVENTS_QUEUE = "opsbot-events"
+EVENTS_DLQ = "opsbot-events-dlq"
+ALARM_TOPIC = "opsbot-alarms"
+BACKUP_TABLE = "opsbot-catalog-backup"
+CLUSTER_ID = "j-SANDBOX0001"
+CLUSTER_NAME = "sales-analytics-ha"
+MULTIMASTER_METRICS = (
+    "MultiMasterInstanceGroupNodesRunning",
+    "MultiMasterInstanceGroupNodesRunningPercentage",
+    "MultiMasterInstanceGroupNodesRequested",
+)
+
+BUSINESS_METADATA = """structure BusinessMetadata {
+  classification: String
+  owner: String
+  refresh_frequency: String
+  data_quality_score: Double
+}"""
+
+# name, classification, owner, refresh frequency, quality score, description
+ASSETS = (
+    ("mkt_sls_table", "internal", "sales-data-team", "daily", 0.97, "Marketing sales by store and day"),
+    ("customer_pii", "confidential", "crm-team", "hourly", 0.88, "Customer contact details"),
+    ("store_locations", "public", "facilities", "weekly", 0.99, "Store addresses and opening hours"),
+)
+
+
+@dataclass
+class World:
+    """Ids of what was seeded, for the console, the demo and the tests."""
+
+    domain_id: str = DOMAIN_ID
+    producer_project: str = ""
+    consumer_project: str = ""
+    assets: dict[str, str] = field(default_factory=dict)
+    listings: dict[str, str] = field(default_factory=dict)
+    pending_requests: dict[str, str] = field(default_factory=dict)
+    glossary_terms: dict[str, str] = field(default_factory=dict)
+    queue_url: str = ""
+    dlq_url: str = ""
+    topic_arn: str = ""
+
+
+def seed_datazone(state: State, world: World) -> None:
+    """The domain, producer and consumer projects, forms, glossary, published assets, two pending requests."""
+    from sandbox.aws.datazone import DataZoneHandlers
+
+    dz = DataZoneHandlers(state)
+    domain = state.add_domain("Data mesh sandbox", DOMAIN_ID)
+    producer = dz.create_project(
+        domainIdentifier=domain.id, name="Sales producer", description="Owns the sales data products"
+    )
+    consumer = dz.create_project(
+        domainIdentifier=domain.id, name="Marketing analytics", description="Consumes sales data for campaigns"
+    )
+    world.producer_project, world.consumer_project = producer["id"], consumer["id"]
+    domain.users["usr_analyst"] = {
+        "domainId": domain.id,
+        "id": "usr_analyst",
+        "type": "IAM",
+        "status": "ACTIVATED",
+        "details": {
+            "iam": {
+                "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/MarketingAnalyst/maria",
+                "principalId": "AROASANDBOX:maria",
+                "sessionName": "maria",
+            }
+        },
+    }
+    dz.create_form_type(
+        domainIdentifier=domain.id,
+        name="BusinessMetadata",
+        owningProjectIdentifier=producer["id"],
+        model={"smithy": BUSINESS_METADATA},
+    )
+    dz.create_asset_type(
+        domainIdentifier=domain.id,
+        name="GlueTable",
+        owningProjectIdentifier=producer["id"],
+        formsInput={"BusinessMetadata": {"typeIdentifier": "BusinessMetadata", "typeRevision": "1", "required": True}},
+    )
+    glossary = dz.create_glossary(
+        domainIdentifier=domain.id,
+        name="Sales",
+        owningProjectIdentifier=producer["id"],
+        description="Business terms of the sales domain",
+    )
+    revenue = dz.create_glossary_term(
+        domainIdentifier=domain.id,
+        glossaryIdentifier=glossary["id"],
+        name="Revenue",
+        shortDescription="Money received from sales",
+    )
+    customer = dz.create_glossary_term(
+        domainIdentifier=domain.id,
+        glossaryIdentifier=glossary["id"],
+        name="Customer",
+        shortDescription="A person or company that buys",
+    )
+    world.glossary_terms = {"Revenue": revenue["id"], "Customer": customer["id"]}
+    publish_delay, CatalogHandlers.publish_seconds = CatalogHandlers.publish_seconds, 0.0
+    try:
+        for name, classification, owner, refresh, quality, description in ASSETS:
+            content = {
+                "classification": classification,
+                "owner": owner,
+                "refresh_frequency": refresh,
+                "data_quality_score": quality,
+            }
+            terms = [customer["id"]] if "customer" in name else [revenue["id"]]
+            asset = dz.create_asset(
+                domainIdentifier=domain.id,
+                name=name,
+                typeIdentifier="GlueTable",
+                owningProjectIdentifier=producer["id"],
+                description=description,
+                externalIdentifier=f"arn:aws:glue:{REGION}:{ACCOUNT}:table/sales/{name}",
+                glossaryTerms=terms,
+                formsInput=[{"formName": "BusinessMetadata", "content": json.dumps(content)}],
+            )
+            world.assets[name] = asset["id"]
+            change = dz.create_listing_change_set(
+                domainIdentifier=domain.id, entityIdentifier=asset["id"], entityType="ASSET", action="PUBLISH"
+            )
+            dz.get_listing(domainIdentifier=domain.id, identifier=change["listingId"])
+            world.listings[name] = change["listingId"]
+    finally:
+        CatalogHandlers.publish_seconds = publish_delay
+    for name, reason in (
+        ("mkt_sls_table", "Campaign attribution for Q4"),
+        ("customer_pii", "Email campaign targeting"),
+    ):
+        request = dz.create_subscription_request(
+            domainIdentifier=domain.id,
+            requestReason=reason,
+            subscribedPrincipals=[{"project": {"identifier": consumer["id"]}}],
+            subscribedListings=[{"identifier": world.listings[name]}],
+        )
+        world.pending_requests[name] = request["id"]
+
+
+def seed_aws(clients: Any, world: World) -> None:
+    """Queue and DLQ, the alarm topic delivering to the queue, the backup table, and MultiMaster alarms."""
+    sqs, sns, dynamodb, cloudwatch = (clients(name) for name in ("sqs", "sns", "dynamodb", "cloudwatch"))
+    world.dlq_url = sqs.create_queue(QueueName=EVENTS_DLQ)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=world.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    world.queue_url = sqs.create_queue(
+        QueueName=EVENTS_QUEUE,
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+            "VisibilityTimeout": "60",
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=world.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    world.topic_arn = sns.create_topic(Name=ALARM_TOPIC, Attributes={"SignatureVersion": "2"})["TopicArn"]
+    sns.subscribe(TopicArn=world.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    dynamodb.create_table(
+        TableName=BACKUP_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        SSESpecification={"Enabled": True, "SSEType": "KMS"},
+    )
+    for metric, threshold, operator in (
+        (MULTIMASTER_METRICS[0], 3, "LessThanThreshold"),
+        (MULTIMASTER_METRICS[1], 100, "LessThanThreshold"),
+    ):
+        cloudwatch.put_metric_alarm(
+            AlarmName=f"opsbot-{CLUSTER_ID}-{metric}",
+            Namespace="AWS/ElasticMapReduce",
+            MetricName=metric,
+            Dimensions=[{"Name": "JobFlowId", "Value": CLUSTER_ID}],
+            Statistic="Minimum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=threshold,
+            ComparisonOperator=operator,
+            TreatMissingData="breaching",
+            AlarmActions=[world.topic_arn],
+            OKActions=[world.topic_arn],
+        )
