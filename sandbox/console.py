@@ -25,7 +25,7 @@ from bot.settings import load_settings
 from sandbox.render import Rendered, render_call
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
 from sandbox.slack_requests import SlackRequests
-from sandbox.world import CLUSTER_ID, MULTIMASTER_METRICS, REGION
+from sandbox.world import CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, REGION
 
 HELP = """Type a slash command as in Slack (/subscriptions help), or:
   as <user>                  act as ada (admin), alice (approver) or maria (analyst)
@@ -34,6 +34,7 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
   home                       open the Home tab
   simulate subscription-request     a new request arrives (EventBridge event on the queue)
   simulate alarm <cluster> ALARM|OK a CloudWatch alarm notification arrives (SNS to the queue)
+  simulate primary-failure <cluster> a primary node dies: EMR replaces it, the alarm fires
   expect <text>              fail unless the last output contains <text> (for scripts)
   wait <seconds>             let background work run
   help, quit"""
@@ -196,8 +197,10 @@ class Console:
             self._simulate_request()
         elif kind == "alarm" and len(args) == 2 and args[1].upper() in ("ALARM", "OK"):
             self._simulate_alarm(args[0], args[1].upper())
+        elif kind == "primary-failure" and len(args) == 1:
+            self._simulate_primary_failure(args[0])
         else:
-            raise ConsoleError("simulate subscription-request | alarm <cluster> ALARM|OK")
+            raise ConsoleError("simulate subscription-request | alarm <cluster> ALARM|OK | primary-failure <cluster>")
         self._show(self._collect(Rendered(), settle=2.5))
 
     def _simulate_request(self) -> None:
@@ -231,8 +234,45 @@ class Console:
         self.sandbox.client("sqs").send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event))
         self.terminal.print(f"  (sandbox) Maria requested store_locations: request {request['id']}", markup=False)
 
+    def _cluster_id(self, cluster: str) -> str:
+        if cluster in (CLUSTER_ID, CLUSTER_NAME):
+            return CLUSTER_ID
+        if cluster not in self.sandbox.emr_fleets.clusters:
+            raise ConsoleError(f"no sandbox cluster {cluster!r}: try {CLUSTER_NAME}")
+        return cluster
+
+    def _simulate_primary_failure(self, cluster: str) -> None:
+        cluster_id = self._cluster_id(cluster)
+        failed, replacement = self.sandbox.emr_fleets.fail_primary(cluster_id)
+        fleet_id = failed["InstanceFleetId"]
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "EMR Instance Fleet State Change",
+            "source": "aws.emr",
+            "account": "123456789012",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [],
+            "detail": {
+                "clusterId": cluster_id,
+                "instanceFleetId": fleet_id,
+                "instanceFleetType": "MASTER",
+                "state": "RESIZING",
+                "provisionedOnDemandCapacity": 2,
+                "targetOnDemandCapacity": 3,
+            },
+        }
+        self.sandbox.client("sqs").send_message(QueueUrl=self.sandbox.world.queue_url, MessageBody=json.dumps(event))
+        self.terminal.print(
+            f"  (sandbox) EMR: primary {failed['Ec2InstanceId']} ({failed['PrivateIpAddress']}) "
+            f"lost; replacement {replacement['Ec2InstanceId']} is provisioning",
+            markup=False,
+        )
+        self._simulate_alarm(cluster_id, "ALARM")
+
     def _simulate_alarm(self, cluster: str, state: str) -> None:
-        cluster_id = CLUSTER_ID if cluster in (CLUSTER_ID, "sales-analytics-ha") else cluster
+        cluster_id = self._cluster_id(cluster)
         alarm = {
             "AlarmName": f"opsbot-{cluster_id}-{MULTIMASTER_METRICS[0]}",
             "NewStateValue": state,

@@ -13,9 +13,11 @@ import boto3
 import yaml
 
 from sandbox.aws.datazone import datazone_service
+from sandbox.aws.emr import EmrFleets
+from sandbox.aws.jsonproto import JsonService
 from sandbox.aws.restjson import EmulatorServer
 from sandbox.slack_api import FakeSlack
-from sandbox.world import ACCOUNT, REGION, World, seed_aws, seed_datazone
+from sandbox.world import ACCOUNT, CLUSTER_ID, CLUSTER_NAME, REGION, World, seed_aws, seed_datazone
 
 SIGNING_SECRET = "sandbox-signing-secret"
 ADMIN, APPROVER, ANALYST = "U0ADA", "U0ALICE", "U0MARIA"
@@ -43,6 +45,8 @@ class Sandbox:
     moto_url: str
     datazone: EmulatorServer
     datazone_service: Any
+    emr: EmulatorServer
+    emr_fleets: EmrFleets
     world: World
     policy_path: Path
 
@@ -58,6 +62,7 @@ class Sandbox:
             "AWS_SECRET_ACCESS_KEY": "sandbox",
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_DATAZONE": self.datazone.url,
+            "AWS_ENDPOINT_URL_EMR": self.emr.url,
             "OPSBOT_CONFIG": str(self.policy_path),
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
@@ -65,7 +70,7 @@ class Sandbox:
 
     def client(self, service: str) -> Any:
         """A boto3 client for `service` on the sandbox's endpoints."""
-        endpoint = self.datazone.url if service == "datazone" else self.moto_url
+        endpoint = {"datazone": self.datazone.url, "emr": self.emr.url}.get(service, self.moto_url)
         return boto3.client(
             service,
             region_name=REGION,
@@ -77,6 +82,7 @@ class Sandbox:
     def stop(self) -> None:
         """Stop every server."""
         self.datazone.stop()
+        self.emr.stop()
         self.moto.stop()
         self.slack.stop()
 
@@ -114,9 +120,12 @@ def start_sandbox(workdir: Path) -> Sandbox:
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=10).read()
     service = datazone_service()
     datazone = EmulatorServer(service.handle).start()
+    fleets = EmrFleets(REGION, ACCOUNT)
+    fleets.add_cluster(CLUSTER_ID, CLUSTER_NAME, tags={"opsbot:channel": SALES_CHANNEL, "team": "sales"})
+    emr = EmulatorServer(JsonService("emr", fleets, moto_url).handle).start()
     world = World()
     seed_datazone(service.handlers.state, world)
-    sandbox = Sandbox(slack, moto, moto_url, datazone, service, world, workdir / "opsbot-policy.yml")
+    sandbox = Sandbox(slack, moto, moto_url, datazone, service, emr, fleets, world, workdir / "opsbot-policy.yml")
     seed_aws(sandbox.client, world)
     _write_policy(sandbox.policy_path, world)
     return sandbox

@@ -102,7 +102,7 @@ class RestJsonService:
             report = ParamValidator().validate(params, op.input_shape)
             if report.has_errors():
                 raise validation(report.generate_report())
-            _check_constraints(params, op.input_shape, "")
+            check_constraints(params, op.input_shape, "")
             with self.lock:
                 self.calls.append(op.name)
                 result = getattr(self.handlers, _snake(op.name))(**params) or {}
@@ -158,7 +158,7 @@ def _parse_input(
     return params
 
 
-def _check_constraints(value: Any, shape: Shape, path: str) -> None:
+def check_constraints(value: Any, shape: Shape, path: str) -> None:
     """Enums, patterns and maximum lengths, which botocore's client-side validator leaves to the service."""
     if shape.type_name == "string" and isinstance(value, str):
         if shape.enum and value not in shape.enum:
@@ -176,13 +176,13 @@ def _check_constraints(value: Any, shape: Shape, path: str) -> None:
     elif shape.type_name == "structure" and isinstance(value, dict):
         for name, member in shape.members.items():
             if name in value:
-                _check_constraints(value[name], member, f"{path}.{name}".lstrip("."))
+                check_constraints(value[name], member, f"{path}.{name}".lstrip("."))
     elif shape.type_name == "list" and isinstance(value, list):
         maximum = shape.metadata.get("max")
         if maximum is not None and len(value) > maximum:
             raise validation(f"{path or shape.name}: more than {maximum} items")
         for item in value:
-            _check_constraints(item, shape.member, path)
+            check_constraints(item, shape.member, path)
 
 
 def project(value: Any, shape: Shape) -> Any:
@@ -207,18 +207,21 @@ def project(value: Any, shape: Shape) -> Any:
     return value
 
 
-def _serialize(op: OperationModel, result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+def reply_body(op: OperationModel, result: dict[str, Any]) -> bytes:
+    """The handler's result as the operation's JSON reply, checked against the output shape."""
     shape = op.output_shape
-    status = op.http.get("responseCode", 200)
     if shape is None:
-        return status, {}, b""
+        return b""
     body = project(result, shape)
     # Our own replies must match the model as strictly as botocore's requests do.
     report = ParamValidator().validate(_timestamps_back(body, shape), shape)
     if report.has_errors():
         raise RuntimeError(f"{op.name} emulator reply does not match the model: {report.generate_report()}")
-    headers = {"Content-Type": "application/json"}
-    return status, headers, json.dumps(body).encode()
+    return json.dumps(body).encode()
+
+
+def _serialize(op: OperationModel, result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    return op.http.get("responseCode", 200), {"Content-Type": "application/json"}, reply_body(op, result)
 
 
 def _timestamps_back(value: Any, shape: Shape) -> Any:
