@@ -55,8 +55,28 @@ class World:
     topic_arn: str = ""
 
 
+# What data source runs can import: a Glue database and a Redshift schema (one table that fails to import).
+GLUE_INVENTORY = {
+    ("glue", "sales", ""): [
+        {"name": "orders_raw", "description": "Raw orders from the web shop"},
+        {"name": "orders_daily", "description": "Orders aggregated per store and day"},
+        {"name": "tmp_scratch", "description": "Scratch table"},
+    ]
+}
+REDSHIFT_INVENTORY = {
+    ("redshift", "sales-dw", "dev", "public"): [
+        {"name": "sales_fact", "description": "Sales fact table"},
+        {"name": "store_dim", "description": "Store dimension"},
+        {"name": "v_weekly_sales", "description": "Weekly sales view"},
+        {"name": "legacy_import", "error": "Table legacy_import has an unsupported column type: SUPER"},
+    ]
+}
+
+
 def seed_datazone(state: State, world: World) -> None:
     """The domain, producer and consumer projects, forms, glossary, published assets, two pending requests."""
+    state.inventory.update(GLUE_INVENTORY)
+    state.inventory.update(REDSHIFT_INVENTORY)
     from sandbox.aws.datazone import DataZoneHandlers
 
     dz = DataZoneHandlers(state)

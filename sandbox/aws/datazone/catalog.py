@@ -108,7 +108,7 @@ class CatalogHandlers:
             return {**asset, **match}
         listing = domain.listings.get(asset.get("_listingId", ""))
         if listing is not None:
-            self._advance(listing)
+            self._advance_listing(listing)
             return {**asset, "listing": {"listingId": listing["id"], "listingStatus": listing["status"]}}
         return asset
 
@@ -121,7 +121,7 @@ class CatalogHandlers:
 
     # -- listings --------------------------------------------------------------------------------
 
-    def _advance(self, listing: Record) -> None:
+    def _advance_listing(self, listing: Record) -> None:
         # Publishing takes a moment in the real service; the listing becomes ACTIVE once due.
         if listing["status"] == "CREATING" and self.state.clock() >= listing["_activeAt"]:
             listing["status"] = "ACTIVE"
@@ -168,7 +168,7 @@ class CatalogHandlers:
     def get_listing(self, domainIdentifier: str, identifier: str, listingRevision: str | None = None) -> Record:
         domain = self.state.domain(domainIdentifier)
         listing = find(domain.listings, identifier, "Listing")
-        self._advance(listing)
+        self._advance_listing(listing)
         asset = domain.assets.get(listing["_assetId"])
         item = None
         if asset is not None:
@@ -194,7 +194,7 @@ class CatalogHandlers:
         domain = self.state.domain(domainIdentifier)
         items = []
         for listing in domain.listings.values():
-            self._advance(listing)
+            self._advance_listing(listing)
             if listing["status"] != "ACTIVE":
                 continue
             asset = domain.assets.get(listing["_assetId"], {})

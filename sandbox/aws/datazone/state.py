@@ -50,6 +50,9 @@ class State:
         # Seeded, so the same world gets the same ids on every start (stable demos and docs).
         self._random = random.Random(seed)
         self.domains: dict[str, Domain] = {}
+        # The simulated Glue and Redshift catalogues that data source runs import from:
+        # ("glue", database, "") or ("redshift", cluster, database, schema) -> [{"name", "description", "error"}].
+        self.inventory: dict[tuple[str, ...], list[Record]] = {}
         self._serial = itertools.count(1)
 
     def now(self) -> datetime:
@@ -57,8 +60,26 @@ class State:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def add_domain(self, name: str, domain_id: str | None = None) -> Domain:
-        """Create a domain (there is no CreateDomain here: domains are seeded)."""
+        """Create a domain with the managed blueprints and table asset types (no CreateDomain here: seeded)."""
         domain = Domain(id=domain_id or f"dzd_{self.new_id()}", name=name, created_at=self.now())
+        for blueprint in ("DefaultDataLake", "DefaultDataWarehouse"):
+            domain.blueprints[blueprint] = {
+                "id": blueprint,
+                "name": blueprint,
+                "provider": "Amazon DataZone",
+                "provisioningProperties": {
+                    "cloudFormation": {"templateUrl": f"https://example.invalid/{blueprint}.json"}
+                },
+            }
+        for asset_type in ("amazon.datazone.GlueTableAssetType", "amazon.datazone.RedshiftTableAssetType"):
+            domain.asset_types[asset_type] = {
+                "domainId": domain.id,
+                "name": asset_type,
+                "revision": "1",
+                "formsOutput": {},
+                "owningProjectId": "amazon",
+                "_managed": True,
+            }
         self.domains[domain.id] = domain
         return domain
 
