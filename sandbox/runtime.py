@@ -16,6 +16,7 @@ from sandbox.aws.datazone import datazone_service
 from sandbox.aws.emr import EmrFleets
 from sandbox.aws.jsonproto import JsonService
 from sandbox.aws.restjson import EmulatorServer
+from sandbox.proteins import build_sample_database
 from sandbox.slack_api import FakeSlack
 from sandbox.world import ACCOUNT, CLUSTER_ID, CLUSTER_NAME, REGION, World, seed_aws, seed_datazone
 
@@ -49,6 +50,7 @@ class Sandbox:
     emr_fleets: EmrFleets
     world: World
     policy_path: Path
+    proteins: Path
 
     def env(self) -> dict[str, str]:
         """Environment variables for `opsbot run` against this sandbox."""
@@ -125,7 +127,10 @@ def start_sandbox(workdir: Path) -> Sandbox:
     emr = EmulatorServer(JsonService("emr", fleets, moto_url).handle).start()
     world = World()
     seed_datazone(service.handlers.state, world)
-    sandbox = Sandbox(slack, moto, moto_url, datazone, service, emr, fleets, world, workdir / "opsbot-policy.yml")
+    proteins = build_sample_database(workdir / "proteins.lance")
+    sandbox = Sandbox(
+        slack, moto, moto_url, datazone, service, emr, fleets, world, workdir / "opsbot-policy.yml", proteins
+    )
     seed_aws(sandbox.client, world)
     _write_policy(sandbox.policy_path, world)
     return sandbox

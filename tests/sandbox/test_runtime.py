@@ -2,8 +2,10 @@
 
 import json
 
+import lancedb
 import pytest
 
+from sandbox.proteins import TABLE
 from sandbox.runtime import start_sandbox
 from sandbox.world import BACKUP_TABLE, CLUSTER_ID
 
@@ -57,3 +59,7 @@ def test_backup_table_and_env(box):
     env = box.env()
     assert env["AWS_ENDPOINT_URL_DATAZONE"] != env["AWS_ENDPOINT_URL"]
     assert env["OPSBOT_EVENTS_QUEUE_URL"] == box.world.queue_url and box.policy_path.exists()
+
+
+def test_protein_database_is_seeded(box):
+    assert lancedb.connect(box.proteins).open_table(TABLE).count_rows() == 500

@@ -2,6 +2,8 @@
 
 import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
@@ -204,3 +206,21 @@ def test_form_and_asset_types(world):
         )
     with pytest.raises(dz.exceptions.ResourceNotFoundException):
         dz.get_asset_type(domainIdentifier=domain, identifier="RedshiftTable")
+
+
+def test_delete_unpublished_asset_and_managed_asset_types(world):
+    dz, domain = world["dz"], world["domain"]
+    dz.delete_asset(domainIdentifier=domain, identifier=world["asset"])
+    with pytest.raises(dz.exceptions.ResourceNotFoundException):
+        dz.get_asset(domainIdentifier=domain, identifier=world["asset"])
+    managed = dz.search_types(domainIdentifier=domain, searchScope="ASSET_TYPE", managed=True)["items"]
+    assert {i["assetTypeItem"]["name"] for i in managed} == {
+        "amazon.datazone.GlueTableAssetType",
+        "amazon.datazone.RedshiftTableAssetType",
+    }
+
+
+def test_unknown_route_is_a_404(world):
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{world['dz'].meta.endpoint_url}/v2/nothing-here")
+    assert raised.value.code == 404 and raised.value.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"

@@ -86,6 +86,8 @@ def test_glue_run_imports_only_the_named_tables(sources):
     assert all(a["dataAssetStatus"] == "SUCCEEDED_CREATED" for a in activities)
     # Published on import; listings turn ACTIVE shortly after, as in the service.
     eventually(lambda: len(dz.search_listings(domainIdentifier=domain, searchText="orders")["items"]) == 2)
+    runs = dz.list_data_source_runs(domainIdentifier=domain, dataSourceIdentifier=source["id"])["items"]
+    assert [r["status"] for r in runs] == ["SUCCESS"]
     again = _finish(
         dz, domain, dz.start_data_source_run(domainIdentifier=domain, dataSourceIdentifier=source["id"])["id"]
     )
