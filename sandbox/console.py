@@ -43,6 +43,21 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
 QUIET_SECONDS = 0.4
 
 
+def eventbridge_event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An event as EventBridge puts it on a queue."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
+
+
 class ConsoleError(Exception):
     """A console step failed (a script then exits non-zero)."""
 
@@ -212,16 +227,10 @@ class Console:
             subscribedPrincipals=[{"project": {"identifier": world.consumer_project}}],
             subscribedListings=[{"identifier": world.listings["store_locations"]}],
         )
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Subscription Request Created",
-            "source": "aws.datazone",
-            "account": "123456789012",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [],
-            "detail": {
+        event = eventbridge_event(
+            "aws.datazone",
+            "Subscription Request Created",
+            {
                 "metadata": {"id": request["id"], "domain": world.domain_id, "owningProjectId": world.consumer_project},
                 "data": {
                     "subscribedListings": [{"ownerProjectId": world.producer_project}],
@@ -230,7 +239,7 @@ class Console:
                     "autoApproved": False,
                 },
             },
-        }
+        )
         self.sandbox.client("sqs").send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event))
         self.terminal.print(f"  (sandbox) Maria requested store_locations: request {request['id']}", markup=False)
 
@@ -245,16 +254,10 @@ class Console:
         cluster_id = self._cluster_id(cluster)
         failed, replacement = self.sandbox.emr_fleets.fail_primary(cluster_id)
         fleet_id = failed["InstanceFleetId"]
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "EMR Instance Fleet State Change",
-            "source": "aws.emr",
-            "account": "123456789012",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [],
-            "detail": {
+        event = eventbridge_event(
+            "aws.emr",
+            "EMR Instance Fleet State Change",
+            {
                 "clusterId": cluster_id,
                 "instanceFleetId": fleet_id,
                 "instanceFleetType": "MASTER",
@@ -262,7 +265,7 @@ class Console:
                 "provisionedOnDemandCapacity": 2,
                 "targetOnDemandCapacity": 3,
             },
-        }
+        )
         self.sandbox.client("sqs").send_message(QueueUrl=self.sandbox.world.queue_url, MessageBody=json.dumps(event))
         self.terminal.print(
             f"  (sandbox) EMR: primary {failed['Ec2InstanceId']} ({failed['PrivateIpAddress']}) "

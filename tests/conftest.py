@@ -16,7 +16,7 @@ from bot.policy import Policy
 from bot.settings import Settings, load_settings
 from sandbox.slack_api import FakeSlack
 from sandbox.slack_requests import SlackRequests
-from tests.harness import SIGNING_SECRET, BoltDriver, postgres_database
+from tests.harness import SIGNING_SECRET, BoltDriver, free_port, postgres_database
 
 POSTGRES_URL = os.environ.get("OPSBOT_TEST_POSTGRES_URL")
 
@@ -60,6 +60,18 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def _logging() -> None:
     """Route structlog through the standard library, as in production, so caplog sees it."""
     configure_logging("INFO", "console")
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """moto in server mode on a free port, for tests that need DynamoDB, SQS, SNS, STS and the like."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,18 +6,8 @@ import time
 
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.harness import eventually, free_port, opsbot_env, running_opsbot
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 def _opsbot(*args, env, cwd):

@@ -5,23 +5,13 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from bot.inbox.consumer import SqsConsumer, retry_delay
 from bot.inbox.service import build_inbox
 from sandbox.sns_signing import SnsSigner
-from tests.harness import eventually, free_port
+from tests.harness import eventually
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:opsbot-events"
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

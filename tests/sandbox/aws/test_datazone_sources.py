@@ -30,6 +30,17 @@ def _environment(w, blueprint="DefaultDataLake"):
     )["id"]
 
 
+def _redshift(filters=None, secret="arn:aws:secretsmanager:eu-west-1:123456789012:secret:dw-abc123"):
+    relational = {"databaseName": "dev", "schemaName": "public", **({"filterExpressions": filters} if filters else {})}
+    return {
+        "redshiftRunConfiguration": {
+            "relationalFilterConfigurations": [relational],
+            "redshiftCredentialConfiguration": {"secretManagerArn": secret},
+            "redshiftStorage": {"redshiftClusterSource": {"clusterName": "sales-dw"}},
+        }
+    }
+
+
 def _finish(dz, domain, run_id):
     for _ in range(100):
         run = dz.get_data_source_run(domainIdentifier=domain, identifier=run_id)
@@ -102,24 +113,9 @@ def test_redshift_run_reports_a_failed_table(sources):
         name="sales-dw",
         type="REDSHIFT",
         environmentIdentifier=_environment(sources, "DefaultDataWarehouse"),
-        configuration={
-            "redshiftRunConfiguration": {
-                "relationalFilterConfigurations": [
-                    {
-                        "databaseName": "dev",
-                        "schemaName": "public",
-                        "filterExpressions": [
-                            {"type": "INCLUDE", "expression": "*"},
-                            {"type": "EXCLUDE", "expression": "store_dim"},
-                        ],
-                    }
-                ],
-                "redshiftCredentialConfiguration": {
-                    "secretManagerArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dw-abc123"
-                },
-                "redshiftStorage": {"redshiftClusterSource": {"clusterName": "sales-dw"}},
-            }
-        },
+        configuration=_redshift(
+            [{"type": "INCLUDE", "expression": "*"}, {"type": "EXCLUDE", "expression": "store_dim"}]
+        ),
     )
     run = _finish(
         dz, domain, dz.start_data_source_run(domainIdentifier=domain, dataSourceIdentifier=source["id"])["id"]
@@ -153,15 +149,7 @@ def test_data_source_validation_update_and_listing(sources):
         name="dw",
         type="REDSHIFT",
         environmentIdentifier=environment,
-        configuration={
-            "redshiftRunConfiguration": {
-                "relationalFilterConfigurations": [{"databaseName": "dev", "schemaName": "public"}],
-                "redshiftCredentialConfiguration": {
-                    "secretManagerArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"
-                },
-                "redshiftStorage": {"redshiftClusterSource": {"clusterName": "sales-dw"}},
-            }
-        },
+        configuration=_redshift(),
     )
     updated = dz.update_data_source(domainIdentifier=domain, identifier=source["id"], publishOnImport=True)
     assert updated["publishOnImport"] is True
@@ -174,13 +162,5 @@ def test_data_source_validation_update_and_listing(sources):
             name="dw",
             type="REDSHIFT",
             environmentIdentifier=environment,
-            configuration={
-                "redshiftRunConfiguration": {
-                    "relationalFilterConfigurations": [{"databaseName": "dev"}],
-                    "redshiftCredentialConfiguration": {
-                        "secretManagerArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"
-                    },
-                    "redshiftStorage": {"redshiftClusterSource": {"clusterName": "sales-dw"}},
-                }
-            },
+            configuration=_redshift(),
         )
