@@ -16,6 +16,8 @@ from bot.inbox.service import build_inbox
 from bot.settings import Mode, Settings
 from bot.socket_mode import CheckedSocketModeHandler
 from scheduler import build_scheduler, register_jobs
+from scheduler.leader import LeaderElection
+from scheduler.lease import Lease, replica_id
 
 log = structlog.get_logger(__name__)
 
@@ -36,13 +38,15 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     settings.require(mode)
     deps = build_deps(settings)
     scheduler = build_scheduler()
+    election = LeaderElection(Lease(deps.db, "scheduler", replica_id(), settings.scheduler_lease_seconds), scheduler)
     socket_handler = None
     consumer = None
     try:
         deps.db.migrate()
         app = build_app(settings, deps)
         jobs = register_jobs(scheduler, deps)
-        scheduler.start()
+        # Every replica registers the jobs; only the lease holder's scheduler runs them.
+        election.start()
         if mode == "socket":
             app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
             socket_handler = CheckedSocketModeHandler(app, app_token, metrics=deps.metrics)
@@ -80,8 +84,7 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
             consumer.stop()
         if socket_handler is not None:
             socket_handler.close()
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
+        election.stop()
         deps.close()
         log.info("opsbot_stopped", mode=mode)
 

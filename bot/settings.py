@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     sns_topic_arns: str = Field("", validation_alias=_env("OPSBOT_SNS_TOPIC_ARNS"))
     # SQS allows 1-20 s; the longest wait costs fewest requests, the shortest stops fastest.
     sqs_wait_seconds: int = Field(20, ge=1, le=20, validation_alias=_env("OPSBOT_SQS_WAIT_SECONDS"))
+    # The scheduler leader renews every third of this; a crashed leader is replaced within it.
+    scheduler_lease_seconds: int = Field(30, ge=3, le=600, validation_alias=_env("OPSBOT_SCHEDULER_LEASE_SECONDS"))
     group_cache_seconds: int = Field(300, ge=0, le=86400, validation_alias=_env("OPSBOT_GROUP_CACHE_SECONDS"))
 
     @field_validator("log_level", mode="before")

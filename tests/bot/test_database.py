@@ -8,7 +8,7 @@ from bot.audit import AuditLog
 
 
 def test_migrations_create_the_tables(database):
-    assert {"audit_log", "inbox_handled"} <= set(inspect(database.engine).get_table_names())
+    assert {"audit_log", "inbox_handled", "leases"} <= set(inspect(database.engine).get_table_names())
 
 
 def test_migrate_twice_is_a_no_op(database):
