@@ -15,7 +15,7 @@ from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.settings import Mode, Settings
 from bot.socket_mode import CheckedSocketModeHandler
-from scheduler import build_scheduler, register_jobs
+from scheduler import bound_tasks, build_scheduler, register_jobs
 from scheduler.leader import LeaderElection
 from scheduler.lease import Lease, replica_id
 
@@ -37,7 +37,7 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     """Start the bot and block until SIGTERM or SIGINT; then drain and stop every part."""
     settings.require(mode)
     deps = build_deps(settings)
-    scheduler = build_scheduler()
+    scheduler = build_scheduler(deps.db, bound_tasks(deps))
     election = LeaderElection(Lease(deps.db, "scheduler", replica_id(), settings.scheduler_lease_seconds), scheduler)
     socket_handler = None
     consumer = None

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.db import Database
 from bot.deps import Deps
+from scheduler.tasks import Task, TaskExecutor
+
+JOBS_TABLE = "apscheduler_jobs"
 
 
-def build_scheduler() -> BackgroundScheduler:
-    """A scheduler whose jobs never overlap themselves and coalesce runs missed while down."""
+def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = None) -> BackgroundScheduler:
+    """A scheduler whose jobs never overlap themselves and coalesce runs missed while down.
+
+    With `db`, jobs live in the bot's database and survive restarts; a run missed by more than the
+    grace time (while every replica was down) is skipped and logged rather than run late.
+    """
+    store = SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE) if db is not None else MemoryJobStore()
     return BackgroundScheduler(
         timezone="UTC",
-        executors={"default": ThreadPoolExecutor(4)},
+        jobstores={"default": store},
+        executors={"default": TaskExecutor(tasks or {})},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
+
+
+def bound_tasks(deps: Deps) -> dict[str, Task]:
+    """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
+    del deps  # no capability has a task yet
+    return {}
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
