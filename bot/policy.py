@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 SlackGroupId = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")]
@@ -37,6 +37,46 @@ class ProjectPolicy(BaseModel):
     approvers: People = People()
 
 
+class FormField(BaseModel):
+    """Where a value lives in an asset's metadata forms: a form name and a field in its content."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    form: str = Field(min_length=1)
+    field: str = Field(min_length=1)
+
+
+class QualityGate(FormField):
+    """A minimum data quality score, and what falling below it does."""
+
+    minimum: float = Field(ge=0)
+    below: Literal["warn", "block"] = "warn"
+
+
+Route = Literal["auto_approve", "review", "deny"]
+
+
+class SubscriptionPolicy(BaseModel):
+    """How subscription requests are decided: by the asset's classification, with an optional quality gate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    classification: FormField = FormField(form="BusinessMetadata", field="classification")
+    # The reference's policy: public and internal data are approved automatically, confidential reviewed.
+    rules: dict[str, Route] = Field(
+        default_factory=lambda: {"public": "auto_approve", "internal": "auto_approve", "confidential": "review"}
+    )
+    default: Route = "review"
+    quality: QualityGate | None = None
+    auto_approval_notice: Literal["compact", "silent"] = "compact"
+    max_access_days: int | None = Field(None, ge=1, le=3650)
+
+    @field_validator("rules")
+    @classmethod
+    def _lower_keys(cls, rules: dict[str, Route]) -> dict[str, Route]:
+        return {key.strip().lower(): route for key, route in rules.items()}
+
+
 class Policy(BaseModel):
     """The whole policy file."""
 
@@ -44,6 +84,7 @@ class Policy(BaseModel):
 
     admins: People = People()
     projects: dict[ProjectId, ProjectPolicy] = Field(default_factory=dict)
+    subscriptions: SubscriptionPolicy = SubscriptionPolicy()
 
 
 def load_policy(path: Path | None) -> Policy:
