@@ -46,8 +46,10 @@ class FormField(BaseModel):
     field: str = Field(min_length=1)
 
 
-class QualityGate(FormField):
+class QualityGate(BaseModel):
     """A minimum data quality score, and what falling below it does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     minimum: float = Field(ge=0)
     below: Literal["warn", "block"] = "warn"
@@ -62,6 +64,7 @@ class SubscriptionPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     classification: FormField = FormField(form="BusinessMetadata", field="classification")
+    quality_score: FormField = FormField(form="BusinessMetadata", field="data_quality_score")
     # The reference's policy: public and internal data are approved automatically, confidential reviewed.
     rules: dict[str, Route] = Field(
         default_factory=lambda: {"public": "auto_approve", "internal": "auto_approve", "confidential": "review"}

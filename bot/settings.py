@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     listener_workers: int = Field(16, ge=1, le=256, validation_alias=_env("OPSBOT_LISTENER_WORKERS"))
     log_format: Literal["json", "console"] = Field("json", validation_alias=_env("OPSBOT_LOG_FORMAT"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("OPSBOT_LOG_LEVEL"))
+    datazone_domain_id: str | None = Field(
+        None, pattern=r"^dzd[-_][a-zA-Z0-9_-]{1,36}$", validation_alias=_env("OPSBOT_DATAZONE_DOMAIN_ID")
+    )
+    # Where cards go for projects the policy gives no channel, and where admins hear about problems.
+    admin_channel: str | None = Field(
+        None, pattern=r"^[CG][A-Z0-9]{2,}$", validation_alias=_env("OPSBOT_ADMIN_CHANNEL")
+    )
     events_queue_url: str | None = Field(None, validation_alias=_env("OPSBOT_EVENTS_QUEUE_URL"))
     sns_topic_arns: str = Field("", validation_alias=_env("OPSBOT_SNS_TOPIC_ARNS"))
     # SQS allows 1-20 s; the longest wait costs fewest requests, the shortest stops fastest.

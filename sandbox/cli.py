@@ -57,7 +57,7 @@ def console(script: Path | None) -> None:
                     session.run(line)
                 except ConsoleError as exc:
                     failures += 1
-                    session.terminal.print(f"  FAILED at {script.name}:{number}: {exc}", style="bold red")
+                    session.terminal.print(f"  FAILED at {script.name}:{number}: {exc}", style="bold red", markup=False)
                 except EOFError:
                     break
         else:
@@ -66,7 +66,7 @@ def console(script: Path | None) -> None:
                 try:
                     session.run(session.terminal.input("> "))
                 except ConsoleError as exc:
-                    session.terminal.print(f"  {exc}", style="red")
+                    session.terminal.print(f"  {exc}", style="red", markup=False)
                 except (EOFError, KeyboardInterrupt):
                     break
     finally:

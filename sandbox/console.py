@@ -32,7 +32,7 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
   press <n>                  press button n of the last message shown
   submit [block.action=value ...]   submit the last modal
   home                       open the Home tab
-  simulate subscription-request     a new request arrives (EventBridge event on the queue)
+  simulate subscription-request [asset]   Maria asks for an asset (default customer_pii, confidential)
   simulate alarm <cluster> ALARM|OK a CloudWatch alarm notification arrives (SNS to the queue)
   simulate primary-failure <cluster> a primary node dies: EMR replaces it, the alarm fires
   expect <text>              fail unless the last output contains <text> (for scripts)
@@ -155,14 +155,20 @@ class Console:
             out.lines.append("(no visible answer)")
         for line in out.lines:
             self.terminal.print(line, markup=False)
-        previous_modal = self.last.modal
+        # Like the screen in Slack: the last card's buttons and an open modal stay until replaced.
+        previous = self.last
         self.last = out
-        self.last.modal = out.modal or previous_modal
+        self.last.modal = out.modal or previous.modal
+        self.last.buttons = out.buttons or previous.buttons
 
     # -- console commands -------------------------------------------------------------------------
 
+    def _say(self, text: str, **style: Any) -> None:
+        # Console chatter: printed, but the last output (its buttons and modal) stays actionable.
+        self.terminal.print(text, markup=False, **style)
+
     def _cmd_help(self, _rest: str) -> None:
-        self._show(Rendered(lines=HELP.splitlines()))
+        self._say(HELP)
 
     def _cmd_as(self, rest: str) -> None:
         wanted = rest.lower()
@@ -170,7 +176,7 @@ class Console:
         if match is None:
             raise ConsoleError(f"no user {rest!r}: try ada, alice or maria")
         self.user = match
-        self._show(Rendered(lines=[f"now acting as {USERS[match]['real_name']} ({match})"]))
+        self._say(f"now acting as {USERS[match]['real_name']} ({match})")
 
     def _cmd_press(self, rest: str) -> None:
         buttons = self.last.buttons
@@ -208,8 +214,8 @@ class Console:
 
     def _cmd_simulate(self, rest: str) -> None:
         kind, *args = rest.split()
-        if kind == "subscription-request":
-            self._simulate_request()
+        if kind == "subscription-request" and len(args) <= 1:
+            self._simulate_request(args[0] if args else "customer_pii")
         elif kind == "alarm" and len(args) == 2 and args[1].upper() in ("ALARM", "OK"):
             self._simulate_alarm(args[0], args[1].upper())
         elif kind == "primary-failure" and len(args) == 1:
@@ -218,14 +224,16 @@ class Console:
             raise ConsoleError("simulate subscription-request | alarm <cluster> ALARM|OK | primary-failure <cluster>")
         self._show(self._collect(Rendered(), settle=2.5))
 
-    def _simulate_request(self) -> None:
+    def _simulate_request(self, asset: str) -> None:
         world = self.sandbox.world
+        if asset not in world.listings:
+            raise ConsoleError(f"no published asset {asset!r}: try {', '.join(world.listings)}")
         dz = self.sandbox.client("datazone")
         request = dz.create_subscription_request(
             domainIdentifier=world.domain_id,
             requestReason="Store-level forecasting",
             subscribedPrincipals=[{"project": {"identifier": world.consumer_project}}],
-            subscribedListings=[{"identifier": world.listings["store_locations"]}],
+            subscribedListings=[{"identifier": world.listings[asset]}],
         )
         event = eventbridge_event(
             "aws.datazone",
@@ -241,7 +249,7 @@ class Console:
             },
         )
         self.sandbox.client("sqs").send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event))
-        self.terminal.print(f"  (sandbox) Maria requested store_locations: request {request['id']}", markup=False)
+        self.terminal.print(f"  (sandbox) Maria requested {asset}: request {request['id']}", markup=False)
 
     def _cluster_id(self, cluster: str) -> str:
         if cluster in (CLUSTER_ID, CLUSTER_NAME):
@@ -306,7 +314,7 @@ class Console:
     def _cmd_expect(self, rest: str) -> None:
         if rest not in "\n".join(self.last.lines):
             raise ConsoleError(f"expected {rest!r} in the last output")
-        self.terminal.print(f"  ok: saw {rest!r}", style="green", markup=False)
+        self._say(f"  ok: saw {rest!r}", style="green")
 
     def _cmd_wait(self, rest: str) -> None:
         self._show(self._collect(Rendered(), settle=float(rest or "1")))

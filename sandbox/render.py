@@ -33,7 +33,8 @@ def blocks_text(blocks: list[dict[str, Any]], out: Rendered, indent: str = "  ")
             if block.get("text"):
                 out.lines += [indent + line for line in _text(block["text"]).splitlines()]
             for item in block.get("fields") or []:
-                out.lines.append(f"{indent}  {_text(item)}")
+                # Slack shows a field's first line as its label; one line reads better in a terminal.
+                out.lines.append(f"{indent}  {_text(item).replace(chr(10), ' ', 1)}")
             accessory = block.get("accessory") or {}
             if accessory.get("type") == "button":
                 _button(accessory, block, out, indent)

@@ -1,8 +1,21 @@
-"""Slack side of /subscriptions."""
+"""Slack side of /subscriptions: the command, the card's buttons, the decision modals, and event intake."""
 
-from bot.authz import any_approver, anyone
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from slack_sdk import WebClient
+
+from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
+from handlers.subscriptions import blocks, ids
+from handlers.subscriptions.decisions import decide
+from handlers.subscriptions.intake import intake
+from handlers.subscriptions.service import SubscriptionService
+from handlers.subscriptions.store import CardStore
 
 ROUTER = CommandRouter(
     command="/subscriptions",
@@ -19,6 +32,75 @@ ROUTER = CommandRouter(
 )
 
 
+def _ref(raw: Any) -> ids.RequestRef | None:
+    try:
+        return ids.RequestRef.model_validate_json(raw) if isinstance(raw, str) else None
+    except ValidationError:
+        return None
+
+
+def _owner_of_button(body: dict[str, Any]) -> str | None:
+    ref = _ref((body.get("actions") or [{}])[0].get("value"))
+    return ref.owner if ref else None
+
+
+def _owner_of_modal(body: dict[str, Any]) -> str | None:
+    ref = _ref((body.get("view") or {}).get("private_metadata"))
+    return ref.owner if ref else None
+
+
+def _text(body: dict[str, Any], block: str, action: str) -> str:
+    value = body["view"]["state"]["values"].get(block, {}).get(action, {}).get("value")
+    return (value or "").strip()
+
+
 def register(registry: Registry) -> None:
-    """Register /subscriptions."""
+    """Register /subscriptions, the card's buttons and modals, and the 'Subscription Request Created' route."""
+    deps = registry.deps
+    service = SubscriptionService(deps.aws, deps.access.policy)
+    store = CardStore(deps.db)
     registry.command(ROUTER, listener_for(ROUTER))
+
+    def on_created(event: InboundEvent) -> None:
+        """A new request: EventBridge names it in detail.metadata; everything else is fetched."""
+        metadata = event.detail.get("metadata") or {}
+        domain, request = metadata.get("domain"), metadata.get("id")
+        if isinstance(domain, str) and isinstance(request, str):
+            intake(deps, service, store, domain, request)
+
+    registry.on_event("aws.datazone", "Subscription Request Created", on_created)
+
+    def open_modal(approve: bool) -> Any:
+        def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
+            view = service.load(ref.domain, ref.request)
+            modal = blocks.approve_modal(ref, view.asset_name) if approve else blocks.reject_modal(ref, view.asset_name)
+            client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+        listener.__name__ = f"open_{'approve' if approve else 'reject'}_modal"
+        return listener
+
+    button_rule = project_approver(_owner_of_button)
+    registry.action(ids.APPROVE, button_rule, open_modal(approve=True))
+    registry.action(ids.REJECT, button_rule, open_modal(approve=False))
+
+    def submit(approve: bool) -> Any:
+        def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+            text = (
+                _text(body, ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
+                if approve
+                else _text(body, ids.REASON_BLOCK, ids.REASON_ACTION)
+            )
+            if not approve and len(text) < 3:
+                ack(response_action="errors", errors={ids.REASON_BLOCK: "Say why, so the requester can act on it."})
+                return
+            ack()
+            decide(deps, service, store, client, body, approve, text)
+
+        listener.__name__ = f"submit_{'approve' if approve else 'reject'}"
+        return listener
+
+    modal_rule = project_approver(_owner_of_modal)
+    registry.view(ids.APPROVE_MODAL, modal_rule, submit(approve=True))
+    registry.view(ids.REJECT_MODAL, modal_rule, submit(approve=False))

@@ -60,19 +60,18 @@ def evaluate(
         route = policy.default
         warnings.append(f"classification {classification!r} is not in the policy")
         reason = f"classification {classification!r} has no rule, so the default applies: {route}"
-    quality = None
+    where = policy.quality_score
+    score = _value(forms, where.form, where.field)
+    numeric = isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
+    quality = float(score) if numeric else None
     gate = policy.quality
-    if gate is not None:
-        score = _value(forms, gate.form, gate.field)
-        if isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score):
-            quality = float(score)
-            if quality < gate.minimum:
-                message = f"data quality {quality:g} is below the minimum {gate.minimum:g}"
-                if gate.below == "block":
-                    return Verdict("deny", classification, quality, message, tuple(warnings))
-                warnings.append(message)
-        else:
-            warnings.append(f"the asset has no numeric {gate.form}.{gate.field}")
+    if gate is not None and quality is None:
+        warnings.append(f"the asset has no numeric {where.form}.{where.field}")
+    elif gate is not None and quality is not None and quality < gate.minimum:
+        message = f"data quality {quality:g} is below the minimum {gate.minimum:g}"
+        if gate.below == "block":
+            return Verdict("deny", classification, quality, message, tuple(warnings))
+        warnings.append(message)
     if route == "auto_approve" and warnings:
         # Anything an approver should know about means a human looks first.
         route, reason = "review", f"{reason}, but sent to review: {warnings[-1]}"

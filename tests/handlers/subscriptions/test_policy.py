@@ -14,7 +14,7 @@ GATED = Policy.model_validate(
     {
         "subscriptions": {
             "rules": {"Public": "auto_approve", "internal": "auto_approve", "confidential": "review", "secret": "deny"},
-            "quality": {"form": "BusinessMetadata", "field": "data_quality_score", "minimum": 0.9, "below": "block"},
+            "quality": {"minimum": 0.9, "below": "block"},
         }
     }
 ).subscriptions
@@ -52,14 +52,16 @@ def test_rules_can_deny():
 def test_quality_gate_blocks_or_warns():
     blocked = evaluate(GATED, _forms(classification="public", data_quality_score=0.5))
     assert blocked.route == "deny" and blocked.reason == "data quality 0.5 is below the minimum 0.9"
-    warn = Policy.model_validate(
-        {"subscriptions": {"quality": {"form": "BusinessMetadata", "field": "data_quality_score", "minimum": 0.9}}}
-    ).subscriptions
+    warn = Policy.model_validate({"subscriptions": {"quality": {"minimum": 0.9}}}).subscriptions
     warned = evaluate(warn, _forms(classification="internal", data_quality_score=0.5))
     # Something an approver should know about: a human looks first, even for internal data.
     assert warned.route == "review" and warned.quality == 0.5 and "below the minimum" in warned.warnings[0]
     fine = evaluate(warn, _forms(classification="internal", data_quality_score=0.97))
     assert fine.route == "auto_approve" and fine.warnings == ()
+
+
+def test_the_score_is_read_even_without_a_gate():
+    assert evaluate(REFERENCE, _forms(classification="internal", data_quality_score=0.42)).quality == 0.42
 
 
 def test_a_non_numeric_score_is_a_warning_not_a_crash():

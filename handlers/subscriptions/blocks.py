@@ -1,0 +1,149 @@
+"""Block Kit for subscription requests: the card, its decided form, and the approve and reject modals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from handlers.subscriptions import ids
+from handlers.subscriptions.service import RequestView
+
+# Slack cuts section text at 3,000 characters; the reason is the only free text of any length.
+MAX_REASON = 1500
+
+
+def _age(created_at: datetime, now: datetime) -> str:
+    minutes = int((now - created_at).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} days"
+
+
+def _facts(view: RequestView, now: datetime) -> list[dict[str, Any]]:
+    verdict = view.verdict
+    fields = [
+        f"*Asset*\n{view.asset_name}",
+        f"*Publishing project*\n{view.owner_project_name}",
+        f"*Requested by*\n{view.requester}",
+        f"*Classification*\n{verdict.classification or 'not set'}",
+        f"*Data quality*\n{verdict.quality if verdict.quality is not None else 'not set'}",
+        f"*Glossary terms*\n{', '.join(view.glossary_terms) or 'none'}",
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Reason*\n{view.reason[:MAX_REASON]}"}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]},
+    ]
+    context = [f"Request `{view.request_id}`", f"waiting {_age(view.created_at, now)}"]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
+    for warning in verdict.warnings:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {warning}"}]})
+    return blocks
+
+
+def card(view: RequestView, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The card an approver decides on."""
+    now = now or datetime.now(UTC)
+    ref = ids.RequestRef(domain=view.domain_id, request=view.request_id, owner=view.owner_project_id)
+    value = ref.model_dump_json()
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Subscription request: {view.asset_name}"[:150]}},
+        *_facts(view, now),
+        {
+            "type": "actions",
+            "block_id": "decision",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ids.APPROVE,
+                    "style": "primary",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": "Approve"},
+                },
+                {
+                    "type": "button",
+                    "action_id": ids.REJECT,
+                    "style": "danger",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": "Reject"},
+                },
+            ],
+        },
+    ]
+
+
+def decided_card(
+    view: RequestView, outcome: str, by: str, comment: str | None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The card once decided: what happened, who, when; no buttons."""
+    now = now or datetime.now(UTC)
+    icon = {"accepted": ":white_check_mark:", "auto_approved": ":white_check_mark:"}.get(outcome, ":no_entry_sign:")
+    text = f"{icon} *{outcome.replace('_', ' ').capitalize()}* by {by} at {now:%Y-%m-%d %H:%M} UTC"
+    if comment:
+        text += f"\n>{comment[:MAX_REASON]}"
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Subscription request: {view.asset_name}"[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        *_facts(view, now),
+    ]
+
+
+def _modal(callback_id: str, title: str, submit: str, ref: ids.RequestRef, block: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": ref.model_dump_json(),
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [block],
+    }
+
+
+def approve_modal(ref: ids.RequestRef, asset_name: str) -> dict[str, Any]:
+    """Approve, with an optional comment."""
+    return _modal(
+        ids.APPROVE_MODAL,
+        "Approve request",
+        "Approve",
+        ref,
+        {
+            "type": "input",
+            "block_id": ids.COMMENT_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": f"Comment for the requester of {asset_name}"[:2000]},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.COMMENT_ACTION,
+                "multiline": True,
+                "max_length": 2000,
+            },
+        },
+    )
+
+
+def reject_modal(ref: ids.RequestRef, asset_name: str) -> dict[str, Any]:
+    """Reject, with a required reason."""
+    return _modal(
+        ids.REJECT_MODAL,
+        "Reject request",
+        "Reject",
+        ref,
+        {
+            "type": "input",
+            "block_id": ids.REASON_BLOCK,
+            "label": {"type": "plain_text", "text": f"Why is access to {asset_name} refused?"[:2000]},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.REASON_ACTION,
+                "multiline": True,
+                "min_length": 3,
+                "max_length": 2000,
+            },
+        },
+    )
+
+
+def notice(view: RequestView, outcome: str) -> str:
+    """The compact line posted when the policy decided by itself."""
+    verb = "approved automatically" if outcome == "auto_approved" else "denied by policy"
+    return f"{view.requester}'s request for *{view.asset_name}* was {verb} ({view.verdict.reason})."

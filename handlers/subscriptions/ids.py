@@ -1,0 +1,22 @@
+"""Action and callback ids of /subscriptions, and the typed state its buttons and modals carry."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+APPROVE = "subscriptions.approve"
+REJECT = "subscriptions.reject"
+APPROVE_MODAL = "subscriptions.approve_modal"
+REJECT_MODAL = "subscriptions.reject_modal"
+COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_input"
+REASON_BLOCK, REASON_ACTION = "reason", "reason_input"
+
+
+class RequestRef(BaseModel):
+    """Which request a button or modal is about, and the project whose approvers may decide it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str = Field(pattern=r"^dzd[-_][a-zA-Z0-9_-]{1,36}$")
+    request: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,36}$")
+    owner: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,36}$")

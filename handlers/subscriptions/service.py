@@ -1,0 +1,140 @@
+"""Subscription requests in DataZone: what one is about, what the policy says, and deciding it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bot.aws import AwsClients
+from bot.errors import Conflict, NotFound
+from bot.policy import Policy
+from handlers.subscriptions.policy import Verdict, evaluate
+
+# DataZone's limit on decisionComment.
+MAX_COMMENT = 4096
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A subscription request with what an approver needs to decide it."""
+
+    domain_id: str
+    request_id: str
+    status: str
+    reason: str
+    created_at: datetime
+    asset_id: str | None
+    asset_name: str
+    listing_id: str
+    owner_project_id: str
+    owner_project_name: str
+    requester: str
+    glossary_terms: tuple[str, ...]
+    verdict: Verdict
+    reviewer: str | None
+    decision_comment: str | None
+
+
+def _listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    # The subscribed listing carries its forms as one JSON string, {form name: content}; content may
+    # itself be a JSON string. Anything unreadable is reported, so the request goes to a human.
+    try:
+        document = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}, ["the listing's metadata forms are unreadable"]
+    if not isinstance(document, dict):
+        return {}, [] if document is None else ["the listing's metadata forms are unreadable"]
+    forms, problems = {}, []
+    for name, content in document.items():
+        if isinstance(content, str):
+            try:
+                content = json.loads(content)
+            except ValueError:
+                content = None
+        if isinstance(content, dict):
+            forms[str(name)] = content
+        else:
+            problems.append(f"form {name} has unreadable content")
+    return forms, problems
+
+
+def _requester(principals: list[dict[str, Any]]) -> str:
+    principal = principals[0] if principals else {}
+    if "project" in principal:
+        return f"project {principal['project'].get('name') or principal['project'].get('id')}"
+    if "user" in principal:
+        details = principal["user"].get("details") or {}
+        iam, sso = details.get("iam") or {}, details.get("sso") or {}
+        return sso.get("username") or iam.get("arn") or f"user {principal['user'].get('id')}"
+    if "group" in principal:
+        return f"group {principal['group'].get('name') or principal['group'].get('id')}"
+    if "iam" in principal:
+        return principal["iam"].get("principalArn", "an IAM principal")
+    return "unknown requester"
+
+
+class SubscriptionService:
+    """Reads and decides subscription requests through the DataZone API."""
+
+    def __init__(self, aws: AwsClients, policy: Policy) -> None:
+        self._aws = aws
+        self._policy = policy
+
+    @property
+    def _dz(self) -> Any:
+        # Resolved on use, so start-up never needs AWS; AwsClients keeps one client.
+        return self._aws.client("datazone")
+
+    def load(self, domain_id: str, request_id: str) -> RequestView:
+        """The request with its listing, requester and the policy's verdict."""
+        try:
+            detail = self._dz.get_subscription_request_details(domainIdentifier=domain_id, identifier=request_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                raise NotFound(f"No subscription request {request_id} in domain {domain_id}.") from None
+            raise
+        listing = detail["subscribedListings"][0]
+        asset = (listing.get("item") or {}).get("assetListing") or {}
+        forms, problems = _listing_forms(asset.get("forms"))
+        return RequestView(
+            domain_id=domain_id,
+            request_id=request_id,
+            status=detail["status"],
+            reason=detail["requestReason"],
+            created_at=detail["createdAt"],
+            asset_id=asset.get("entityId"),
+            asset_name=listing["name"],
+            listing_id=listing["id"],
+            owner_project_id=listing["ownerProjectId"],
+            owner_project_name=listing.get("ownerProjectName") or listing["ownerProjectId"],
+            requester=_requester(detail["subscribedPrincipals"]),
+            glossary_terms=tuple(t["name"] for t in asset.get("glossaryTerms") or [] if t.get("name")),
+            verdict=evaluate(self._policy.subscriptions, forms, problems),
+            reviewer=detail.get("reviewerId"),
+            decision_comment=detail.get("decisionComment"),
+        )
+
+    def accept(self, view: RequestView, comment: str) -> None:
+        """Accept in DataZone; Conflict if it was decided elsewhere first."""
+        self._decide(self._dz.accept_subscription_request, view, comment)
+
+    def reject(self, view: RequestView, comment: str) -> None:
+        """Reject in DataZone; Conflict if it was decided elsewhere first."""
+        self._decide(self._dz.reject_subscription_request, view, comment)
+
+    def _decide(self, call: Any, view: RequestView, comment: str) -> None:
+        try:
+            call(domainIdentifier=view.domain_id, identifier=view.request_id, decisionComment=comment[:MAX_COMMENT])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConflictException":
+                raise
+            current = self.load(view.domain_id, view.request_id)
+            raise Conflict(
+                f"This request was already {current.status.lower()} in DataZone"
+                + (f" by {current.reviewer}" if current.reviewer else "")
+                + "."
+            ) from None
