@@ -8,7 +8,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.db import Database
 from bot.deps import Deps
-from scheduler.tasks import Task, TaskExecutor
+from handlers import subscriptions
+from scheduler.tasks import Task, TaskExecutor, schedule
 
 JOBS_TABLE = "apscheduler_jobs"
 
@@ -28,13 +29,23 @@ def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = 
     )
 
 
+# EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
+SWEEP_MINUTES = 10
+
+
 def bound_tasks(deps: Deps) -> dict[str, Task]:
     """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    del deps  # no capability has a task yet
-    return {}
+    return {"subscriptions.sweep": subscriptions.sweep_task(deps)}
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
-    """Add each capability's periodic jobs; returns their ids. Capabilities add theirs here."""
-    del scheduler, deps  # no capability has a periodic job yet
-    return []
+    """Add each capability's periodic jobs; returns their ids."""
+    jobs = []
+    domain = deps.settings.datazone_domain_id
+    if domain:
+        jobs.append(
+            schedule(
+                scheduler, "subscriptions.sweep", "subscriptions.sweep", "interval", domain, minutes=SWEEP_MINUTES
+            ).id
+        )
+    return jobs

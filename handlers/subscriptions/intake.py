@@ -62,3 +62,13 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
     if deps.access.policy.subscriptions.auto_approval_notice == "compact":
         deps.slack.chat_postMessage(channel=channel, text=blocks.notice(view, outcome))
     return outcome
+
+
+def sweep(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
+    """Card every pending request events missed (EventBridge delivery is best-effort); counts by outcome."""
+    outcomes: dict[str, int] = {}
+    for request_id in service.pending_request_ids(domain_id):
+        outcome = intake(deps, service, store, domain_id, request_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    log.info("subscriptions_swept", domain=domain_id, **outcomes)
+    return outcomes

@@ -14,10 +14,11 @@ from bot.inbox.envelope import InboundEvent
 from bot.inbox.service import build_inbox
 from bot.policy import load_policy
 from bot.settings import load_settings
-from handlers.subscriptions import ids
+from handlers.subscriptions import ids, sweep_task
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, start_sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
+from scheduler import build_scheduler, register_jobs
 from tests.harness import BoltDriver, eventually
 
 
@@ -212,3 +213,28 @@ def test_quality_gate_denies_by_policy(bot, tmp_path):
         assert detail["status"] == "REJECTED" and "below the minimum 0.9" in detail["decisionComment"]
     finally:
         deps.close()
+
+
+def test_the_sweep_cards_what_events_missed_and_never_twice(bot):
+    seen = _request(bot)
+    bot["inbox"].handle(_event(seen))  # this one came by event
+    missed = _request(bot)  # this one's event was lost
+    sweep = sweep_task(bot["deps"])
+    first = sweep(DOMAIN_ID)
+    _card(bot, missed)
+    again = sweep(DOMAIN_ID)
+    assert first.get("carded", 0) >= 1 and again.get("carded", 0) == 0
+    cards = [c for c in bot["box"].slack.calls_to("chat.postMessage") if missed in json.dumps(c.body)]
+    assert len(cards) == 1
+    assert len([c for c in bot["box"].slack.calls_to("chat.postMessage") if seen in json.dumps(c.body)]) == 1
+
+
+def test_the_sweep_is_scheduled_for_the_configured_domain(bot):
+    scheduler = build_scheduler()
+    scheduler.start(paused=True)
+    try:
+        assert register_jobs(scheduler, bot["deps"]) == ["subscriptions.sweep"]
+        job = scheduler.get_job("subscriptions.sweep")
+        assert job.args == ("subscriptions.sweep", DOMAIN_ID)
+    finally:
+        scheduler.shutdown(wait=False)
