@@ -67,6 +67,22 @@ def decide(
         )
 
 
+def decided_elsewhere(
+    service: SubscriptionService, store: CardStore, client: WebClient, domain_id: str, request_id: str
+) -> None:
+    """The request was decided outside Slack (portal, API): show DataZone's outcome on the card."""
+    card = store.get(request_id)
+    current = service.load(domain_id, request_id)
+    if current.status == "PENDING":
+        return
+    store.finish(request_id, current.status.lower(), current.reviewer or "datazone")
+    _update_card(
+        client,
+        card,
+        blocks.decided_card(current, current.status.lower(), "someone in DataZone", current.decision_comment),
+    )
+
+
 def _update_card(client: WebClient, card: Any, new_blocks: list[dict[str, Any]]) -> None:
     if card is not None and card.channel and card.message_ts:
         client.chat_update(

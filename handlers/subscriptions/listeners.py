@@ -12,10 +12,10 @@ from bot.commands import CommandRouter, Subcommand, listener_for
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from handlers.subscriptions import blocks, ids
-from handlers.subscriptions.decisions import decide
+from handlers.subscriptions.decisions import decide, decided_elsewhere
 from handlers.subscriptions.intake import intake
 from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import CardStore
+from handlers.subscriptions.store import PENDING, CardStore
 
 ROUTER = CommandRouter(
     command="/subscriptions",
@@ -69,6 +69,19 @@ def register(registry: Registry) -> None:
             intake(deps, service, store, domain, request)
 
     registry.on_event("aws.datazone", "Subscription Request Created", on_created)
+
+    def on_decided(event: InboundEvent) -> None:
+        """Decided outside Slack: the card shows the outcome unless the bot made the decision itself."""
+        metadata = event.detail.get("metadata") or {}
+        domain, request = metadata.get("domain"), metadata.get("id")
+        if not (isinstance(domain, str) and isinstance(request, str)):
+            return
+        card = store.get(request)
+        if card is not None and card.status == PENDING:
+            decided_elsewhere(service, store, deps.slack, domain, request)
+
+    for decided in ("Subscription Request Accepted", "Subscription Request Rejected"):
+        registry.on_event("aws.datazone", decided, on_decided)
 
     def open_modal(approve: bool) -> Any:
         def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:

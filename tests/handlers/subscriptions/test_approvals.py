@@ -59,11 +59,11 @@ def _request(bot, asset="customer_pii"):
     )["id"]
 
 
-def _event(request_id):
+def _event(request_id, detail_type="Subscription Request Created"):
     return InboundEvent(
         event_id=str(uuid.uuid4()),
         source="aws.datazone",
-        detail_type="Subscription Request Created",
+        detail_type=detail_type,
         detail={"metadata": {"id": request_id, "domain": DOMAIN_ID}},
         via="eventbridge",
     )
@@ -238,3 +238,16 @@ def test_the_sweep_is_scheduled_for_the_configured_domain(bot):
         assert job.args == ("subscriptions.sweep", DOMAIN_ID)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_an_accepted_event_from_the_portal_updates_the_card(bot):
+    request_id = _request(bot)
+    bot["inbox"].handle(_event(request_id))
+    _card(bot, request_id)
+    bot["dz"].accept_subscription_request(
+        domainIdentifier=DOMAIN_ID, identifier=request_id, decisionComment="approved in the portal"
+    )
+    bot["inbox"].handle(_event(request_id, "Subscription Request Accepted"))
+    update = bot["box"].slack.wait_for("chat.update")
+    assert "Accepted" in json.dumps(update.body["blocks"]) and "approved in the portal" in json.dumps(update.body)
+    assert '"actions"' not in json.dumps(update.body["blocks"])
