@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.subscriptions import ids
-from handlers.subscriptions.service import RequestView
+from handlers.subscriptions.service import PendingSummary, RequestView
 
 # Slack cuts section text at 3,000 characters; the reason is the only free text of any length.
 MAX_REASON = 1500
@@ -147,3 +147,37 @@ def notice(view: RequestView, outcome: str) -> str:
     """The compact line posted when the policy decided by itself."""
     verb = "approved automatically" if outcome == "auto_approved" else "denied by policy"
     return f"{view.requester}'s request for *{view.asset_name}* was {verb} ({view.verdict.reason})."
+
+
+# A reply of 50 blocks stays well inside Slack's limits and is as much as anyone reads.
+MAX_QUEUE_LINES = 40
+
+
+def queue(summaries: list[PendingSummary], scope: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The pending queue, oldest first, one line each; the rest counted."""
+    now = now or datetime.now(UTC)
+    if not summaries:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"No pending requests {scope}."}}]
+    lines = [
+        f"`{s.request_id}` *{s.asset_name}* ({s.owner_project_name}) for {s.requester}, "
+        f"waiting {_age(s.created_at, now)}"
+        for s in summaries[:MAX_QUEUE_LINES]
+    ]
+    out: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{len(summaries)} pending requests"}},
+        *({"type": "section", "text": {"type": "mrkdwn", "text": line}} for line in lines),
+    ]
+    if len(summaries) > MAX_QUEUE_LINES:
+        out.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"and {len(summaries) - MAX_QUEUE_LINES} more; "
+                        "`/subscriptions show <request-id>` for one",
+                    }
+                ],
+            }
+        )
+    return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 from slack_sdk import WebClient
 
 from bot.authz import any_approver, anyone, project_approver
-from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.commands import CommandRouter, Handler, Invocation, Subcommand, listener_for
+from bot.errors import BadInput
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from handlers.subscriptions import blocks, ids
@@ -17,19 +19,24 @@ from handlers.subscriptions.intake import intake
 from handlers.subscriptions.service import SubscriptionService
 from handlers.subscriptions.store import PENDING, CardStore
 
-ROUTER = CommandRouter(
-    command="/subscriptions",
-    summary="DataZone subscription requests to your data",
-    default="pending",
-    subcommands=[
-        Subcommand("pending", "pending requests you can decide", anyone),
-        Subcommand("show", "one request in full", anyone, "<request-id>"),
-        Subcommand("approve", "approve a request", any_approver, "<request-id> [comment]"),
-        Subcommand("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
-        Subcommand("access", "who has access to an asset", anyone, "<asset>"),
-        Subcommand("revoke", "revoke a subscription", any_approver, "<subscription-id> [reason]"),
-    ],
-)
+REQUEST_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
+
+
+def router(pending: Handler | None = None, show: Handler | None = None) -> CommandRouter:
+    """/subscriptions and its forms; the handlers are bound to deps at registration."""
+    return CommandRouter(
+        command="/subscriptions",
+        summary="DataZone subscription requests to your data",
+        default="pending",
+        subcommands=[
+            Subcommand("pending", "pending requests you can decide", anyone, handler=pending),
+            Subcommand("show", "one request in full", anyone, "<request-id>", handler=show),
+            Subcommand("approve", "approve a request", any_approver, "<request-id> [comment]"),
+            Subcommand("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
+            Subcommand("access", "who has access to an asset", anyone, "<asset>"),
+            Subcommand("revoke", "revoke a subscription", any_approver, "<subscription-id> [reason]"),
+        ],
+    )
 
 
 def _ref(raw: Any) -> ids.RequestRef | None:
@@ -59,7 +66,43 @@ def register(registry: Registry) -> None:
     deps = registry.deps
     service = SubscriptionService(deps.aws, deps.access.policy)
     store = CardStore(deps.db)
-    registry.command(ROUTER, listener_for(ROUTER))
+
+    def domain() -> str:
+        if not deps.settings.datazone_domain_id:
+            raise BadInput("opsbot has no DataZone domain yet: an admin sets OPSBOT_DATAZONE_DOMAIN_ID.")
+        return deps.settings.datazone_domain_id
+
+    def pending(invocation: Invocation) -> None:
+        """The caller's queue: requests for the projects they approve; everything for admins."""
+        user = invocation.command.user_id
+        admin = deps.access.is_admin(user)
+        projects = None if admin else deps.access.approver_projects(user)
+        if projects == []:
+            invocation.respond(
+                response_type="ephemeral", text="You approve for no DataZone project, so no requests wait for you."
+            )
+            return
+        summaries = service.pending(domain(), projects)
+        scope = "in the domain" if admin else "for your projects"
+        invocation.respond(
+            response_type="ephemeral", text=f"{len(summaries)} pending requests", blocks=blocks.queue(summaries, scope)
+        )
+
+    def show(invocation: Invocation) -> None:
+        """One request as its card."""
+        request_id = invocation.args.split()[0] if invocation.args.split() else ""
+        if not REQUEST_ID.fullmatch(request_id):
+            raise BadInput("Give a request id: `/subscriptions show <request-id>`.")
+        view = service.load(domain(), request_id)
+        card = (
+            blocks.card(view)
+            if view.status == "PENDING"
+            else blocks.decided_card(view, view.status.lower(), view.reviewer or "DataZone", view.decision_comment)
+        )
+        invocation.respond(response_type="ephemeral", text=f"Subscription request {request_id}", blocks=card)
+
+    bound = router(pending, show)
+    registry.command(bound, listener_for(bound))
 
     def on_created(event: InboundEvent) -> None:
         """A new request: EventBridge names it in detail.metadata; everything else is fetched."""

@@ -77,6 +77,17 @@ def _requester(principals: list[dict[str, Any]]) -> str:
     return "unknown requester"
 
 
+@dataclass(frozen=True)
+class PendingSummary:
+    """One line of an approver's queue, from the list call alone."""
+
+    request_id: str
+    asset_name: str
+    owner_project_name: str
+    requester: str
+    created_at: datetime
+
+
 class SubscriptionService:
     """Reads and decides subscription requests through the DataZone API."""
 
@@ -129,6 +140,33 @@ class SubscriptionService:
             PaginationConfig={"PageSize": 50},
         )
         return [item["id"] for page in pages for item in page["items"]]
+
+    def pending(self, domain_id: str, approver_projects: list[str] | None) -> list[PendingSummary]:
+        """PENDING requests, oldest first: for these approver projects, or all when None (admins)."""
+        paginator = self._dz.get_paginator("list_subscription_requests")
+        filters = [{}] if approver_projects is None else [{"approverProjectId": p} for p in approver_projects]
+        summaries = []
+        for extra in filters:
+            for page in paginator.paginate(
+                domainIdentifier=domain_id,
+                status="PENDING",
+                sortBy="CREATED_AT",
+                sortOrder="ASCENDING",
+                PaginationConfig={"PageSize": 50},
+                **extra,
+            ):
+                for item in page["items"]:
+                    listing = item["subscribedListings"][0]
+                    summaries.append(
+                        PendingSummary(
+                            item["id"],
+                            listing["name"],
+                            listing.get("ownerProjectName") or listing["ownerProjectId"],
+                            _requester(item["subscribedPrincipals"]),
+                            item["createdAt"],
+                        )
+                    )
+        return sorted(summaries, key=lambda s: s.created_at)
 
     def accept(self, view: RequestView, comment: str) -> None:
         """Accept in DataZone; Conflict if it was decided elsewhere first."""

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ADMIN, MALLORY
+from tests.harness import eventually
 
 COMMANDS = ["/subscriptions", "/publish", "/backup", "/cluster", "/protein"]
 
@@ -54,12 +55,19 @@ def test_form_not_built_yet_says_so(slack, fake_slack):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(COMMANDS), text=st.text(max_size=300), user=st.sampled_from([ADMIN, MALLORY]))
-def test_no_typed_text_crashes_a_command(slack, command, text, user):
+def test_no_typed_text_crashes_a_command(slack, fake_slack, command, text, user):
+    answered = len(fake_slack.calls_to("response_url"))
     response = slack.command(command, text, user=user)
     assert response.status == 200
     body = json.loads(response.body) if response.body else {}
-    # Every answer is private and non-empty: usage, help, a refusal or "not available yet".
-    assert body.get("response_type") == "ephemeral" and body.get("text")
+    if body:
+        # Answered in the ack: usage, help, a refusal or "not available yet", always private.
+        assert body.get("response_type") == "ephemeral" and body.get("text")
+        return
+    # Acked at once, answered after: privately, and with a clear message rather than an error id.
+    eventually(lambda: len(fake_slack.calls_to("response_url")) > answered)
+    reply = fake_slack.calls_to("response_url")[answered].body
+    assert reply.get("response_type") == "ephemeral" and "error id" not in reply.get("text", "")
 
 
 @pytest.mark.parametrize("text", ["payload", "approve req-1 payload looks fine"])

@@ -251,3 +251,35 @@ def test_an_accepted_event_from_the_portal_updates_the_card(bot):
     update = bot["box"].slack.wait_for("chat.update")
     assert "Accepted" in json.dumps(update.body["blocks"]) and "approved in the portal" in json.dumps(update.body)
     assert '"actions"' not in json.dumps(update.body["blocks"])
+
+
+def _reply(bot, predicate):
+    return bot["box"].slack.wait_for("response_url", lambda c: predicate(json.dumps(c.body)))
+
+
+def test_pending_lists_the_approvers_queue_from_list_calls_only(bot):
+    request_id = _request(bot)
+    calls = bot["box"].datazone_service.calls
+    before = len(calls)
+    response = bot["driver"].command("/subscriptions", "", user=APPROVER, response_url=bot["box"].slack.response_url())
+    assert response.status == 200
+    reply = _reply(bot, lambda text: "pending requests" in text)
+    assert request_id in json.dumps(reply.body["blocks"]) and "customer_pii" in json.dumps(reply.body["blocks"])
+    assert set(calls[before:]) == {"ListSubscriptionRequests"}
+
+
+def test_pending_for_someone_who_approves_nothing(bot):
+    bot["driver"].command("/subscriptions", "pending", user=ANALYST, response_url=bot["box"].slack.response_url())
+    assert "approve for no DataZone project" in _reply(bot, lambda text: "no DataZone project" in text).body["text"]
+
+
+def test_show_renders_the_card_and_refuses_a_bad_id(bot):
+    request_id = _request(bot)
+    url = bot["box"].slack.response_url()
+    bot["driver"].command("/subscriptions", f"show {request_id}", user=ANALYST, response_url=url)
+    card = _reply(bot, lambda text: request_id in text and "Approve" in text)
+    assert "Subscription request: customer_pii" in json.dumps(card.body["blocks"])
+    bot["driver"].command("/subscriptions", "show ../../etc", user=ANALYST, response_url=url)
+    assert "Give a request id" in _reply(bot, lambda text: "Give a request id" in text).body["text"]
+    bot["driver"].command("/subscriptions", "show nosuchrequest", user=ANALYST, response_url=url)
+    assert "No subscription request nosuchrequest" in _reply(bot, lambda text: "nosuchrequest" in text).body["text"]
