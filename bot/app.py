@@ -39,10 +39,10 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    registry = Registry(app=app, deps=deps)
+    registry = Registry(app=app, deps=deps, report=build_error_handler(deps.metrics))
     for middleware in build_middleware(registry):
         app.middleware(middleware)
-    app.error(build_error_handler(deps.metrics))
+    app.error(registry.report)
     _register_directory_events(app, deps)
     for register in capabilities:
         register(registry)

@@ -108,7 +108,10 @@ def _quote(word: str) -> str:
     return word.replace("`", "'")[:40]
 
 
-def listener_for(router: CommandRouter) -> Callable[..., None]:
+ErrorReporter = Callable[[Exception, dict[str, Any], WebClient], None]
+
+
+def listener_for(router: CommandRouter, report: ErrorReporter) -> Callable[..., None]:
     """The Bolt listener that answers help and usage itself and hands real forms to their handlers."""
 
     def listener(ack: Any, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -130,7 +133,12 @@ def listener_for(router: CommandRouter) -> Callable[..., None]:
             )
         else:
             ack()
-            sub.handler(Invocation(command=command, args=args, respond=respond, client=client, body=body))
+            try:
+                sub.handler(Invocation(command=command, args=args, respond=respond, client=client, body=body))
+            except Exception as error:
+                # Bolt's sync runner loses an ack that is followed by an exception (Slack then sees a
+                # failure); the error still reaches the one error handler, just not through Bolt.
+                report(error, body, client)
 
     listener.__name__ = f"command_{router.command.strip('/')}"
     return listener

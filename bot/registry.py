@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot.authz import Guards, Rule, anyone
-from bot.commands import CommandRouter
+from bot.commands import CommandRouter, ErrorReporter, listener_for
 from bot.deps import Deps
 from bot.inbox.router import EventHandler
 
@@ -26,15 +28,30 @@ class Registry:
     guards: Guards = field(default_factory=Guards)
     commands: dict[str, CommandRouter] = field(default_factory=dict)
     home_sections: list[tuple[str, HomeSection]] = field(default_factory=list)
+    report: ErrorReporter | None = None
 
-    def command(self, router: CommandRouter, listener: Callable[..., None]) -> None:
+    def command(self, router: CommandRouter) -> None:
         """Register a slash command and the rule of each of its forms."""
         self.commands[router.command] = router
         for sub in router.forms():
             self.guards.add("command", router.guard_key(sub), sub.rule)
         if router.fallback is None:
             self.guards.add("command", router.guard_key(None), anyone)
-        self.app.command(router.command)(listener)
+        self.app.command(router.command)(listener_for(router, self._report))
+
+    def _report(self, error: Exception, body: dict[str, Any], client: WebClient) -> None:
+        if self.report is None:
+            raise error
+        self.report(error, body, client)
+
+    @contextmanager
+    def reporting(self, body: dict[str, Any], client: WebClient) -> Iterator[None]:
+        """Around the work a listener does after ack(): errors go to the error handler, never back to Bolt."""
+        try:
+            yield
+        except Exception as error:
+            # Bolt's sync runner loses an ack that is followed by an exception.
+            self._report(error, body, client)
 
     def action(self, action_id: str, rule: Rule, listener: Callable[..., None]) -> None:
         """Register a button or menu action with its rule."""

@@ -1,7 +1,7 @@
 """Slack side of /backup."""
 
 from bot.authz import admin, anyone
-from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
 
 ROUTER = CommandRouter(
@@ -22,4 +22,4 @@ ROUTER = CommandRouter(
 
 def register(registry: Registry) -> None:
     """Register /backup."""
-    registry.command(ROUTER, listener_for(ROUTER))
+    registry.command(ROUTER)

@@ -1,7 +1,7 @@
 """Slack side of /cluster."""
 
 from bot.authz import admin, anyone
-from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
 
 ROUTER = CommandRouter(
@@ -19,4 +19,4 @@ ROUTER = CommandRouter(
 
 def register(registry: Registry) -> None:
     """Register /cluster."""
-    registry.command(ROUTER, listener_for(ROUTER))
+    registry.command(ROUTER)

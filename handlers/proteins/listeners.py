@@ -1,7 +1,7 @@
 """Slack side of /protein."""
 
 from bot.authz import anyone
-from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
 
 ROUTER = CommandRouter(
@@ -19,4 +19,4 @@ ROUTER = CommandRouter(
 
 def register(registry: Registry) -> None:
     """Register /protein."""
-    registry.command(ROUTER, listener_for(ROUTER))
+    registry.command(ROUTER)

@@ -1,7 +1,7 @@
 """Slack side of /publish."""
 
 from bot.authz import any_approver, anyone
-from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
 
 ROUTER = CommandRouter(
@@ -26,4 +26,4 @@ ROUTER = CommandRouter(
 
 def register(registry: Registry) -> None:
     """Register /publish."""
-    registry.command(ROUTER, listener_for(ROUTER))
+    registry.command(ROUTER)

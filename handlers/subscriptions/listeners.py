@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from slack_sdk import WebClient
 
 from bot.authz import any_approver, anyone, project_approver
-from bot.commands import CommandRouter, Handler, Invocation, Subcommand, listener_for
+from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
@@ -102,7 +102,7 @@ def register(registry: Registry) -> None:
         invocation.respond(response_type="ephemeral", text=f"Subscription request {request_id}", blocks=card)
 
     bound = router(pending, show)
-    registry.command(bound, listener_for(bound))
+    registry.command(bound)
 
     def on_created(event: InboundEvent) -> None:
         """A new request: EventBridge names it in detail.metadata; everything else is fetched."""
@@ -129,10 +129,11 @@ def register(registry: Registry) -> None:
     def open_modal(approve: bool) -> Any:
         def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
             ack()
-            ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
-            view = service.load(ref.domain, ref.request)
-            modal = blocks.approve_modal(ref, view.asset_name) if approve else blocks.reject_modal(ref, view.asset_name)
-            client.views_open(trigger_id=body["trigger_id"], view=modal)
+            with registry.reporting(body, client):
+                ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
+                view = service.load(ref.domain, ref.request)
+                modal = (blocks.approve_modal if approve else blocks.reject_modal)(ref, view.asset_name)
+                client.views_open(trigger_id=body["trigger_id"], view=modal)
 
         listener.__name__ = f"open_{'approve' if approve else 'reject'}_modal"
         return listener
@@ -152,7 +153,8 @@ def register(registry: Registry) -> None:
                 ack(response_action="errors", errors={ids.REASON_BLOCK: "Say why, so the requester can act on it."})
                 return
             ack()
-            decide(deps, service, store, client, body, approve, text)
+            with registry.reporting(body, client):
+                decide(deps, service, store, client, body, approve, text)
 
         listener.__name__ = f"submit_{'approve' if approve else 'reject'}"
         return listener

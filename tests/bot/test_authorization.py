@@ -7,7 +7,7 @@ import pytest
 
 from bot.app import CAPABILITIES, build_app
 from bot.authz import admin, project_approver
-from bot.commands import CommandRouter, Subcommand, listener_for
+from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
 from tests.conftest import ADMIN, ALICE, BOB, MALLORY
 from tests.harness import BoltDriver, eventually
@@ -35,7 +35,7 @@ def counter_capability(counter: Counter):
                 Subcommand("bump", "add one", admin, handler=lambda inv: bump(registry, inv.command.user_id, "command"))
             ],
         )
-        registry.command(router, listener_for(router))
+        registry.command(router)
 
         def on_click(ack: Any, body: dict[str, Any]) -> None:
             ack()
