@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sandbox.runtime import free_port  # noqa: E402
 from sandbox.slack_api import FakeSlack  # noqa: E402
 from sandbox.slack_requests import SlackRequests  # noqa: E402
 
@@ -39,12 +39,6 @@ COMMANDS = [
     ("/cluster", "frobnicate"),
     ("/protein", "info"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -108,7 +102,7 @@ def main() -> None:
 
     fake = FakeSlack().start()
     requests = SlackRequests(SIGNING_SECRET, response_url=fake.response_url())
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_"))}

@@ -25,10 +25,10 @@ class Registry:
 
     app: App
     deps: Deps
+    report: ErrorReporter
     guards: Guards = field(default_factory=Guards)
     commands: dict[str, CommandRouter] = field(default_factory=dict)
     home_sections: list[tuple[str, HomeSection]] = field(default_factory=list)
-    report: ErrorReporter | None = None
 
     def command(self, router: CommandRouter) -> None:
         """Register a slash command and the rule of each of its forms."""
@@ -37,12 +37,7 @@ class Registry:
             self.guards.add("command", router.guard_key(sub), sub.rule)
         if router.fallback is None:
             self.guards.add("command", router.guard_key(None), anyone)
-        self.app.command(router.command)(listener_for(router, self._report))
-
-    def _report(self, error: Exception, body: dict[str, Any], client: WebClient) -> None:
-        if self.report is None:
-            raise error
-        self.report(error, body, client)
+        self.app.command(router.command)(listener_for(router, self.report))
 
     @contextmanager
     def reporting(self, body: dict[str, Any], client: WebClient) -> Iterator[None]:
@@ -51,7 +46,7 @@ class Registry:
             yield
         except Exception as error:
             # Bolt's sync runner loses an ack that is followed by an exception.
-            self._report(error, body, client)
+            self.report(error, body, client)
 
     def action(self, action_id: str, rule: Rule, listener: Callable[..., None]) -> None:
         """Register a button or menu action with its rule."""

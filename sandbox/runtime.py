@@ -31,7 +31,8 @@ APPROVERS_GROUP = "S0SALESLEADS"
 SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -115,7 +116,7 @@ def start_sandbox(workdir: Path) -> Sandbox:
     slack = FakeSlack().start()
     slack.workspace.users.update(USERS)
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
-    port = _free_port()
+    port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
     moto_url = f"http://127.0.0.1:{port}"

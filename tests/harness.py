@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from sqlalchemy import text
 
 from bot.bolt_request import bolt_request
 from bot.db import Database, create_db_engine
+from sandbox.runtime import free_port
 from sandbox.slack_api import FakeSlack
 from sandbox.slack_requests import SlackRequests
 
@@ -107,13 +107,6 @@ def running_opsbot(mode: str, port: int, env: dict[str, str], cwd: Path) -> Iter
         if process.poll() is None:
             process.kill()
             process.communicate()
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

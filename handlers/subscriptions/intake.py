@@ -67,8 +67,8 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
 def sweep(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
     """Card every pending request events missed (EventBridge delivery is best-effort); counts by outcome."""
     outcomes: dict[str, int] = {}
-    for request_id in service.pending_request_ids(domain_id):
-        outcome = intake(deps, service, store, domain_id, request_id)
+    for summary in service.pending(domain_id, None):
+        outcome = intake(deps, service, store, domain_id, summary.request_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     log.info("subscriptions_swept", domain=domain_id, **outcomes)
     return outcomes

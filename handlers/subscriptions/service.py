@@ -129,18 +129,6 @@ class SubscriptionService:
             decision_comment=detail.get("decisionComment"),
         )
 
-    def pending_request_ids(self, domain_id: str) -> list[str]:
-        """Ids of every PENDING request in the domain, oldest first, across pages."""
-        paginator = self._dz.get_paginator("list_subscription_requests")
-        pages = paginator.paginate(
-            domainIdentifier=domain_id,
-            status="PENDING",
-            sortBy="CREATED_AT",
-            sortOrder="ASCENDING",
-            PaginationConfig={"PageSize": 50},
-        )
-        return [item["id"] for page in pages for item in page["items"]]
-
     def pending(self, domain_id: str, approver_projects: list[str] | None) -> list[PendingSummary]:
         """PENDING requests, oldest first: for these approver projects, or all when None (admins)."""
         paginator = self._dz.get_paginator("list_subscription_requests")
