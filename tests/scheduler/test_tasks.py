@@ -18,13 +18,15 @@ def test_a_stored_job_runs_after_a_restart(database):
     first = build_scheduler(database, {})
     first.start(paused=True)
     schedule(first, "revoke-sub-1", "subscriptions.revoke", "date", "dzd_1", "sub-1", run_date=_later(1))
-    first.shutdown(wait=False)  # the process stops before the job is due
+    first.shutdown(wait=True)  # the process stops before the job is due
 
     done = []
     second = build_scheduler(database, {"subscriptions.revoke": lambda domain, sub: done.append((domain, sub))})
     second.start()
     try:
-        eventually(lambda: done, timeout=15)
+        # Stop only once the run is recorded: a shutdown between a run and its removal leaves the job stored
+        # (APScheduler then looks for it among pending jobs), and it would run again after a restart.
+        eventually(lambda: done and not second.get_jobs(), timeout=15)
     finally:
         second.shutdown(wait=True)
     assert done == [("dzd_1", "sub-1")]
@@ -43,7 +45,7 @@ def test_a_job_added_on_a_follower_runs_on_the_leader(database):
         assert leader.is_leader and not follower.is_leader
         schedule(follower_scheduler, "ping-1", "ping", "date", "from-follower", run_date=_later(0.2))
         leader.tick()  # the leader looks for new jobs at every renewal
-        eventually(lambda: done, timeout=15)
+        eventually(lambda: done and not follower_scheduler.get_jobs(), timeout=15)  # run and removed
     finally:
         follower.stop()
         leader.stop()
@@ -57,7 +59,7 @@ def test_an_unknown_task_is_logged_and_the_scheduler_goes_on(database, caplog):
     try:
         schedule(scheduler, "gone", "removed.in.this.version", "date", run_date=_later(0.1))
         schedule(scheduler, "ok", "known", "date", run_date=_later(0.3))
-        eventually(lambda: done, timeout=15)
+        eventually(lambda: done and not scheduler.get_jobs(), timeout=15)  # run and removed
     finally:
         scheduler.shutdown(wait=True)
     assert any(
