@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
@@ -17,6 +17,7 @@ from bot.metrics import Metrics
 from bot.policy import Policy, load_policy
 from bot.settings import Settings
 from bot.slack_client import build_slack_client
+from scheduler.jobs import Jobs
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Deps:
     aws: AwsClients
     executor: ThreadPoolExecutor
     events: EventRouter
+    # Empty until the runner (or console) attaches the process's scheduler.
+    jobs: Jobs = field(default_factory=Jobs)
 
     def close(self) -> None:
         """Finish the work in flight, then release connections."""

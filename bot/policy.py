@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 SlackGroupId = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")]
 SlackChannelId = Annotated[str, StringConstraints(pattern=r"^[CGD][A-Z0-9]{2,}$")]
+Identity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
 ProjectId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,36}$")]
 
 
@@ -73,6 +74,9 @@ class SubscriptionPolicy(BaseModel):
     quality: QualityGate | None = None
     auto_approval_notice: Literal["compact", "silent"] = "compact"
     max_access_days: int | None = Field(None, ge=1, le=3650)
+    # A pending card gets a reminder in its thread after this long, and the admins are told after the second.
+    remind_after_hours: float | None = Field(24, gt=0)
+    escalate_after_hours: float | None = Field(72, gt=0)
 
     @field_validator("rules")
     @classmethod
@@ -88,6 +92,19 @@ class Policy(BaseModel):
     admins: People = People()
     projects: dict[ProjectId, ProjectPolicy] = Field(default_factory=dict)
     subscriptions: SubscriptionPolicy = SubscriptionPolicy()
+    # Slack user -> their DataZone identities (SSO user name, IAM user or assumed-role session ARN, or
+    # DataZone user id): how requesters get DMs and how self-approval is recognised.
+    people: dict[SlackUserId, tuple[Identity, ...]] = Field(default_factory=dict)
+
+    @field_validator("people")
+    @classmethod
+    def _one_owner_per_identity(cls, people: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        seen: dict[str, str] = {}
+        for user, identities in people.items():
+            for identity in identities:
+                if seen.setdefault(identity, user) != user:
+                    raise ValueError(f"{identity} is mapped to both {seen[identity]} and {user}")
+        return people
 
 
 def load_policy(path: Path | None) -> Policy:

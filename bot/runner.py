@@ -38,6 +38,7 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     settings.require(mode)
     deps = build_deps(settings)
     scheduler = build_scheduler(deps.db, bound_tasks(deps))
+    deps.jobs.attach(scheduler)
     election = LeaderElection(Lease(deps.db, "scheduler", replica_id(), settings.scheduler_lease_seconds), scheduler)
     socket_handler = None
     consumer = None

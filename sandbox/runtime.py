@@ -18,7 +18,18 @@ from sandbox.aws.jsonproto import JsonService
 from sandbox.aws.restjson import EmulatorServer
 from sandbox.proteins import build_sample_database
 from sandbox.slack_api import FakeSlack
-from sandbox.world import ACCOUNT, CLUSTER_ID, CLUSTER_NAME, REGION, World, seed_aws, seed_datazone
+from sandbox.world import (
+    ACCESS_KEYS,
+    ACCOUNT,
+    ALICE_SSO,
+    CLUSTER_ID,
+    CLUSTER_NAME,
+    MARIA_ARN,
+    REGION,
+    World,
+    seed_aws,
+    seed_datazone,
+)
 
 SIGNING_SECRET = "sandbox-signing-secret"
 ADMIN, APPROVER, ANALYST = "U0ADA", "U0ALICE", "U0MARIA"
@@ -72,14 +83,14 @@ class Sandbox:
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
         }
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for `service` on the sandbox's endpoints."""
+    def client(self, service: str, as_user: str | None = None) -> Any:
+        """A boto3 client for `service` on the sandbox's endpoints; `as_user` ("maria", "alice") signs as them."""
         endpoint = {"datazone": self.datazone.url, "emr": self.emr.url}.get(service, self.moto_url)
         return boto3.client(
             service,
             region_name=REGION,
             endpoint_url=endpoint,
-            aws_access_key_id="sandbox",
+            aws_access_key_id=ACCESS_KEYS[as_user] if as_user else "sandbox",
             aws_secret_access_key="sandbox",
         )
 
@@ -101,6 +112,7 @@ def _write_policy(path: Path, world: World) -> None:
                 "approvers": {"users": [APPROVER], "usergroups": [APPROVERS_GROUP]},
             }
         },
+        "people": {ANALYST: [MARIA_ARN], APPROVER: [ALICE_SSO]},
     }
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 

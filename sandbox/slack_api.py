@@ -268,6 +268,17 @@ def _users_info(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "user": user}
 
 
+def _permalink(_fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
+    channel, ts = body.get("channel"), str(body.get("message_ts") or "")
+    if not channel or not ts:
+        return {"ok": False, "error": "message_not_found"}
+    return {
+        "ok": True,
+        "channel": channel,
+        "permalink": f"https://sandbox.slack.test/archives/{channel}/p{ts.replace('.', '')}",
+    }
+
+
 def _upload_url(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
     file_id = f"F{next(fake._ts):08d}"
     return {"ok": True, "upload_url": f"{fake.url}/upload/{file_id}", "file_id": file_id}
@@ -283,6 +294,7 @@ _ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": _post_message,
     "chat.update": _update,
     "chat.postEphemeral": _ephemeral,
+    "chat.getPermalink": _permalink,
     "views.open": _view,
     "views.update": _view,
     "views.push": _view,

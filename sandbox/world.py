@@ -31,6 +31,11 @@ BUSINESS_METADATA = """structure BusinessMetadata {
   data_quality_score: Double
 }"""
 
+# DataZone users of the sandbox, and the access keys that sign as them.
+MARIA_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/MarketingAnalyst/maria"
+ALICE_SSO = "alice@example.com"
+ACCESS_KEYS = {"maria": "AKIASANDBOXMARIA", "alice": "AKIASANDBOXALICE"}
+
 # name, classification, owner, refresh frequency, quality score, description
 ASSETS = (
     ("mkt_sls_table", "internal", "sales-data-team", "daily", 0.97, "Marketing sales by store and day"),
@@ -93,14 +98,16 @@ def seed_datazone(state: State, world: World) -> None:
         "id": "usr_analyst",
         "type": "IAM",
         "status": "ACTIVATED",
-        "details": {
-            "iam": {
-                "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/MarketingAnalyst/maria",
-                "principalId": "AROASANDBOX:maria",
-                "sessionName": "maria",
-            }
-        },
+        "details": {"iam": {"arn": MARIA_ARN, "principalId": "AROASANDBOX:maria", "sessionName": "maria"}},
     }
+    domain.users["usr_alice"] = {
+        "domainId": domain.id,
+        "id": "usr_alice",
+        "type": "SSO",
+        "status": "ACTIVATED",
+        "details": {"sso": {"username": ALICE_SSO, "firstName": "Alice", "lastName": "Owner"}},
+    }
+    state.principals.update({ACCESS_KEYS["maria"]: "usr_analyst", ACCESS_KEYS["alice"]: "usr_alice"})
     dz.create_form_type(
         domainIdentifier=domain.id,
         name="BusinessMetadata",
@@ -160,6 +167,7 @@ def seed_datazone(state: State, world: World) -> None:
             world.listings[name] = change["listingId"]
     finally:
         CatalogHandlers.publish_seconds = publish_delay
+    state.caller = "usr_analyst"  # Maria asks for both
     for name, reason in (
         ("mkt_sls_table", "Campaign attribution for Q4"),
         ("customer_pii", "Email campaign targeting"),
@@ -171,6 +179,7 @@ def seed_datazone(state: State, world: World) -> None:
             subscribedListings=[{"identifier": world.listings[name]}],
         )
         world.pending_requests[name] = request["id"]
+    state.caller = state.default_caller
 
 
 def seed_aws(clients: Any, world: World) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.db import Database
-from bot.deps import Deps
-from handlers import subscriptions
 from scheduler.tasks import Task, TaskExecutor, schedule
+
+if TYPE_CHECKING:  # bot.deps holds the Jobs of this package, so the import goes one way only at run time
+    from bot.deps import Deps
 
 JOBS_TABLE = "apscheduler_jobs"
 
@@ -35,7 +38,9 @@ SWEEP_MINUTES = 10
 
 def bound_tasks(deps: Deps) -> dict[str, Task]:
     """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    return {"subscriptions.sweep": subscriptions.sweep_task(deps)}
+    from handlers import subscriptions
+
+    return subscriptions.tasks(deps)
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:

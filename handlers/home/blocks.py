@@ -35,6 +35,8 @@ def home_view(
         _text(roles),
     ]
     for title, section_blocks in sections:
+        if not section_blocks:  # nothing for this user, so no heading either
+            continue
         blocks += [{"type": "divider"}, {"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
         blocks += section_blocks
     blocks.append({"type": "divider"})

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.subscriptions import ids
+from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.service import PendingSummary, RequestView
+from handlers.subscriptions.store import TimedAccess
 
 # Slack cuts section text at 3,000 characters; the reason is the only free text of any length.
 MAX_REASON = 1500
@@ -87,7 +89,9 @@ def decided_card(
     ]
 
 
-def _modal(callback_id: str, title: str, submit: str, ref: ids.RequestRef, block: dict[str, Any]) -> dict[str, Any]:
+def _modal(
+    callback_id: str, title: str, submit: str, ref: ids.RequestRef, *modal_blocks: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": callback_id,
@@ -95,17 +99,44 @@ def _modal(callback_id: str, title: str, submit: str, ref: ids.RequestRef, block
         "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [block],
+        "blocks": list(modal_blocks),
     }
 
 
-def approve_modal(ref: ids.RequestRef, asset_name: str) -> dict[str, Any]:
-    """Approve, with an optional comment."""
+DURATIONS = (1, 7, 30, 90, 180, 365)
+
+
+def _option(days: int | None) -> dict[str, Any]:
+    label = "No end date" if days is None else f"{days} day{'s' if days > 1 else ''}"
+    return {"text": {"type": "plain_text", "text": label}, "value": str(days or 0)}
+
+
+def _duration_block(max_days: int | None) -> dict[str, Any]:
+    # With a policy maximum there is no open-ended option, and the maximum is the default.
+    choices: list[int | None] = [d for d in DURATIONS if max_days is None or d < max_days]
+    choices = [None, *choices] if max_days is None else [*choices, max_days]
+    initial = _option(max_days)
+    return {
+        "type": "input",
+        "block_id": ids.DAYS_BLOCK,
+        "label": {"type": "plain_text", "text": "Access for"},
+        "element": {
+            "type": "static_select",
+            "action_id": ids.DAYS_ACTION,
+            "options": [_option(d) for d in choices],
+            "initial_option": initial,
+        },
+    }
+
+
+def approve_modal(ref: ids.RequestRef, asset_name: str, max_days: int | None) -> dict[str, Any]:
+    """Approve, for how long, with an optional comment."""
     return _modal(
         ids.APPROVE_MODAL,
         "Approve request",
         "Approve",
         ref,
+        _duration_block(max_days),
         {
             "type": "input",
             "block_id": ids.COMMENT_BLOCK,
@@ -180,4 +211,96 @@ def queue(summaries: list[PendingSummary], scope: str, now: datetime | None = No
                 ],
             }
         )
+    return out
+
+
+def home(summaries: list[PendingSummary], lines: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The Home tab's list of requests waiting for the user."""
+    now = now or datetime.now(UTC)
+    if not summaries:
+        return [_section("No subscription requests wait for you.")]
+    text = "\n".join(
+        f"• *{s.asset_name}* for {s.requester}, waiting {_age(s.created_at, now)} (`{s.request_id}`)"
+        for s in summaries[:lines]
+    )
+    more = f"\n_and {len(summaries) - lines} more: `/subscriptions pending`_" if len(summaries) > lines else ""
+    return [_section(f"{len(summaries)} waiting for your decision:\n{text}{more}")]
+
+
+def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
+    return {**button, "style": style} if style else button
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def expiry_reminder(row: TimedAccess, ref: ids.AccessRef) -> list[dict[str, Any]]:
+    """The requester's reminder a day before time-bound access ends, with a renewal button."""
+    return [
+        _section(
+            f":hourglass: Your access to *{row.asset_name}* ends {row.expires_at:%Y-%m-%d %H:%M} UTC "
+            f"(approved for {row.days} days)."
+        ),
+        {"type": "actions", "elements": [_button(ids.RENEW, "Ask to renew", ref.model_dump_json())]},
+    ]
+
+
+def renewal_card(row: TimedAccess, ref: ids.AccessRef, asker: str) -> list[dict[str, Any]]:
+    """The approvers' card for a renewal request."""
+    return [
+        _section(
+            f":repeat: <@{asker}> asks to keep access to *{row.asset_name}* for {row.requester}. "
+            f"It ends {row.expires_at:%Y-%m-%d %H:%M} UTC; extending adds {row.days} days."
+        ),
+        {
+            "type": "actions",
+            "elements": [_button(ids.EXTEND, f"Extend {row.days} days", ref.model_dump_json(), "primary")],
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Subscription `{row.subscription_id}`"}]},
+    ]
+
+
+def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) -> list[dict[str, Any]]:
+    """The confirm step before revoking: what goes, and two buttons."""
+    value = ids.RevokeRef(**ref.model_dump(), reason=reason[:MAX_REASON]).model_dump_json()
+    return [
+        _section(
+            f"Revoke {subscription.subscriber}'s access to *{subscription.asset_name}*"
+            f" (subscription `{subscription.subscription_id}`, since {subscription.since:%Y-%m-%d})?"
+            + (f"\n>{reason[:MAX_REASON]}" if reason else "")
+        ),
+        {
+            "type": "actions",
+            "elements": [
+                _button(ids.CONFIRM_REVOKE, "Revoke", value, "danger"),
+                _button(ids.CANCEL, "Cancel", "cancel"),
+            ],
+        },
+    ]
+
+
+def access_list(
+    listing: Listing, subscriptions: list[Subscription], timed: dict[str, TimedAccess], by_request: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Who has access to an asset: subscriber, since when, approved by whom, grant status, and any end date."""
+    if not subscriptions:
+        return [_section(f"Nobody has an active subscription to *{listing.asset_name}*.")]
+    lines = []
+    for sub in subscriptions[:MAX_QUEUE_LINES]:
+        approver = by_request.get(sub.request_id or "")
+        line = (
+            f"`{sub.subscription_id}` {sub.subscriber}, since {sub.since:%Y-%m-%d}, "
+            f"approved by {f'<@{approver}>' if approver else sub.approved_by}, grant {sub.grant_status}"
+        )
+        if sub.subscription_id in timed:
+            line += f", until {timed[sub.subscription_id].expires_at:%Y-%m-%d}"
+        lines.append(line)
+    out: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Access to {listing.asset_name}"[:150]}},
+        *(_section(line) for line in lines),
+    ]
+    if len(subscriptions) > MAX_QUEUE_LINES:
+        out.append(_section(f"and {len(subscriptions) - MAX_QUEUE_LINES} more"))
     return out

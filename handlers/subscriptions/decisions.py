@@ -2,72 +2,117 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.errors import Conflict
-from bot.replies import tell_user
-from handlers.subscriptions import blocks, ids
-from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import CardStore
+from bot.errors import BadInput, Conflict, NotAllowed
+from handlers.subscriptions import blocks, expiry, ids
+from handlers.subscriptions.policy import self_approval
+from handlers.subscriptions.service import RequestView, SubscriptionService
+from handlers.subscriptions.store import CardStore, RequestCard
+
+Tell = Callable[[str], None]
+"""Tells the deciding user something privately."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an approver decided: approve or reject, their comment or reason, and for how long access lasts."""
+
+    approve: bool
+    text: str
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class Decider:
+    """The Slack user deciding."""
+
+    user_id: str
+    name: str
+
+
+def refuse_self_approval(deps: Deps, view: RequestView, user_id: str) -> None:
+    """Raise NotAllowed (and audit it) when the person deciding is the one who asked."""
+    if self_approval(user_id, deps.access.slack_user_for(view.requester_identities)):
+        deps.audit.record(
+            actor=user_id, action="subscriptions.decide", target=view.request_id, result="denied", detail="self"
+        )
+        raise NotAllowed("You asked for this access yourself, so another approver has to decide it.")
 
 
 def decide(
     deps: Deps,
     service: SubscriptionService,
     store: CardStore,
-    client: WebClient,
-    body: dict[str, Any],
-    approve: bool,
-    text: str,
+    ref: ids.RequestRef,
+    decider: Decider,
+    decision: Decision,
+    tell: Tell,
 ) -> None:
-    """Decide the request in the submitted modal for the user who submitted it; the first decision wins."""
-    ref = ids.RequestRef.model_validate_json(body["view"]["private_metadata"])
-    user = body["user"]
-    card = store.get(ref.request)
-    if not store.start_decision(ref.request, user["id"]):
-        decided_by = f"<@{card.decided_by}>" if card and card.decided_by else "someone else"
-        tell_user(client, body, f":information_source: {decided_by} already decided this request.")
-        return
+    """Decide the request for `decider`; the first decision wins and later ones are told who made it."""
     view = service.load(ref.domain, ref.request)
-    verb = "Approved" if approve else "Rejected"
-    comment = f"{verb} in Slack by {user.get('username') or user['id']} ({user['id']})" + (f": {text}" if text else "")
+    refuse_self_approval(deps, view, decider.user_id)
+    if view.status != "PENDING" and store.get(ref.request) is None:
+        raise Conflict(f"This request was already {view.status.lower()} in DataZone.")
+    days = expiry.days_for(deps.access.policy.subscriptions, decision.days) if decision.approve else None
+    if days and not deps.jobs.available:
+        raise BadInput("This opsbot process runs no scheduler, so it cannot approve for a limited time.")
+    store.claim(
+        ref.domain, ref.request, view.created_at, view.owner_project_id
+    )  # decided by command before any card was posted
+    card = store.get(ref.request)
+    if not store.start_decision(ref.request, decider.user_id):
+        decided_by = f"<@{card.decided_by}>" if card and card.decided_by else "someone else"
+        tell(f":information_source: {decided_by} already decided this request.")
+        return
+    verb = "Approved" if decision.approve else "Rejected"
+    comment = f"{verb} in Slack by {decider.name} ({decider.user_id})"
+    comment += f" for {days} days" if days else ""
+    comment += f": {decision.text}" if decision.text else ""
     try:
-        (service.accept if approve else service.reject)(view, comment)
+        (service.accept if decision.approve else service.reject)(view, comment)
     except Conflict as conflict:
-        current = service.load(ref.domain, ref.request)
-        store.finish(ref.request, current.status.lower(), current.reviewer or "datazone")
-        _update_card(
-            client,
-            card,
-            blocks.decided_card(current, current.status.lower(), "someone in DataZone", current.decision_comment),
-        )
-        tell_user(client, body, f":information_source: {conflict.message}")
+        show_outcome_from_datazone(service, store, deps.slack, ref.domain, ref.request)
+        tell(f":information_source: {conflict.message}")
         return
     except Exception:
         store.abandon_decision(ref.request)  # the next click may succeed (throttling, a network blip)
         raise
-    outcome = "accepted" if approve else "rejected"
-    store.finish(ref.request, outcome, user["id"])
+    outcome = "accepted" if decision.approve else "rejected"
+    store.finish(ref.request, outcome, decider.user_id)
     deps.audit.record(
-        actor=user["id"],
-        action=f"subscriptions.{'approve' if approve else 'reject'}",
+        actor=decider.user_id,
+        action=f"subscriptions.{'approve' if decision.approve else 'reject'}",
         target=ref.request,
         result="ok",
-        detail={"asset": view.asset_name, "comment": text},
+        detail={"asset": view.asset_name, "comment": decision.text, "days": days},
     )
-    _update_card(client, card, blocks.decided_card(view, outcome, f"<@{user['id']}>", text))
-    if card and card.channel and card.message_ts:
-        client.chat_postMessage(
-            channel=card.channel,
-            thread_ts=card.message_ts,
-            text=f"{view.requester}: your request was {outcome} by <@{user['id']}>." + (f" {text}" if text else ""),
-        )
+    until = expiry.start(deps, view, days) if days else None
+    note = decision.text + (f" Access ends {until:%Y-%m-%d %H:%M} UTC." if until else "")
+    _update_card(deps.slack, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note.strip()))
+    tell_requester(
+        deps,
+        view,
+        card,
+        f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>." + (f" {note}" if note else ""),
+    )
 
 
-def decided_elsewhere(
+def tell_requester(deps: Deps, view: RequestView, card: RequestCard | None, text: str) -> None:
+    """A DM when the policy maps the requester to a Slack user, else a reply in the card's thread."""
+    requester = deps.access.slack_user_for(view.requester_identities)
+    if requester is not None:
+        deps.slack.chat_postMessage(channel=requester, text=text)
+    elif card is not None and card.channel and card.message_ts:
+        deps.slack.chat_postMessage(channel=card.channel, thread_ts=card.message_ts, text=f"{view.requester}: {text}")
+
+
+def show_outcome_from_datazone(
     service: SubscriptionService, store: CardStore, client: WebClient, domain_id: str, request_id: str
 ) -> None:
     """The request was decided outside Slack (portal, API): show DataZone's outcome on the card."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import structlog
 
 from bot.deps import Deps
@@ -33,7 +35,7 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
         # Not claimed, so the sweep carries it once the policy names a channel.
         log.error("no_channel_for_project", project=view.owner_project_id, request=request_id)
         return "no channel"
-    if not store.claim(domain_id, request_id):
+    if not store.claim(domain_id, request_id, view.created_at, view.owner_project_id):
         return "already carded"
     route = view.verdict.route
     if route == "review":
@@ -64,11 +66,48 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
     return outcome
 
 
+def _approvers(deps: Deps, owner_project_id: str) -> str:
+    project = deps.access.policy.projects.get(owner_project_id)
+    if project is None:
+        return "approvers"
+    mentions = [f"<@{u}>" for u in project.approvers.users] + [f"<!subteam^{g}>" for g in project.approvers.usergroups]
+    return " ".join(mentions) or "approvers"
+
+
+def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
+    """Remind approvers in the thread of cards waiting too long; tell the admins about those waiting longer."""
+    policy = deps.access.policy.subscriptions
+    counts = {"reminded": 0, "escalated": 0}
+    if policy.remind_after_hours:
+        for card in store.waiting(now - timedelta(hours=policy.remind_after_hours), "reminded_at"):
+            if store.mark(card.request_id, "reminded_at"):  # one replica, one reminder
+                deps.slack.chat_postMessage(
+                    channel=card.channel,
+                    thread_ts=card.message_ts,
+                    text=f":alarm_clock: {_approvers(deps, card.owner_project_id or '')}: this request has waited over "
+                    f"{policy.remind_after_hours:g} hours for a decision.",
+                )
+                counts["reminded"] += 1
+    admin_channel = deps.settings.admin_channel
+    if policy.escalate_after_hours and admin_channel:
+        for card in store.waiting(now - timedelta(hours=policy.escalate_after_hours), "escalated_at"):
+            if store.mark(card.request_id, "escalated_at"):
+                link = deps.slack.chat_getPermalink(channel=card.channel, message_ts=card.message_ts)["permalink"]
+                deps.slack.chat_postMessage(
+                    channel=admin_channel,
+                    text=f":rotating_light: Subscription request `{card.request_id}` has waited over "
+                    f"{policy.escalate_after_hours:g} hours without a decision: {link}",
+                )
+                counts["escalated"] += 1
+    return counts
+
+
 def sweep(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
-    """Card every pending request events missed (EventBridge delivery is best-effort); counts by outcome."""
+    """Card every pending request events missed (EventBridge delivery is best-effort), then follow up on old ones."""
     outcomes: dict[str, int] = {}
     for summary in service.pending(domain_id, None):
         outcome = intake(deps, service, store, domain_id, summary.request_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    outcomes.update(follow_up(deps, store, datetime.now(UTC)))
     log.info("subscriptions_swept", domain=domain_id, **outcomes)
     return outcomes

@@ -1,58 +1,75 @@
-"""Slack side of /subscriptions: the command, the card's buttons, the decision modals, and event intake."""
+"""Slack side of /subscriptions: the command forms, the card's buttons and modals, renewals, and event intake."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from slack_sdk import WebClient
 
 from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
-from bot.errors import BadInput
+from bot.deps import Deps
+from bot.errors import BadInput, Conflict, NotAllowed, NotFound
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
-from handlers.subscriptions import blocks, ids
-from handlers.subscriptions.decisions import decide, decided_elsewhere
+from bot.replies import tell_user
+from handlers.subscriptions import blocks, expiry, ids
+from handlers.subscriptions.arguments import AccessArgs, ApproveArgs, RejectArgs, RequestArgs, RevokeArgs, parse
+from handlers.subscriptions.decisions import Decider, Decision, decide, refuse_self_approval, show_outcome_from_datazone
+from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.intake import intake
 from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import PENDING, CardStore
+from handlers.subscriptions.store import PENDING, AccessStore, CardStore
 
-REQUEST_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
+# Home tab: the oldest few; the command shows the rest.
+HOME_LINES = 5
 
 
-def router(pending: Handler | None = None, show: Handler | None = None) -> CommandRouter:
+def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
     """/subscriptions and its forms; the handlers are bound to deps at registration."""
+    bound = handlers or {}
+    forms = [
+        ("pending", "pending requests you can decide", anyone, ""),
+        ("show", "one request in full", anyone, "<request-id>"),
+        (
+            "approve",
+            "approve a request (a comment starting `30d` grants 30 days)",
+            any_approver,
+            "<request-id> [comment]",
+        ),
+        ("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
+        ("access", "who has access to an asset", anyone, "<asset>"),
+        ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
+    ]
     return CommandRouter(
         command="/subscriptions",
         summary="DataZone subscription requests to your data",
         default="pending",
         subcommands=[
-            Subcommand("pending", "pending requests you can decide", anyone, handler=pending),
-            Subcommand("show", "one request in full", anyone, "<request-id>", handler=show),
-            Subcommand("approve", "approve a request", any_approver, "<request-id> [comment]"),
-            Subcommand("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
-            Subcommand("access", "who has access to an asset", anyone, "<asset>"),
-            Subcommand("revoke", "revoke a subscription", any_approver, "<subscription-id> [reason]"),
+            Subcommand(name, summary, rule, args, handler=bound.get(name)) for name, summary, rule, args in forms
         ],
     )
 
 
-def _ref(raw: Any) -> ids.RequestRef | None:
+def _typed(model: type[BaseModel], raw: Any) -> Any:
     try:
-        return ids.RequestRef.model_validate_json(raw) if isinstance(raw, str) else None
+        return model.model_validate_json(raw) if isinstance(raw, str) else None
     except ValidationError:
         return None
 
 
-def _owner_of_button(body: dict[str, Any]) -> str | None:
-    ref = _ref((body.get("actions") or [{}])[0].get("value"))
-    return ref.owner if ref else None
+def _owner_of_button(model: type[ids.RequestRef] | type[ids.AccessRef]) -> Callable[[dict[str, Any]], str | None]:
+    def owner(body: dict[str, Any]) -> str | None:
+        ref = _typed(model, (body.get("actions") or [{}])[0].get("value"))
+        return ref.owner if ref else None
+
+    return owner
 
 
 def _owner_of_modal(body: dict[str, Any]) -> str | None:
-    ref = _ref((body.get("view") or {}).get("private_metadata"))
+    ref = _typed(ids.RequestRef, (body.get("view") or {}).get("private_metadata"))
     return ref.owner if ref else None
 
 
@@ -61,11 +78,31 @@ def _text(body: dict[str, Any], block: str, action: str) -> str:
     return (value or "").strip()
 
 
+def _days(body: dict[str, Any]) -> int | None:
+    # "0" is the "No end date" option; anything unreadable falls back to the policy's default.
+    selected = body["view"]["state"]["values"].get(ids.DAYS_BLOCK, {}).get(ids.DAYS_ACTION, {}).get("selected_option")
+    value = (selected or {}).get("value", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 3650 else None
+
+
+def require_approver(deps: Deps, user_id: str, owner_project_id: str, action: str, target: str) -> None:
+    """NotAllowed (audited) unless the user approves for the owning project or is an admin."""
+    if deps.access.is_approver(user_id, owner_project_id) or deps.access.is_admin(user_id):
+        return
+    deps.audit.record(actor=user_id, action=action, target=target, result="denied", detail="not an approver")
+    project = deps.access.policy.projects.get(owner_project_id)
+    label = project.name if project and project.name else owner_project_id
+    raise NotAllowed(f"Only the approvers of {label} (or opsbot admins) can do this.")
+
+
 def register(registry: Registry) -> None:
-    """Register /subscriptions, the card's buttons and modals, and the 'Subscription Request Created' route."""
+    """Register /subscriptions, the buttons and modals, the renewal flow, events, and the Home section."""
     deps = registry.deps
     service = SubscriptionService(deps.aws, deps.access.policy)
+    grants = GrantService(deps.aws)
     store = CardStore(deps.db)
+    access_store = AccessStore(deps.db)
+    usage = {sub.name: sub.usage("/subscriptions") for sub in router().subcommands}
 
     def domain() -> str:
         if not deps.settings.datazone_domain_id:
@@ -90,38 +127,108 @@ def register(registry: Registry) -> None:
 
     def show(invocation: Invocation) -> None:
         """One request as its card."""
-        request_id = invocation.args.split()[0] if invocation.args.split() else ""
-        if not REQUEST_ID.fullmatch(request_id):
-            raise BadInput("Give a request id: `/subscriptions show <request-id>`.")
-        view = service.load(domain(), request_id)
+        args = parse(RequestArgs, invocation.args, usage["show"])
+        view = service.load(domain(), args.request_id)
         card = (
             blocks.card(view)
             if view.status == "PENDING"
             else blocks.decided_card(view, view.status.lower(), view.reviewer or "DataZone", view.decision_comment)
         )
-        invocation.respond(response_type="ephemeral", text=f"Subscription request {request_id}", blocks=card)
+        invocation.respond(response_type="ephemeral", text=f"Subscription request {args.request_id}", blocks=card)
 
-    bound = router(pending, show)
-    registry.command(bound)
+    def decide_by_command(invocation: Invocation, request_id: str, decision: Decision) -> None:
+        view = service.load(domain(), request_id)
+        user = invocation.command.user_id
+        require_approver(deps, user, view.owner_project_id, "subscriptions.decide", request_id)
+        told: list[str] = []
+        decide(
+            deps,
+            service,
+            store,
+            ids.RequestRef(domain=domain(), request=request_id, owner=view.owner_project_id),
+            Decider(user, str(invocation.body.get("user_name") or user)),
+            decision,
+            told.append,
+        )
+        verb = "Approved" if decision.approve else "Rejected"
+        text = "\n".join(told) or f"{verb} the request for {view.asset_name}."
+        invocation.respond(response_type="ephemeral", text=text)
+
+    def approve(invocation: Invocation) -> None:
+        """Approve by id, optionally for N days."""
+        args = parse(ApproveArgs, invocation.args, usage["approve"])
+        decide_by_command(invocation, args.request_id, Decision(True, args.comment, args.days))
+
+    def reject(invocation: Invocation) -> None:
+        """Reject by id with a reason."""
+        args = parse(RejectArgs, invocation.args, usage["reject"])
+        decide_by_command(invocation, args.request_id, Decision(False, args.reason))
+
+    def access(invocation: Invocation) -> None:
+        """Active subscriptions to an asset: who, since when, approved by whom, grant status, end date."""
+        args = parse(AccessArgs, invocation.args, usage["access"])
+        listing = grants.listing(domain(), args.asset)
+        subscriptions = grants.active(domain(), listing)
+        timed = access_store.for_subscriptions([s.subscription_id for s in subscriptions])
+        deciders = {}
+        for sub in subscriptions:
+            card = store.get(sub.request_id) if sub.request_id else None
+            if card is not None and card.decided_by and card.decided_by.startswith(("U", "W")):
+                deciders[sub.request_id or ""] = card.decided_by
+        invocation.respond(
+            response_type="ephemeral",
+            text=f"{len(subscriptions)} active subscriptions to {listing.asset_name}",
+            blocks=blocks.access_list(listing, subscriptions, timed, deciders),
+        )
+
+    def revoke(invocation: Invocation) -> None:
+        """Show what would be revoked, with a confirm button; only the owning project's approvers or admins."""
+        args = parse(RevokeArgs, invocation.args, usage["revoke"])
+        subscription = grants.get(domain(), args.subscription_id)
+        user = invocation.command.user_id
+        require_approver(deps, user, subscription.owner_project_id, "subscriptions.revoke", args.subscription_id)
+        if subscription.status != "APPROVED":
+            raise Conflict(f"Subscription {args.subscription_id} is {subscription.status.lower()}, not active.")
+        ref = ids.AccessRef(
+            domain=domain(), subscription=subscription.subscription_id, owner=subscription.owner_project_id
+        )
+        invocation.respond(
+            response_type="ephemeral",
+            text=f"Revoke access to {subscription.asset_name}?",
+            blocks=blocks.revoke_confirm(subscription, ref, args.reason),
+        )
+
+    registry.command(
+        router(
+            {
+                "pending": pending,
+                "show": show,
+                "approve": approve,
+                "reject": reject,
+                "access": access,
+                "revoke": revoke,
+            }
+        )
+    )
 
     def on_created(event: InboundEvent) -> None:
         """A new request: EventBridge names it in detail.metadata; everything else is fetched."""
         metadata = event.detail.get("metadata") or {}
-        domain, request = metadata.get("domain"), metadata.get("id")
-        if isinstance(domain, str) and isinstance(request, str):
-            intake(deps, service, store, domain, request)
+        domain_id, request = metadata.get("domain"), metadata.get("id")
+        if isinstance(domain_id, str) and isinstance(request, str):
+            intake(deps, service, store, domain_id, request)
 
     registry.on_event("aws.datazone", "Subscription Request Created", on_created)
 
     def on_decided(event: InboundEvent) -> None:
         """Decided outside Slack: the card shows the outcome unless the bot made the decision itself."""
         metadata = event.detail.get("metadata") or {}
-        domain, request = metadata.get("domain"), metadata.get("id")
-        if not (isinstance(domain, str) and isinstance(request, str)):
+        domain_id, request = metadata.get("domain"), metadata.get("id")
+        if not (isinstance(domain_id, str) and isinstance(request, str)):
             return
         card = store.get(request)
         if card is not None and card.status == PENDING:
-            decided_elsewhere(service, store, deps.slack, domain, request)
+            show_outcome_from_datazone(service, store, deps.slack, domain_id, request)
 
     for decided in ("Subscription Request Accepted", "Subscription Request Rejected"):
         registry.on_event("aws.datazone", decided, on_decided)
@@ -132,13 +239,18 @@ def register(registry: Registry) -> None:
             with registry.reporting(body, client):
                 ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
                 view = service.load(ref.domain, ref.request)
-                modal = (blocks.approve_modal if approve else blocks.reject_modal)(ref, view.asset_name)
+                refuse_self_approval(deps, view, body["user"]["id"])
+                modal = (
+                    blocks.approve_modal(ref, view.asset_name, deps.access.policy.subscriptions.max_access_days)
+                    if approve
+                    else blocks.reject_modal(ref, view.asset_name)
+                )
                 client.views_open(trigger_id=body["trigger_id"], view=modal)
 
         listener.__name__ = f"open_{'approve' if approve else 'reject'}_modal"
         return listener
 
-    button_rule = project_approver(_owner_of_button)
+    button_rule = project_approver(_owner_of_button(ids.RequestRef))
     registry.action(ids.APPROVE, button_rule, open_modal(approve=True))
     registry.action(ids.REJECT, button_rule, open_modal(approve=False))
 
@@ -154,7 +266,11 @@ def register(registry: Registry) -> None:
                 return
             ack()
             with registry.reporting(body, client):
-                decide(deps, service, store, client, body, approve, text)
+                ref = ids.RequestRef.model_validate_json(body["view"]["private_metadata"])
+                user = body["user"]
+                decider = Decider(user["id"], user.get("username") or user["id"])
+                decision = Decision(approve, text, _days(body) if approve else None)
+                decide(deps, service, store, ref, decider, decision, lambda message: tell_user(client, body, message))
 
         listener.__name__ = f"submit_{'approve' if approve else 'reject'}"
         return listener
@@ -162,3 +278,65 @@ def register(registry: Registry) -> None:
     modal_rule = project_approver(_owner_of_modal)
     registry.view(ids.APPROVE_MODAL, modal_rule, submit(approve=True))
     registry.view(ids.REJECT_MODAL, modal_rule, submit(approve=False))
+
+    def renew(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        """The requester asks to keep time-bound access."""
+        ack()
+        with registry.reporting(body, client):
+            ref = ids.AccessRef.model_validate_json(body["actions"][0]["value"])
+            tell_user(client, body, expiry.ask_renewal(deps, ref, body["user"]["id"]))
+
+    # Asking is harmless and the approvers decide, so anyone who holds the reminder may ask.
+    registry.action(ids.RENEW, anyone, renew)
+
+    def extend(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """An approver extends time-bound access; the renewal card shows the outcome."""
+        ack()
+        with registry.reporting(body, client):
+            ref = ids.AccessRef.model_validate_json(body["actions"][0]["value"])
+            outcome = expiry.extend(deps, ref, body["user"]["id"])
+            respond(replace_original=True, text=outcome)
+
+    registry.action(ids.EXTEND, project_approver(_owner_of_button(ids.AccessRef)), extend)
+
+    def confirm_revoke(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """Revoke after the confirm step."""
+        ack()
+        with registry.reporting(body, client):
+            ref = ids.RevokeRef.model_validate_json(body["actions"][0]["value"])
+            user = body["user"]["id"]
+            try:
+                grants.revoke(ref.domain, ref.subscription)
+            except (Conflict, NotFound) as gone:
+                respond(replace_original=True, text=gone.message)
+                return
+            timed = access_store.get(ref.subscription)
+            if timed is not None and access_store.end(ref.subscription):
+                deps.jobs.cancel(f"{expiry.EXPIRE}.{ref.subscription}")
+                deps.jobs.cancel(f"{expiry.REMIND}.{ref.subscription}")
+            deps.audit.record(
+                actor=user, action="subscriptions.revoke", target=ref.subscription, result="ok", detail=ref.reason
+            )
+            respond(replace_original=True, text=f"Revoked subscription `{ref.subscription}`.")
+            if timed is not None:
+                expiry.tell(deps, timed, f"<@{user}> revoked your access to *{timed.asset_name}*. {ref.reason}".strip())
+
+    registry.action(ids.CONFIRM_REVOKE, project_approver(_owner_of_button(ids.RevokeRef)), confirm_revoke)
+
+    def cancel(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """Drop a confirm prompt."""
+        ack()
+        with registry.reporting(body, client):
+            respond(delete_original=True)
+
+    registry.action(ids.CANCEL, anyone, cancel)
+
+    def home(user_id: str) -> list[dict[str, Any]]:
+        """The caller's pending approvals, oldest first."""
+        admin = deps.access.is_admin(user_id)
+        projects = None if admin else deps.access.approver_projects(user_id)
+        if projects == [] or not deps.settings.datazone_domain_id:
+            return []
+        return blocks.home(service.pending(deps.settings.datazone_domain_id, projects), HOME_LINES)
+
+    registry.home_section("Subscription requests", home)

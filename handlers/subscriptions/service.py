@@ -33,6 +33,7 @@ class RequestView:
     owner_project_id: str
     owner_project_name: str
     requester: str
+    requester_identities: tuple[str, ...]
     glossary_terms: tuple[str, ...]
     verdict: Verdict
     reviewer: str | None
@@ -60,6 +61,27 @@ def _listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
         else:
             problems.append(f"form {name} has unreadable content")
     return forms, problems
+
+
+def _identities(profile: dict[str, Any]) -> tuple[str, ...]:
+    # Everything the policy's `people` map may name a DataZone user by.
+    details = profile.get("details") or {}
+    iam, sso = details.get("iam") or {}, details.get("sso") or {}
+    found = (profile.get("id"), sso.get("username"), iam.get("arn"))
+    return tuple(value for value in found if isinstance(value, str) and value)
+
+
+def _person(profile: dict[str, Any]) -> str:
+    # An assumed-role session reads as "maria (MarketingAnalyst)"; an SSO user by their user name.
+    details = profile.get("details") or {}
+    iam, sso = details.get("iam") or {}, details.get("sso") or {}
+    if sso.get("username"):
+        return str(sso["username"])
+    arn = str(iam.get("arn") or "")
+    if ":assumed-role/" in arn:
+        role, _, session = arn.split(":assumed-role/", 1)[1].partition("/")
+        return f"{session} ({role})" if session else role
+    return arn.rsplit("/", 1)[-1] if arn else str(profile.get("id") or "unknown user")
 
 
 def _requester(principals: list[dict[str, Any]]) -> str:
@@ -111,6 +133,8 @@ class SubscriptionService:
         listing = detail["subscribedListings"][0]
         asset = (listing.get("item") or {}).get("assetListing") or {}
         forms, problems = _listing_forms(asset.get("forms"))
+        profile = self._profile(domain_id, detail.get("createdBy"))
+        principal = _requester(detail["subscribedPrincipals"])
         return RequestView(
             domain_id=domain_id,
             request_id=request_id,
@@ -122,12 +146,24 @@ class SubscriptionService:
             listing_id=listing["id"],
             owner_project_id=listing["ownerProjectId"],
             owner_project_name=listing.get("ownerProjectName") or listing["ownerProjectId"],
-            requester=_requester(detail["subscribedPrincipals"]),
+            requester=f"{_person(profile)} for {principal}" if profile else principal,
+            requester_identities=_identities(profile),
             glossary_terms=tuple(t["name"] for t in asset.get("glossaryTerms") or [] if t.get("name")),
             verdict=evaluate(self._policy.subscriptions, forms, problems),
             reviewer=detail.get("reviewerId"),
             decision_comment=detail.get("decisionComment"),
         )
+
+    def _profile(self, domain_id: str, user_id: Any) -> dict[str, Any]:
+        # The human behind a request; without the profile the card still shows the requesting principal.
+        if not isinstance(user_id, str) or not user_id:
+            return {}
+        try:
+            return self._dz.get_user_profile(domainIdentifier=domain_id, userIdentifier=user_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "AccessDeniedException"):
+                raise
+            return {"id": user_id}
 
     def pending(self, domain_id: str, approver_projects: list[str] | None) -> list[PendingSummary]:
         """PENDING requests, oldest first: for these approver projects, or all when None (admins)."""

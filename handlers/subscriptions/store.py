@@ -1,10 +1,10 @@
-"""Which requests have a card, where it is, and who is deciding: the bot's record that makes decisions unique."""
+"""The bot's records of subscriptions: which requests have a card and who decides them, and time-bound access."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, String, select, update
+from sqlalchemy import DateTime, Integer, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +26,36 @@ class RequestCard(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    owner_project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+ACTIVE, RENEWAL_REQUESTED, ENDED = "active", "renewal_requested", "ended"
+
+
+class TimedAccess(Base):
+    """A subscription approved for a limited time: when it ends and who to tell."""
+
+    __tablename__ = "subscription_access"
+
+    subscription_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(64))
+    asset_name: Mapped[str] = mapped_column(String(256))
+    owner_project_id: Mapped[str] = mapped_column(String(64))
+    requester: Mapped[str] = mapped_column(String(512))
+    requester_slack: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    days: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(24))
+    renewal_requested_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for timezone-aware columns; everything stored is UTC.
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class CardStore:
@@ -34,13 +64,20 @@ class CardStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def claim(self, domain_id: str, request_id: str) -> bool:
+    def claim(
+        self, domain_id: str, request_id: str, requested_at: datetime | None = None, owner_project_id: str | None = None
+    ) -> bool:
         """True for the first caller only; later ones (a redelivered event, the sweep) get False."""
         try:
             with self._db.session() as session:
                 session.add(
                     RequestCard(
-                        request_id=request_id, domain_id=domain_id, status=PENDING, created_at=datetime.now(UTC)
+                        request_id=request_id,
+                        domain_id=domain_id,
+                        status=PENDING,
+                        created_at=datetime.now(UTC),
+                        requested_at=requested_at,
+                        owner_project_id=owner_project_id,
                     )
                 )
         except IntegrityError:
@@ -86,3 +123,90 @@ class CardStore:
         """The card record, if any."""
         with self._db.session() as session:
             return session.scalar(select(RequestCard).where(RequestCard.request_id == request_id))
+
+    def waiting(self, older_than: datetime, column: str) -> list[RequestCard]:
+        """Pending cards requested before `older_than` whose `column` (reminded_at, escalated_at) is unset."""
+        unset = getattr(RequestCard, column)
+        with self._db.session() as session:
+            cards = session.scalars(
+                select(RequestCard).where(
+                    RequestCard.status == PENDING, RequestCard.message_ts.is_not(None), unset.is_(None)
+                )
+            ).all()
+        return [c for c in cards if (_aware(c.requested_at) or _aware(c.created_at)) < older_than]  # type: ignore[operator]
+
+    def mark(self, request_id: str, column: str) -> bool:
+        """Set `column` to now if it was unset; False when another replica got there first."""
+        with self._db.session() as session:
+            return bool(
+                session.execute(
+                    update(RequestCard)
+                    .where(RequestCard.request_id == request_id, getattr(RequestCard, column).is_(None))
+                    .values({column: datetime.now(UTC)})
+                ).rowcount
+            )
+
+
+class AccessStore:
+    """Time-bound subscriptions: recorded at approval, extended on renewal, ended by the expiry task."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, access: TimedAccess) -> None:
+        """Remember a time-bound subscription (again, after a retried approval)."""
+        with self._db.session() as session:
+            session.merge(access)
+
+    def get(self, subscription_id: str) -> TimedAccess | None:
+        """The record, with expires_at in UTC."""
+        with self._db.session() as session:
+            row = session.get(TimedAccess, subscription_id)
+        if row is not None:
+            row.expires_at = _aware(row.expires_at)  # type: ignore[assignment]
+        return row
+
+    def for_subscriptions(self, subscription_ids: list[str]) -> dict[str, TimedAccess]:
+        """The records among these subscriptions, by id."""
+        with self._db.session() as session:
+            rows = session.scalars(select(TimedAccess).where(TimedAccess.subscription_id.in_(subscription_ids))).all()
+        for row in rows:
+            row.expires_at = _aware(row.expires_at)  # type: ignore[assignment]
+        return {row.subscription_id: row for row in rows}
+
+    def ask_renewal(self, subscription_id: str, user_id: str) -> bool:
+        """Mark a renewal as asked for; False if it already was, or the access has ended."""
+        with self._db.session() as session:
+            return bool(
+                session.execute(
+                    update(TimedAccess)
+                    .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status == ACTIVE)
+                    .values(status=RENEWAL_REQUESTED, renewal_requested_by=user_id)
+                ).rowcount
+            )
+
+    def extend(self, subscription_id: str, expected_expiry: datetime) -> datetime | None:
+        """Push the end back by the approved duration once; None if someone else extended it or it ended."""
+        row = self.get(subscription_id)
+        if row is None or row.status == ENDED or row.expires_at != expected_expiry:
+            return None
+        new_expiry = max(row.expires_at, datetime.now(UTC)) + timedelta(days=row.days)
+        with self._db.session() as session:
+            won = session.execute(
+                update(TimedAccess)
+                .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status != ENDED)
+                .where(TimedAccess.expires_at == row.expires_at)
+                .values(expires_at=new_expiry, status=ACTIVE, renewal_requested_by=None)
+            ).rowcount
+        return new_expiry if won else None
+
+    def end(self, subscription_id: str) -> bool:
+        """Mark the access ended; False if it already was (the expiry task ran twice)."""
+        with self._db.session() as session:
+            return bool(
+                session.execute(
+                    update(TimedAccess)
+                    .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status != ENDED)
+                    .values(status=ENDED)
+                ).rowcount
+            )

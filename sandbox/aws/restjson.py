@@ -65,6 +65,7 @@ class RestJsonService:
         self.model = botocore.session.get_session().get_service_model(service)
         self.handlers = handlers
         self.lock = threading.RLock()
+        self.faults: dict[str, list[str]] = {}
         routes = []
         for name in self.model.operation_names:
             op = self.model.operation_model(name)
@@ -87,6 +88,11 @@ class RestJsonService:
                 return op, match
         return None
 
+    def fail_next(self, operation: str, code: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `operation` with the error `code` (ThrottlingException, ...)."""
+        with self.lock:
+            self.faults.setdefault(operation, []).extend([code] * times)
+
     def handle(
         self, method: str, target: str, body: bytes, _headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
@@ -105,10 +111,28 @@ class RestJsonService:
             check_constraints(params, op.input_shape, "")
             with self.lock:
                 self.calls.append(op.name)
+                faults = self.faults.get(op.name)
+                if faults:
+                    raise ApiError(faults.pop(0), "injected by the sandbox")
+                identify = getattr(self.handlers, "identify", None)
+                if identify is not None:
+                    identify(access_key(_headers or {}))
                 result = getattr(self.handlers, _snake(op.name))(**params) or {}
             return _serialize(op, result)
         except ApiError as error:
             return _error_response(self.model.shape_for(error.code), error.message)
+
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def access_key(headers: dict[str, str]) -> str | None:
+    """The access key id a SigV4-signed request was signed with: who is calling."""
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            match = _CREDENTIAL.search(value)
+            return match.group(1) if match else None
+    return None
 
 
 def _snake(name: str) -> str:

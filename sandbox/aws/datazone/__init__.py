@@ -17,6 +17,10 @@ class DataZoneHandlers(CatalogHandlers, GlossaryHandlers, SubscriptionHandlers, 
     def __init__(self, state: State) -> None:
         self.state = state
 
+    def identify(self, key: str | None) -> None:
+        """Record the caller of the request being handled (the service runs one at a time)."""
+        self.state.caller = self.state.principals.get(key or "", self.state.default_caller)
+
 
 def datazone_service(state: State | None = None) -> RestJsonService:
     """A DataZone emulator ready to serve; its state is `service.handlers.state`."""

@@ -46,7 +46,9 @@ class State:
 
     def __init__(self, clock: Callable[[], float] = time.time, caller: str = "sandbox-user", seed: int = 7) -> None:
         self.clock = clock
-        self.caller = caller
+        self.caller = self.default_caller = caller
+        # Access key id -> DataZone user id, so a request signed as a person is recorded as theirs.
+        self.principals: dict[str, str] = {}
         # Seeded, so the same world gets the same ids on every start (stable demos and docs).
         self._random = random.Random(seed)
         self.domains: dict[str, Domain] = {}

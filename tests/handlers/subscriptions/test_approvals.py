@@ -14,7 +14,7 @@ from bot.inbox.envelope import InboundEvent
 from bot.inbox.service import build_inbox
 from bot.policy import load_policy
 from bot.settings import load_settings
-from handlers.subscriptions import ids, sweep_task
+from handlers.subscriptions import ids, tasks
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, start_sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
@@ -219,7 +219,7 @@ def test_the_sweep_cards_what_events_missed_and_never_twice(bot):
     seen = _request(bot)
     bot["inbox"].handle(_event(seen))  # this one came by event
     missed = _request(bot)  # this one's event was lost
-    sweep = sweep_task(bot["deps"])
+    sweep = tasks(bot["deps"])["subscriptions.sweep"]
     first = sweep(DOMAIN_ID)
     _card(bot, missed)
     again = sweep(DOMAIN_ID)
@@ -280,6 +280,6 @@ def test_show_renders_the_card_and_refuses_a_bad_id(bot):
     card = _reply(bot, lambda text: request_id in text and "Approve" in text)
     assert "Subscription request: customer_pii" in json.dumps(card.body["blocks"])
     bot["driver"].command("/subscriptions", "show ../../etc", user=ANALYST, response_url=url)
-    assert "Give a request id" in _reply(bot, lambda text: "Give a request id" in text).body["text"]
+    assert "is not a request id" in _reply(bot, lambda text: "is not a request id" in text).body["text"]
     bot["driver"].command("/subscriptions", "show nosuchrequest", user=ANALYST, response_url=url)
     assert "No subscription request nosuchrequest" in _reply(bot, lambda text: "nosuchrequest" in text).body["text"]

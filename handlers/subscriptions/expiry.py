@@ -1,0 +1,158 @@
+"""Time-bound access: an approval for N days schedules the revoke and a reminder; renewals push the end back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from bot.deps import Deps
+from bot.errors import Conflict, NotAllowed, NotFound
+from bot.policy import SubscriptionPolicy
+from handlers.subscriptions import blocks, ids
+from handlers.subscriptions.grants import GrantService
+from handlers.subscriptions.intake import channel_for
+from handlers.subscriptions.service import RequestView
+from handlers.subscriptions.store import ACTIVE, ENDED, AccessStore, CardStore, TimedAccess
+
+log = structlog.get_logger(__name__)
+
+EXPIRE, REMIND = "subscriptions.expire", "subscriptions.expiry_reminder"
+REMIND_BEFORE = timedelta(days=1)
+
+
+def days_for(policy: SubscriptionPolicy, asked: int | None) -> int | None:
+    """How long access lasts: what the approver chose, capped by the policy's maximum, which is also the default."""
+    cap = policy.max_access_days
+    if asked is None:
+        return cap
+    return min(asked, cap) if cap else asked
+
+
+def _schedule(deps: Deps, row: TimedAccess) -> None:
+    # Job ids name the subscription, so a renewal replaces both jobs rather than adding more.
+    deps.jobs.at(f"{EXPIRE}.{row.subscription_id}", EXPIRE, row.expires_at, row.domain_id, row.subscription_id)
+    reminder = row.expires_at - REMIND_BEFORE
+    if reminder > datetime.now(UTC):
+        deps.jobs.at(f"{REMIND}.{row.subscription_id}", REMIND, reminder, row.domain_id, row.subscription_id)
+    else:
+        deps.jobs.cancel(f"{REMIND}.{row.subscription_id}")
+
+
+def start(deps: Deps, view: RequestView, days: int) -> datetime | None:
+    """Record and schedule the end of the access an accepted request granted; returns when it ends."""
+    subscription = GrantService(deps.aws).of_request(view.domain_id, view.request_id)
+    if subscription is None:
+        log.error("no_subscription_for_accepted_request", request=view.request_id)
+        return None
+    row = TimedAccess(
+        subscription_id=subscription,
+        domain_id=view.domain_id,
+        request_id=view.request_id,
+        asset_name=view.asset_name,
+        owner_project_id=view.owner_project_id,
+        requester=view.requester,
+        requester_slack=deps.access.slack_user_for(view.requester_identities),
+        days=days,
+        expires_at=datetime.now(UTC) + timedelta(days=days),
+        status=ACTIVE,
+    )
+    AccessStore(deps.db).record(row)
+    _schedule(deps, row)
+    return row.expires_at
+
+
+def tell(deps: Deps, row: TimedAccess, text: str, blocks_: list[dict[str, object]] | None = None) -> None:
+    """Tell the requester: a DM when mapped, else the request card's thread."""
+    if row.requester_slack:
+        deps.slack.chat_postMessage(channel=row.requester_slack, text=text, blocks=blocks_)
+        return
+    card = CardStore(deps.db).get(row.request_id)
+    if card is not None and card.channel and card.message_ts:
+        deps.slack.chat_postMessage(
+            channel=card.channel, thread_ts=card.message_ts, text=f"{row.requester}: {text}", blocks=blocks_
+        )
+
+
+def expire(deps: Deps, domain_id: str, subscription_id: str) -> str:
+    """The stored task at the end of time-bound access: revoke once, however often it runs."""
+    access = AccessStore(deps.db)
+    row = access.get(subscription_id)
+    if row is None or row.status == ENDED:
+        return "nothing to do"
+    if row.expires_at > datetime.now(UTC) + timedelta(minutes=1):
+        _schedule(deps, row)  # renewed after this run was due: the new end stands
+        return "renewed"
+    try:
+        GrantService(deps.aws).revoke(domain_id, subscription_id)
+    except (Conflict, NotFound):
+        log.info("subscription_already_revoked", subscription=subscription_id)
+    if not access.end(subscription_id):
+        return "nothing to do"
+    deps.audit.record(
+        actor="opsbot-expiry",
+        action="subscriptions.expire",
+        target=subscription_id,
+        result="ok",
+        detail={"asset": row.asset_name, "request": row.request_id, "days": row.days},
+    )
+    tell(deps, row, f"Your {row.days}-day access to *{row.asset_name}* has ended and was revoked.")
+    return "revoked"
+
+
+def remind(deps: Deps, domain_id: str, subscription_id: str) -> str:
+    """The stored task a day before the end: tell the requester, with a button to ask for renewal."""
+    row = AccessStore(deps.db).get(subscription_id)
+    if row is None or row.status != ACTIVE:
+        return "nothing to do"
+    ref = ids.AccessRef(domain=domain_id, subscription=subscription_id, owner=row.owner_project_id)
+    tell(
+        deps,
+        row,
+        f"Your access to {row.asset_name} ends {row.expires_at:%Y-%m-%d %H:%M} UTC.",
+        blocks.expiry_reminder(row, ref),
+    )
+    return "reminded"
+
+
+def ask_renewal(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
+    """The requester asks to keep access: the approvers get a card to extend it; returns what to tell them."""
+    access = AccessStore(deps.db)
+    row = access.get(ref.subscription)
+    if row is None or row.status == ENDED:
+        return "This access has already ended; ask for it again in DataZone."
+    if not access.ask_renewal(ref.subscription, user_id):
+        return "Renewal was already asked for; the approvers have it."
+    channel = channel_for(deps, row.owner_project_id)
+    if channel is None:
+        return "No channel is set up for this project's approvers; ask an opsbot admin."
+    deps.slack.chat_postMessage(
+        channel=channel, text=f"Renewal asked for {row.asset_name}", blocks=blocks.renewal_card(row, ref, user_id)
+    )
+    deps.audit.record(actor=user_id, action="subscriptions.ask_renewal", target=ref.subscription, result="ok")
+    return f"Asked the approvers to extend your access to {row.asset_name} by {row.days} days."
+
+
+def extend(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
+    """An approver extends time-bound access by its approved duration; returns the outcome to show."""
+    access = AccessStore(deps.db)
+    row = access.get(ref.subscription)
+    if row is None or row.status == ENDED:
+        return f"Access to {row.asset_name if row else 'this asset'} has already ended."
+    if row.requester_slack == user_id:
+        raise NotAllowed("You asked for this access yourself, so another approver has to extend it.")
+    until = access.extend(ref.subscription, row.expires_at)
+    if until is None:
+        return "Someone else has just extended or ended this access."
+    extended = access.get(ref.subscription)
+    assert extended is not None
+    _schedule(deps, extended)
+    deps.audit.record(
+        actor=user_id,
+        action="subscriptions.extend",
+        target=ref.subscription,
+        result="ok",
+        detail={"until": until.isoformat(), "days": row.days},
+    )
+    tell(deps, row, f"<@{user_id}> extended your access to *{row.asset_name}* until {until:%Y-%m-%d %H:%M} UTC.")
+    return f"Extended by <@{user_id}> until {until:%Y-%m-%d %H:%M} UTC."
