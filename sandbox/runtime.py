@@ -79,6 +79,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL_EMR": self.emr.url,
             "OPSBOT_CONFIG": str(self.policy_path),
             "OPSBOT_DATAZONE_DOMAIN_ID": self.world.domain_id,
+            "OPSBOT_ADMIN_CHANNEL": ADMIN_CHANNEL,
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
         }

@@ -3,93 +3,26 @@
 import json
 import os
 import threading
-import uuid
 from pathlib import Path
-
-import pytest
 
 from bot.app import build_app
 from bot.deps import build_deps
-from bot.inbox.envelope import InboundEvent
 from bot.inbox.service import build_inbox
 from bot.policy import load_policy
 from bot.settings import load_settings
 from handlers.subscriptions import ids, tasks
-from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, start_sandbox
-from sandbox.slack_requests import SlackRequests
+from sandbox.runtime import ADMIN, ANALYST, APPROVER
 from sandbox.world import DOMAIN_ID
 from scheduler import build_scheduler, register_jobs
-from tests.harness import BoltDriver, eventually
-
-
-@pytest.fixture(scope="module")
-def box(tmp_path_factory):
-    sandbox = start_sandbox(tmp_path_factory.mktemp("approvals"))
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def bot(box, tmp_path, monkeypatch):
-    """The app wired to the sandbox, its inbox, and a driver for signed requests."""
-    for name, value in box.env().items():
-        monkeypatch.setenv(name, value)
-    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    deps = build_deps(settings)
-    deps.db.migrate()
-    app = build_app(settings, deps)
-    box.slack.reset()
-    yield {
-        "deps": deps,
-        "inbox": build_inbox(deps),
-        "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
-        "dz": box.client("datazone"),
-        "box": box,
-    }
-    deps.close()
-
-
-def _request(bot, asset="customer_pii"):
-    box = bot["box"]
-    return bot["dz"].create_subscription_request(
-        domainIdentifier=DOMAIN_ID,
-        requestReason="Campaign analysis",
-        subscribedPrincipals=[{"project": {"identifier": box.world.consumer_project}}],
-        subscribedListings=[{"identifier": box.world.listings[asset]}],
-    )["id"]
-
-
-def _event(request_id, detail_type="Subscription Request Created"):
-    return InboundEvent(
-        event_id=str(uuid.uuid4()),
-        source="aws.datazone",
-        detail_type=detail_type,
-        detail={"metadata": {"id": request_id, "domain": DOMAIN_ID}},
-        via="eventbridge",
-    )
-
-
-def _card(bot, request_id):
-    slack = bot["box"].slack
-    call = slack.wait_for("chat.postMessage", lambda c: request_id in json.dumps(c.body.get("blocks", [])))
-    buttons = next(b for b in call.body["blocks"] if b.get("type") == "actions")["elements"]
-    return call, {b["action_id"]: b["value"] for b in buttons}
-
-
-def _status(bot, request_id):
-    return bot["dz"].get_subscription_request_details(domainIdentifier=DOMAIN_ID, identifier=request_id)
-
-
-def _submit(bot, user, callback, value, text, block, action):
-    values = {block: {action: {"type": "plain_text_input", "value": text}}}
-    return bot["driver"].submit(callback, user=user, values=values, private_metadata=value)
+from tests.handlers.subscriptions.helpers import card, event, reply, request, status, submit
+from tests.harness import eventually
 
 
 def test_confidential_request_gets_one_card_in_the_projects_channel(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    bot["inbox"].handle(_event(request_id))  # a second delivery under another event id
-    call, buttons = _card(bot, request_id)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    bot["inbox"].handle(event(request_id))  # a second delivery under another event id
+    call, buttons = card(bot, request_id)
     assert call.body["channel"] == "C0SALESDATA"
     text = json.dumps(call.body["blocks"])
     assert "customer_pii" in text and "confidential" in text and "Customer" in text
@@ -99,17 +32,17 @@ def test_confidential_request_gets_one_card_in_the_projects_channel(bot):
 
 
 def test_approve_through_the_modal(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    _, buttons = _card(bot, request_id)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    _, buttons = card(bot, request_id)
     bot["driver"].click(ids.APPROVE, user=APPROVER, value=buttons[ids.APPROVE])
     modal = bot["box"].slack.wait_for("views.open").body["view"]
     assert modal["callback_id"] == ids.APPROVE_MODAL
-    _submit(
+    submit(
         bot, APPROVER, ids.APPROVE_MODAL, modal["private_metadata"], "ok for Q4", ids.COMMENT_BLOCK, ids.COMMENT_ACTION
     )
-    eventually(lambda: _status(bot, request_id)["status"] == "ACCEPTED")
-    assert "U0ALICE" in _status(bot, request_id)["decisionComment"]
+    eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
+    assert "U0ALICE" in status(bot, request_id)["decisionComment"]
     update = bot["box"].slack.wait_for("chat.update")
     assert "Accepted" in json.dumps(update.body["blocks"]) and '"actions"' not in json.dumps(update.body["blocks"])
     reply = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("thread_ts"))
@@ -119,13 +52,13 @@ def test_approve_through_the_modal(bot):
 
 
 def test_reject_needs_a_reason(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    _, buttons = _card(bot, request_id)
-    response = _submit(bot, APPROVER, ids.REJECT_MODAL, buttons[ids.REJECT], " ", ids.REASON_BLOCK, ids.REASON_ACTION)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    _, buttons = card(bot, request_id)
+    response = submit(bot, APPROVER, ids.REJECT_MODAL, buttons[ids.REJECT], " ", ids.REASON_BLOCK, ids.REASON_ACTION)
     assert json.loads(response.body)["response_action"] == "errors"
-    assert _status(bot, request_id)["status"] == "PENDING"
-    _submit(
+    assert status(bot, request_id)["status"] == "PENDING"
+    submit(
         bot,
         APPROVER,
         ids.REJECT_MODAL,
@@ -134,39 +67,39 @@ def test_reject_needs_a_reason(bot):
         ids.REASON_BLOCK,
         ids.REASON_ACTION,
     )
-    eventually(lambda: _status(bot, request_id)["status"] == "REJECTED")
-    assert "PII needs a DPIA first" in _status(bot, request_id)["decisionComment"]
+    eventually(lambda: status(bot, request_id)["status"] == "REJECTED")
+    assert "PII needs a DPIA first" in status(bot, request_id)["decisionComment"]
 
 
 def test_non_approver_is_refused_and_nothing_changes(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    _, buttons = _card(bot, request_id)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    _, buttons = card(bot, request_id)
     bot["driver"].click(ids.APPROVE, user=ANALYST, value=buttons[ids.APPROVE])
-    response = _submit(bot, ANALYST, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
+    response = submit(bot, ANALYST, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
     assert "Only the approvers of Sales producer" in json.dumps(json.loads(response.body))
-    assert _status(bot, request_id)["status"] == "PENDING"
+    assert status(bot, request_id)["status"] == "PENDING"
     assert bot["box"].slack.calls_to("views.open") == []
 
 
 def test_two_concurrent_approvals_make_one_datazone_call(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    _, buttons = _card(bot, request_id)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    _, buttons = card(bot, request_id)
     calls = bot["box"].datazone_service.calls
     before = calls.count("AcceptSubscriptionRequest")
     barrier = threading.Barrier(2)
 
     def approve(user):
         barrier.wait()
-        _submit(bot, user, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
+        submit(bot, user, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
 
     threads = [threading.Thread(target=approve, args=(user,)) for user in (APPROVER, ADMIN)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    eventually(lambda: _status(bot, request_id)["status"] == "ACCEPTED")
+    eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
     # The modal has closed, so the one who lost the race hears it in a DM.
     told = bot["box"].slack.wait_for("chat.postMessage", lambda c: "already decided" in c.body.get("text", ""))
     assert told.body["channel"] in (APPROVER, ADMIN)
@@ -174,13 +107,13 @@ def test_two_concurrent_approvals_make_one_datazone_call(bot):
 
 
 def test_decided_in_datazone_first_updates_the_card(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    _, buttons = _card(bot, request_id)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    _, buttons = card(bot, request_id)
     bot["dz"].reject_subscription_request(
         domainIdentifier=DOMAIN_ID, identifier=request_id, decisionComment="decided in the portal"
     )
-    _submit(bot, APPROVER, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
+    submit(bot, APPROVER, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
     told = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == APPROVER)
     assert "already rejected in DataZone" in told.body["text"]
     update = bot["box"].slack.wait_for("chat.update")
@@ -188,9 +121,9 @@ def test_decided_in_datazone_first_updates_the_card(bot):
 
 
 def test_internal_data_is_approved_automatically_with_a_notice(bot):
-    request_id = _request(bot, asset="mkt_sls_table")
-    assert bot["inbox"].handle(_event(request_id)) == "handled"
-    detail = _status(bot, request_id)
+    request_id = request(bot, asset="mkt_sls_table")
+    assert bot["inbox"].handle(event(request_id)) == "handled"
+    detail = status(bot, request_id)
     assert detail["status"] == "ACCEPTED" and "opsbot policy: internal data" in detail["decisionComment"]
     notice = bot["box"].slack.wait_for("chat.postMessage", lambda c: "approved automatically" in c.body.get("text", ""))
     assert notice.body["channel"] == "C0SALESDATA" and not notice.body.get("blocks")
@@ -207,21 +140,21 @@ def test_quality_gate_denies_by_policy(bot, tmp_path):
     deps.db.migrate()
     build_app(settings, deps)
     try:
-        request_id = _request(bot, asset="customer_pii")  # quality 0.88
-        build_inbox(deps).handle(_event(request_id))
-        detail = _status(bot, request_id)
+        request_id = request(bot, asset="customer_pii")  # quality 0.88
+        build_inbox(deps).handle(event(request_id))
+        detail = status(bot, request_id)
         assert detail["status"] == "REJECTED" and "below the minimum 0.9" in detail["decisionComment"]
     finally:
         deps.close()
 
 
 def test_the_sweep_cards_what_events_missed_and_never_twice(bot):
-    seen = _request(bot)
-    bot["inbox"].handle(_event(seen))  # this one came by event
-    missed = _request(bot)  # this one's event was lost
+    seen = request(bot)
+    bot["inbox"].handle(event(seen))  # this one came by event
+    missed = request(bot)  # this one's event was lost
     sweep = tasks(bot["deps"])["subscriptions.sweep"]
     first = sweep(DOMAIN_ID)
-    _card(bot, missed)
+    card(bot, missed)
     again = sweep(DOMAIN_ID)
     assert first.get("carded", 0) >= 1 and again.get("carded", 0) == 0
     cards = [c for c in bot["box"].slack.calls_to("chat.postMessage") if missed in json.dumps(c.body)]
@@ -241,45 +174,41 @@ def test_the_sweep_is_scheduled_for_the_configured_domain(bot):
 
 
 def test_an_accepted_event_from_the_portal_updates_the_card(bot):
-    request_id = _request(bot)
-    bot["inbox"].handle(_event(request_id))
-    _card(bot, request_id)
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    card(bot, request_id)
     bot["dz"].accept_subscription_request(
         domainIdentifier=DOMAIN_ID, identifier=request_id, decisionComment="approved in the portal"
     )
-    bot["inbox"].handle(_event(request_id, "Subscription Request Accepted"))
+    bot["inbox"].handle(event(request_id, "Subscription Request Accepted"))
     update = bot["box"].slack.wait_for("chat.update")
     assert "Accepted" in json.dumps(update.body["blocks"]) and "approved in the portal" in json.dumps(update.body)
     assert '"actions"' not in json.dumps(update.body["blocks"])
 
 
-def _reply(bot, predicate):
-    return bot["box"].slack.wait_for("response_url", lambda c: predicate(json.dumps(c.body)))
-
-
 def test_pending_lists_the_approvers_queue_from_list_calls_only(bot):
-    request_id = _request(bot)
+    request_id = request(bot)
     calls = bot["box"].datazone_service.calls
     before = len(calls)
     response = bot["driver"].command("/subscriptions", "", user=APPROVER, response_url=bot["box"].slack.response_url())
     assert response.status == 200
-    reply = _reply(bot, lambda text: "pending requests" in text)
-    assert request_id in json.dumps(reply.body["blocks"]) and "customer_pii" in json.dumps(reply.body["blocks"])
+    queue = reply(bot, lambda text: "pending requests" in text)
+    assert request_id in json.dumps(queue.body["blocks"]) and "customer_pii" in json.dumps(queue.body["blocks"])
     assert set(calls[before:]) == {"ListSubscriptionRequests"}
 
 
 def test_pending_for_someone_who_approves_nothing(bot):
     bot["driver"].command("/subscriptions", "pending", user=ANALYST, response_url=bot["box"].slack.response_url())
-    assert "approve for no DataZone project" in _reply(bot, lambda text: "no DataZone project" in text).body["text"]
+    assert "approve for no DataZone project" in reply(bot, lambda text: "no DataZone project" in text).body["text"]
 
 
 def test_show_renders_the_card_and_refuses_a_bad_id(bot):
-    request_id = _request(bot)
+    request_id = request(bot)
     url = bot["box"].slack.response_url()
     bot["driver"].command("/subscriptions", f"show {request_id}", user=ANALYST, response_url=url)
-    card = _reply(bot, lambda text: request_id in text and "Approve" in text)
+    card = reply(bot, lambda text: request_id in text and "Approve" in text)
     assert "Subscription request: customer_pii" in json.dumps(card.body["blocks"])
     bot["driver"].command("/subscriptions", "show ../../etc", user=ANALYST, response_url=url)
-    assert "is not a request id" in _reply(bot, lambda text: "is not a request id" in text).body["text"]
+    assert "is not a request id" in reply(bot, lambda text: "is not a request id" in text).body["text"]
     bot["driver"].command("/subscriptions", "show nosuchrequest", user=ANALYST, response_url=url)
-    assert "No subscription request nosuchrequest" in _reply(bot, lambda text: "nosuchrequest" in text).body["text"]
+    assert "No subscription request nosuchrequest" in reply(bot, lambda text: "nosuchrequest" in text).body["text"]

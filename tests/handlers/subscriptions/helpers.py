@@ -1,0 +1,101 @@
+"""Shared steps of the subscription tests: the sandbox, the app wired to it, and ways to drive it."""
+
+import json
+import uuid
+
+import pytest
+
+from bot.app import build_app
+from bot.deps import build_deps
+from bot.inbox.envelope import InboundEvent
+from bot.inbox.service import build_inbox
+from bot.settings import load_settings
+from sandbox.runtime import SIGNING_SECRET, start_sandbox
+from sandbox.slack_requests import SlackRequests
+from sandbox.world import DOMAIN_ID
+from scheduler import bound_tasks, build_scheduler
+from tests.harness import BoltDriver
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    sandbox = start_sandbox(tmp_path_factory.mktemp("approvals"))
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def bot(box, tmp_path, monkeypatch):
+    """The app wired to the sandbox, its inbox, a paused scheduler (as on a replica that is not the leader)."""
+    for name, value in box.env().items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    deps = build_deps(settings)
+    deps.db.migrate()
+    scheduler = build_scheduler(deps.db, bound_tasks(deps))
+    scheduler.start(paused=True)
+    deps.jobs.attach(scheduler)
+    app = build_app(settings, deps)
+    box.slack.reset()
+    yield {
+        "deps": deps,
+        "inbox": build_inbox(deps),
+        "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
+        "dz": box.client("datazone"),
+        "box": box,
+        "scheduler": scheduler,
+        "settings": settings,
+    }
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    deps.close()
+
+
+def request(bot, asset="customer_pii", as_user=None):
+    """A new subscription request from the consumer project; `as_user` signs it as a sandbox person."""
+    client = bot["box"].client("datazone", as_user=as_user) if as_user else bot["dz"]
+    return client.create_subscription_request(
+        domainIdentifier=DOMAIN_ID,
+        requestReason="Campaign analysis",
+        subscribedPrincipals=[{"project": {"identifier": bot["box"].world.consumer_project}}],
+        subscribedListings=[{"identifier": bot["box"].world.listings[asset]}],
+    )["id"]
+
+
+def event(request_id, detail_type="Subscription Request Created"):
+    """The EventBridge event DataZone sends about a request."""
+    return InboundEvent(
+        event_id=str(uuid.uuid4()),
+        source="aws.datazone",
+        detail_type=detail_type,
+        detail={"metadata": {"id": request_id, "domain": DOMAIN_ID}},
+        via="eventbridge",
+    )
+
+
+def card(bot, request_id):
+    """The card posted for the request, and its buttons' values by action id."""
+    call = bot["box"].slack.wait_for("chat.postMessage", lambda c: request_id in json.dumps(c.body.get("blocks", [])))
+    buttons = next(b for b in call.body["blocks"] if b.get("type") == "actions")["elements"]
+    return call, {b["action_id"]: b["value"] for b in buttons}
+
+
+def status(bot, request_id):
+    """The request as DataZone has it."""
+    return bot["dz"].get_subscription_request_details(domainIdentifier=DOMAIN_ID, identifier=request_id)
+
+
+def submit(bot, user, callback, value, text, block, action, extra=None):
+    """Submit a modal with one text input (and any extra state values)."""
+    values = {block: {action: {"type": "plain_text_input", "value": text}}, **(extra or {})}
+    return bot["driver"].submit(callback, user=user, values=values, private_metadata=value)
+
+
+def reply(bot, predicate):
+    """The next response_url reply whose JSON satisfies `predicate`."""
+    return bot["box"].slack.wait_for("response_url", lambda c: predicate(json.dumps(c.body)))
+
+
+def command(bot, text, user):
+    """Run `/subscriptions <text>` as `user` with a response_url."""
+    return bot["driver"].command("/subscriptions", text, user=user, response_url=bot["box"].slack.response_url())
