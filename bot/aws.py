@@ -28,3 +28,20 @@ class AwsClients:
             if service not in self._clients:
                 self._clients[service] = self._session.client(service, config=RETRIES)
             return self._clients[service]
+
+    def client_as(self, service: str, role_arn: str, session_name: str, source_identity: str) -> Any:
+        """A client for `service` acting as `role_arn`; SourceIdentity follows the session into CloudTrail."""
+        credentials = self.client("sts").assume_role(
+            RoleArn=role_arn,
+            RoleSessionName=session_name,
+            SourceIdentity=source_identity,
+            DurationSeconds=900,  # one decision; never kept
+        )["Credentials"]
+        with self._lock:
+            return self._session.client(
+                service,
+                config=RETRIES,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )

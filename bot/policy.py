@@ -12,6 +12,7 @@ SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 SlackGroupId = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")]
 SlackChannelId = Annotated[str, StringConstraints(pattern=r"^[CGD][A-Z0-9]{2,}$")]
 Identity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+RoleArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$")]
 ProjectId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,36}$")]
 
 
@@ -77,6 +78,10 @@ class SubscriptionPolicy(BaseModel):
     # A pending card gets a reminder in its thread after this long, and the admins are told after the second.
     remind_after_hours: float | None = Field(24, gt=0)
     escalate_after_hours: float | None = Field(72, gt=0)
+    # Decide as the approver: AssumeRole into their own role with SourceIdentity set to their Slack user id,
+    # so DataZone and CloudTrail record the human. With `require_approver_role`, users without one cannot decide.
+    approver_roles: dict[SlackUserId, RoleArn] = Field(default_factory=dict)
+    require_approver_role: bool = False
 
     @field_validator("rules")
     @classmethod

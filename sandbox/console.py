@@ -26,6 +26,7 @@ from sandbox.render import Rendered, render_call
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, REGION
+from scheduler import bound_tasks, build_scheduler
 
 HELP = """Type a slash command as in Slack (/subscriptions help), or:
   as <user>                  act as ada (admin), alice (approver) or maria (analyst)
@@ -33,6 +34,7 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
   submit [block.action=value ...]   submit the last modal
   home                       open the Home tab
   simulate subscription-request [asset]   Maria asks for an asset (default customer_pii, confidential)
+                             later lines may say $request (its id) and $subscription (once approved)
   simulate alarm <cluster> ALARM|OK a CloudWatch alarm notification arrives (SNS to the queue)
   simulate primary-failure <cluster> a primary node dies: EMR replaces it, the alarm fires
   expect <text>              fail unless the last output contains <text> (for scripts)
@@ -41,6 +43,7 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
 
 # How long to keep collecting what listeners send after an ack, once nothing new has arrived.
 QUIET_SECONDS = 0.4
+FIRST_EFFECT_SECONDS = 5.0
 
 
 def eventbridge_event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +75,10 @@ class Console:
         self.settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'opsbot.db'}")
         self.deps = build_deps(self.settings)
         self.deps.db.migrate()
+        # The console is its own leader: stored jobs (access expiry, reminders) run here.
+        self.scheduler = build_scheduler(self.deps.db, bound_tasks(self.deps))
+        self.scheduler.start()
+        self.deps.jobs.attach(self.scheduler)
         self.app = build_app(self.settings, self.deps)
         self.requests = SlackRequests(SIGNING_SECRET, response_url=sandbox.slack.response_url("console"))
         self.consumer = SqsConsumer(
@@ -83,6 +90,7 @@ class Console:
         )
         self.consumer.start()
         self.user = APPROVER
+        self.last_request: str | None = None
         self.last = Rendered()
         self._seen_calls = len(sandbox.slack.calls)
         self._seen_events: set[str] = set()
@@ -90,6 +98,7 @@ class Console:
     def close(self) -> None:
         """Stop background work."""
         self.consumer.stop()
+        self.scheduler.shutdown()
         self.deps.close()
 
     # -- steps ------------------------------------------------------------------------------------
@@ -99,6 +108,7 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return
+        line = self._substitute(line)
         self.terminal.print(f"[bold cyan]{USERS[self.user]['name']}>[/] {escape(line)}")
         if line.startswith("/"):
             command, _, text = line.partition(" ")
@@ -110,6 +120,18 @@ class Console:
         if handler is None:
             raise ConsoleError(f"unknown console command {word!r}; type help")
         handler(rest.strip())
+
+    def _substitute(self, line: str) -> str:
+        # Scripts cannot know the ids the sandbox hands out: $request is the last simulated request,
+        # $subscription the subscription its approval created.
+        if "$request" in line:
+            line = line.replace("$request", self.last_request or "no-request-yet")
+        if "$subscription" in line:
+            found = self.sandbox.client("datazone").list_subscriptions(
+                domainIdentifier=self.sandbox.world.domain_id, subscriptionRequestIdentifier=self.last_request or "-"
+            )["items"]
+            line = line.replace("$subscription", found[0]["id"] if found else "no-subscription-yet")
+        return line
 
     def _dispatch(self, body: str, headers: dict[str, str]) -> None:
         response = self.app.dispatch(bolt_request(body, headers))
@@ -128,7 +150,9 @@ class Console:
             raise ConsoleError("opsbot answered with an error")
 
     def _collect(self, out: Rendered, settle: float = QUIET_SECONDS) -> Rendered:
-        deadline = time.monotonic() + settle
+        # Until something shows, wait as long as Slack would for a listener's first effect; then stop
+        # once nothing new has arrived for `settle` seconds.
+        deadline = time.monotonic() + (settle if out.lines else max(settle, FIRST_EFFECT_SECONDS))
         while time.monotonic() < deadline:
             calls = self.sandbox.slack.calls
             if len(calls) > self._seen_calls:
@@ -228,7 +252,7 @@ class Console:
         world = self.sandbox.world
         if asset not in world.listings:
             raise ConsoleError(f"no published asset {asset!r}: try {', '.join(world.listings)}")
-        dz = self.sandbox.client("datazone")
+        dz = self.sandbox.client("datazone", as_user="maria")
         request = dz.create_subscription_request(
             domainIdentifier=world.domain_id,
             requestReason="Store-level forecasting",
@@ -249,7 +273,8 @@ class Console:
             },
         )
         self.sandbox.client("sqs").send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event))
-        self.terminal.print(f"  (sandbox) Maria requested {asset}: request {request['id']}", markup=False)
+        self.last_request = request["id"]
+        self.terminal.print(f"  (sandbox) Maria requested {asset}: request {request['id']} ($request)", markup=False)
 
     def _cluster_id(self, cluster: str) -> str:
         if cluster in (CLUSTER_ID, CLUSTER_NAME):

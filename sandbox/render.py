@@ -67,7 +67,9 @@ def render_call(call: Call, out: Rendered) -> None:
     body = call.body
     if call.method == "chat.postMessage":
         thread = f" (thread {body['thread_ts']})" if body.get("thread_ts") else ""
-        out.lines.append(f"[#{body.get('channel')}]{thread} opsbot:")
+        channel = str(body.get("channel"))
+        where = f"DM to {channel}" if channel.startswith(("U", "W")) else f"#{channel}"
+        out.lines.append(f"[{where}]{thread} opsbot:")
         out.lines += ["  " + line for line in _text(body).splitlines()] if not body.get("blocks") else []
         blocks_text(body.get("blocks") or [], out)
     elif call.method == "chat.update":

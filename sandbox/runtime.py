@@ -16,12 +16,14 @@ from sandbox.aws.datazone import datazone_service
 from sandbox.aws.emr import EmrFleets
 from sandbox.aws.jsonproto import JsonService
 from sandbox.aws.restjson import EmulatorServer
+from sandbox.aws.sts import StsRecorder
 from sandbox.proteins import build_sample_database
 from sandbox.slack_api import FakeSlack
 from sandbox.world import (
     ACCESS_KEYS,
     ACCOUNT,
     ALICE_SSO,
+    APPROVER_ROLE,
     CLUSTER_ID,
     CLUSTER_NAME,
     MARIA_ARN,
@@ -60,6 +62,8 @@ class Sandbox:
     datazone_service: Any
     emr: EmulatorServer
     emr_fleets: EmrFleets
+    sts: EmulatorServer
+    sts_recorder: StsRecorder
     world: World
     policy_path: Path
     proteins: Path
@@ -77,6 +81,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_DATAZONE": self.datazone.url,
             "AWS_ENDPOINT_URL_EMR": self.emr.url,
+            "AWS_ENDPOINT_URL_STS": self.sts.url,
             "OPSBOT_CONFIG": str(self.policy_path),
             "OPSBOT_DATAZONE_DOMAIN_ID": self.world.domain_id,
             "OPSBOT_ADMIN_CHANNEL": ADMIN_CHANNEL,
@@ -86,7 +91,7 @@ class Sandbox:
 
     def client(self, service: str, as_user: str | None = None) -> Any:
         """A boto3 client for `service` on the sandbox's endpoints; `as_user` ("maria", "alice") signs as them."""
-        endpoint = {"datazone": self.datazone.url, "emr": self.emr.url}.get(service, self.moto_url)
+        endpoint = {"datazone": self.datazone.url, "emr": self.emr.url, "sts": self.sts.url}.get(service, self.moto_url)
         return boto3.client(
             service,
             region_name=REGION,
@@ -99,6 +104,7 @@ class Sandbox:
         """Stop every server."""
         self.datazone.stop()
         self.emr.stop()
+        self.sts.stop()
         self.moto.stop()
         self.slack.stop()
 
@@ -114,6 +120,8 @@ def _write_policy(path: Path, world: World) -> None:
             }
         },
         "people": {ANALYST: [MARIA_ARN], APPROVER: [ALICE_SSO]},
+        # Alice decides with her own IAM role, so DataZone (and CloudTrail) record her, not the bot.
+        "subscriptions": {"approver_roles": {APPROVER: APPROVER_ROLE}},
     }
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 
@@ -143,8 +151,22 @@ def start_sandbox(workdir: Path) -> Sandbox:
     world = World()
     seed_datazone(service.handlers.state, world)
     proteins = build_sample_database(workdir / "proteins.lance")
+    recorder = StsRecorder(moto_url, REGION)
+    sts = EmulatorServer(recorder.handle).start()
+    service.handlers.state.resolve_caller = recorder.principal
     sandbox = Sandbox(
-        slack, moto, moto_url, datazone, service, emr, fleets, world, workdir / "opsbot-policy.yml", proteins
+        slack,
+        moto,
+        moto_url,
+        datazone,
+        service,
+        emr,
+        fleets,
+        sts,
+        recorder,
+        world,
+        workdir / "opsbot-policy.yml",
+        proteins,
     )
     seed_aws(sandbox.client, world)
     _write_policy(sandbox.policy_path, world)

@@ -34,6 +34,7 @@ BUSINESS_METADATA = """structure BusinessMetadata {
 # DataZone users of the sandbox, and the access keys that sign as them.
 MARIA_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/MarketingAnalyst/maria"
 ALICE_SSO = "alice@example.com"
+APPROVER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/SalesDataOwner"
 ACCESS_KEYS = {"maria": "AKIASANDBOXMARIA", "alice": "AKIASANDBOXALICE"}
 
 # name, classification, owner, refresh frequency, quality score, description

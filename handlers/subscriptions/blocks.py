@@ -81,7 +81,7 @@ def decided_card(
     icon = {"accepted": ":white_check_mark:", "auto_approved": ":white_check_mark:"}.get(outcome, ":no_entry_sign:")
     text = f"{icon} *{outcome.replace('_', ' ').capitalize()}* by {by} at {now:%Y-%m-%d %H:%M} UTC"
     if comment:
-        text += f"\n>{comment[:MAX_REASON]}"
+        text += "\n>" + comment[:MAX_REASON].replace("\n", "\n>")
     return [
         {"type": "header", "text": {"type": "plain_text", "text": f"Subscription request: {view.asset_name}"[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},

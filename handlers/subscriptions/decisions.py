@@ -57,6 +57,7 @@ def decide(
     """Decide the request for `decider`; the first decision wins and later ones are told who made it."""
     view = service.load(ref.domain, ref.request)
     refuse_self_approval(deps, view, decider.user_id)
+    service.check_can_decide(decider.user_id)
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {view.status.lower()} in DataZone.")
     days = expiry.days_for(deps.access.policy.subscriptions, decision.days) if decision.approve else None
@@ -75,7 +76,7 @@ def decide(
     comment += f" for {days} days" if days else ""
     comment += f": {decision.text}" if decision.text else ""
     try:
-        (service.accept if decision.approve else service.reject)(view, comment)
+        (service.accept if decision.approve else service.reject)(view, comment, decider.user_id)
     except Conflict as conflict:
         show_outcome_from_datazone(service, store, deps.slack, ref.domain, ref.request)
         tell(f":information_source: {conflict.message}")
@@ -93,13 +94,14 @@ def decide(
         detail={"asset": view.asset_name, "comment": decision.text, "days": days},
     )
     until = expiry.start(deps, view, days) if days else None
-    note = decision.text + (f" Access ends {until:%Y-%m-%d %H:%M} UTC." if until else "")
-    _update_card(deps.slack, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note.strip()))
+    ends = f"Access ends {until:%Y-%m-%d %H:%M} UTC." if until else ""
+    note = "\n".join(part for part in (decision.text, ends) if part)
+    _update_card(deps.slack, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note))
     tell_requester(
         deps,
         view,
         card,
-        f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>." + (f" {note}" if note else ""),
+        f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>." + (f"\n{note}" if note else ""),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws import AwsClients
-from bot.errors import Conflict, NotFound
+from bot.errors import Conflict, NotAllowed, NotFound
 from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
 
@@ -192,13 +192,25 @@ class SubscriptionService:
                     )
         return sorted(summaries, key=lambda s: s.created_at)
 
-    def accept(self, view: RequestView, comment: str) -> None:
-        """Accept in DataZone; Conflict if it was decided elsewhere first."""
-        self._decide(self._dz.accept_subscription_request, view, comment)
+    def accept(self, view: RequestView, comment: str, as_user: str | None = None) -> None:
+        """Accept in DataZone (as the Slack user's own role, when the policy maps one); Conflict if decided first."""
+        self._decide(self._deciding_client(as_user).accept_subscription_request, view, comment)
 
-    def reject(self, view: RequestView, comment: str) -> None:
-        """Reject in DataZone; Conflict if it was decided elsewhere first."""
-        self._decide(self._dz.reject_subscription_request, view, comment)
+    def reject(self, view: RequestView, comment: str, as_user: str | None = None) -> None:
+        """Reject in DataZone (as the Slack user's own role, when the policy maps one); Conflict if decided first."""
+        self._decide(self._deciding_client(as_user).reject_subscription_request, view, comment)
+
+    def check_can_decide(self, user_id: str) -> None:
+        """NotAllowed when the policy wants approvers to act through their own role and this user has none."""
+        policy = self._policy.subscriptions
+        if policy.require_approver_role and user_id not in policy.approver_roles:
+            raise NotAllowed("The policy has approvers decide with their own IAM role, and none is set for you.")
+
+    def _deciding_client(self, user_id: str | None) -> Any:
+        role = self._policy.subscriptions.approver_roles.get(user_id or "")
+        if role is None:
+            return self._dz
+        return self._aws.client_as("datazone", role, f"opsbot-{user_id}", str(user_id))
 
     def _decide(self, call: Any, view: RequestView, comment: str) -> None:
         try:

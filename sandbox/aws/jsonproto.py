@@ -81,13 +81,20 @@ class JsonService:
     def _forward(
         self, method: str, target: str, body: bytes, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length", "connection")}
-        request = urllib.request.Request(self.forward_url + target, data=body or None, headers=keep, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, {"Content-Type": response.headers.get("Content-Type", "")}, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, {"Content-Type": error.headers.get("Content-Type", "")}, error.read()
+        return forward(self.forward_url, method, target, body, headers)
+
+
+def forward(
+    base_url: str, method: str, target: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes]:
+    """Pass a request on to the emulator at `base_url` (moto) unchanged, and return its answer."""
+    keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length", "connection")}
+    request = urllib.request.Request(base_url + target, data=body or None, headers=keep, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, {"Content-Type": response.headers.get("Content-Type", "")}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {"Content-Type": error.headers.get("Content-Type", "")}, error.read()
 
 
 def json_error(code: str, message: str) -> ApiError:
@@ -95,4 +102,4 @@ def json_error(code: str, message: str) -> ApiError:
     return ApiError(code, message)
 
 
-__all__ = ["FORWARD", "JsonService", "Merge", "json_error"]
+__all__ = ["FORWARD", "JsonService", "Merge", "forward", "json_error"]

@@ -19,7 +19,8 @@ class DataZoneHandlers(CatalogHandlers, GlossaryHandlers, SubscriptionHandlers, 
 
     def identify(self, key: str | None) -> None:
         """Record the caller of the request being handled (the service runs one at a time)."""
-        self.state.caller = self.state.principals.get(key or "", self.state.default_caller)
+        state = self.state
+        state.caller = state.principals.get(key or "") or state.resolve_caller(key or "") or state.default_caller
 
 
 def datazone_service(state: State | None = None) -> RestJsonService:

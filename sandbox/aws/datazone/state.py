@@ -47,8 +47,10 @@ class State:
     def __init__(self, clock: Callable[[], float] = time.time, caller: str = "sandbox-user", seed: int = 7) -> None:
         self.clock = clock
         self.caller = self.default_caller = caller
-        # Access key id -> DataZone user id, so a request signed as a person is recorded as theirs.
+        # Access key id -> DataZone user id, so a request signed as a person is recorded as theirs; other
+        # keys (an assumed role's) are resolved by `resolve_caller`, when the sandbox sets one.
         self.principals: dict[str, str] = {}
+        self.resolve_caller: Callable[[str], str | None] = lambda _key: None
         # Seeded, so the same world gets the same ids on every start (stable demos and docs).
         self._random = random.Random(seed)
         self.domains: dict[str, Domain] = {}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from handlers.subscriptions import ids
 from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RevokeArgs, parse
 from sandbox.runtime import ADMIN, ANALYST, APPROVER
-from sandbox.world import DOMAIN_ID
+from sandbox.world import ACCOUNT, APPROVER_ROLE, DOMAIN_ID
 from tests.handlers.subscriptions.helpers import card, command, event, reply, request, status
 from tests.harness import eventually
 
@@ -81,7 +81,7 @@ def test_throttled_accept_is_retried(bot):
 def test_access_lists_subscribers_and_revoke_asks_first(bot):
     request_id = request(bot, as_user="maria")
     command(bot, f"approve {request_id} 30d", APPROVER)
-    eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
+    reply(bot, lambda t: "Approved the request" in t)  # said once everything is recorded
     command(bot, "access customer_pii", ANALYST)
     listing = reply(bot, lambda t: "Access to customer_pii" in t)
     text = json.dumps(listing.body["blocks"])
@@ -145,3 +145,22 @@ def test_a_duration_is_read_from_the_comment():
         "comment": "for the pilot",
     }
     assert parse(ApproveArgs, "req1 thirty days", USAGE).days is None
+
+
+def test_the_decision_is_made_with_the_approvers_own_role(bot):
+    request_id = request(bot)
+    sts_calls = bot["box"].sts_recorder.calls
+    before = len(sts_calls)
+    command(bot, f"approve {request_id}", APPROVER)  # the sandbox policy maps Alice to her role
+    eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
+    assume = [c for c in sts_calls[before:] if c.get("Action") == "AssumeRole"]
+    assert [(c["RoleArn"], c["SourceIdentity"], c["RoleSessionName"]) for c in assume] == [
+        (APPROVER_ROLE, APPROVER, f"opsbot-{APPROVER}")
+    ]
+    # DataZone records the role session that carries her name, not the bot's own identity.
+    assert status(bot, request_id)["reviewerId"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/SalesDataOwner/opsbot-U0ALICE"
+
+    other = request(bot)
+    command(bot, f"approve {other}", ADMIN)  # no role mapped: the bot's own credentials, no AssumeRole
+    eventually(lambda: status(bot, other)["status"] == "ACCEPTED")
+    assert status(bot, other)["reviewerId"] == "sandbox-user"

@@ -5,9 +5,13 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from bot.aws import AwsClients
+from bot.errors import NotAllowed
 from bot.policy import Policy
 from handlers.subscriptions.policy import evaluate, forms_content, self_approval
+from handlers.subscriptions.service import SubscriptionService
 
 REFERENCE = Policy().subscriptions  # public and internal automatic, confidential reviewed
 GATED = Policy.model_validate(
@@ -113,3 +117,25 @@ def test_no_metadata_crashes_the_policy(forms_output, policy):
     verdict = evaluate(policy, forms, problems)
     assert verdict.route in ("auto_approve", "review", "deny") and verdict.reason
     assert verdict.route != "auto_approve" or not verdict.warnings
+
+
+def test_approver_roles_are_checked_and_can_be_required():
+    with pytest.raises(ValidationError, match="approver_roles"):
+        Policy.model_validate({"subscriptions": {"approver_roles": {"U0ALICE": "arn:aws:iam::1:user/alice"}}})
+    policy = Policy.model_validate(
+        {
+            "subscriptions": {
+                "approver_roles": {"U0ALICE": "arn:aws:iam::123456789012:role/SalesDataOwner"},
+                "require_approver_role": True,
+            }
+        }
+    )
+    service = SubscriptionService(AwsClients("eu-west-1"), policy)
+    service.check_can_decide("U0ALICE")
+    with pytest.raises(NotAllowed, match="own IAM role"):
+        service.check_can_decide("U0BOB")
+
+
+def test_a_datazone_identity_belongs_to_one_slack_user():
+    with pytest.raises(ValidationError, match="mapped to both"):
+        Policy.model_validate({"people": {"U0ALICE": ["alice@example.com"], "U0BOB": ["alice@example.com"]}})
