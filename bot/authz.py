@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -45,11 +45,6 @@ class Access:
     def approver_projects(self, user_id: str) -> list[str]:
         """The projects the user approves for."""
         return [pid for pid in self.policy.projects if self.is_approver(user_id, pid)]
-
-    def slack_user_for(self, identities: Iterable[str]) -> str | None:
-        """The Slack user the policy maps any of these DataZone identities to, if any."""
-        wanted = set(identities)
-        return next((user for user, known in self.policy.people.items() if wanted.intersection(known)), None)
 
 
 class Rule(Protocol):

@@ -101,6 +101,11 @@ class Policy(BaseModel):
     # DataZone user id): how requesters get DMs and how self-approval is recognised.
     people: dict[SlackUserId, tuple[Identity, ...]] = Field(default_factory=dict)
 
+    def slack_user_for(self, identities: tuple[str, ...]) -> str | None:
+        """The Slack user `people` maps any of these DataZone identities to, if any."""
+        wanted = set(identities)
+        return next((user for user, known in self.people.items() if wanted.intersection(known)), None)
+
     @field_validator("people")
     @classmethod
     def _one_owner_per_identity(cls, people: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

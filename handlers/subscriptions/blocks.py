@@ -26,7 +26,7 @@ def _facts(view: RequestView, now: datetime) -> list[dict[str, Any]]:
     fields = [
         f"*Asset*\n{view.asset_name}",
         f"*Publishing project*\n{view.owner_project_name}",
-        f"*Requested by*\n{view.requester}",
+        f"*Requested by*\n{view.requester}" + (f" (<@{view.requester_slack}>)" if view.requester_slack else ""),
         f"*Classification*\n{verdict.classification or 'not set'}",
         f"*Data quality*\n{verdict.quality if verdict.quality is not None else 'not set'}",
         f"*Glossary terms*\n{', '.join(view.glossary_terms) or 'none'}",

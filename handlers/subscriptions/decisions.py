@@ -38,7 +38,7 @@ class Decider:
 
 def refuse_self_approval(deps: Deps, view: RequestView, user_id: str) -> None:
     """Raise NotAllowed (and audit it) when the person deciding is the one who asked."""
-    if self_approval(user_id, deps.access.slack_user_for(view.requester_identities)):
+    if self_approval(user_id, view.requester_slack):
         deps.audit.record(
             actor=user_id, action="subscriptions.decide", target=view.request_id, result="denied", detail="self"
         )
@@ -107,9 +107,8 @@ def decide(
 
 def tell_requester(deps: Deps, view: RequestView, card: RequestCard | None, text: str) -> None:
     """A DM when the policy maps the requester to a Slack user, else a reply in the card's thread."""
-    requester = deps.access.slack_user_for(view.requester_identities)
-    if requester is not None:
-        deps.slack.chat_postMessage(channel=requester, text=text)
+    if view.requester_slack is not None:
+        deps.slack.chat_postMessage(channel=view.requester_slack, text=text)
     elif card is not None and card.channel and card.message_ts:
         deps.slack.chat_postMessage(channel=card.channel, thread_ts=card.message_ts, text=f"{view.requester}: {text}")
 

@@ -52,7 +52,7 @@ def start(deps: Deps, view: RequestView, days: int) -> datetime | None:
         asset_name=view.asset_name,
         owner_project_id=view.owner_project_id,
         requester=view.requester,
-        requester_slack=deps.access.slack_user_for(view.requester_identities),
+        requester_slack=view.requester_slack,
         days=days,
         expires_at=datetime.now(UTC) + timedelta(days=days),
         status=ACTIVE,

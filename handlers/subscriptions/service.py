@@ -33,7 +33,7 @@ class RequestView:
     owner_project_id: str
     owner_project_name: str
     requester: str
-    requester_identities: tuple[str, ...]
+    requester_slack: str | None
     glossary_terms: tuple[str, ...]
     verdict: Verdict
     reviewer: str | None
@@ -147,7 +147,7 @@ class SubscriptionService:
             owner_project_id=listing["ownerProjectId"],
             owner_project_name=listing.get("ownerProjectName") or listing["ownerProjectId"],
             requester=f"{_person(profile)} for {principal}" if profile else principal,
-            requester_identities=_identities(profile),
+            requester_slack=self._policy.slack_user_for(_identities(profile)),
             glossary_terms=tuple(t["name"] for t in asset.get("glossaryTerms") or [] if t.get("name")),
             verdict=evaluate(self._policy.subscriptions, forms, problems),
             reviewer=detail.get("reviewerId"),

@@ -23,7 +23,7 @@ def test_approve_by_command_dms_the_mapped_requester(bot):
     request_id = request(bot, as_user="maria")
     bot["inbox"].handle(event(request_id))
     call, _ = card(bot, request_id)
-    assert "maria (MarketingAnalyst)" in json.dumps(call.body["blocks"])
+    assert "maria (MarketingAnalyst)" in json.dumps(call.body["blocks"]) and "<@U0MARIA>" in json.dumps(call.body)
     command(bot, f"approve {request_id} fine for the campaign", APPROVER)
     assert "Approved the request for customer_pii" in reply(bot, lambda t: "Approved" in t).body["text"]
     detail = status(bot, request_id)
