@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from bot.errors import NotFound
 
 # Adaptive mode adds client-side rate limiting on top of backoff, which is what a bot fanning out
 # many DataZone calls needs when the service throttles.
@@ -45,3 +50,14 @@ class AwsClients:
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials["SessionToken"],
             )
+
+
+@contextmanager
+def missing_means(message: str) -> Iterator[None]:
+    """Turn an AWS ResourceNotFoundException inside the block into NotFound(message), for the user."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise NotFound(message) from None
+        raise

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.aws import AwsClients
+from bot.aws import AwsClients, missing_means
 from bot.errors import BadInput, Conflict, NotFound
 
 ASSET_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
@@ -121,12 +121,8 @@ class GrantService:
 
     def get(self, domain_id: str, subscription_id: str) -> Subscription:
         """One subscription with its grant status."""
-        try:
+        with missing_means(f"No subscription {subscription_id} in domain {domain_id}."):
             item = self._dz.get_subscription(domainIdentifier=domain_id, identifier=subscription_id)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-                raise NotFound(f"No subscription {subscription_id} in domain {domain_id}.") from None
-            raise
         grants = self._dz.list_subscription_grants(domainIdentifier=domain_id, subscriptionId=subscription_id)
         return self._view(item, grants["items"])
 
@@ -140,14 +136,12 @@ class GrantService:
     def revoke(self, domain_id: str, subscription_id: str) -> None:
         """Revoke the subscription and its grants; Conflict if it is no longer active."""
         try:
-            self._dz.revoke_subscription(
-                domainIdentifier=domain_id, identifier=subscription_id, retainPermissions=False
-            )
+            with missing_means(f"No subscription {subscription_id} in domain {domain_id}."):
+                self._dz.revoke_subscription(
+                    domainIdentifier=domain_id, identifier=subscription_id, retainPermissions=False
+                )
         except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            if code == "ResourceNotFoundException":
-                raise NotFound(f"No subscription {subscription_id} in domain {domain_id}.") from None
-            if code == "ConflictException":
+            if exc.response["Error"]["Code"] == "ConflictException":
                 raise Conflict(f"Subscription {subscription_id} is no longer active.") from None
             raise
 

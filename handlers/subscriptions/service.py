@@ -9,8 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.aws import AwsClients
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.aws import AwsClients, missing_means
+from bot.errors import Conflict, NotAllowed
 from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
 
@@ -124,12 +124,8 @@ class SubscriptionService:
 
     def load(self, domain_id: str, request_id: str) -> RequestView:
         """The request with its listing, requester and the policy's verdict."""
-        try:
+        with missing_means(f"No subscription request {request_id} in domain {domain_id}."):
             detail = self._dz.get_subscription_request_details(domainIdentifier=domain_id, identifier=request_id)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-                raise NotFound(f"No subscription request {request_id} in domain {domain_id}.") from None
-            raise
         listing = detail["subscribedListings"][0]
         asset = (listing.get("item") or {}).get("assetListing") or {}
         forms, problems = _listing_forms(asset.get("forms"))
