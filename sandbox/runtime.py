@@ -70,6 +70,7 @@ class Sandbox:
             "OPSBOT_DATAZONE_DOMAIN_ID": self.world.domain_id,
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
+            "OPSBOT_PROTEIN_DB": str(self.proteins),
         }
 
     def client(self, service: str) -> Any:

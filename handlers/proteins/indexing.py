@@ -95,7 +95,8 @@ def index(
         return built
     with ThreadPoolExecutor(max_workers=workers or default_workers(len(todo))) as pool:
         futures = {
-            b: pool.submit(index_bucket, catalog, b, rows, dimension, partitions, sub_vectors) for b, rows in todo.items()
+            b: pool.submit(index_bucket, catalog, b, rows, dimension, partitions, sub_vectors)
+            for b, rows in todo.items()
         }
         for bucket, future in futures.items():
             built[bucket] = future.result()

@@ -73,7 +73,9 @@ def plan(catalog: Catalog, paths: list[Path], bucket_rows: int) -> IngestPlan:
     return result
 
 
-def _reader(files: list[SourceFile], dimension: int, batch_rows: int, on_rows: Callable[[int], None]) -> pa.RecordBatchReader:
+def _reader(
+    files: list[SourceFile], dimension: int, batch_rows: int, on_rows: Callable[[int], None]
+) -> pa.RecordBatchReader:
     with_sequence = any(f.has_sequence for f in files)
 
     def stream() -> Iterator[pa.RecordBatch]:
@@ -127,7 +129,9 @@ def ingest(
     first = next(iter(work.buckets.values()))[0]
     catalog.claim_embedder(embedder, first.dimension)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="proteins-ingest") as pool:
-        futures = [pool.submit(write_bucket, catalog, b, files, batch_rows, progress) for b, files in work.buckets.items()]
+        futures = [
+            pool.submit(write_bucket, catalog, b, files, batch_rows, progress) for b, files in work.buckets.items()
+        ]
         for future in futures:
             future.result()
     return work

@@ -143,7 +143,9 @@ class ProteinService:
         hits = self._loop.run(self.searcher.search(buckets, vector, params))[0]
         if sequence:
             hits = [
-                hit.with_identity(percent_identity(sequence, hit.sequence) if hit.sequence and i < MAX_ALIGNMENTS else None)
+                hit.with_identity(
+                    percent_identity(sequence, hit.sequence) if hit.sequence and i < MAX_ALIGNMENTS else None
+                )
                 for i, hit in enumerate(hits)
             ]
         return SearchResult(query, params, hits, len(buckets), time.perf_counter() - started)

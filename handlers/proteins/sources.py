@@ -69,7 +69,9 @@ def describe(path: Path) -> tuple[int, int, bool]:
     return parquet.metadata.num_rows, dimension, SEQUENCE in names
 
 
-def batches(path: Path, dimension: int, with_sequence: bool, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+def batches(
+    path: Path, dimension: int, with_sequence: bool, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
     """The file's rows as record batches of the bucket schema, at most `batch_rows` at a time."""
     target = schema(dimension, with_sequence)
     reader = _hdf5_batches if kind(path) == "hdf5" else _parquet_batches
@@ -85,7 +87,7 @@ def _hdf5_batches(path: Path, dimension: int, batch_rows: int) -> Iterator[dict[
 
     with h5py.File(path, "r") as handle:
         ids, vectors = handle[ID], handle[EMBEDDING]
-        sequences = handle[SEQUENCE] if SEQUENCE in handle else None
+        sequences = handle.get(SEQUENCE)
         _require(path, vectors.shape[1] == dimension, f"vectors have {vectors.shape[1]} dimensions, not {dimension}")
         for start in range(0, vectors.shape[0], batch_rows):
             stop = min(start + batch_rows, vectors.shape[0])
