@@ -6,7 +6,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.authz import anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
-from bot.errors import BadInput
+from bot.errors import BadInput, OpsbotError
 from bot.registry import Registry
 from bot.settings import Settings
 from handlers.proteins import blocks
@@ -62,7 +62,12 @@ def register(registry: Registry) -> None:
         params = proteins.params(options)
         buckets = len(proteins.info().buckets)
         invocation.respond(response_type="ephemeral", text=blocks.searching(query.label, buckets, params.k))
-        result = proteins.search(query, options)
+        try:
+            result = proteins.search(query, options)
+        except OpsbotError as error:
+            # Replace the "searching" line rather than leave it hanging above the explanation.
+            invocation.respond(response_type="ephemeral", replace_original=True, text=f":warning: {error.message}")
+            return
         csv_name, upload_error = None, None
         channel = invocation.command.channel_id
         if len(result.hits) > blocks.INLINE_HITS and channel:
