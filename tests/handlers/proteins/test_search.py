@@ -61,7 +61,7 @@ def test_search_by_id_uses_the_stored_vector(split_db):
 
 def test_a_sequence_embedded_by_another_model_is_refused(split_db):
     service, _, _ = split_db
-    with pytest.raises(BadInput, match="come from `gauss`.*embeds sequences with `kmer-hash-v1`"):
+    with pytest.raises(BadInput, match=r"come from `gauss`.*embeds sequences with `kmer-hash-v1`"):
         service.search(ProteinQuery(kind="sequence", value="MKTAYIAKQR"))
 
 

@@ -63,7 +63,7 @@ def test_search_by_id_says_searching_then_shows_the_family(bot, fake_slack):
     assert answer["replace_original"] is True
     table = answer["blocks"][1]["text"]["text"]
     rows = [line.split() for line in table.strip("`\n").splitlines()[1:]]
-    assert [r[1] for r in rows][0] == "FAM004_m07" and len(rows) == 5
+    assert rows[0][1] == "FAM004_m07" and len(rows) == 5
     assert all(r[1].startswith("FAM004") for r in rows)
     assert rows[0][3] == "100.0%" and all(r[4] == "bucket_0000" for r in rows)
     assert not fake_slack.calls_to("files.completeUploadExternal")
