@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     protein_embedder: str = Field("kmer-hash-v1", min_length=1, validation_alias=_env("OPSBOT_PROTEIN_EMBEDDER"))
     # Defaults that bench/proteins.py shows reach recall@10 >= 0.95 (users may override per query).
     protein_nprobes: int = Field(20, ge=1, le=100_000, validation_alias=_env("OPSBOT_PROTEIN_NPROBES"))
-    protein_refine_factor: int = Field(10, ge=1, le=1000, validation_alias=_env("OPSBOT_PROTEIN_REFINE_FACTOR"))
+    protein_refine_factor: int = Field(20, ge=1, le=1000, validation_alias=_env("OPSBOT_PROTEIN_REFINE_FACTOR"))
 
     @field_validator("log_level", mode="before")
     @classmethod

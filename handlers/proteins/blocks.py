@@ -22,6 +22,10 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _identity(hit: Hit) -> str:
     return f"{hit.identity:5.1f}%" if hit.identity is not None else "     -"
 
@@ -43,8 +47,7 @@ def table(hits: list[Hit]) -> str:
 
 def searching(label: str, buckets: int, k: int) -> str:
     """The interim answer while buckets are searched."""
-    plural = "bucket" if buckets == 1 else "buckets"
-    return f":mag: Searching {buckets} {plural} for the {k} nearest proteins to `{label}`…"
+    return f":mag: Searching {_count(buckets, 'bucket')} for the {k} nearest proteins to `{label}`…"
 
 
 def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str, Any]]:
@@ -58,7 +61,7 @@ def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str,
         blocks.append(_section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`."))
     note = "identity: global alignment (BLOSUM62) to the query" if any(h.identity is not None for h in shown) else ""
     settings = f"k={params.k} nprobes={params.nprobes} refine={params.refine_factor}"
-    timing = f"{result.buckets} buckets searched in {result.seconds * 1000:.0f} ms · {settings}"
+    timing = f"{_count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"
     blocks.append(_context(" · ".join(filter(None, [timing, note]))))
     return blocks
 
@@ -79,7 +82,7 @@ def info(details: DatabaseInfo) -> list[dict[str, Any]]:
     embedder = details.embedder
     lines = [
         f"*Protein database* `{details.uri}`",
-        f"{len(details.buckets)} buckets, {details.rows:,} proteins",
+        f"{_count(len(details.buckets), 'bucket')}, {details.rows:,} proteins",
         f"Embedder: `{embedder.name}`, {embedder.dimension} dimensions" if embedder else "Embedder: none recorded",
     ]
     rows = []
@@ -111,7 +114,7 @@ def home(details: DatabaseInfo | None) -> list[dict[str, Any]]:
     embedder = f"`{details.embedder.name}`" if details.embedder else "no embedder recorded"
     return [
         _section(
-            f"{details.rows:,} proteins in {len(details.buckets)} buckets ({indexed} indexed), {embedder}.\n"
+            f"{details.rows:,} proteins in {_count(len(details.buckets), 'bucket')} ({indexed} indexed), {embedder}.\n"
             "Try `/protein <protein-id | sequence>`."
         )
     ]

@@ -27,7 +27,7 @@ class SearchParams:
 
     k: int = 10
     nprobes: int = 20
-    refine_factor: int = 10
+    refine_factor: int = 20
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def test_large_k_uploads_a_csv_of_every_hit(bot, fake_slack):
 def test_info_shows_buckets_index_and_embedder(bot, fake_slack):
     bot().command("/protein", "info", user=ALICE)
     text = _text(_responses(fake_slack, 1)[0])
-    assert "1 buckets, 500 proteins" in text and "kmer-hash-v1" in text
+    assert "1 bucket, 500 proteins" in text and "kmer-hash-v1" in text
     assert "IVF_PQ cosine, 22 partitions, 60 sub-vectors" in text
 
 
