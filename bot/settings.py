@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,15 @@ class Settings(BaseSettings):
     # The scheduler leader renews every third of this; a crashed leader is replaced within it.
     scheduler_lease_seconds: int = Field(30, ge=3, le=600, validation_alias=_env("OPSBOT_SCHEDULER_LEASE_SECONDS"))
     group_cache_seconds: int = Field(300, ge=0, le=86400, validation_alias=_env("OPSBOT_GROUP_CACHE_SECONDS"))
+    # The protein database: a LanceDB directory or s3:// prefix of bucket tables (opsbot proteins ingest).
+    protein_db: str | None = Field(None, min_length=1, validation_alias=_env("OPSBOT_PROTEIN_DB"))
+    # JSON object of LanceDB storage options for s3:// databases, e.g. {"timeout": "120s"}.
+    protein_storage_options: str = Field("", validation_alias=_env("OPSBOT_PROTEIN_STORAGE_OPTIONS"))
+    # `kmer-hash-v1` (offline) or a local transformer model directory; must be what made the vectors.
+    protein_embedder: str = Field("kmer-hash-v1", min_length=1, validation_alias=_env("OPSBOT_PROTEIN_EMBEDDER"))
+    # Defaults that bench/proteins.py shows reach recall@10 >= 0.95 (users may override per query).
+    protein_nprobes: int = Field(20, ge=1, le=100_000, validation_alias=_env("OPSBOT_PROTEIN_NPROBES"))
+    protein_refine_factor: int = Field(20, ge=1, le=1000, validation_alias=_env("OPSBOT_PROTEIN_REFINE_FACTOR"))
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -115,6 +125,23 @@ class Settings(BaseSettings):
             if not arn.startswith("arn:aws") or arn.count(":") != 5 or not arn.split(":")[2] == "sns":
                 raise ValueError(f"{arn!r} is not an SNS topic ARN")
         return value
+
+    @field_validator("protein_storage_options")
+    @classmethod
+    def _storage_options(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError('must be a JSON object such as {"timeout": "120s"}') from None
+            if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+                raise ValueError("must be a JSON object of string values")
+        return value
+
+    @property
+    def protein_storage(self) -> dict[str, str]:
+        """LanceDB storage options for the protein database."""
+        return json.loads(self.protein_storage_options) if self.protein_storage_options.strip() else {}
 
     @property
     def topics(self) -> frozenset[str]:

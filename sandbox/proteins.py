@@ -1,15 +1,17 @@
-"""A small protein database for the sandbox: generated families in a LanceDB bucket table."""
+"""A small protein database for the sandbox: generated families, ingested and indexed like production data."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
-import lancedb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from handlers.proteins import kmer
+from handlers.proteins.catalog import Catalog
+from handlers.proteins.indexing import index
+from handlers.proteins.ingest import ingest
 
 TABLE = "bucket_0000"
 
@@ -32,27 +34,24 @@ def families(count: int = 20, members: int = 24, seed: int = 11) -> list[tuple[s
     return rows
 
 
-def build_sample_database(directory: Path) -> Path:
-    """Write the sample database; its table metadata names the embedder that made the vectors."""
-    rows = families()
+def write_families(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """The families as an embedding file (Parquet: id, sequence, embedding), as a pipeline would hand over."""
     vectors = kmer.embed_many([sequence for _, _, sequence in rows])
-    schema = pa.schema(
-        [
-            pa.field("id", pa.string()),
-            pa.field("family", pa.string()),
-            pa.field("sequence", pa.string()),
-            pa.field("embedding", pa.list_(pa.float32(), kmer.DIMENSION)),
-        ],
-        metadata={"opsbot.embedder": json.dumps({"name": kmer.NAME, "dimension": kmer.DIMENSION})},
-    )
     table = pa.table(
         {
             "id": [r[0] for r in rows],
-            "family": [r[1] for r in rows],
             "sequence": [r[2] for r in rows],
             "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), kmer.DIMENSION),
-        },
-        schema=schema,
+        }
     )
-    lancedb.connect(directory).create_table(TABLE, data=table, mode="overwrite")
+    pq.write_table(table, path)
+    return path
+
+
+def build_sample_database(directory: Path) -> Path:
+    """Ingest and index the families (one bucket, IVF-PQ on cosine); the database records kmer-hash-v1."""
+    source = write_families(directory.parent / f"{directory.stem}-families.parquet", families())
+    catalog = Catalog(str(directory))
+    ingest(catalog, [source], embedder=kmer.NAME)
+    index(catalog)
     return directory

@@ -87,6 +87,7 @@ class Sandbox:
             "OPSBOT_ADMIN_CHANNEL": ADMIN_CHANNEL,
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
+            "OPSBOT_PROTEIN_DB": str(self.proteins),
         }
 
     def client(self, service: str, as_user: str | None = None) -> Any:

@@ -1,22 +1,104 @@
-"""Slack side of /protein."""
+"""Slack side of /protein: search by id or sequence, database info, and the Home tab summary."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
 
 from bot.authz import anyone
-from bot.commands import CommandRouter, Subcommand
+from bot.commands import CommandRouter, Handler, Invocation, Subcommand
+from bot.errors import BadInput, OpsbotError
 from bot.registry import Registry
+from bot.settings import Settings
+from handlers.proteins import blocks
+from handlers.proteins.query import parse_command
+from handlers.proteins.search import SearchParams
+from handlers.proteins.service import ProteinService
 
-ROUTER = CommandRouter(
-    command="/protein",
-    summary="nearest proteins in the embedding database",
-    fallback=Subcommand(
-        "",
-        "nearest proteins to a stored protein or an amino-acid sequence",
-        anyone,
-        "<protein-id | sequence> [k=N] [nprobes=N] [refine=N]",
-    ),
-    subcommands=[Subcommand("info", "buckets, rows, index and embedder", anyone)],
-)
+
+def router(search: Handler | None = None, info: Handler | None = None) -> CommandRouter:
+    """/protein and its forms; the handlers are bound to the service at registration."""
+    return CommandRouter(
+        command="/protein",
+        summary="nearest proteins in the embedding database",
+        fallback=Subcommand(
+            "",
+            "nearest proteins to a stored protein or an amino-acid sequence",
+            anyone,
+            "<protein-id | sequence> [k=N] [nprobes=N] [refine=N]",
+            handler=search,
+        ),
+        subcommands=[Subcommand("info", "buckets, rows, index and embedder", anyone, handler=info)],
+    )
+
+
+ROUTER = router()
+
+
+def build_service(settings: Settings) -> ProteinService | None:
+    """The service for OPSBOT_PROTEIN_DB, or None when no database is configured."""
+    if not settings.protein_db:
+        return None
+    return ProteinService(
+        settings.protein_db,
+        storage_options=settings.protein_storage,
+        embedder=settings.protein_embedder,
+        defaults=SearchParams(nprobes=settings.protein_nprobes, refine_factor=settings.protein_refine_factor),
+    )
 
 
 def register(registry: Registry) -> None:
-    """Register /protein."""
-    registry.command(ROUTER)
+    """Register /protein and the Home tab section."""
+    service = build_service(registry.deps.settings)
+
+    def configured() -> ProteinService:
+        if service is None:
+            raise BadInput("opsbot has no protein database yet: an admin sets OPSBOT_PROTEIN_DB.")
+        return service
+
+    def search(invocation: Invocation) -> None:
+        """Say "searching" at once, then replace it with the table (and a CSV when k is large)."""
+        proteins = configured()
+        query, options = parse_command(invocation.args)
+        params = proteins.params(options)
+        buckets = len(proteins.info().buckets)
+        invocation.respond(response_type="ephemeral", text=blocks.searching(query.label, buckets, params.k))
+        try:
+            result = proteins.search(query, options)
+        except OpsbotError as error:
+            # Replace the "searching" line rather than leave it hanging above the explanation.
+            invocation.respond(response_type="ephemeral", replace_original=True, text=f":warning: {error.message}")
+            return
+        csv_name, upload_error = None, None
+        channel = invocation.command.channel_id
+        if len(result.hits) > blocks.INLINE_HITS and channel:
+            csv_name = f"proteins-near-{query.value[:24] if query.kind == 'id' else 'sequence'}.csv"
+            try:
+                invocation.client.files_upload_v2(
+                    channel=channel,
+                    content=blocks.results_csv(result),
+                    filename=csv_name,
+                    title=f"{len(result.hits)} nearest proteins to {query.label}",
+                    initial_comment=f"<@{invocation.command.user_id}>: the nearest proteins to `{query.label}`.",
+                )
+            except SlackApiError as error:
+                csv_name, upload_error = None, error.response.get("error")
+        invocation.respond(
+            response_type="ephemeral",
+            replace_original=True,
+            text=f"{len(result.hits)} nearest proteins to {query.label}",
+            blocks=blocks.results(result, csv_name),
+        )
+        if upload_error:
+            invocation.respond(
+                response_type="ephemeral",
+                text=f":warning: The CSV of all {len(result.hits)} could not be uploaded ({upload_error}); "
+                "invite opsbot to this channel to get it.",
+            )
+
+    def info(invocation: Invocation) -> None:
+        """Buckets, rows, dimension, index parameters and embedder."""
+        details = configured().info(fresh=True)
+        invocation.respond(response_type="ephemeral", text="Protein database", blocks=blocks.info(details))
+
+    registry.command(router(search, info))
+    registry.home_section("Protein search", lambda _user: blocks.home(service.info() if service else None))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_app
@@ -112,6 +112,7 @@ def test_malformed_signed_events_are_refused_not_crashed(http_app, event):
 )
 def test_arbitrary_bodies_are_refused(http_app, body, content_type):
     client, _ = http_app
+    assume(body != b"x")  # the one body whose signature is valid: it is then a well-signed unknown request
     headers = {"content-type": content_type, **SlackRequests(SIGNING_SECRET).sign("x")}
     response = client.post("/slack/events", content=body, headers=headers)
     assert response.status_code in (400, 401)

@@ -1,14 +1,13 @@
 """The offline k-mer embedder, and the sandbox's protein database built with it."""
 
-import json
-
-import lancedb
 import numpy as np
-import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.proteins import kmer
+from handlers.proteins.catalog import Catalog, Embedder
+from handlers.proteins.query import ProteinQuery, SearchOptions
+from handlers.proteins.service import ProteinService
 from sandbox.proteins import TABLE, build_sample_database, families
 
 
@@ -31,10 +30,13 @@ def test_family_members_are_closer_than_strangers():
 
 def test_sample_database_records_its_embedder_and_finds_the_family_first(tmp_path):
     directory = build_sample_database(tmp_path / "proteins.lance")
-    table = lancedb.connect(directory).open_table(TABLE)
-    assert table.count_rows() == 20 * 25
-    assert json.loads(table.schema.metadata[b"opsbot.embedder"]) == {"name": kmer.NAME, "dimension": 960}
-    query = table.search().where("id = 'FAM007_m03'").limit(1).to_arrow()
-    vector = np.array(query["embedding"][0].as_py(), dtype=np.float32)
-    hits = table.search(vector).distance_type("cosine").limit(10).to_arrow()
-    assert set(pa.compute.unique(hits["family"]).to_pylist()) == {"FAM007"}
+    catalog = Catalog(str(directory))
+    assert catalog.buckets() == {TABLE: 20 * 25}
+    assert catalog.embedder() == Embedder(kmer.NAME, 960)
+    service = ProteinService(str(directory))
+    try:
+        result = service.search(ProteinQuery(kind="id", value="FAM007_m03"), SearchOptions(k=10))
+    finally:
+        service.close()
+    assert {hit.id.split("_")[0] for hit in result.hits} == {"FAM007"}
+    assert result.hits[0].id == "FAM007_m03" and result.hits[0].identity == 100.0

@@ -1,0 +1,120 @@
+"""Block Kit and CSV for protein search answers (pure builders, no Slack calls)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from handlers.proteins.search import Hit
+from handlers.proteins.service import DatabaseInfo, SearchResult
+
+# A section's text may hold 3,000 characters; 25 rows of the table stay well inside it. More go in a CSV.
+INLINE_HITS = 25
+_ID_WIDTH = 28
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _identity(hit: Hit) -> str:
+    return f"{hit.identity:5.1f}%" if hit.identity is not None else "     -"
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(hits: list[Hit]) -> str:
+    """The hits as a fixed-width table: rank, id, cosine distance, identity, bucket."""
+    lines = [f"{'rank':>4}  {'id':<{_ID_WIDTH}}  {'distance':>8}  {'identity':>8}  bucket"]
+    for rank, hit in enumerate(hits, start=1):
+        ident = _short(hit.id, _ID_WIDTH).replace("`", "'")
+        lines.append(
+            f"{rank:>4}  {ident:<{_ID_WIDTH}}  {max(hit.distance, 0.0):8.4f}  {_identity(hit):>8}  {hit.bucket}"
+        )
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def searching(label: str, buckets: int, k: int) -> str:
+    """The interim answer while buckets are searched."""
+    return f":mag: Searching {_count(buckets, 'bucket')} for the {k} nearest proteins to `{label}`…"
+
+
+def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str, Any]]:
+    """The answer: a table of the first hits, and where the rest went when there are more."""
+    shown = result.hits[:INLINE_HITS]
+    params = result.params
+    head = f"*{len(result.hits)} nearest proteins to `{result.query.label}`* (cosine distance, smaller is closer)"
+    blocks = [_section(head)]
+    blocks.append(_section(table(shown)) if shown else _section("No proteins found."))
+    if csv_name and len(result.hits) > len(shown):
+        blocks.append(_section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`."))
+    note = "identity: global alignment (BLOSUM62) to the query" if any(h.identity is not None for h in shown) else ""
+    settings = f"k={params.k} nprobes={params.nprobes} refine={params.refine_factor}"
+    timing = f"{_count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"
+    blocks.append(_context(" · ".join(filter(None, [timing, note]))))
+    return blocks
+
+
+def results_csv(result: SearchResult) -> str:
+    """Every hit as CSV, for answers too long for a message."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rank", "id", "cosine_distance", "percent_identity", "bucket"])
+    for rank, hit in enumerate(result.hits, start=1):
+        identity = f"{hit.identity:.2f}" if hit.identity is not None else ""
+        writer.writerow([rank, hit.id, f"{max(hit.distance, 0.0):.6f}", identity, hit.bucket])
+    return out.getvalue()
+
+
+def info(details: DatabaseInfo) -> list[dict[str, Any]]:
+    """`/protein info`: buckets, rows, dimension, index type and parameters, embedder."""
+    embedder = details.embedder
+    lines = [
+        f"*Protein database* `{details.uri}`",
+        f"{_count(len(details.buckets), 'bucket')}, {details.rows:,} proteins",
+        f"Embedder: `{embedder.name}`, {embedder.dimension} dimensions" if embedder else "Embedder: none recorded",
+    ]
+    rows = []
+    for bucket, count in list(details.buckets.items())[:40]:
+        params = details.indexes.get(bucket)
+        if params is None:
+            described = "no index (exact search)"
+        elif params.type == "IVF_PQ":
+            described = (
+                f"IVF_PQ {params.metric}, {params.num_partitions} partitions, "
+                f"{params.num_sub_vectors} sub-vectors, {params.num_bits} bits"
+            )
+        else:
+            described = f"{params.type} (too few rows for PQ)"
+        rows.append(f"{bucket}  {count:>13,}  {described}")
+    blocks = [_section("\n".join(lines))]
+    if rows:
+        blocks.append(_section("```\n" + "\n".join(rows) + "\n```"))
+    if len(details.buckets) > 40:
+        blocks.append(_context(f"and {len(details.buckets) - 40} more buckets"))
+    return blocks
+
+
+def home(details: DatabaseInfo | None) -> list[dict[str, Any]]:
+    """The Home tab's summary of the database."""
+    if details is None:
+        return [_section("No protein database is configured (`OPSBOT_PROTEIN_DB`).")]
+    indexed = sum(1 for b in details.buckets if b in details.indexes)
+    embedder = f"`{details.embedder.name}`" if details.embedder else "no embedder recorded"
+    return [
+        _section(
+            f"{details.rows:,} proteins in {_count(len(details.buckets), 'bucket')} ({indexed} indexed), {embedder}.\n"
+            "Try `/protein <protein-id | sequence>`."
+        )
+    ]

@@ -1,0 +1,239 @@
+"""`opsbot proteins ingest|index|search|info`: build and query a bucketed protein database."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot.errors import OpsbotError
+from bot.settings import Settings, SettingsError, load_settings
+from handlers.proteins import kmer, sources
+from handlers.proteins.catalog import Catalog
+from handlers.proteins.fasta import read_fasta, read_vectors
+from handlers.proteins.identity import percent_identity
+from handlers.proteins.indexing import default_workers, index
+from handlers.proteins.ingest import DEFAULT_BUCKET_ROWS, IngestPlan, ingest
+from handlers.proteins.query import SearchOptions, classify
+from handlers.proteins.search import Hit, SearchParams
+from handlers.proteins.service import ProteinService
+
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except OpsbotError as error:
+        raise click.ClickException(error.message) from None
+
+
+def _db(db: str | None, settings: Settings) -> str:
+    uri = db or settings.protein_db
+    if not uri:
+        raise click.ClickException("name the database with --db or set OPSBOT_PROTEIN_DB")
+    return uri
+
+
+db_option = click.option("--db", help="LanceDB directory or s3:// prefix (default OPSBOT_PROTEIN_DB).")
+
+
+@click.group()
+def proteins() -> None:
+    """The protein embedding database: ingest, index, search, info."""
+
+
+@proteins.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+@click.option("--embedder", default=kmer.NAME, show_default=True, help="Name of the model that made the vectors.")
+@click.option("--bucket-rows", type=click.IntRange(1), default=DEFAULT_BUCKET_ROWS, show_default=True)
+@click.option("--batch-rows", type=click.IntRange(1), default=sources.DEFAULT_BATCH_ROWS, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Buckets written at once.")
+def ingest_command(
+    files: tuple[Path, ...], db: str | None, embedder: str, bucket_rows: int, batch_rows: int, workers: int
+) -> None:
+    """Pack HDF5 (id, embedding[, sequence]) and Parquet files into buckets; known files are skipped."""
+    settings = _settings()
+    catalog = Catalog(_db(db, settings), settings.protein_storage)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+    tasks: dict[str, Any] = {}
+
+    def planned(plan: IngestPlan) -> None:
+        for path, bucket in plan.skipped:
+            console.print(f"{path}: already in {bucket}, skipped")
+        for bucket, bucket_files in plan.buckets.items():
+            rows = sum(f.rows for f in bucket_files)
+            tasks[bucket] = progress.add_task(f"{bucket} ({len(bucket_files)} files)", total=rows)
+
+    with _user_errors(), progress:
+        done = ingest(
+            catalog,
+            list(files),
+            embedder=embedder,
+            bucket_rows=bucket_rows,
+            batch_rows=batch_rows,
+            workers=workers,
+            progress=lambda bucket, rows: progress.advance(tasks[bucket], rows),
+            planned=planned,
+        )
+    click.echo(
+        f"ingested {done.rows:,} vectors into {len(done.buckets)} new buckets; {len(done.skipped)} files skipped"
+    )
+
+
+@proteins.command("index")
+@db_option
+@click.option("--partitions", type=click.IntRange(1), default=None, help="IVF partitions (default sqrt(rows)).")
+@click.option("--sub-vectors", type=click.IntRange(1), default=None, help="PQ sub-vectors (default dimension/16).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Buckets indexed at once.")
+@click.option("--force", is_flag=True, help="Rebuild indexes that exist.")
+def index_command(
+    db: str | None, partitions: int | None, sub_vectors: int | None, workers: int | None, force: bool
+) -> None:
+    """Build IVF-PQ (cosine) indexes on buckets that have none; parameters go in the database's metadata."""
+    settings = _settings()
+    catalog = Catalog(_db(db, settings), settings.protein_storage)
+    with _user_errors():
+        pending = len(catalog.require())
+        console.print(f"indexing up to {pending} buckets, {workers or default_workers(pending)} at a time")
+        built = index(
+            catalog,
+            partitions=partitions,
+            sub_vectors=sub_vectors,
+            force=force,
+            workers=workers,
+            done=lambda b, p: console.print(
+                f"{b}: {p.type} {p.num_partitions} partitions, {p.num_sub_vectors} sub-vectors, {p.seconds:.1f}s"
+            ),
+        )
+    click.echo(f"indexed {len(built)} buckets")
+
+
+def _service(db: str | None, settings: Settings, nprobes: int | None, refine: int | None) -> ProteinService:
+    defaults = SearchParams(
+        nprobes=nprobes or settings.protein_nprobes, refine_factor=refine or settings.protein_refine_factor
+    )
+    return ProteinService(
+        _db(db, settings),
+        storage_options=settings.protein_storage,
+        embedder=settings.protein_embedder,
+        defaults=defaults,
+    )
+
+
+@proteins.command("search")
+@click.argument("query", required=False)
+@db_option
+@click.option("--fasta", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Batch: sequences.")
+@click.option(
+    "--vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Batch: .npy/.h5/.parquet."
+)
+@click.option("-k", "--k", "k", type=click.IntRange(1, 10_000), default=10, show_default=True)
+@click.option("--nprobes", type=click.IntRange(1), default=None, help="Default OPSBOT_PROTEIN_NPROBES.")
+@click.option("--refine", type=click.IntRange(1), default=None, help="Default OPSBOT_PROTEIN_REFINE_FACTOR.")
+@click.option("--identity", is_flag=True, help="Batch: percent identity to stored sequences (slower).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Batch: CSV file (default stdout).")
+def search_command(**options: Any) -> None:
+    """Nearest proteins to a protein id or a sequence, or to every query of a FASTA or vector file."""
+    settings = _settings()
+    batch = [options["fasta"], options["vectors"]]
+    if (options["query"] is None) == (not any(batch)) or all(batch):
+        raise click.UsageError("give one of: a protein id or sequence, --fasta FILE, --vectors FILE")
+    service = _service(options["db"], settings, options["nprobes"], options["refine"])
+    try:
+        with _user_errors():
+            if options["query"] is not None:
+                _one(service, options["query"], options["k"])
+            else:
+                _batch(service, options)
+    finally:
+        service.close()
+
+
+def _one(service: ProteinService, text: str, k: int) -> None:
+    result = service.search(classify(text, max_length=40_000), SearchOptions(k=min(k, 1000)))
+    table = Table(title=f"nearest to {result.query.label} ({result.seconds * 1000:.0f} ms, {result.buckets} buckets)")
+    for column in ("rank", "id", "cosine distance", "identity", "bucket"):
+        table.add_column(column)
+    for rank, hit in enumerate(result.hits, start=1):
+        identity = f"{hit.identity:.1f}%" if hit.identity is not None else "-"
+        table.add_row(str(rank), hit.id, f"{max(hit.distance, 0.0):.4f}", identity, hit.bucket)
+    Console().print(table)
+
+
+def _batch(service: ProteinService, options: dict[str, Any]) -> None:
+    params = service.params(SearchOptions(k=min(options["k"], 1000)))
+    out = options["out"].open("w", newline="", encoding="utf-8") if options["out"] else sys.stdout
+    writer = csv.writer(out)
+    writer.writerow(["query", "rank", "id", "cosine_distance", "percent_identity", "bucket"])
+    total = 0
+    try:
+        for names, vectors, sequences in _queries(service, options):
+            for name, hits, sequence in zip(names, service.search_vectors(vectors, params), sequences, strict=True):
+                for rank, hit in enumerate(hits, start=1):
+                    identity = _identity(hit, sequence) if options["identity"] else None
+                    shown = f"{identity:.2f}" if identity is not None else ""
+                    writer.writerow([name, rank, hit.id, f"{max(hit.distance, 0.0):.6f}", shown, hit.bucket])
+            total += len(names)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    console.print(f"searched {total:,} queries")
+
+
+def _identity(hit: Hit, sequence: str | None) -> float | None:
+    return percent_identity(sequence, hit.sequence) if sequence and hit.sequence else None
+
+
+def _queries(service: ProteinService, options: dict[str, Any]) -> Iterator[tuple[list[str], Any, list[str | None]]]:
+    if options["vectors"]:
+        for names, vectors in read_vectors(options["vectors"]):
+            yield names, vectors, [None] * len(names)
+        return
+    records = list(read_fasta(options["fasta"]))
+    for start in range(0, len(records), 1024):
+        chunk = records[start : start + 1024]
+        yield [n for n, _ in chunk], service.embed([s for _, s in chunk]), [s for _, s in chunk]
+
+
+@proteins.command("info")
+@db_option
+def info_command(db: str | None) -> None:
+    """Buckets, rows, embedder and index parameters."""
+    settings = _settings()
+    service = _service(db, settings, None, None)
+    try:
+        details = service.info(fresh=True)
+    finally:
+        service.close()
+    embedder = details.embedder
+    click.echo(f"database  {details.uri}")
+    click.echo(f"embedder  {f'{embedder.name} ({embedder.dimension} dimensions)' if embedder else 'none recorded'}")
+    click.echo(f"buckets   {len(details.buckets)}, {details.rows:,} proteins")
+    for bucket, rows in details.buckets.items():
+        params = details.indexes.get(bucket)
+        described = (
+            f"{params.type} {params.metric} partitions={params.num_partitions} sub_vectors={params.num_sub_vectors}"
+            if params
+            else "not indexed"
+        )
+        click.echo(f"  {bucket}  {rows:>13,}  {described}")

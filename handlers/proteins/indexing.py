@@ -1,0 +1,114 @@
+"""`opsbot proteins index`: IVF-PQ on cosine distance per bucket, with the reference's defaults."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+from lancedb.index import BTree, IvfPq
+
+from bot.errors import BadInput
+from handlers.proteins.catalog import Catalog, now
+from handlers.proteins.sources import EMBEDDING, ID
+
+INDEX_KEY = "index/"
+# PQ trains 256 centroids per sub-vector; with fewer rows than that, exact search is both right and fast.
+MIN_ROWS_FOR_PQ = 256
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """What one bucket's vector index was built with."""
+
+    type: str
+    metric: str
+    num_partitions: int
+    num_sub_vectors: int
+    num_bits: int
+    rows: int
+    seconds: float
+    built_at: str
+
+
+def default_partitions(rows: int) -> int:
+    """The reference's rule: the square root of the rows."""
+    return max(1, int(math.sqrt(rows)))
+
+
+def default_sub_vectors(dimension: int) -> int:
+    """The reference's rule, dimension / 16, lowered to a divisor of the dimension as PQ needs."""
+    wanted = max(1, dimension // 16)
+    return next(n for n in range(wanted, 0, -1) if dimension % n == 0)
+
+
+def default_workers(buckets: int) -> int:
+    """Buckets built at once: Lance's k-means already uses several threads, so about one build per 4 cores."""
+    return max(1, min(buckets, (os.cpu_count() or 1) // 4))
+
+
+def index_bucket(
+    catalog: Catalog, bucket: str, rows: int, dimension: int, partitions: int | None, sub_vectors: int | None
+) -> IndexParams:
+    """Build the bucket's IVF-PQ (cosine) and id indexes and record the parameters in the metadata."""
+    table = catalog.db.open_table(bucket)
+    started = time.perf_counter()
+    # Lookups by protein id would otherwise scan every bucket.
+    table.create_index(ID, config=BTree(), replace=True)
+    if rows < MIN_ROWS_FOR_PQ:
+        params = IndexParams("FLAT", "cosine", 0, 0, 0, rows, 0.0, now())
+    else:
+        nparts = partitions or default_partitions(rows)
+        nsub = sub_vectors or default_sub_vectors(dimension)
+        if dimension % nsub:
+            raise BadInput(f"sub-vectors must divide the dimension {dimension}; {nsub} does not")
+        config = IvfPq(distance_type="cosine", num_partitions=nparts, num_sub_vectors=nsub)
+        table.create_index(EMBEDDING, config=config, replace=True)
+        params = IndexParams("IVF_PQ", "cosine", nparts, nsub, 8, rows, 0.0, now())
+    params = IndexParams(**{**asdict(params), "seconds": round(time.perf_counter() - started, 3)})
+    catalog.put_meta(INDEX_KEY + bucket, asdict(params))
+    return params
+
+
+def index(
+    catalog: Catalog,
+    *,
+    partitions: int | None = None,
+    sub_vectors: int | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    done: Callable[[str, IndexParams], None] | None = None,
+) -> dict[str, IndexParams]:
+    """Index every bucket that has no index yet (all with `force`), several buckets at once."""
+    if (partitions is not None and partitions < 1) or (sub_vectors is not None and sub_vectors < 1):
+        raise BadInput("partitions and sub-vectors must be at least 1")
+    buckets = catalog.require()
+    embedder = catalog.embedder()
+    dimension = embedder.dimension if embedder else 0
+    meta = catalog.meta()
+    todo = {b: rows for b, rows in buckets.items() if force or INDEX_KEY + b not in meta}
+    built: dict[str, IndexParams] = {}
+    if not todo:
+        return built
+    with ThreadPoolExecutor(max_workers=workers or default_workers(len(todo))) as pool:
+        futures = {
+            b: pool.submit(index_bucket, catalog, b, rows, dimension, partitions, sub_vectors)
+            for b, rows in todo.items()
+        }
+        for bucket, future in futures.items():
+            built[bucket] = future.result()
+            if done:
+                done(bucket, built[bucket])
+    return built
+
+
+def recorded(catalog: Catalog) -> dict[str, IndexParams]:
+    """The index parameters recorded per bucket."""
+    return {
+        key.removeprefix(INDEX_KEY): IndexParams(**value)
+        for key, value in catalog.meta().items()
+        if key.startswith(INDEX_KEY)
+    }

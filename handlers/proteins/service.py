@@ -1,0 +1,164 @@
+"""Protein search for the bot and the CLI: database state, embedding, fan-out search, identity."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from bot.errors import NotFound
+from handlers.proteins.catalog import Catalog, Embedder
+from handlers.proteins.embedders import SequenceEmbedder, check_compatible, load_embedder
+from handlers.proteins.identity import MAX_ALIGNMENTS, percent_identity
+from handlers.proteins.indexing import IndexParams, recorded
+from handlers.proteins.query import ProteinQuery, SearchOptions
+from handlers.proteins.search import BucketSearcher, Hit, SearchParams
+
+T = TypeVar("T")
+# New buckets appear only through an ingest; re-reading the manifest this often is plenty for the bot.
+STATE_SECONDS = 30.0
+# Queries per multi-vector request in batch mode: large enough to amortise each bucket's scan.
+BATCH_QUERIES = 256
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What `/protein info` and the Home tab show."""
+
+    uri: str
+    buckets: dict[str, int]
+    embedder: Embedder | None
+    indexes: dict[str, IndexParams]
+
+    @property
+    def rows(self) -> int:
+        """Proteins in all buckets."""
+        return sum(self.buckets.values())
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to one query."""
+
+    query: ProteinQuery
+    params: SearchParams
+    hits: list[Hit]
+    buckets: int
+    seconds: float
+
+
+class _Loop:
+    """An event loop on its own thread, so sync callers (listeners, CLI) can use LanceDB's async API."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="proteins-search", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return future.result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+class ProteinService:
+    """One protein database, searched by id or sequence across all its buckets."""
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        storage_options: dict[str, str] | None = None,
+        embedder: str = "kmer-hash-v1",
+        defaults: SearchParams | None = None,
+    ) -> None:
+        self.uri = uri
+        self.catalog = Catalog(uri, storage_options)
+        self.searcher = BucketSearcher(uri, storage_options)
+        self.embedder_spec = embedder
+        self.defaults = defaults or SearchParams()
+        self._embedder: SequenceEmbedder | None = None
+        self._loop = _Loop()
+        self._lock = threading.Lock()
+        self._state: tuple[float, DatabaseInfo] | None = None
+
+    def info(self, fresh: bool = False) -> DatabaseInfo:
+        """Buckets, rows, embedder and index parameters (cached for a few seconds)."""
+        with self._lock:
+            if fresh or self._state is None or time.monotonic() - self._state[0] > STATE_SECONDS:
+                info = DatabaseInfo(self.uri, self.catalog.buckets(), self.catalog.embedder(), recorded(self.catalog))
+                if self._state is not None and self._state[1] != info:
+                    self.searcher.forget()
+                self._state = (time.monotonic(), info)
+            return self._state[1]
+
+    def params(self, options: SearchOptions) -> SearchParams:
+        """The defaults with the user's options applied."""
+        return SearchParams(
+            k=options.k or self.defaults.k,
+            nprobes=options.nprobes or self.defaults.nprobes,
+            refine_factor=options.refine_factor or self.defaults.refine_factor,
+        )
+
+    def embedder(self) -> SequenceEmbedder:
+        """The configured embedder, loaded on first use."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.embedder_spec)
+            return self._embedder
+
+    def embed(self, sequences: list[str]) -> np.ndarray:
+        """Sequences as vectors of the database's space; refused when the embedders differ."""
+        embedder = self.embedder()
+        check_compatible(embedder, self._buckets_info().embedder)
+        return np.asarray(embedder.embed_many(sequences), dtype=np.float32)
+
+    def _buckets_info(self) -> DatabaseInfo:
+        info = self.info()
+        if not info.buckets:
+            raise NotFound(f"the protein database at {self.uri} has no buckets yet: run `opsbot proteins ingest`")
+        return info
+
+    def search(self, query: ProteinQuery, options: SearchOptions | None = None) -> SearchResult:
+        """The nearest proteins to a stored protein or a sequence, with percent identity where sequences are stored."""
+        params = self.params(options or SearchOptions())
+        buckets = list(self._buckets_info().buckets)
+        started = time.perf_counter()
+        if query.kind == "id":
+            stored = self._loop.run(self.searcher.lookup(buckets, query.value))
+            if stored is None:
+                raise NotFound(f"No protein with id `{query.value}` in the database.")
+            vector, sequence = stored.vector[None, :], stored.sequence
+        else:
+            vector, sequence = self.embed([query.value]), query.value
+        hits = self._loop.run(self.searcher.search(buckets, vector, params))[0]
+        if sequence:
+            hits = [
+                hit.with_identity(
+                    percent_identity(sequence, hit.sequence) if hit.sequence and i < MAX_ALIGNMENTS else None
+                )
+                for i, hit in enumerate(hits)
+            ]
+        return SearchResult(query, params, hits, len(buckets), time.perf_counter() - started)
+
+    def search_vectors(self, vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
+        """Batch mode: the top k of many query vectors, a few hundred per request to every bucket."""
+        buckets = list(self._buckets_info().buckets)
+        results: list[list[Hit]] = []
+        for start in range(0, len(vectors), BATCH_QUERIES):
+            chunk = np.asarray(vectors[start : start + BATCH_QUERIES], dtype=np.float32)
+            results += self._loop.run(self.searcher.search(buckets, chunk, params))
+        return results
+
+    def close(self) -> None:
+        """Stop the search loop."""
+        self._loop.close()

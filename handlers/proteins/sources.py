@@ -1,0 +1,131 @@
+"""Embedding files (HDF5 as in the reference, and Parquet) read as bounded Arrow record batches."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bot.errors import BadInput
+
+ID, EMBEDDING, SEQUENCE = "id", "embedding", "sequence"
+HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# A few hundred MB of float32 at 960 dimensions: large enough for Lance's writer, bounded whatever the file.
+DEFAULT_BATCH_ROWS = 32_768
+
+
+def schema(dimension: int, with_sequence: bool) -> pa.Schema:
+    """The bucket tables' schema: id, a fixed-size float32 vector and, when known, the sequence."""
+    fields = [pa.field(ID, pa.string(), nullable=False), pa.field(EMBEDDING, pa.list_(pa.float32(), dimension))]
+    if with_sequence:
+        fields.append(pa.field(SEQUENCE, pa.string()))
+    return pa.schema(fields)
+
+
+def kind(path: Path) -> str:
+    """'hdf5' or 'parquet', from the file name."""
+    suffix = path.suffix.lower()
+    if suffix in HDF5_SUFFIXES:
+        return "hdf5"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise BadInput(f"{path}: not an HDF5 (.h5, .hdf5) or Parquet (.parquet) file")
+
+
+def fingerprint(path: Path, chunk: int = 8 << 20) -> str:
+    """A hash of the file's content, so a renamed or copied file is still recognised as ingested."""
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe(path: Path) -> tuple[int, int, bool]:
+    """(rows, dimension, has a sequence column), read from the file's metadata only."""
+    if kind(path) == "hdf5":
+        import h5py
+
+        with h5py.File(path, "r") as handle:
+            _require(path, ID in handle and EMBEDDING in handle, "needs `id` and `embedding` datasets")
+            ids, vectors = handle[ID], handle[EMBEDDING]
+            _require(path, vectors.ndim == 2, "`embedding` must be a 2-D dataset (rows x dimension)")
+            _require(path, ids.shape[0] == vectors.shape[0], "`id` and `embedding` have different lengths")
+            return int(vectors.shape[0]), int(vectors.shape[1]), SEQUENCE in handle
+    parquet = pq.ParquetFile(path)
+    names = parquet.schema_arrow.names
+    _require(path, ID in names and EMBEDDING in names, "needs `id` and `embedding` columns")
+    vector_type = parquet.schema_arrow.field(EMBEDDING).type
+    if pa.types.is_fixed_size_list(vector_type):
+        dimension = vector_type.list_size
+    else:
+        first = next(parquet.iter_batches(batch_size=1, columns=[EMBEDDING]), None)
+        dimension = len(first.column(0)[0].values) if first is not None and first.num_rows else 0
+    return parquet.metadata.num_rows, dimension, SEQUENCE in names
+
+
+def batches(
+    path: Path, dimension: int, with_sequence: bool, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """The file's rows as record batches of the bucket schema, at most `batch_rows` at a time."""
+    target = schema(dimension, with_sequence)
+    reader = _hdf5_batches if kind(path) == "hdf5" else _parquet_batches
+    for batch in reader(path, dimension, batch_rows):
+        columns = [batch[ID], batch[EMBEDDING]]
+        if with_sequence:
+            columns.append(batch[SEQUENCE] if SEQUENCE in batch else pa.nulls(len(batch[ID]), pa.string()))
+        yield pa.record_batch(columns, schema=target)
+
+
+def _hdf5_batches(path: Path, dimension: int, batch_rows: int) -> Iterator[dict[str, pa.Array]]:
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        ids, vectors = handle[ID], handle[EMBEDDING]
+        sequences = handle.get(SEQUENCE)
+        _require(path, vectors.shape[1] == dimension, f"vectors have {vectors.shape[1]} dimensions, not {dimension}")
+        for start in range(0, vectors.shape[0], batch_rows):
+            stop = min(start + batch_rows, vectors.shape[0])
+            # One slab read per column: h5py hands back contiguous numpy arrays, Arrow wraps them.
+            slab = np.ascontiguousarray(vectors[start:stop], dtype=np.float32)
+            columns = {ID: _strings(ids, start, stop), EMBEDDING: _vectors(slab, dimension)}
+            if sequences is not None:
+                columns[SEQUENCE] = _strings(sequences, start, stop)
+            yield columns
+
+
+def _strings(dataset: object, start: int, stop: int) -> pa.Array:
+    values = dataset[start:stop]  # type: ignore[index]
+    if values.dtype.kind in "SO":
+        return pa.array(dataset.asstr()[start:stop].tolist(), pa.string())  # type: ignore[attr-defined]
+    return pa.array(values.astype(str).tolist(), pa.string())
+
+
+def _vectors(slab: np.ndarray, dimension: int) -> pa.FixedSizeListArray:
+    return pa.FixedSizeListArray.from_arrays(pa.array(slab.reshape(-1)), dimension)
+
+
+def _parquet_batches(path: Path, dimension: int, batch_rows: int) -> Iterator[dict[str, pa.Array]]:
+    parquet = pq.ParquetFile(path)
+    columns = [c for c in (ID, EMBEDDING, SEQUENCE) if c in parquet.schema_arrow.names]
+    vector_type = pa.list_(pa.float32(), dimension)
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+        vectors = batch.column(EMBEDDING)
+        try:
+            vectors = vectors.cast(vector_type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise BadInput(f"{path}: every embedding must have {dimension} numbers") from None
+        out = {ID: batch.column(ID).cast(pa.string()), EMBEDDING: vectors}
+        if SEQUENCE in columns:
+            out[SEQUENCE] = batch.column(SEQUENCE).cast(pa.string())
+        yield out
+
+
+def _require(path: Path, condition: bool, problem: str) -> None:
+    if not condition:
+        raise BadInput(f"{path}: {problem}")

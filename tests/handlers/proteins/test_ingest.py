@@ -1,0 +1,96 @@
+"""Ingest: HDF5 and Parquet into buckets, the manifest, and what is refused."""
+
+import numpy as np
+import pytest
+
+from bot.errors import BadInput
+from handlers.proteins.catalog import Catalog
+from handlers.proteins.indexing import index, recorded
+from handlers.proteins.ingest import ingest
+from tests.handlers.proteins.conftest import gaussian, write_h5, write_parquet
+
+
+def _rows(catalog, bucket):
+    table = catalog.db.open_table(bucket).to_arrow()
+    return table["id"].to_pylist(), np.array(table["embedding"].to_pylist(), dtype=np.float32), table
+
+
+def test_hdf5_round_trips_ids_vectors_and_sequences_in_small_batches(tmp_path):
+    vectors = gaussian(1_000)
+    ids = [f"P{i:05d}" for i in range(1_000)]
+    sequences = ["MKT" * (1 + i % 5) for i in range(1_000)]
+    source = write_h5(tmp_path / "a.h5", ids, vectors, sequences)
+    catalog = Catalog(str(tmp_path / "db"))
+    plan = ingest(catalog, [source], embedder="amplify-350m", batch_rows=128)
+    assert plan.rows == 1_000 and list(plan.buckets) == ["bucket_0000"]
+    got_ids, got_vectors, table = _rows(catalog, "bucket_0000")
+    assert got_ids == ids
+    assert np.array_equal(got_vectors, vectors)
+    assert table["sequence"].to_pylist() == sequences
+    assert catalog.embedder().name == "amplify-350m"
+
+
+def test_reingest_is_a_no_op_and_new_files_land_in_new_buckets(tmp_path):
+    first = write_h5(tmp_path / "a.h5", [f"a{i}" for i in range(300)], gaussian(300, seed=1))
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, [first], embedder="m")
+    index(catalog)
+    built = recorded(catalog)["bucket_0000"]
+    copy = tmp_path / "renamed.h5"
+    copy.write_bytes(first.read_bytes())
+    again = ingest(catalog, [first, copy], embedder="m")
+    assert again.rows == 0 and [b for _, b in again.skipped] == ["bucket_0000", "bucket_0000"]
+    assert catalog.buckets() == {"bucket_0000": 300}
+    second = write_parquet(tmp_path / "b.parquet", [f"b{i}" for i in range(50)], gaussian(50, seed=2))
+    ingest(catalog, [second], embedder="m")
+    assert catalog.buckets() == {"bucket_0000": 300, "bucket_0001": 50}
+    # The old bucket keeps its index; only the new one has none yet.
+    assert recorded(catalog) == {"bucket_0000": built}
+
+
+def test_files_are_packed_best_fit(tmp_path):
+    files = [
+        write_h5(tmp_path / f"{name}.h5", [f"{name}{i}" for i in range(rows)], gaussian(rows, 8, seed=rows))
+        for name, rows in (("big", 300), ("mid", 120), ("small", 80))
+    ]
+    catalog = Catalog(str(tmp_path / "db"))
+    plan = ingest(catalog, files, embedder="m", bucket_rows=400, workers=2)
+    assert {b: sorted(f.path.name for f in fs) for b, fs in plan.buckets.items()} == {
+        "bucket_0000": ["big.h5", "small.h5"],
+        "bucket_0001": ["mid.h5"],
+    }
+    assert catalog.buckets() == {"bucket_0000": 380, "bucket_0001": 120}
+
+
+def test_vectors_from_another_embedder_or_dimension_are_refused(tmp_path):
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, [write_h5(tmp_path / "a.h5", ["a"], gaussian(1, 16))], embedder="model-a")
+    with pytest.raises(BadInput, match="from `model-a`"):
+        ingest(catalog, [write_h5(tmp_path / "b.h5", ["b"], gaussian(1, 16, seed=3))], embedder="model-b")
+    with pytest.raises(BadInput, match="16-dimensional"):
+        ingest(catalog, [write_h5(tmp_path / "c.h5", ["c"], gaussian(1, 32))], embedder="model-a")
+    assert catalog.buckets() == {"bucket_0000": 1}
+
+
+def test_malformed_files_get_a_clear_answer(tmp_path):
+    catalog = Catalog(str(tmp_path / "db"))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(BadInput, match="not an HDF5"):
+        ingest(catalog, [text], embedder="m")
+    import h5py
+
+    with h5py.File(tmp_path / "bad.h5", "w") as handle:
+        handle["id"] = np.array([b"x", b"y"])
+        handle["embedding"] = np.zeros((3, 4), np.float32)
+    with pytest.raises(BadInput, match="different lengths"):
+        ingest(catalog, [tmp_path / "bad.h5"], embedder="m")
+
+
+def test_a_half_written_bucket_is_replaced_not_searched(tmp_path):
+    catalog = Catalog(str(tmp_path / "db"))
+    # What a crash between writing a bucket and recording it leaves: a table no manifest row names.
+    catalog.db.create_table("bucket_0000", data=[{"id": "ghost", "embedding": [0.0] * 4}])
+    ingest(catalog, [write_h5(tmp_path / "a.h5", ["a", "b"], gaussian(2, 4))], embedder="m")
+    ids, _, _ = _rows(catalog, "bucket_0000")
+    assert ids == ["a", "b"]

@@ -1,0 +1,89 @@
+"""Search: the merge across buckets, batch mode, embedder checks and identity."""
+
+import numpy as np
+import pytest
+
+from bot.errors import BadInput, NotFound
+from handlers.proteins.catalog import Catalog
+from handlers.proteins.indexing import index
+from handlers.proteins.ingest import ingest
+from handlers.proteins.query import ProteinQuery, SearchOptions
+from handlers.proteins.search import SearchParams
+from handlers.proteins.service import ProteinService
+from sandbox.proteins import families, write_families
+from tests.handlers.proteins.conftest import gaussian, write_h5
+
+
+@pytest.fixture
+def split_db(tmp_path):
+    """600 vectors in three unindexed buckets (exact search), and the same vectors as one matrix."""
+    vectors = gaussian(600, 32, seed=5)
+    ids = [f"v{i:03d}" for i in range(600)]
+    files = [
+        write_h5(tmp_path / f"{n}.h5", ids[n * 200 : (n + 1) * 200], vectors[n * 200 : (n + 1) * 200]) for n in range(3)
+    ]
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, files, embedder="gauss", bucket_rows=250)
+    service = ProteinService(str(tmp_path / "db"))
+    yield service, ids, vectors
+    service.close()
+
+
+def _exact(vectors, queries, k):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    distances = 1.0 - q @ unit.T
+    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(distances, order, axis=1)
+
+
+def test_merge_across_buckets_equals_one_exact_search(split_db):
+    service, ids, vectors = split_db
+    assert len(service.info().buckets) == 3
+    queries = gaussian(20, 32, seed=9)
+    order, distances = _exact(vectors, queries, 15)
+    results = service.search_vectors(queries, SearchParams(k=15))
+    for q, hits in enumerate(results):
+        assert [h.id for h in hits] == [ids[i] for i in order[q]]
+        assert np.allclose([h.distance for h in hits], distances[q], atol=1e-5)
+        assert {h.bucket for h in hits} <= {"bucket_0000", "bucket_0001", "bucket_0002"}
+
+
+def test_search_by_id_uses_the_stored_vector(split_db):
+    service, ids, vectors = split_db
+    result = service.search(ProteinQuery(kind="id", value="v421"), SearchOptions(k=5))
+    order, _ = _exact(vectors, vectors[421:422], 5)
+    assert [h.id for h in result.hits] == [ids[i] for i in order[0]]
+    assert result.hits[0].identity is None  # no sequences stored in these buckets
+    with pytest.raises(NotFound, match="No protein with id `nope`"):
+        service.search(ProteinQuery(kind="id", value="nope"))
+
+
+def test_a_sequence_embedded_by_another_model_is_refused(split_db):
+    service, _, _ = split_db
+    with pytest.raises(BadInput, match=r"come from `gauss`.*embeds sequences with `kmer-hash-v1`"):
+        service.search(ProteinQuery(kind="sequence", value="MKTAYIAKQR"))
+
+
+@pytest.fixture
+def family_db(tmp_path):
+    """The sandbox's families, ingested and indexed with IVF-PQ."""
+    rows = families(count=8, members=12, seed=3)
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, [write_families(tmp_path / "fam.parquet", rows)], embedder="kmer-hash-v1")
+    index(catalog)
+    service = ProteinService(str(tmp_path / "db"))
+    yield service, rows
+    service.close()
+
+
+def test_a_family_members_sequence_finds_its_family_first_with_identity(family_db):
+    service, rows = family_db
+    protein, family, sequence = rows[30]
+    result = service.search(ProteinQuery(kind="sequence", value=sequence), SearchOptions(k=12))
+    assert [h.id.split("_")[0] for h in result.hits] == [family] * 12
+    assert result.hits[0].id == protein and result.hits[0].identity == 100.0
+    identities = [h.identity for h in result.hits]
+    assert all(i is not None and 70.0 < i <= 100.0 for i in identities)
+    strangers = service.search(ProteinQuery(kind="sequence", value=sequence), SearchOptions(k=40)).hits[13:]
+    assert all(h.identity < 30.0 for h in strangers)  # unrelated random proteins align poorly
