@@ -37,8 +37,9 @@ def alarm_message(
         "AWSAccountId": account,
         "AlarmConfigurationUpdatedTimestamp": _stamp(at),
         "NewStateValue": state,
-        "NewStateReason": f"Threshold Crossed: 1 out of the last 1 datapoints [{value} ({time.strftime('%d/%m/%y %H:%M:%S')})] "
-        f"was {verb} the threshold ({threshold}) (minimum 1 datapoint for OK -> ALARM transition).",
+        "NewStateReason": f"Threshold Crossed: 1 out of the last 1 datapoints [{value} "
+        f"({time.strftime('%d/%m/%y %H:%M:%S')})] was {verb} the threshold ({threshold}) "
+        "(minimum 1 datapoint for OK -> ALARM transition).",
         "StateChangeTime": _stamp(at),
         "Region": REGION_NAMES.get(region, region),
         "AlarmArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm_name}",
