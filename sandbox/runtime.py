@@ -28,6 +28,8 @@ USERS = {
     ANALYST: {"id": ANALYST, "name": "maria", "real_name": "Maria (marketing analyst)"},
 }
 APPROVERS_GROUP = "S0SALESLEADS"
+ONCALL_GROUP = "S0DATAONCALL"
+RUNBOOK = "https://runbooks.example.com/emr/primary-failover"
 SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
 
 
@@ -70,6 +72,7 @@ class Sandbox:
             "OPSBOT_DATAZONE_DOMAIN_ID": self.world.domain_id,
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
+            "OPSBOT_ALARM_TOPIC_ARN": self.world.topic_arn,
         }
 
     def client(self, service: str) -> Any:
@@ -101,6 +104,13 @@ def _write_policy(path: Path, world: World) -> None:
                 "approvers": {"users": [APPROVER], "usergroups": [APPROVERS_GROUP]},
             }
         },
+        "clusters": {
+            "default_channel": ADMIN_CHANNEL,
+            "runbook": RUNBOOK,
+            "oncall": {"usergroups": [ONCALL_GROUP]},
+            "escalation_minutes": 15,
+            "routes": [{"tag": "team=sales", "channel": SALES_CHANNEL}],
+        },
     }
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 
@@ -116,6 +126,7 @@ def start_sandbox(workdir: Path) -> Sandbox:
     slack = FakeSlack().start()
     slack.workspace.users.update(USERS)
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
+    slack.workspace.usergroups[ONCALL_GROUP] = [APPROVER]
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()

@@ -77,7 +77,8 @@ def _fired(alert: Alert) -> list[str]:
     emr = alert.facts.get("emr")
     if emr:
         counts = f" ({emr['running']} of {emr['requested']} running)" if emr.get("requested") else ""
-        fields.append(f"*EMR*\n{emr.get('reporter', '').removeprefix('emr:')} {emr.get('state')}{counts}")
+        what = emr.get("reporter", "").removeprefix("emr:").replace(":", " ")
+        fields.append(f"*EMR*\n{what} {emr.get('state')}{counts}")
     counts = []
     if alert.repeats:
         counts.append(f"repeated {alert.repeats} times")
@@ -122,11 +123,11 @@ def _button(action_id: str, text: str, value: str, style: str | None = None) -> 
 
 def card(alert: Alert, runbook: str | None, silenced_until: datetime | None, now: datetime) -> list[dict[str, Any]]:
     """The incident card: what, what it means, the primaries, and what to do."""
-    icon = ":white_check_mark:" if alert.state == RESOLVED else ":rotating_light:"
     name = alert.cluster_name or alert.cluster_id or alert.key.removeprefix("alarm:")
+    headline = HEADLINE[alert.severity] if alert.state != RESOLVED else f"resolved ({HEADLINE[alert.severity]})"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{name}: {HEADLINE[alert.severity]}"[:150]}},
-        mrkdwn(f"{icon} {state_line(alert, silenced_until, now)}"),
+        {"type": "header", "text": {"type": "plain_text", "text": f"{name}: {headline}"[:150]}},
+        mrkdwn(state_line(alert, silenced_until, now)),
         {
             "type": "section",
             "fields": [

@@ -157,3 +157,18 @@ def fleet_state_change(
     if target is not None:
         detail["targetOnDemandCapacity"] = target
     return eventbridge_event("aws.emr", "EMR Instance Fleet State Change", detail)
+
+
+def sns_envelope(message: dict[str, Any], topic_arn: str = "arn:aws:sns:eu-west-1:123456789012:opsbot-alarms") -> str:
+    """An SQS message body as SNS delivers a notification to a queue (without raw message delivery)."""
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": topic_arn,
+            "Subject": f"{message.get('NewStateValue')}: {message.get('AlarmName')}"[:100],
+            "Message": json.dumps(message),
+            "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "SignatureVersion": "1",
+        }
+    )

@@ -10,23 +10,10 @@ from hypothesis import strategies as st
 
 from bot.inbox.envelope import MalformedMessage, parse_message
 from handlers.failover.signals import PERCENTAGE, AlertSignal, UnknownShape, multimaster_severity, parse_signal
-from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change
+from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change, sns_envelope
 
 CLUSTER = "j-TEST0001"
 AT = datetime(2026, 11, 21, 12, 30, 5, 123000, tzinfo=UTC)
-
-
-def _via_sns(message: dict) -> str:
-    return json.dumps(
-        {
-            "Type": "Notification",
-            "MessageId": str(uuid.uuid4()),
-            "TopicArn": "arn:aws:sns:eu-west-1:123456789012:alarms",
-            "Subject": "ALARM",
-            "Message": json.dumps(message),
-            "Timestamp": "2026-11-21T12:30:06.000Z",
-        }
-    )
 
 
 def _signal(body: str) -> AlertSignal:
@@ -34,7 +21,7 @@ def _signal(body: str) -> AlertSignal:
 
 
 def test_sns_alarm_notification():
-    signal = _signal(_via_sns(alarm_message("opsbot-j-TEST0001-primary-lost", CLUSTER, "ALARM", at=AT)))
+    signal = _signal(sns_envelope(alarm_message("opsbot-j-TEST0001-primary-lost", CLUSTER, "ALARM", at=AT)))
     assert signal.kind == "alarm" and signal.form == "sns" and signal.health == "bad"
     assert signal.cluster_id == CLUSTER and signal.key == f"cluster:{CLUSTER}"
     assert signal.value == 2.0 and signal.threshold == 3.0 and signal.comparison == "LessThanThreshold"
@@ -43,7 +30,7 @@ def test_sns_alarm_notification():
 
 
 def test_eventbridge_alarm_state_change_is_the_same_transition():
-    sns = _signal(_via_sns(alarm_message("a1", CLUSTER, "ALARM", at=AT)))
+    sns = _signal(sns_envelope(alarm_message("a1", CLUSTER, "ALARM", at=AT)))
     eventbridge = _signal(json.dumps(alarm_state_change("a1", CLUSTER, "ALARM", at=AT)))
     assert eventbridge.form == "eventbridge"
     same = ("key", "reporter", "state", "changed_at", "value", "threshold", "health", "severity", "cluster_id")
@@ -51,14 +38,14 @@ def test_eventbridge_alarm_state_change_is_the_same_transition():
 
 
 def test_ok_is_good_and_insufficient_data_is_neutral():
-    assert _signal(_via_sns(alarm_message("a1", CLUSTER, "OK"))).health == "good"
-    assert _signal(_via_sns(alarm_message("a1", CLUSTER, "INSUFFICIENT_DATA"))).health == "neutral"
+    assert _signal(sns_envelope(alarm_message("a1", CLUSTER, "OK"))).health == "good"
+    assert _signal(sns_envelope(alarm_message("a1", CLUSTER, "INSUFFICIENT_DATA"))).health == "neutral"
 
 
 def test_alarm_without_a_cluster_is_keyed_by_its_name():
     message = alarm_message("cpu-high", CLUSTER, "ALARM")
     message["Trigger"]["Dimensions"] = [{"name": "InstanceId", "value": "i-1"}]
-    signal = _signal(_via_sns(message))
+    signal = _signal(sns_envelope(message))
     assert signal.cluster_id is None and signal.key == "alarm:cpu-high"
 
 
@@ -82,7 +69,7 @@ def test_metric_math_alarm_finds_the_cluster_in_its_metrics():
             },
         },
     ]
-    signal = _signal(_via_sns(message))
+    signal = _signal(sns_envelope(message))
     assert signal.cluster_id == CLUSTER and signal.metric == "MultiMasterInstanceGroupNodesRunning"
 
 
@@ -183,7 +170,7 @@ _FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthC
 @_FUZZ
 @given(st.dictionaries(_SNS_KEYS | st.text(max_size=10), _json, max_size=4))
 def test_sns_alarm_shapes_never_crash(changes):
-    _parse_or_unknown(_via_sns(_mutate(alarm_message("a", CLUSTER, "ALARM"), changes)))
+    _parse_or_unknown(sns_envelope(_mutate(alarm_message("a", CLUSTER, "ALARM"), changes)))
 
 
 @_FUZZ
