@@ -146,6 +146,11 @@ class Lifecycle:
                     .limit(1)
                 )
                 if recent is not None:
+                    previous = recent.reporters.get(signal.reporter)
+                    if previous is not None and datetime.fromisoformat(previous["at"]) >= signal.changed_at:
+                        # Older than what resolved it (queues reorder): history, not a new firing.
+                        self._log(session, recent.id, signal, now, payload, note=False)
+                        return Applied("stale", recent.id)
                     return self._reopen(session, recent, signal, now, escalation_minutes, payload)
             else:
                 return self._update(session, alert, signal, placement, now, payload)
@@ -244,7 +249,7 @@ class Lifecycle:
     def _reopen(
         self, session: Any, alert: Alert, signal: AlertSignal, now: datetime, escalation_minutes: int, payload: Any
     ) -> Applied | None:
-        flaps = alert.flaps + 1
+        flaps, resolved_at = alert.flaps + 1, utc(alert.resolved_at)
         changed = session.execute(
             update(Alert)
             .where(Alert.id == alert.id, Alert.version == alert.version, Alert.active_key.is_(None))
@@ -268,7 +273,7 @@ class Lifecycle:
             return None
         self._log(session, alert.id, signal, now, payload, note=False)
         if flaps <= QUIET_AFTER_FLAPS:
-            minutes = max(0, round((now - utc(alert.resolved_at)).total_seconds() / 60))  # type: ignore[operator]
+            minutes = max(0, round((now - resolved_at).total_seconds() / 60))  # type: ignore[operator]
             self._note(session, alert, now, f":repeat: Fired again {minutes} min after resolving (flapping: {flaps}).")
         return Applied("reopened", alert.id)
 

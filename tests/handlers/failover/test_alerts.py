@@ -179,3 +179,23 @@ def test_home_tab_lists_open_alerts(bot):
     view = bot.slack.wait_for("views.publish").body["view"]
     text = json.dumps(view)
     assert "Cluster alerts" in text and "sales-analytics-ha" in text and "one primary lost" in text
+
+
+def test_an_alarm_older_than_the_ok_that_resolved_it_does_not_reopen(bot):
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    bot.alarm("ALARM", at=at)
+    bot.alarm("OK", at=at + timedelta(minutes=3))
+    bot.alarm("ALARM", at=at + timedelta(minutes=1))  # delivered late
+    (alert,) = bot.alerts()
+    assert alert.state == "resolved" and alert.flaps == 0
+
+
+def test_firing_again_soon_after_resolving_reopens_the_same_card(bot):
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    bot.alarm("ALARM", at=at)
+    bot.alarm("OK", at=at + timedelta(minutes=1))
+    bot.alarm("ALARM", at=at + timedelta(minutes=2))
+    (alert,) = bot.alerts()
+    assert alert.state == "open" and alert.flaps == 1
+    bot.slack.wait_for("chat.postMessage", lambda c: "flapping: 1" in c.body.get("text", ""))
+    assert len([c for c in bot.posts(SALES) if not c.body.get("thread_ts")]) == 1
