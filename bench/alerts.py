@@ -193,8 +193,10 @@ def _lost(db, expected: dict[str, str], calls: list) -> int:
     for call in calls:
         if call.method not in ("chat.postMessage", "chat.update") or call.body.get("thread_ts"):
             continue
-        for block in call.body.get("blocks") or []:
-            text = json.dumps(block)
+        # A digest shows one alert per section; a card is one alert across all its blocks.
+        digest = "cluster alerts" in call.body.get("text", "")
+        parts = [json.dumps(b) for b in call.body.get("blocks") or []] if digest else [json.dumps(call.body)]
+        for text in parts:
             for cluster in expected:
                 if cluster in text:
                     last_shown[cluster] = "resolved" if "Resolved at" in text else "open"
