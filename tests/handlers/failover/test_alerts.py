@@ -10,6 +10,7 @@ from handlers.failover.store import AlertStore
 from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change, sns_envelope
 from sandbox.runtime import ADMIN, ANALYST, APPROVER
 from sandbox.world import CLUSTER_ID
+from scheduler import bound_tasks, build_scheduler, register_jobs
 from tests.handlers.failover.conftest import DEFAULT, SALES, text_of
 from tests.harness import eventually
 
@@ -199,3 +200,15 @@ def test_firing_again_soon_after_resolving_reopens_the_same_card(bot):
     assert alert.state == "open" and alert.flaps == 1
     bot.slack.wait_for("chat.postMessage", lambda c: "flapping: 1" in c.body.get("text", ""))
     assert len([c for c in bot.posts(SALES) if not c.body.get("thread_ts")]) == 1
+
+
+def test_the_due_sweep_is_a_stored_job_bound_to_its_task(bot):
+    scheduler = build_scheduler()
+    scheduler.start(paused=True)
+    try:
+        assert "failover.due" in register_jobs(scheduler, bot.deps)
+        assert scheduler.get_job("failover.due").args == ("failover.due",)
+    finally:
+        scheduler.shutdown(wait=False)
+    bot.alarm("ALARM")
+    assert bound_tasks(bot.deps)["failover.due"]() == {"escalated": 0, "silences_expired": 0, "claims_released": 0}

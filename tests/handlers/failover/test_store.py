@@ -44,7 +44,7 @@ def test_lifecycle_from_open_to_resolved(database):
     assert _apply(lifecycle, _signal("OK", 9, eventbridge=True), 9) == "ignored"
     assert _apply(lifecycle, _signal("ALARM", 30), 30) == "created"  # past the flap window: a new incident
     store = AlertStore(database)
-    first, second = sorted(store.active() + [store.get(1)], key=lambda a: a.id)
+    first, second = sorted([*store.active(), store.get(1)], key=lambda a: a.id)
     assert first.state == "resolved" and first.repeats == 1 and second.state == "open"
 
 
