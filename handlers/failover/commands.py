@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field, ValidationError
@@ -72,7 +73,9 @@ def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
     )
 
 
-def command_handlers(deps: Deps, store: AlertStore, reader: ClusterReader, kick: object) -> dict[str, Handler]:
+def command_handlers(
+    deps: Deps, store: AlertStore, reader: ClusterReader, kick: Callable[[str | None], None]
+) -> dict[str, Handler]:
     """The /cluster forms bound to `deps`."""
 
     def status(invocation: Invocation) -> None:
@@ -150,7 +153,7 @@ def command_handlers(deps: Deps, store: AlertStore, reader: ClusterReader, kick:
             text = f"{cluster_id} is silenced until {until:%Y-%m-%d %H:%M} UTC."
         for alert in store.active(cluster_id):
             store.note(alert, f":zzz: {text} (<@{user}>)", now, bump=False)
-            kick(alert.channel)  # type: ignore[operator]
+            kick(alert.channel)
         deps.audit.record(
             actor=user, action="failover.silence", target=cluster_id, result="ok", detail={"duration": duration_text}
         )

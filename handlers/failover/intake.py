@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,8 +14,9 @@ from bot.inbox.envelope import InboundEvent
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.lifecycle import Applied, Lifecycle, Placement
 from handlers.failover.models import Alert
+from handlers.failover.parse import parse_signal
 from handlers.failover.routing import Route, route_for
-from handlers.failover.signals import AlertSignal, UnknownShape, parse_signal
+from handlers.failover.signals import AlertSignal, UnknownShape
 from handlers.failover.store import AlertStore
 
 log = structlog.get_logger(__name__)
@@ -32,7 +33,14 @@ def alert_route(deps: Deps, alert: Alert) -> Route:
 class Intake:
     """Turns one inbound event into at most one alert change; never raises for a payload it cannot read."""
 
-    def __init__(self, deps: Deps, lifecycle: Lifecycle, store: AlertStore, reader: ClusterReader, kick: Any) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        lifecycle: Lifecycle,
+        store: AlertStore,
+        reader: ClusterReader,
+        kick: Callable[[str | None], None],
+    ) -> None:
         self._deps = deps
         self._lifecycle = lifecycle
         self._store = store
@@ -69,9 +77,7 @@ class Intake:
             outcome=applied.outcome,
             alert=applied.alert_id,
         )
-        if applied.alert_id is not None:
-            alert = self._store.get(applied.alert_id)
-            self._kick(alert.channel if alert else None)
+        self._kick(applied.channel)
         return applied
 
     def place(self, signal: AlertSignal) -> Placement:

@@ -35,6 +35,8 @@ class Applied:
 
     outcome: Outcome
     alert_id: int | None = None
+    channel: str | None = None
+    """The alert's channel when its card needs sending, else None."""
 
 
 def _facts(signal: AlertSignal, facts: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +205,7 @@ class Lifecycle:
         if outcome == "resolved":
             minutes = max(1, round((now - utc(alert.opened_at)).total_seconds() / 60))  # type: ignore[operator]
             self._note(session, alert, now, f":white_check_mark: Resolved after {minutes} min.")
-        return Applied(outcome, alert.id)
+        return Applied(outcome, alert.id, alert.channel)
 
     def _create(
         self,
@@ -244,7 +246,7 @@ class Lifecycle:
                 self._log(session, alert.id, signal, now, payload, note=False)
         except IntegrityError:
             return None  # another replica opened it first: apply to theirs
-        return Applied("created", alert.id)
+        return Applied("created", alert.id, place.channel)
 
     def _reopen(
         self, session: Any, alert: Alert, signal: AlertSignal, now: datetime, escalation_minutes: int, payload: Any
@@ -275,7 +277,7 @@ class Lifecycle:
         if flaps <= QUIET_AFTER_FLAPS:
             minutes = max(0, round((now - resolved_at).total_seconds() / 60))  # type: ignore[operator]
             self._note(session, alert, now, f":repeat: Fired again {minutes} min after resolving (flapping: {flaps}).")
-        return Applied("reopened", alert.id)
+        return Applied("reopened", alert.id, alert.channel)
 
     @staticmethod
     def _log(

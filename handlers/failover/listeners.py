@@ -24,7 +24,7 @@ from handlers.failover.intake import Intake, alert_route
 from handlers.failover.lifecycle import Lifecycle
 from handlers.failover.models import Alert
 from handlers.failover.outbox import Outbox, pacing_client
-from handlers.failover.signals import ALARM_FORMS, EMR_FORMS
+from handlers.failover.parse import ALARM_FORMS, EMR_FORMS
 from handlers.failover.store import AlertStore, silence_target
 
 # The Home tab lists this many open alerts; `/cluster alerts` has them all.

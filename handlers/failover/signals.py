@@ -1,4 +1,4 @@
-"""Every way a failover signal arrives (alarm over SNS, alarm over EventBridge, EMR events) as one validated model."""
+"""The one validated model every failover signal becomes, and the CloudWatch alarm forms (SNS, EventBridge)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.inbox.envelope import SNS_ALARM_DETAIL_TYPE, InboundEvent
+from bot.inbox.envelope import InboundEvent
 
 NAMESPACE = "AWS/ElasticMapReduce"
 RUNNING = "MultiMasterInstanceGroupNodesRunning"
 PERCENTAGE = "MultiMasterInstanceGroupNodesRunningPercentage"
 REQUESTED = "MultiMasterInstanceGroupNodesRequested"
 EB_ALARM = "CloudWatch Alarm State Change"
-EMR_CLUSTER = "EMR Cluster State Change"
-EMR_FLEET = "EMR Instance Fleet State Change"
-EMR_GROUP = "EMR Instance Group State Change"
 CLUSTER_ID = re.compile(r"^j-[A-Z0-9]{1,32}$")
 # SNS's alarm JSON has no datapoint field; its reason always shows the value first, in brackets.
 _DATAPOINT = re.compile(r"\[(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
@@ -83,11 +80,13 @@ class AlertSignal(BaseModel):
 # -- CloudWatch alarms ---------------------------------------------------------------------------
 
 
-class _Loose(BaseModel):
+class Loose(BaseModel):
+    """A payload part that may carry more fields than we read."""
+
     model_config = ConfigDict(extra="allow")
 
 
-class _SnsTrigger(_Loose):
+class _SnsTrigger(Loose):
     MetricName: str | None = Field(None, max_length=255)
     Namespace: str | None = Field(None, max_length=255)
     Dimensions: list[Any] = Field(default_factory=list)
@@ -96,7 +95,7 @@ class _SnsTrigger(_Loose):
     Metrics: list[Any] = Field(default_factory=list)
 
 
-class _SnsAlarm(_Loose):
+class _SnsAlarm(Loose):
     AlarmName: str = Field(min_length=1, max_length=255)
     NewStateValue: str = Field(min_length=1, max_length=64)
     OldStateValue: str | None = Field(None, max_length=64)
@@ -113,21 +112,21 @@ class _SnsAlarm(_Loose):
         return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-class _EbState(_Loose):
+class _EbState(Loose):
     value: str = Field(min_length=1, max_length=64)
     reason: str = ""
     reasonData: str | None = None
     timestamp: str | None = None
 
 
-class _EbAlarm(_Loose):
+class _EbAlarm(Loose):
     alarmName: str = Field(min_length=1, max_length=255)
     state: _EbState
     previousState: _EbState | None = None
     configuration: dict[str, Any] = Field(default_factory=dict)
 
 
-def _time(raw: Any) -> datetime:
+def aws_time(raw: Any) -> datetime:
     """AWS timestamps (`+0000` offsets, `Z`); a missing or unreadable one is now, not a failure."""
     if isinstance(raw, str):
         try:
@@ -249,7 +248,8 @@ def _alarm_signal(
     )
 
 
-def _sns_alarm(event: InboundEvent) -> AlertSignal:
+def sns_alarm(event: InboundEvent) -> AlertSignal:
+    """The alarm JSON CloudWatch publishes to SNS."""
     alarm = _SnsAlarm.model_validate(event.detail)
     trigger = alarm.Trigger or _SnsTrigger()
     cluster, metric = _sns_cluster(trigger)
@@ -263,7 +263,7 @@ def _sns_alarm(event: InboundEvent) -> AlertSignal:
         cluster,
         metric,
         previous_state=alarm.OldStateValue,
-        changed_at=_time(alarm.StateChangeTime),
+        changed_at=aws_time(alarm.StateChangeTime),
         reason=alarm.NewStateReason[:1000],
         account=alarm.AWSAccountId,
         region=region,
@@ -273,7 +273,8 @@ def _sns_alarm(event: InboundEvent) -> AlertSignal:
     )
 
 
-def _eb_alarm(event: InboundEvent) -> AlertSignal:
+def eventbridge_alarm(event: InboundEvent) -> AlertSignal:
+    """EventBridge's CloudWatch Alarm State Change."""
     alarm = _EbAlarm.model_validate(event.detail)
     cluster, metric = _eb_cluster(alarm.configuration)
     value, threshold = _reason_data(alarm.state.reasonData)
@@ -284,124 +285,8 @@ def _eb_alarm(event: InboundEvent) -> AlertSignal:
         cluster,
         metric,
         previous_state=alarm.previousState.value if alarm.previousState else None,
-        changed_at=_time(alarm.state.timestamp),
+        changed_at=aws_time(alarm.state.timestamp),
         reason=alarm.state.reason[:1000],
         threshold=threshold,
         value=value,
     )
-
-
-# -- EMR events ----------------------------------------------------------------------------------
-
-
-class _EmrDetail(_Loose):
-    clusterId: str = Field(pattern=CLUSTER_ID.pattern)
-    state: str = Field(min_length=1, max_length=64)
-
-
-class _FleetDetail(_EmrDetail):
-    instanceFleetId: str = Field(min_length=1, max_length=64)
-    instanceFleetType: str = Field("", max_length=16)
-    provisionedOnDemandCapacity: int | None = Field(None, ge=0, le=10_000)
-    targetOnDemandCapacity: int | None = Field(None, ge=0, le=10_000)
-
-
-class _GroupDetail(_EmrDetail):
-    instanceGroupId: str = Field(min_length=1, max_length=64)
-    instanceGroupType: str = Field("", max_length=16)
-    runningInstanceCount: int | None = Field(None, ge=0, le=10_000)
-    requestedInstanceCount: int | None = Field(None, ge=0, le=10_000)
-
-
-class _ClusterDetail(_EmrDetail):
-    name: str | None = Field(None, max_length=256)
-    stateChangeReason: str | None = None
-
-
-def _capacity_health(state: str, running: int | None, requested: int | None) -> tuple[Health, Severity]:
-    if running is not None and requested:
-        if running < requested:
-            return "bad", "quorum_lost" if running * 2 < requested else "primary_lost"
-        return ("good", "other") if state == "RUNNING" else ("neutral", "other")
-    # Without counts the state says it: a primary fleet resizes only to replace a primary.
-    if state in ("RESIZING", "SUSPENDED"):
-        return "bad", "primary_lost"
-    return ("good", "other") if state == "RUNNING" else ("neutral", "other")
-
-
-def _emr(event: InboundEvent, now: datetime) -> AlertSignal:
-    detail = event.detail
-    if event.detail_type == EMR_FLEET:
-        fleet = _FleetDetail.model_validate(detail)
-        primary = fleet.instanceFleetType.upper() == "MASTER"
-        running, requested = fleet.provisionedOnDemandCapacity, fleet.targetOnDemandCapacity
-        health, severity = (
-            _capacity_health(fleet.state.upper(), running, requested) if primary else ("neutral", "other")
-        )
-        reporter, what = f"emr:fleet:{fleet.instanceFleetId}", f"{fleet.instanceFleetType or 'instance'} fleet"
-    elif event.detail_type == EMR_GROUP:
-        group = _GroupDetail.model_validate(detail)
-        primary = group.instanceGroupType.upper() == "MASTER"
-        running, requested = group.runningInstanceCount, group.requestedInstanceCount
-        health, severity = (
-            _capacity_health(group.state.upper(), running, requested) if primary else ("neutral", "other")
-        )
-        reporter, what = f"emr:group:{group.instanceGroupId}", f"{group.instanceGroupType or 'instance'} group"
-    else:
-        cluster = _ClusterDetail.model_validate(detail)
-        state = cluster.state.upper()
-        health = {"TERMINATED_WITH_ERRORS": "bad", "TERMINATED": "ended", "WAITING": "good", "RUNNING": "good"}.get(
-            state, "neutral"
-        )
-        severity = "cluster_down" if health == "bad" else "other"
-        running = requested = None
-        reporter, what = "emr:cluster", "cluster"
-    state = str(detail["state"]).upper()
-    return AlertSignal(
-        kind="emr",
-        form=event.via,
-        reporter=reporter,
-        cluster_id=detail["clusterId"],
-        state=state,
-        health=health,  # type: ignore[arg-type]
-        severity=severity,  # type: ignore[arg-type]
-        # EMR's detail carries no time of its own; the inbox handles each event id once.
-        changed_at=now,
-        title=f"EMR {what} {state}"[:300],
-        reason=_emr_reason(detail),
-        running=running,
-        requested=requested,
-    )
-
-
-def _emr_reason(detail: dict[str, Any]) -> str:
-    # The structured reason only: EMR's free-text `message` changes wording without notice.
-    raw = detail.get("stateChangeReason")
-    try:
-        reason = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return ""
-    if isinstance(reason, dict) and isinstance(reason.get("code"), str):
-        return reason["code"][:200]
-    return ""
-
-
-# -- entry point ---------------------------------------------------------------------------------
-
-ALARM_FORMS = (("aws.cloudwatch", SNS_ALARM_DETAIL_TYPE), ("aws.cloudwatch", EB_ALARM))
-EMR_FORMS = (("aws.emr", EMR_CLUSTER), ("aws.emr", EMR_FLEET), ("aws.emr", EMR_GROUP))
-
-
-def parse_signal(event: InboundEvent, now: datetime | None = None) -> AlertSignal:
-    """The signal in an inbound event; UnknownShape (with the first problem) for anything else."""
-    try:
-        if event.source == "aws.cloudwatch" and event.detail_type == SNS_ALARM_DETAIL_TYPE:
-            return _sns_alarm(event)
-        if event.source == "aws.cloudwatch" and event.detail_type == EB_ALARM:
-            return _eb_alarm(event)
-        if event.source == "aws.emr" and event.detail_type in (EMR_CLUSTER, EMR_FLEET, EMR_GROUP):
-            return _emr(event, now or datetime.now(UTC))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise UnknownShape(f"{'.'.join(str(p) for p in first['loc']) or 'detail'}: {first['msg']}") from None
-    raise UnknownShape(f"not a failover signal: {event.source} / {event.detail_type}")

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.inbox.envelope import MalformedMessage, parse_message
-from handlers.failover.signals import PERCENTAGE, AlertSignal, UnknownShape, multimaster_severity, parse_signal
+from handlers.failover.parse import parse_signal
+from handlers.failover.signals import PERCENTAGE, AlertSignal, UnknownShape, multimaster_severity
 from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change, sns_envelope
 
 CLUSTER = "j-TEST0001"

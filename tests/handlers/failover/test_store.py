@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.inbox.envelope import parse_message
 from handlers.failover.lifecycle import Lifecycle, Placement
-from handlers.failover.signals import parse_signal
+from handlers.failover.parse import parse_signal
 from handlers.failover.store import AlertStore
 from sandbox.aws.notifications import alarm_message, alarm_state_change, sns_envelope
 
