@@ -112,7 +112,7 @@ def latency(box, fake, sqs) -> dict:
         baseline.append((time.perf_counter() - started) * 1000)
         sqs.delete_message(QueueUrl=probe, ReceiptHandle=message["ReceiptHandle"])
     measured = []
-    for n in range(LATENCY_SAMPLES):
+    for n in range(LATENCY_SAMPLES + 1):
         cluster = f"j-LATENCY{n:04d}"
         body = sns_envelope(alarm_message(f"latency-{n}", cluster, "ALARM"))
         started = time.perf_counter()
@@ -120,7 +120,12 @@ def latency(box, fake, sqs) -> dict:
         fake.wait_for("chat.postMessage", lambda c, cluster=cluster: cluster in json.dumps(c.body), timeout=30)
         measured.append((time.perf_counter() - started) * 1000)
         time.sleep(1.1)
-    return {"event_to_card_ms": _stats(measured), "baseline_sqs_round_trip_ms": _stats(baseline)}
+    # The first event pays for start-up (clients, models, connections); it is reported on its own.
+    return {
+        "first_event_to_card_ms": round(measured[0], 1),
+        "event_to_card_ms": _stats(measured[1:]),
+        "baseline_sqs_round_trip_ms": _stats(baseline),
+    }
 
 
 def _burst_messages(now: datetime) -> tuple[list[str], dict[str, str]]:

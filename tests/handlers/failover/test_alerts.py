@@ -3,6 +3,9 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from bot.inbox.consumer import SqsConsumer
 from handlers.failover import ids
 from handlers.failover.due import run_due
@@ -211,4 +214,31 @@ def test_the_due_sweep_is_a_stored_job_bound_to_its_task(bot):
     finally:
         scheduler.shutdown(wait=False)
     bot.alarm("ALARM")
-    assert bound_tasks(bot.deps)["failover.due"]() == {"escalated": 0, "silences_expired": 0, "claims_released": 0}
+    swept = bound_tasks(bot.deps)["failover.due"]()
+    assert swept == {"escalated": 0, "silences_expired": 0, "claims_released": 0, "recovered_by_check": 0}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from([ids.ACKNOWLEDGE, ids.INSTANCES, ids.OPEN_CARD, ids.RUNBOOK, *ids.SILENCES.values()]),
+    st.one_of(st.text(max_size=40), st.builds(lambda n: json.dumps({"alert": n}), st.integers())),
+)
+def test_no_button_value_crashes_the_bot(bot, action_id, value):
+    bot.slack.reset()
+    response = bot.driver.click(action_id, user=ADMIN, value=value)
+    assert response.status == 200
+    if action_id != ids.RUNBOOK:  # a link: nothing to answer
+        told = bot.slack.wait_for("response_url").body["text"]
+        assert "no longer exists" in told and "error id" not in told
+
+
+def test_an_incident_only_emr_events_opened_is_checked_against_emr(bot):
+    fleets = bot.box.emr_fleets
+    failed, _ = fleets.fail_primary(CLUSTER_ID)
+    bot.deliver(fleet_state_change(CLUSTER_ID, failed["InstanceFleetId"], "RESIZING", 2, 3))
+    store = AlertStore(bot.deps.db)
+    later = datetime.now(UTC) + timedelta(minutes=11)
+    assert run_due(bot.deps, store, later)["recovered_by_check"] == 0  # the replacement is still provisioning
+    fleets.finish_replacement(CLUSTER_ID)  # and EMR's RUNNING event never arrives
+    assert run_due(bot.deps, store, later)["recovered_by_check"] == 1
+    assert bot.alerts()[0].state == "resolved"
