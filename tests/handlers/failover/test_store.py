@@ -84,3 +84,24 @@ def test_silences_end_by_themselves(database):
     assert store.expire_silences(T0 + timedelta(minutes=59), timedelta(minutes=15)) == []
     assert store.expire_silences(T0 + timedelta(hours=2), timedelta(minutes=15)) == [CLUSTER]
     assert store.silenced_until(CLUSTER, T0) is None
+
+
+def test_outbox_bookkeeping(database):
+    lifecycle, store = Lifecycle(database), AlertStore(database)
+    _apply(lifecycle, _signal("ALARM", 0), 0)
+    assert store.channels_with_work() == ["C0X"]
+    (alert,) = store.uncarded("C0X", 10)
+    assert store.claim_cards([alert.id], T0) == [alert.id] and store.claim_cards([alert.id], T0) == []
+    assert store.release_stale_claims(T0 + timedelta(minutes=1)) == 0
+    assert store.release_stale_claims(T0 + timedelta(minutes=3)) == 1
+    assert store.claim_cards([alert.id], T0) == [alert.id]
+    store.carded([alert.id], "123.456", digest=False, versions={alert.id: alert.version})
+    assert store.stale("C0X") is None and [a.id for a in store.sharing_card("C0X", "123.456")] == [alert.id]
+    assert store.chart_due("C0X").id == alert.id and store.chart_done(alert.id, "posted")
+    _apply(lifecycle, _signal("OK", 4), 4)
+    assert store.stale("C0X").id == alert.id
+    event, owner = store.next_note("C0X")
+    assert "Resolved after 4 min" in event.summary and owner.id == alert.id
+    assert store.claim_note(event.id, T0) and not store.claim_note(event.id, T0)
+    store.rendered(alert.id, store.get(alert.id).version)
+    assert store.channels_with_work() == []
