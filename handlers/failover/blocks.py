@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.failover import ids
 from handlers.failover.models import ACKNOWLEDGED, RESOLVED, Alert, ClusterEvent, utc
+
+if TYPE_CHECKING:
+    from handlers.failover.cluster_info import ClusterInfo
 
 MEANING = {
     "primary_lost": "One primary node was lost. EMR fails over to a standby and launches a replacement with the "
@@ -186,7 +189,7 @@ def alert_list(alerts: list[Alert], silences: dict[str, datetime], now: datetime
 
 
 def status(
-    info: Any,
+    info: ClusterInfo,
     primaries: list[dict[str, Any]],
     alarms: list[dict[str, Any]],
     events: list[ClusterEvent],

@@ -31,9 +31,7 @@ def test_alarm_through_sns_and_sqs_makes_one_card_with_a_chart(bot):
     assert set(buttons) >= {ids.ACKNOWLEDGE, *ids.SILENCES.values(), ids.INSTANCES, ids.RUNBOOK}
     assert "https://runbooks.example.com/emr/primary-failover" in text
     upload = box.slack.wait_for("files.completeUploadExternal")
-    assert upload.body["channel_id"] == SALES and upload.body["thread_ts"] == call.body.get(
-        "ts", upload.body["thread_ts"]
-    )
+    assert upload.body["channel_id"] == SALES and upload.body["thread_ts"] == bot.alerts()[0].card_ts
     png = box.slack.wait_for("file_upload")
     assert png.body["size"] > 2000 and png.body["content"][1:4] == "PNG"
     assert len([c for c in bot.posts(SALES) if not c.body.get("thread_ts")]) == 1
