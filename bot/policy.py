@@ -1,4 +1,4 @@
-"""The YAML policy file: who is an admin, who approves for which DataZone project."""
+"""The YAML policy file: who is an admin, who approves for which DataZone project, where cluster alerts go."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 SlackGroupId = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")]
@@ -89,6 +97,42 @@ class SubscriptionPolicy(BaseModel):
         return {key.strip().lower(): route for key, route in rules.items()}
 
 
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+
+
+class ClusterRoute(BaseModel):
+    """Where one cluster's alerts go, matched by cluster id or name, or by a `key=value` tag."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cluster: str | None = Field(None, min_length=1, max_length=256)
+    tag: str | None = Field(None, pattern=r"^[^=]{1,128}=.{0,256}$")
+    channel: SlackChannelId
+    runbook: HttpsUrl | None = None
+    oncall: People | None = None
+
+    @model_validator(mode="after")
+    def _one_match(self) -> ClusterRoute:
+        if (self.cluster is None) == (self.tag is None):
+            raise ValueError("give exactly one of cluster or tag")
+        return self
+
+
+class ClusterPolicy(BaseModel):
+    """EMR failover alerts: routing to channels, the runbook, who is on call, escalation and flapping."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_channel: SlackChannelId | None = None
+    runbook: HttpsUrl | None = None
+    # Paged when an alert is not acknowledged in time; they (and admins) may acknowledge.
+    oncall: People = People()
+    escalation_minutes: int = Field(15, ge=1, le=1440)
+    # An alarm that fires again this soon after resolving reopens its card instead of posting a new one.
+    flap_minutes: int = Field(15, ge=0, le=1440)
+    routes: tuple[ClusterRoute, ...] = ()
+
+
 class Policy(BaseModel):
     """The whole policy file."""
 
@@ -97,6 +141,7 @@ class Policy(BaseModel):
     admins: People = People()
     projects: dict[ProjectId, ProjectPolicy] = Field(default_factory=dict)
     subscriptions: SubscriptionPolicy = SubscriptionPolicy()
+    clusters: ClusterPolicy = ClusterPolicy()
     # Slack user -> their DataZone identities (SSO user name, IAM user or assumed-role session ARN, or
     # DataZone user id): how requesters get DMs and how self-approval is recognised.
     people: dict[SlackUserId, tuple[Identity, ...]] = Field(default_factory=dict)

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
     events_queue_url: str | None = Field(None, validation_alias=_env("OPSBOT_EVENTS_QUEUE_URL"))
     sns_topic_arns: str = Field("", validation_alias=_env("OPSBOT_SNS_TOPIC_ARNS"))
+    # The action of the alarms `/cluster watch` creates: an SNS topic that delivers to the events queue.
+    alarm_topic_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$",
+        validation_alias=_env("OPSBOT_ALARM_TOPIC_ARN"),
+    )
     # SQS allows 1-20 s; the longest wait costs fewest requests, the shortest stops fastest.
     sqs_wait_seconds: int = Field(20, ge=1, le=20, validation_alias=_env("OPSBOT_SQS_WAIT_SECONDS"))
     # The scheduler leader renews every third of this; a crashed leader is replaced within it.

@@ -6,7 +6,6 @@ import json
 import os
 import shlex
 import time
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,11 @@ from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
 from bot.settings import load_settings
+from sandbox.aws.notifications import alarm_message, eventbridge_event, fleet_state_change
 from sandbox.render import Rendered, render_call
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
 from sandbox.slack_requests import SlackRequests
-from sandbox.world import CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, REGION
+from sandbox.world import CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, put_multimaster
 from scheduler import bound_tasks, build_scheduler
 
 HELP = """Type a slash command as in Slack (/subscriptions help), or:
@@ -37,6 +37,7 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
                              later lines may say $request (its id) and $subscription (once approved)
   simulate alarm <cluster> ALARM|OK a CloudWatch alarm notification arrives (SNS to the queue)
   simulate primary-failure <cluster> a primary node dies: EMR replaces it, the alarm fires
+  simulate recovery <cluster>  the replacement is up: EMR's fleet is whole, the alarm returns to OK
   expect <text>              fail unless the last output contains <text> (for scripts)
   wait <seconds>             let background work run
   help, quit"""
@@ -44,21 +45,6 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
 # How long to keep collecting what listeners send after an ack, once nothing new has arrived.
 QUIET_SECONDS = 0.4
 FIRST_EFFECT_SECONDS = 5.0
-
-
-def eventbridge_event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """An event as EventBridge puts it on a queue."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": source,
-        "account": "123456789012",
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "region": REGION,
-        "resources": [],
-        "detail": detail,
-    }
 
 
 class ConsoleError(Exception):
@@ -149,10 +135,11 @@ class Console:
         if response.status != 200 or any("error id" in line for line in self.last.lines):
             raise ConsoleError("opsbot answered with an error")
 
-    def _collect(self, out: Rendered, settle: float = QUIET_SECONDS) -> Rendered:
-        # Until something shows, wait as long as Slack would for a listener's first effect; then stop
-        # once nothing new has arrived for `settle` seconds.
-        deadline = time.monotonic() + (settle if out.lines else max(settle, FIRST_EFFECT_SECONDS))
+    def _collect(self, out: Rendered, settle: float = QUIET_SECONDS, patient: bool = True) -> Rendered:
+        # Until something shows, wait (if `patient`) as long as a listener's first effect may take; then
+        # stop once nothing new has arrived for `settle` seconds.
+        first = max(settle, FIRST_EFFECT_SECONDS) if patient and not out.lines else settle
+        deadline = time.monotonic() + first
         while time.monotonic() < deadline:
             calls = self.sandbox.slack.calls
             if len(calls) > self._seen_calls:
@@ -244,8 +231,13 @@ class Console:
             self._simulate_alarm(args[0], args[1].upper())
         elif kind == "primary-failure" and len(args) == 1:
             self._simulate_primary_failure(args[0])
+        elif kind == "recovery" and len(args) == 1:
+            self._simulate_recovery(args[0])
         else:
-            raise ConsoleError("simulate subscription-request | alarm <cluster> ALARM|OK | primary-failure <cluster>")
+            raise ConsoleError(
+                "simulate subscription-request | alarm <cluster> ALARM|OK | primary-failure <cluster>"
+                " | recovery <cluster>"
+            )
         self._show(self._collect(Rendered(), settle=2.5))
 
     def _simulate_request(self, asset: str) -> None:
@@ -286,20 +278,8 @@ class Console:
     def _simulate_primary_failure(self, cluster: str) -> None:
         cluster_id = self._cluster_id(cluster)
         failed, replacement = self.sandbox.emr_fleets.fail_primary(cluster_id)
-        fleet_id = failed["InstanceFleetId"]
-        event = eventbridge_event(
-            "aws.emr",
-            "EMR Instance Fleet State Change",
-            {
-                "clusterId": cluster_id,
-                "instanceFleetId": fleet_id,
-                "instanceFleetType": "MASTER",
-                "state": "RESIZING",
-                "provisionedOnDemandCapacity": 2,
-                "targetOnDemandCapacity": 3,
-            },
-        )
-        self.sandbox.client("sqs").send_message(QueueUrl=self.sandbox.world.queue_url, MessageBody=json.dumps(event))
+        put_multimaster(self.sandbox.client("cloudwatch"), cluster_id, running=2)
+        self._send_event(fleet_state_change(cluster_id, failed["InstanceFleetId"], "RESIZING", 2, 3))
         self.terminal.print(
             f"  (sandbox) EMR: primary {failed['Ec2InstanceId']} ({failed['PrivateIpAddress']}) "
             f"lost; replacement {replacement['Ec2InstanceId']} is provisioning",
@@ -307,34 +287,30 @@ class Console:
         )
         self._simulate_alarm(cluster_id, "ALARM")
 
+    def _simulate_recovery(self, cluster: str) -> None:
+        cluster_id = self._cluster_id(cluster)
+        fleets = self.sandbox.emr_fleets
+        fleets.finish_replacement(cluster_id)
+        master = next(f for f in fleets.clusters[cluster_id].fleets if f["InstanceFleetType"] == "MASTER")
+        put_multimaster(self.sandbox.client("cloudwatch"), cluster_id, running=3)
+        self._send_event(fleet_state_change(cluster_id, master["Id"], "RUNNING", 3, 3))
+        self.terminal.print("  (sandbox) EMR: the replacement primary is running; the fleet is whole", markup=False)
+        self._simulate_alarm(cluster_id, "OK")
+
+    def _send_event(self, event: dict[str, Any]) -> None:
+        self.sandbox.client("sqs").send_message(QueueUrl=self.sandbox.world.queue_url, MessageBody=json.dumps(event))
+
     def _simulate_alarm(self, cluster: str, state: str) -> None:
         cluster_id = self._cluster_id(cluster)
-        alarm = {
-            "AlarmName": f"opsbot-{cluster_id}-{MULTIMASTER_METRICS[0]}",
-            "NewStateValue": state,
-            "OldStateValue": "OK" if state == "ALARM" else "ALARM",
-            "NewStateReason": "Threshold Crossed: 1 datapoint [2.0] was less than the threshold (3.0).",
-            "StateChangeTime": time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime()),
-            "Region": "EU (Ireland)",
-            "AWSAccountId": "123456789012",
-            "Trigger": {
-                "MetricName": MULTIMASTER_METRICS[0],
-                "Namespace": "AWS/ElasticMapReduce",
-                "Statistic": "MINIMUM",
-                "Dimensions": [{"name": "JobFlowId", "value": cluster_id}],
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "ComparisonOperator": "LessThanThreshold",
-                "Threshold": 3.0,
-            },
-        }
+        name = f"opsbot-{cluster_id}-{MULTIMASTER_METRICS[0]}"
+        alarm = alarm_message(name, cluster_id, state, value=2.0 if state == "ALARM" else 3.0)
         # Published to the topic: moto delivers it to the queue wrapped in an SNS envelope, as AWS does.
         self.sandbox.client("sns").publish(
             TopicArn=self.sandbox.world.topic_arn,
             Message=json.dumps(alarm),
-            Subject=f'{state}: "{alarm["AlarmName"]}" in EU (Ireland)',
+            Subject=f'{state}: "{name}" in EU (Ireland)',
         )
-        self.terminal.print(f"  (sandbox) CloudWatch: {alarm['AlarmName']} is {state}", markup=False)
+        self.terminal.print(f"  (sandbox) CloudWatch: {name} is {state}", markup=False)
 
     def _cmd_expect(self, rest: str) -> None:
         if rest not in "\n".join(self.last.lines):
@@ -342,7 +318,12 @@ class Console:
         self._say(f"  ok: saw {rest!r}", style="green")
 
     def _cmd_wait(self, rest: str) -> None:
-        self._show(self._collect(Rendered(), settle=float(rest or "1")))
+        # Exactly the time asked for; what arrived is shown, and if nothing did the last output stays current.
+        out = self._collect(Rendered(), settle=float(rest or "1"), patient=False)
+        if out.lines:
+            self._show(out)
+        else:
+            self._say("(nothing new)")
 
     def _cmd_quit(self, _rest: str) -> None:
         raise EOFError

@@ -41,6 +41,8 @@ USERS = {
     ANALYST: {"id": ANALYST, "name": "maria", "real_name": "Maria (marketing analyst)"},
 }
 APPROVERS_GROUP = "S0SALESLEADS"
+ONCALL_GROUP = "S0DATAONCALL"
+RUNBOOK = "https://runbooks.example.com/emr/primary-failover"
 SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
 
 
@@ -88,6 +90,7 @@ class Sandbox:
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
             "OPSBOT_PROTEIN_DB": str(self.proteins),
+            "OPSBOT_ALARM_TOPIC_ARN": self.world.topic_arn,
         }
 
     def client(self, service: str, as_user: str | None = None) -> Any:
@@ -123,6 +126,13 @@ def _write_policy(path: Path, world: World) -> None:
         "people": {ANALYST: [MARIA_ARN], APPROVER: [ALICE_SSO]},
         # Alice decides with her own IAM role, so DataZone (and CloudTrail) record her, not the bot.
         "subscriptions": {"approver_roles": {APPROVER: APPROVER_ROLE}},
+        "clusters": {
+            "default_channel": ADMIN_CHANNEL,
+            "runbook": RUNBOOK,
+            "oncall": {"usergroups": [ONCALL_GROUP]},
+            "escalation_minutes": 15,
+            "routes": [{"tag": "team=sales", "channel": SALES_CHANNEL}],
+        },
     }
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 
@@ -138,6 +148,7 @@ def start_sandbox(workdir: Path) -> Sandbox:
     slack = FakeSlack().start()
     slack.workspace.users.update(USERS)
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
+    slack.workspace.usergroups[ONCALL_GROUP] = [APPROVER]
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.aws.datazone.catalog import CatalogHandlers
@@ -227,4 +228,22 @@ def seed_aws(clients: Any, world: World) -> None:
             TreatMissingData="breaching",
             AlarmActions=[world.topic_arn],
             OKActions=[world.topic_arn],
+        )
+    put_multimaster(cloudwatch, CLUSTER_ID, running=3, hours=3)
+
+
+def put_multimaster(cloudwatch: Any, cluster_id: str, *, running: int, hours: float = 0, requested: int = 3) -> None:
+    """MultiMaster datapoints as EMR emits them every five minutes: `running` of `requested` primaries."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    stamps = [now - timedelta(minutes=5 * n) for n in range(int(hours * 12), -1, -1)]
+    dimensions = [{"Name": "JobFlowId", "Value": cluster_id}]
+    values = (running, 100.0 * running / requested, requested)
+    for start in range(0, len(stamps), 30):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/ElasticMapReduce",
+            MetricData=[
+                {"MetricName": metric, "Dimensions": dimensions, "Timestamp": stamp, "Value": float(value)}
+                for stamp in stamps[start : start + 30]
+                for metric, value in zip(MULTIMASTER_METRICS, values, strict=True)
+            ],
         )

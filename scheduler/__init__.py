@@ -34,13 +34,15 @@ def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = 
 
 # EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
 SWEEP_MINUTES = 10
+# Escalations and silence expiry are due to the minute.
+FAILOVER_DUE_SECONDS = 60
 
 
 def bound_tasks(deps: Deps) -> dict[str, Task]:
     """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    from handlers import subscriptions
+    from handlers import failover, subscriptions
 
-    return subscriptions.tasks(deps)
+    return {**subscriptions.tasks(deps), "failover.due": failover.due_task(deps)}
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
@@ -53,4 +55,5 @@ def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
                 scheduler, "subscriptions.sweep", "subscriptions.sweep", "interval", domain, minutes=SWEEP_MINUTES
             ).id
         )
+    jobs.append(schedule(scheduler, "failover.due", "failover.due", "interval", seconds=FAILOVER_DUE_SECONDS).id)
     return jobs

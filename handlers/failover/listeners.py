@@ -1,22 +1,203 @@
-"""Slack side of /cluster."""
+"""Slack side of /cluster: the command, the card's buttons, the Home tab section, and event intake."""
 
-from bot.authz import admin, anyone
-from bot.commands import CommandRouter, Subcommand
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.authz import ALLOW, Access, Decision, admin, anyone
+from bot.deps import Deps
 from bot.registry import Registry
+from bot.replies import channel_of, tell_user, user_of
+from handlers.failover import blocks, ids
+from handlers.failover.chart import render_chart
+from handlers.failover.cluster_info import ClusterReader
+from handlers.failover.commands import command_handlers, router
+from handlers.failover.intake import Intake, alert_route
+from handlers.failover.lifecycle import Lifecycle
+from handlers.failover.models import Alert
+from handlers.failover.outbox import Outbox, pacing_client
+from handlers.failover.parse import ALARM_FORMS, EMR_FORMS
+from handlers.failover.store import AlertStore, silence_target
 
-ROUTER = CommandRouter(
-    command="/cluster",
-    summary="EMR primary-node failover alerts",
-    subcommands=[
-        Subcommand("status", "state, primaries, alarms and recent events", anyone, "<cluster>"),
-        Subcommand("alerts", "open alerts", anyone),
-        Subcommand("watch", "create the recommended MultiMaster alarms", admin, "<cluster>"),
-        Subcommand("unwatch", "delete the alarms opsbot created", admin, "<cluster>"),
-        Subcommand("silence", "mute a cluster's alerts for a while", admin, "<cluster> <duration>"),
-    ],
-)
+# The Home tab lists this many open alerts; `/cluster alerts` has them all.
+HOME_ALERTS = 10
+
+
+def _ref(body: dict[str, Any]) -> ids.AlertRef | None:
+    raw = (body.get("actions") or [{}])[0].get("value")
+    try:
+        return ids.AlertRef.model_validate_json(raw) if isinstance(raw, str) else None
+    except ValidationError:
+        return None
+
+
+def _running(executor: Executor) -> Callable[[], bool]:
+    def alive() -> bool:
+        try:
+            executor.submit(int)
+        except RuntimeError:
+            return False  # shut down: the app is stopping
+        return True
+
+    return alive
+
+
+def _tell(client: WebClient, body: dict[str, Any], text: str, view: list[dict[str, Any]]) -> None:
+    """An ephemeral answer with blocks to whoever clicked."""
+    try:
+        if body.get("response_url"):
+            WebhookClient(body["response_url"]).send(
+                text=text, blocks=view, response_type="ephemeral", replace_original=False
+            )
+        elif channel_of(body) and user_of(body):
+            client.chat_postEphemeral(channel=channel_of(body), user=user_of(body), text=text, blocks=view)
+    except SlackApiError:
+        tell_user(client, body, text)
 
 
 def register(registry: Registry) -> None:
-    """Register /cluster."""
-    registry.command(ROUTER)
+    """Register /cluster, the card's buttons, the Home tab section and the alarm and EMR event routes."""
+    deps = registry.deps
+    store, reader = AlertStore(deps.db), ClusterReader(deps.aws)
+    outbox = Outbox(
+        store,
+        pacing_client(deps.slack),
+        runbook_for=lambda alert: alert_route(deps, alert).runbook,
+        chart_for=lambda alert: _chart(reader, alert),
+        alive=_running(deps.executor),
+    ).start()
+    intake = Intake(deps, Lifecycle(deps.db), store, reader, outbox.kick)
+    for source, detail_type in (*ALARM_FORMS, *EMR_FORMS):
+        registry.on_event(source, detail_type, intake.handle)
+    registry.command(router(command_handlers(deps, store, reader, outbox.kick)))
+    _register_buttons(registry, store, reader, outbox)
+    registry.home_section("Cluster alerts", lambda _user: _home(store))
+
+
+def _chart(reader: ClusterReader, alert: Alert) -> bytes | None:
+    if not alert.cluster_id:
+        return None
+    series = reader.metrics(alert.cluster_id, datetime.now(UTC))
+    return render_chart(series, f"{alert.cluster_name or alert.cluster_id}: MultiMaster metrics, last 3 hours")
+
+
+def _home(store: AlertStore) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return blocks.alert_list(store.active(), store.silences(now), now, limit=HOME_ALERTS)
+
+
+def responder(store: AlertStore, deps: Deps) -> Any:
+    """Admins, and the on-call people of the alert's route, may acknowledge it."""
+
+    def rule(access: Access, user_id: str, body: dict[str, Any]) -> Decision:
+        if access.is_admin(user_id):
+            return ALLOW
+        ref = _ref(body)
+        alert = store.get(ref.alert) if ref else None
+        if alert is not None:
+            oncall = alert_route(deps, alert).oncall
+            if user_id in oncall.users or deps.groups.is_member(user_id, oncall.usergroups):
+                return ALLOW
+        return Decision(
+            False, "Only the cluster's on-call people (clusters.oncall in the policy) or admins can do this."
+        )
+
+    return rule
+
+
+def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterReader, outbox: Outbox) -> None:
+    deps = registry.deps
+
+    def alert_of(body: dict[str, Any], client: WebClient) -> Alert | None:
+        ref = _ref(body)
+        alert = store.get(ref.alert) if ref else None
+        if alert is None:
+            tell_user(client, body, ":warning: That alert no longer exists.")
+        return alert
+
+    def acknowledge(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        """Acknowledge: escalation stops; the first click wins."""
+        ack()
+        with registry.reporting(body, client):
+            alert = alert_of(body, client)
+            if alert is None:
+                return
+            user, now = body["user"]["id"], datetime.now(UTC)
+            if not store.acknowledge(alert.id, user, now):
+                current = store.get(alert.id)
+                who = f"<@{current.acknowledged_by}>" if current and current.acknowledged_by else "nobody"
+                state = current.state if current else "gone"
+                tell_user(client, body, f":information_source: This alert is {state} (acknowledged by {who}).")
+                return
+            store.note(alert, f":eyes: Acknowledged by <@{user}>.", now, bump=False)
+            deps.audit.record(actor=user, action="failover.acknowledge", target=str(alert.id), result="ok")
+            outbox.kick(alert.channel)
+
+    registry.action(ids.ACKNOWLEDGE, responder(store, deps), acknowledge)
+
+    def silence(action_id: str) -> Callable[..., None]:
+        hours = ids.SILENCE_HOURS[action_id]
+
+        def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+            """Silence the alert's cluster for a fixed time."""
+            ack()
+            with registry.reporting(body, client):
+                alert = alert_of(body, client)
+                if alert is None:
+                    return
+                user, now = body["user"]["id"], datetime.now(UTC)
+                until = now + timedelta(hours=hours)
+                target = silence_target(alert)
+                store.silence(target, until, user, now)
+                store.note(alert, f":zzz: Silenced for {hours} h (until {until:%H:%M} UTC) by <@{user}>.", now)
+                deps.audit.record(
+                    actor=user, action="failover.silence", target=target, result="ok", detail={"hours": hours}
+                )
+                outbox.kick(alert.channel)
+
+        listener.__name__ = f"silence_{hours}h"
+        return listener
+
+    for action_id in ids.SILENCES.values():
+        registry.action(action_id, admin, silence(action_id))
+
+    def instances(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        """The primaries as EMR lists them now, to the clicker only."""
+        ack()
+        with registry.reporting(body, client):
+            alert = alert_of(body, client)
+            if alert is None or not alert.cluster_id:
+                return
+            info = reader.describe(alert.cluster_id)
+            text = f"*Primaries of {info.name}* (now)\n{blocks.primaries_text(reader.primaries(info))}"
+            _tell(client, body, f"Primaries of {info.name}", [blocks.mrkdwn(text)])
+
+    registry.action(ids.INSTANCES, anyone, instances)
+
+    def open_card(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        """A digest line's full card, with its buttons, to the clicker only."""
+        ack()
+        with registry.reporting(body, client):
+            alert = alert_of(body, client)
+            if alert is None:
+                return
+            now = datetime.now(UTC)
+            until = store.silenced_until(silence_target(alert), now)
+            view = blocks.card(alert, alert_route(deps, alert).runbook, until, now)
+            _tell(client, body, blocks.card_text(alert), view)
+
+    registry.action(ids.OPEN_CARD, anyone, open_card)
+
+    def runbook(ack: Any) -> None:
+        """A link button: Slack opens the URL and still sends the click, which needs an answer."""
+        ack()
+
+    registry.action(ids.RUNBOOK, anyone, runbook)

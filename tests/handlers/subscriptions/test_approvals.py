@@ -166,7 +166,7 @@ def test_the_sweep_is_scheduled_for_the_configured_domain(bot):
     scheduler = build_scheduler()
     scheduler.start(paused=True)
     try:
-        assert register_jobs(scheduler, bot["deps"]) == ["subscriptions.sweep"]
+        assert "subscriptions.sweep" in register_jobs(scheduler, bot["deps"])
         job = scheduler.get_job("subscriptions.sweep")
         assert job.args == ("subscriptions.sweep", DOMAIN_ID)
     finally:

@@ -1,0 +1,212 @@
+"""Block Kit for failover alerts: the card, the digest of a burst, status and alert lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from handlers.failover import ids
+from handlers.failover.models import ACKNOWLEDGED, RESOLVED, Alert, ClusterEvent, utc
+
+if TYPE_CHECKING:
+    from handlers.failover.cluster_info import ClusterInfo
+
+MEANING = {
+    "primary_lost": "One primary node was lost. EMR fails over to a standby and launches a replacement with the "
+    "same private IP and DNS name; the cluster keeps working. Act only if the replacement does not come up.",
+    "quorum_lost": "Fewer than half the primary nodes run: *quorum is lost* and EMR cannot recover by itself. "
+    "Manual recovery is needed now: follow the runbook.",
+    "cluster_down": "The cluster terminated with errors. Check the cluster's state change reason and restart "
+    "its workloads elsewhere.",
+    "other": "An alarm on this cluster fired.",
+}
+HEADLINE = {
+    "primary_lost": "one primary lost, being replaced",
+    "quorum_lost": "quorum lost, manual recovery needed",
+    "cluster_down": "cluster terminated with errors",
+    "other": "alarm",
+}
+# A digest lists at most this many alerts; Slack allows 50 blocks a message.
+MAX_DIGEST_LINES = 20
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A section of mrkdwn text, cut to what Slack accepts."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def _hhmm(value: datetime | None) -> str:
+    return f"{utc(value):%H:%M} UTC" if value else "?"
+
+
+def cluster_label(alert: Alert) -> str:
+    """`name` (`j-…`), or the alarm's key for alerts without a cluster."""
+    if alert.cluster_id:
+        return f"{alert.cluster_name or alert.cluster_id} (`{alert.cluster_id}`)"
+    return alert.key.removeprefix("alarm:")
+
+
+def state_line(alert: Alert, silenced_until: datetime | None, now: datetime) -> str:
+    """Open, acknowledged, resolved (with duration), and silenced."""
+    if alert.state == RESOLVED:
+        minutes = max(1, round((utc(alert.resolved_at) - utc(alert.opened_at)).total_seconds() / 60))  # type: ignore[operator]
+        text = f":white_check_mark: Resolved at {_hhmm(alert.resolved_at)} after {minutes} min"
+    elif alert.state == ACKNOWLEDGED:
+        text = f":eyes: Acknowledged by <@{alert.acknowledged_by}> at {_hhmm(alert.acknowledged_at)}"
+    else:
+        text = ":red_circle: Open"
+        if alert.escalated_at:
+            text += f", escalated at {_hhmm(alert.escalated_at)}"
+    if silenced_until and alert.state != RESOLVED:
+        text += f" · :zzz: silenced until {_hhmm(silenced_until)}"
+    return text
+
+
+def _fired(alert: Alert) -> list[str]:
+    fields = []
+    alarm = alert.facts.get("alarm")
+    if alarm:
+        reading = ""
+        if alarm.get("value") is not None and alarm.get("threshold") is not None:
+            reading = f"\n{alarm['value']:g} vs threshold {alarm['threshold']:g}"
+            reading += f" ({alarm['comparison']})" if alarm.get("comparison") else ""
+        fields.append(f"*Alarm*\n`{alarm.get('alarm_name')}` {alarm.get('state')}{reading}")
+        if alarm.get("metric"):
+            fields.append(f"*Metric*\n{alarm['metric']}")
+    emr = alert.facts.get("emr")
+    if emr:
+        counts = f" ({emr['running']} of {emr['requested']} running)" if emr.get("requested") else ""
+        what = emr.get("reporter", "").removeprefix("emr:").replace(":", " ")
+        fields.append(f"*EMR*\n{what} {emr.get('state')}{counts}")
+    counts = []
+    if alert.repeats:
+        counts.append(f"repeated {alert.repeats} times")
+    if alert.flaps:
+        counts.append(f"flapping: reopened {alert.flaps} times")
+    if counts:
+        fields.append("*Noise*\n" + ", ".join(counts))
+    return fields
+
+
+def primaries_text(primaries: list[dict[str, Any]] | None) -> str:
+    """One line per primary: id, state, private DNS, and when and by what it was replaced."""
+    if not primaries:
+        return "_No primary instances known._"
+    lines = []
+    for p in primaries:
+        line = f"`{p['id']}` {p['state']} · {p.get('dns') or p.get('ip') or '?'}"
+        if p.get("replaced_at"):
+            stamp = datetime.fromisoformat(p["replaced_at"])
+            line = f"~{line}~ replaced at {_hhmm(stamp)} by `{p.get('replaced_by')}`"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _buttons(alert: Alert, runbook: str | None) -> dict[str, Any]:
+    value = ids.AlertRef(alert=alert.id).model_dump_json()
+    elements: list[dict[str, Any]] = []
+    if alert.state != RESOLVED:
+        if alert.state != ACKNOWLEDGED:
+            elements.append(_button(ids.ACKNOWLEDGE, "Acknowledge", value, style="primary"))
+        elements += [_button(action, f"Silence {label}", value) for label, action in ids.SILENCES.items()]
+    elements.append(_button(ids.INSTANCES, "Show instances", value))
+    if runbook:
+        elements.append({**_button(ids.RUNBOOK, "Runbook", value), "url": runbook})
+    return {"type": "actions", "block_id": f"alert-{alert.id}", "elements": elements}
+
+
+def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action_id, "value": value, "text": {"type": "plain_text", "text": text}}
+    return {**button, "style": style} if style else button
+
+
+def card(alert: Alert, runbook: str | None, silenced_until: datetime | None, now: datetime) -> list[dict[str, Any]]:
+    """The incident card: what, what it means, the primaries, and what to do."""
+    name = alert.cluster_name or alert.cluster_id or alert.key.removeprefix("alarm:")
+    headline = HEADLINE[alert.severity] if alert.state != RESOLVED else f"resolved ({HEADLINE[alert.severity]})"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{name}: {headline}"[:150]}},
+        mrkdwn(state_line(alert, silenced_until, now)),
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": t[:2000]} for t in [f"*Cluster*\n{cluster_label(alert)}", *_fired(alert)]
+            ][:10],
+        },
+        mrkdwn(MEANING[alert.severity]),
+    ]
+    if alert.cluster_id:
+        blocks.append(mrkdwn(f"*Primaries*\n{primaries_text(alert.primaries)}"))
+    context = f"Alert {alert.id} · opened {_hhmm(alert.opened_at)} · updated {_hhmm(alert.updated_at)}"
+    if alert.state != RESOLVED and not alert.escalated_at and alert.escalate_at:
+        context += f" · escalates at {_hhmm(alert.escalate_at)} unless acknowledged"
+    blocks += [_context(context), _buttons(alert, runbook)]
+    return blocks
+
+
+def card_text(alert: Alert) -> str:
+    """The notification text of a card (what phones and screen readers show)."""
+    name = alert.cluster_name or alert.cluster_id or alert.key
+    return f"{name}: {HEADLINE[alert.severity]} ({alert.state})"
+
+
+def digest(alerts: list[Alert], silences: dict[str, datetime], now: datetime) -> list[dict[str, Any]]:
+    """Many new alerts in one channel at once: one message, a line each, a button to open each card."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{len(alerts)} cluster alerts at once"}},
+        _context("Posted as one message to stay within Slack's rate limits. Open a line for its card and buttons."),
+    ]
+    for alert in alerts[:MAX_DIGEST_LINES]:
+        until = silences.get(alert.cluster_id or alert.key)
+        line = f"*{cluster_label(alert)}*: {HEADLINE[alert.severity]}\n{state_line(alert, until, now)}"
+        blocks.append(
+            {
+                **mrkdwn(line),
+                "accessory": _button(ids.OPEN_CARD, "Open", ids.AlertRef(alert=alert.id).model_dump_json()),
+            }
+        )
+    if len(alerts) > MAX_DIGEST_LINES:
+        blocks.append(_context(f"and {len(alerts) - MAX_DIGEST_LINES} more: `/cluster alerts` lists them all"))
+    return blocks
+
+
+def alert_list(alerts: list[Alert], silences: dict[str, datetime], now: datetime, limit: int = 30) -> list[dict]:
+    """Open alerts, one line each."""
+    if not alerts:
+        return [mrkdwn("No open cluster alerts.")]
+    lines = [
+        f"*{cluster_label(a)}*: {HEADLINE[a.severity]} · {state_line(a, silences.get(a.cluster_id or a.key), now)}"
+        for a in alerts[:limit]
+    ]
+    out = [mrkdwn(line) for line in lines]
+    if len(alerts) > limit:
+        out.append(_context(f"and {len(alerts) - limit} more"))
+    return out
+
+
+def status(
+    info: ClusterInfo,
+    primaries: list[dict[str, Any]],
+    alarms: list[dict[str, Any]],
+    events: list[ClusterEvent],
+    silenced_until: datetime | None,
+) -> list[dict[str, Any]]:
+    """`/cluster status`: state, primaries, alarms, recent events."""
+    alarm_lines = [
+        f"`{a['name']}` {a['state']} ({a['metric']} {a.get('comparison') or ''} {a.get('threshold')})" for a in alarms
+    ] or ["_No alarms on the MultiMaster metrics: `/cluster watch` creates the recommended ones._"]
+    event_lines = [f"{_hhmm(e.at)} {e.summary}" for e in events] or ["_Nothing recorded yet._"]
+    state = f"*State* {info.state} · {info.collection.replace('_', ' ').lower()}"
+    if silenced_until:
+        state += f" · :zzz: silenced until {_hhmm(silenced_until)}"
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{info.name} ({info.cluster_id})"[:150]}},
+        mrkdwn(state),
+        mrkdwn(f"*Primaries*\n{primaries_text(primaries)}"),
+        mrkdwn("*Alarms*\n" + "\n".join(alarm_lines)),
+        mrkdwn("*Recent events*\n" + "\n".join(event_lines)),
+    ]

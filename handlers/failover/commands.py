@@ -1,0 +1,162 @@
+"""/cluster: status, alerts, watch, unwatch, silence; every argument validated before anything reaches AWS."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.authz import admin, anyone
+from bot.commands import CommandRouter, Handler, Invocation, Subcommand
+from bot.deps import Deps
+from bot.errors import BadInput
+from handlers.failover import alarms, blocks
+from handlers.failover.cluster_info import ClusterReader
+from handlers.failover.store import AlertStore
+
+MAX_SILENCE = timedelta(days=7)
+_DURATION = re.compile(r"^(\d{1,5})(m|min|h|d)$")
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+
+
+class ClusterArg(BaseModel):
+    """A cluster id (j-…) or name, as EMR allows names: no backticks, angle brackets, $ or |."""
+
+    cluster: str = Field(pattern=r"^[^`<>$|\n\r\t]{1,256}$")
+
+
+def parse_cluster(args: str, usage: str) -> str:
+    """The one argument of status, watch and unwatch."""
+    try:
+        return ClusterArg(cluster=args.strip()).cluster
+    except ValidationError:
+        raise BadInput(f"Give a cluster id (j-…) or name: `{usage}`.") from None
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """`30m`, `4h`, `1d` (up to 7 days); `off` is None."""
+    word = text.strip().lower()
+    if word == "off":
+        return None
+    match = _DURATION.fullmatch(word)
+    if not match:
+        raise BadInput("Give a duration such as `30m`, `4h` or `1d` (at most 7 days), or `off`.")
+    duration = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if not timedelta(minutes=1) <= duration <= MAX_SILENCE:
+        raise BadInput("A silence lasts from 1 minute to 7 days.")
+    return duration
+
+
+def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
+    """/cluster and its forms; the handlers are bound to deps at registration."""
+    bound = handlers or {}
+    return CommandRouter(
+        command="/cluster",
+        summary="EMR primary-node failover alerts",
+        subcommands=[
+            Subcommand(
+                "status", "state, primaries, alarms and recent events", anyone, "<cluster>", bound.get("status")
+            ),
+            Subcommand("alerts", "open alerts", anyone, handler=bound.get("alerts")),
+            Subcommand("watch", "create the recommended MultiMaster alarms", admin, "<cluster>", bound.get("watch")),
+            Subcommand("unwatch", "delete the alarms opsbot created", admin, "<cluster>", bound.get("unwatch")),
+            Subcommand(
+                "silence",
+                "mute a cluster's alerts for a while (`off` ends it)",
+                admin,
+                "<cluster> <duration>",
+                bound.get("silence"),
+            ),
+        ],
+    )
+
+
+def command_handlers(
+    deps: Deps, store: AlertStore, reader: ClusterReader, kick: Callable[[str | None], None]
+) -> dict[str, Handler]:
+    """The /cluster forms bound to `deps`."""
+
+    def status(invocation: Invocation) -> None:
+        """State, primaries, alarms and recent events of one cluster."""
+        cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster status <cluster>"))
+        info = reader.describe(cluster_id)
+        now = datetime.now(UTC)
+        view = blocks.status(
+            info,
+            reader.primaries(info),
+            reader.alarms(cluster_id),
+            store.events(cluster_id),
+            store.silenced_until(cluster_id, now),
+        )
+        invocation.respond(response_type="ephemeral", text=f"Cluster {info.name}", blocks=view)
+
+    def alerts(invocation: Invocation) -> None:
+        """Open alerts across clusters."""
+        now = datetime.now(UTC)
+        active = store.active()
+        view = blocks.alert_list(active, store.silences(now), now)
+        invocation.respond(response_type="ephemeral", text=f"{len(active)} open cluster alerts", blocks=view)
+
+    def watch(invocation: Invocation) -> None:
+        """Create the recommended alarms, once."""
+        topic = deps.settings.alarm_topic_arn
+        if not topic:
+            raise BadInput("opsbot has no alarm topic yet: an admin sets OPSBOT_ALARM_TOPIC_ARN.")
+        cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster watch <cluster>"))
+        info = reader.describe(cluster_id)
+        created, present = alarms.watch(deps.aws.client("cloudwatch"), cluster_id, topic)
+        deps.audit.record(
+            actor=invocation.command.user_id,
+            action="failover.watch",
+            target=cluster_id,
+            result="ok",
+            detail={"created": created, "present": present},
+        )
+        lines = [f"Created `{name}`." for name in created] + [f"`{name}` was already there." for name in present]
+        invocation.respond(
+            response_type="ephemeral",
+            text=f"Watching {info.name} ({cluster_id}): "
+            + " ".join(lines)
+            + f" Missing data counts as {alarms.MISSING_DATA}: a cluster that cannot report alarms.",
+        )
+
+    def unwatch(invocation: Invocation) -> None:
+        """Delete the alarms watch created."""
+        cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster unwatch <cluster>"))
+        deleted = alarms.unwatch(deps.aws.client("cloudwatch"), cluster_id)
+        deps.audit.record(
+            actor=invocation.command.user_id,
+            action="failover.unwatch",
+            target=cluster_id,
+            result="ok",
+            detail={"deleted": deleted},
+        )
+        text = f"Deleted {', '.join(f'`{n}`' for n in deleted)}." if deleted else "opsbot had no alarms on it."
+        invocation.respond(response_type="ephemeral", text=f"{cluster_id}: {text}")
+
+    def silence(invocation: Invocation) -> None:
+        """Mute a cluster's alerts until a time, or end the silence."""
+        cluster, _, duration_text = invocation.args.strip().rpartition(" ")
+        if not cluster:
+            raise BadInput("Give a cluster and a duration: `/cluster silence <cluster> <duration>`.")
+        duration = parse_duration(duration_text)
+        cluster_id = reader.resolve(parse_cluster(cluster, "/cluster silence <cluster> <duration>"))
+        user, now = invocation.command.user_id, datetime.now(UTC)
+        if duration is None:
+            ended = store.unsilence(cluster_id)
+            text = f"{cluster_id} is no longer silenced." if ended else f"{cluster_id} was not silenced."
+        else:
+            until = now + duration
+            store.silence(cluster_id, until, user, now)
+            text = f"{cluster_id} is silenced until {until:%Y-%m-%d %H:%M} UTC."
+        for alert in store.active(cluster_id):
+            store.note(alert, f":zzz: {text} (<@{user}>)", now, bump=False)
+            kick(alert.channel)
+        deps.audit.record(
+            actor=user, action="failover.silence", target=cluster_id, result="ok", detail={"duration": duration_text}
+        )
+        invocation.respond(response_type="ephemeral", text=text)
+
+    return {"status": status, "alerts": alerts, "watch": watch, "unwatch": unwatch, "silence": silence}

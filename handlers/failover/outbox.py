@@ -1,0 +1,277 @@
+"""Sends what the alert store says is pending: at most one Slack call per channel per second, digests in a burst.
+
+Intake only writes state; this thread reads what a channel lacks (a card, a newer rendering, a thread line, a
+chart) and sends the most important thing, one call per channel per interval. Repeats therefore coalesce
+into one update, many new alerts become one digest, and a 429 pauses that channel alone for Retry-After.
+Nothing is lost on a crash: the work is derived from the database, and every replica rescans it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+
+from handlers.failover import blocks
+from handlers.failover.models import Alert
+from handlers.failover.store import AlertStore
+
+log = structlog.get_logger(__name__)
+
+# Slack allows about one message a second per channel, with short bursts.
+INTERVAL_SECONDS = 1.0
+# This many new alerts waiting in one channel at once go out as one digest instead of a card each.
+DIGEST_AT = 3
+MAX_DIGEST = 50
+# Every replica rescans the database this often, so work left by a crash or another replica gets done.
+RESCAN_SECONDS = 5.0
+# After an error Slack will not fix by itself (channel_not_found, not_in_channel) the channel waits this long.
+ERROR_PAUSE_SECONDS = 60.0
+
+ChartMaker = Callable[[Alert], bytes | None]
+
+
+def pacing_client(slack: WebClient) -> WebClient:
+    """A client like the bot's, but one that hands 429s back instead of sleeping: only that channel should wait."""
+    return WebClient(
+        token=slack.token,
+        base_url=slack.base_url,
+        timeout=slack.timeout,
+        retry_handlers=[ServerErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+class Outbox:
+    """One background thread serving every channel, each at most once per `interval`."""
+
+    def __init__(
+        self,
+        store: AlertStore,
+        client: WebClient,
+        runbook_for: Callable[[Alert], str | None],
+        chart_for: ChartMaker,
+        *,
+        alive: Callable[[], bool] = lambda: True,
+        interval: float = INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._runbook_for = runbook_for
+        self._chart_for = chart_for
+        self._alive = alive
+        self._interval = interval
+        self._clock = clock
+        self._ready: set[str] = set()
+        self._next_at: dict[str, float] = {}
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stop = False
+
+    # -- control ------------------------------------------------------------------------------------
+
+    def start(self) -> Outbox:
+        """Serve in the background; the first thing it does is look for work left over."""
+        self._thread = threading.Thread(target=self._run, name="opsbot-failover-outbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop after the call in flight; whatever is pending stays in the database."""
+        with self._wake:
+            self._stop = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def kick(self, channel: str | None) -> None:
+        """There may be work in `channel`."""
+        if channel is None:
+            return
+        with self._wake:
+            self._ready.add(channel)
+            self._wake.notify_all()
+
+    def idle(self) -> bool:
+        """True when no channel has work known to this outbox."""
+        with self._wake:
+            return not self._ready
+
+    # -- the loop -----------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        rescan_at = 0.0
+        while True:
+            with self._wake:
+                if self._stop:
+                    return
+            if not self._alive():
+                return  # the app this outbox served has shut down
+            now = self._clock()
+            if now >= rescan_at:
+                self._rescan()
+                rescan_at = now + RESCAN_SECONDS
+            with self._wake:
+                due = [c for c in self._ready if self._next_at.get(c, 0.0) <= now]
+                if not due:
+                    waits = [self._next_at.get(c, 0.0) - now for c in self._ready] + [rescan_at - now]
+                    self._wake.wait(max(0.0, min(waits)))
+                    continue
+            for channel in sorted(due):
+                self._serve(channel)
+
+    def _rescan(self) -> None:
+        try:
+            channels = self._store.channels_with_work()
+        except Exception as exc:  # the database may be away for a moment; the next rescan tries again
+            log.warning("failover_outbox_rescan_failed", error=str(exc))
+            return
+        with self._wake:
+            self._ready.update(channels)
+
+    def _serve(self, channel: str) -> None:
+        try:
+            sent = self.step(channel)
+            pause = self._interval
+        except SlackApiError as exc:
+            sent, pause = True, self._pause_for(channel, exc)
+        except Exception:
+            log.exception("failover_outbox_failed", channel=channel)
+            sent, pause = True, ERROR_PAUSE_SECONDS
+        with self._wake:
+            if sent:
+                self._next_at[channel] = self._clock() + pause
+            else:
+                self._ready.discard(channel)
+
+    def _pause_for(self, channel: str, exc: SlackApiError) -> float:
+        if exc.response.status_code == 429:
+            retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+            log.info("failover_outbox_rate_limited", channel=channel, retry_after=retry_after)
+            return max(retry_after, self._interval)
+        log.error("failover_outbox_slack_error", channel=channel, error=exc.response.get("error"))
+        return ERROR_PAUSE_SECONDS
+
+    # -- one unit of work ---------------------------------------------------------------------------
+
+    def step(self, channel: str) -> bool:
+        """Send the most important pending thing in `channel`; False if there was nothing to send."""
+        # A lost claim (another replica was quicker) or a skipped chart sends nothing: look again.
+        for _ in range(5):
+            sent = self._one(channel)
+            if sent is not False:
+                return bool(sent)
+        return False
+
+    def _one(self, channel: str) -> bool | None:
+        """True if a call was made, False if work was found but nothing sent, None if there is no work."""
+        now = datetime.now(UTC)
+        silences = self._store.silences(now)
+        fresh = [a for a in self._store.uncarded(channel, MAX_DIGEST) if (a.cluster_id or a.key) not in silences]
+        if len(fresh) >= DIGEST_AT:
+            return self._post_digest(channel, fresh, silences, now)
+        if fresh:
+            return self._post_card(channel, fresh[0], silences, now)
+        stale = self._store.stale(channel)
+        if stale is not None:
+            return self._update(channel, stale, silences, now)
+        pending_note = self._store.next_note(channel)
+        if pending_note is not None:
+            return self._post_note(channel, *pending_note, now=now)
+        charted = self._store.chart_due(channel)
+        if charted is not None:
+            return self._post_chart(channel, charted)
+        return None
+
+    def _post_card(self, channel: str, alert: Alert, silences: dict[str, datetime], now: datetime) -> bool:
+        if not self._store.claim_cards([alert.id], now):
+            return False
+        until = silences.get(alert.cluster_id or alert.key)
+        try:
+            posted = self._client.chat_postMessage(
+                channel=channel,
+                text=blocks.card_text(alert),
+                blocks=blocks.card(alert, self._runbook_for(alert), until, now),
+            )
+        except Exception:
+            self._store.release_cards([alert.id])
+            raise
+        self._store.carded([alert.id], posted["ts"], digest=False, versions={alert.id: alert.version})
+        return True
+
+    def _post_digest(self, channel: str, alerts: list[Alert], silences: dict[str, datetime], now: datetime) -> bool:
+        won = set(self._store.claim_cards([a.id for a in alerts], now))
+        alerts = [a for a in alerts if a.id in won]
+        if not alerts:
+            return False
+        try:
+            posted = self._client.chat_postMessage(
+                channel=channel,
+                text=f"{len(alerts)} cluster alerts at once",
+                blocks=blocks.digest(alerts, silences, now),
+            )
+        except Exception:
+            self._store.release_cards([a.id for a in alerts])
+            raise
+        self._store.carded(
+            [a.id for a in alerts], posted["ts"], digest=True, versions={a.id: a.version for a in alerts}
+        )
+        log.info("failover_digest_posted", channel=channel, alerts=len(alerts))
+        return True
+
+    def _update(self, channel: str, alert: Alert, silences: dict[str, datetime], now: datetime) -> bool:
+        ts = alert.card_ts or ""
+        if alert.digest:
+            shown = self._store.sharing_card(channel, ts)
+            text, new_blocks = f"{len(shown)} cluster alerts", blocks.digest(shown, silences, now)
+        else:
+            shown = [alert]
+            until = silences.get(alert.cluster_id or alert.key)
+            text, new_blocks = blocks.card_text(alert), blocks.card(alert, self._runbook_for(alert), until, now)
+        self._client.chat_update(channel=channel, ts=ts, text=text, blocks=new_blocks)
+        for each in shown:
+            self._store.rendered(each.id, each.version)
+        return True
+
+    def _post_note(self, channel: str, event: Any, alert: Alert, *, now: datetime) -> bool:
+        if not self._store.claim_note(event.id, now):
+            return False
+        try:
+            self._client.chat_postMessage(channel=channel, thread_ts=alert.card_ts, text=event.summary)
+        except Exception:
+            self._store.release_note(event.id)
+            raise
+        return True
+
+    def _post_chart(self, channel: str, alert: Alert) -> bool:
+        if not self._store.chart_done(alert.id, "posted"):
+            return False
+        try:
+            png = self._chart_for(alert)
+        except Exception:
+            # A chart is a nicety: without CloudWatch access the card still stands.
+            log.warning("failover_chart_failed", alert=alert.id, exc_info=True)
+            png = None
+        if png is None:
+            self._store.chart_done(alert.id, "none", expected="posted")
+            return False
+        try:
+            self._client.files_upload_v2(
+                channel=channel,
+                thread_ts=alert.card_ts,
+                file=png,
+                filename=f"multimaster-{alert.cluster_id}.png",
+                title=f"MultiMaster metrics of {alert.cluster_name or alert.cluster_id}, last 3 hours",
+                request_file_info=False,
+            )
+        except Exception:
+            self._store.chart_done(alert.id, "pending", expected="posted")
+            raise
+        return True
