@@ -27,6 +27,7 @@ from sandbox.world import (
     CLUSTER_ID,
     CLUSTER_NAME,
     MARIA_ARN,
+    REDSHIFT_SECRET_ARN,
     REGION,
     World,
     seed_aws,
@@ -122,6 +123,7 @@ def _write_policy(path: Path, world: World) -> None:
         "people": {ANALYST: [MARIA_ARN], APPROVER: [ALICE_SSO]},
         # Alice decides with her own IAM role, so DataZone (and CloudTrail) record her, not the bot.
         "subscriptions": {"approver_roles": {APPROVER: APPROVER_ROLE}},
+        "publishing": {"redshift_secret_arn": REDSHIFT_SECRET_ARN},
     }
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 
