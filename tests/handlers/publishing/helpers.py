@@ -31,7 +31,8 @@ def buttons(call):
 def press(bot, action_id, value, user):
     """Click a button on an ephemeral card; its response_url records the answer."""
     url = bot["box"].slack.response_url()
-    bot["driver"].click(action_id, user=user, value=value, response_url=url)
+    response = bot["driver"].click(action_id, user=user, value=value, response_url=url)
+    assert response.status == 200, response.body
 
 
 def posted(bot, predicate, timeout=10.0):
