@@ -45,6 +45,9 @@ class ProjectPolicy(BaseModel):
     name: str | None = None
     channel: SlackChannelId | None = None
     approvers: People = People()
+    # Who may publish, unpublish and register data sources for the project, besides its DataZone owners and
+    # contributors that `people` maps to Slack users.
+    owners: People = People()
 
 
 class FormField(BaseModel):
@@ -133,6 +136,26 @@ class ClusterPolicy(BaseModel):
     routes: tuple[ClusterRoute, ...] = ()
 
 
+class PublishingPolicy(BaseModel):
+    """What an asset needs before it is published, and where registrations go."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The organisation's business metadata (the reference's owner, classification and refresh frequency):
+    # each named field must be filled in the form before an asset is published.
+    metadata_form: str = Field("BusinessMetadata", min_length=1)
+    required_metadata: tuple[str, ...] = ("owner", "classification", "refresh_frequency")
+    quality_score: FormField = FormField(form="BusinessMetadata", field="data_quality_score")
+    # Data source runs publish what they import without the preview gate.
+    publish_on_import: bool = False
+    # The producer project registrations go to; without it, the policy's only project.
+    project: ProjectId | None = None
+    # The Redshift credentials DataZone reads (a Secrets Manager secret tagged for the domain and project).
+    redshift_secret_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$"
+    )
+
+
 class Policy(BaseModel):
     """The whole policy file."""
 
@@ -142,6 +165,7 @@ class Policy(BaseModel):
     projects: dict[ProjectId, ProjectPolicy] = Field(default_factory=dict)
     subscriptions: SubscriptionPolicy = SubscriptionPolicy()
     clusters: ClusterPolicy = ClusterPolicy()
+    publishing: PublishingPolicy = PublishingPolicy()
     # Slack user -> their DataZone identities (SSO user name, IAM user or assumed-role session ARN, or
     # DataZone user id): how requesters get DMs and how self-approval is recognised.
     people: dict[SlackUserId, tuple[Identity, ...]] = Field(default_factory=dict)

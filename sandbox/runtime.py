@@ -27,6 +27,7 @@ from sandbox.world import (
     CLUSTER_ID,
     CLUSTER_NAME,
     MARIA_ARN,
+    REDSHIFT_SECRET_ARN,
     REGION,
     World,
     seed_aws,
@@ -133,6 +134,7 @@ def _write_policy(path: Path, world: World) -> None:
             "escalation_minutes": 15,
             "routes": [{"tag": "team=sales", "channel": SALES_CHANNEL}],
         },
+        "publishing": {"redshift_secret_arn": REDSHIFT_SECRET_ARN},
     }
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 

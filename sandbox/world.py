@@ -76,8 +76,19 @@ REDSHIFT_INVENTORY = {
         {"name": "store_dim", "description": "Store dimension"},
         {"name": "v_weekly_sales", "description": "Weekly sales view"},
         {"name": "legacy_import", "error": "Table legacy_import has an unsupported column type: SUPER"},
-    ]
+    ],
+    # Two more databases of the same cluster, for the reference's three-database registration payload.
+    ("redshift", "sales-dw", "finance", "public"): [
+        {"name": "invoices", "description": "Invoices per customer"},
+        {"name": "v_revenue", "description": "Revenue per month view"},
+    ],
+    ("redshift", "sales-dw", "logistics", "reporting"): [
+        {"name": "shipments", "description": "Shipments per warehouse"},
+        {"name": "v_late_shipments", "description": "Late shipments view"},
+    ],
 }
+# The Secrets Manager secret holding the Redshift credentials DataZone uses (tagged for the domain).
+REDSHIFT_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:datazone-sales-dw-AbCdEf"
 
 
 def seed_datazone(state: State, world: World) -> None:
@@ -110,6 +121,13 @@ def seed_datazone(state: State, world: World) -> None:
         "details": {"sso": {"username": ALICE_SSO, "firstName": "Alice", "lastName": "Owner"}},
     }
     state.principals.update({ACCESS_KEYS["maria"]: "usr_analyst", ACCESS_KEYS["alice"]: "usr_alice"})
+    # Alice owns the producer project in DataZone too: publishing follows DataZone's owners and contributors.
+    dz.create_project_membership(
+        domainIdentifier=domain.id,
+        projectIdentifier=producer["id"],
+        member={"userIdentifier": "usr_alice"},
+        designation="PROJECT_OWNER",
+    )
     dz.create_form_type(
         domainIdentifier=domain.id,
         name="BusinessMetadata",

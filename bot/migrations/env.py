@@ -6,6 +6,7 @@ from bot.audit import AuditEntry  # noqa: F401  (registers the tables on the met
 from bot.db import Base
 from bot.inbox.store import HandledEvent  # noqa: F401
 from handlers.failover.models import Alert  # noqa: F401
+from handlers.publishing.store import RunCard  # noqa: F401
 from handlers.subscriptions.store import RequestCard, TimedAccess  # noqa: F401
 from scheduler.lease import LeaseRow  # noqa: F401
 

@@ -1,0 +1,116 @@
+"""The typed arguments of /publish forms: parsed from the command text, refused with their usage."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from bot.errors import BadInput
+
+# Redshift and Glue identifiers: letters, digits, _ - $ and . (Glue and Redshift allow more when quoted;
+# the bot keeps to names that survive a slash command and a filter expression unquoted).
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_$.-]{1,127}$")]
+# Filter expressions may use * and ? wildcards.
+Pattern = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_$.*?-]{1,127}$")]
+ClusterName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+RUN_ID = r"^[a-zA-Z0-9_-]{1,36}$"
+
+
+def _tables(raw: str) -> list[str]:
+    return [t.strip() for t in raw.split(",") if t.strip()] if raw else []
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        """The command text cut into this form's fields, unvalidated."""
+        raise NotImplementedError
+
+
+class AssetArgs(_Args):
+    """`<asset>` or `unpublish <asset>`: an asset id or exact name."""
+
+    asset: str = Field(min_length=1, max_length=256)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        return {"asset": text}
+
+
+class RedshiftArgs(_Args):
+    """`redshift <cluster>/<database>/<schema>[/<table>,...]`."""
+
+    cluster: ClusterName
+    database: Name
+    schema_name: Name
+    tables: tuple[Pattern, ...] = Field((), max_length=100)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        parts = text.strip().split("/")
+        if len(parts) not in (3, 4):
+            return {"cluster": "", "database": "", "schema_name": ""}
+        return {
+            "cluster": parts[0],
+            "database": parts[1],
+            "schema_name": parts[2],
+            "tables": _tables(parts[3]) if len(parts) == 4 else (),
+        }
+
+
+class GlueArgs(_Args):
+    """`glue <database>[/<table>,...]`."""
+
+    database: Name
+    tables: tuple[Pattern, ...] = Field((), max_length=100)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        parts = text.strip().split("/")
+        if len(parts) > 2:
+            return {"database": ""}
+        return {"database": parts[0], "tables": _tables(parts[1]) if len(parts) == 2 else ()}
+
+
+class RunArgs(_Args):
+    """`status <run-id>`."""
+
+    run_id: str = Field(pattern=RUN_ID)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        words = text.split()
+        return {"run_id": words[0] if len(words) == 1 else ("" if not words else " ".join(words))}
+
+
+Args = TypeVar("Args", bound=_Args)
+
+
+def parse(kind: type[Args], text: str, usage: str) -> Args:
+    """Read `text` as the arguments of one form; BadInput naming the problem and the usage otherwise."""
+    try:
+        return kind.model_validate(kind.fields(text))
+    except ValidationError as exc:
+        raise BadInput(f"{_problem(exc.errors()[0])}\nUsage: `{usage}`") from None
+
+
+def _problem(error: Any) -> str:
+    # Pydantic's messages name regexes and types; users need to hear what to type instead.
+    loc = [str(p) for p in error["loc"]]
+    name = (loc[0].replace("schema_name", "schema").replace("_", " ")) if loc else "arguments"
+    if name == "tables" and len(loc) > 1:
+        name = "table name"
+    value = error.get("input")
+    if isinstance(value, str) and not value.strip():
+        return f"Give a {name}."
+    if error["type"] == "string_pattern_mismatch":
+        shown = value[:40].replace("`", "'")
+        return f"`{shown}` is not a valid {name}: use letters, digits, _ - $ . (and * ? in table names)."
+    if error["type"] == "too_long":
+        return f"Too many {name}s (at most {error['ctx']['max_length']})."
+    if error["type"] == "string_too_long":
+        return f"The {name} is too long."
+    return f"The {name} is not valid: {error['msg']}."

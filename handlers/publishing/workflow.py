@@ -1,0 +1,178 @@
+"""Registration as people see it: a card, progress in its thread, the run followed to a summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.errors import BadInput
+from handlers.publishing import blocks
+from handlers.publishing.owners import Owners
+from handlers.publishing.registration import Outcome, Registrar, Registration
+from handlers.publishing.runs import RunService
+from handlers.publishing.store import RunStore
+
+log = structlog.get_logger(__name__)
+
+# Runs take seconds to many minutes: poll often at first, then back off to once a minute, for at most a day
+# (the Succeeded/Failed event usually ends it sooner).
+FIRST_POLL, MAX_POLL, GIVE_UP = 0.25, 60.0, 86400.0
+
+
+@dataclass
+class Publishing:
+    """The capability's services and stores over one set of deps."""
+
+    deps: Deps
+    runs: RunService = field(init=False)
+    store: RunStore = field(init=False)
+    registrar: Registrar = field(init=False)
+    owners: Owners = field(init=False)
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.runs = RunService(self.deps.aws)
+        self.store = RunStore(self.deps.db)
+        self.registrar = Registrar(self.deps.aws, self.deps.settings.aws_region or "us-east-1")
+        self.owners = Owners(self.deps.access, self.deps.groups, self.deps.aws)
+
+    @property
+    def policy(self) -> Any:
+        """The policy's publishing section."""
+        return self.deps.access.policy.publishing
+
+    def domain(self) -> str:
+        """The configured DataZone domain, or a BadInput that says how to set it."""
+        if not self.deps.settings.datazone_domain_id:
+            raise BadInput("opsbot has no DataZone domain yet: an admin sets OPSBOT_DATAZONE_DOMAIN_ID.")
+        return self.deps.settings.datazone_domain_id
+
+    def producer_project(self) -> str:
+        """The project registrations go to: publishing.project, or the policy's only project."""
+        if self.policy.project:
+            return str(self.policy.project)
+        projects = list(self.deps.access.policy.projects)
+        if len(projects) == 1:
+            return projects[0]
+        raise BadInput("Registrations need a producer project: an admin sets publishing.project in the policy file.")
+
+    def project_channel(self, project_id: str) -> str | None:
+        """Where cards about the project go: its channel, else the admins' channel."""
+        project = self.deps.access.policy.projects.get(project_id)
+        return (project.channel if project else None) or self.deps.settings.admin_channel
+
+    # -- registration --------------------------------------------------------------------------------
+
+    def register(
+        self, registration: Registration, user_id: str, channel: str | None, scope: str, *, trusted: bool = False
+    ) -> Outcome:
+        """Post the card, run the workflow with progress in its thread, then follow the run off this thread.
+
+        `trusted` callers (the inbox, whose senders IAM lets write to the queue; the CLI, run with the
+        operator's credentials) skip the Slack owner check.
+        """
+        domain, project = self.domain(), self.producer_project()
+        is_owner = trusted or self.owners.require(
+            self.deps.audit, user_id, domain, project, "publishing.register", registration.source_name
+        )
+        thread = self._post(
+            channel,
+            None,
+            f"Registering {registration.label}",
+            blocks.registration_card(registration.label, scope, user_id),
+        )
+
+        def progress(line: str) -> None:
+            self._post(channel, thread, line)
+
+        try:
+            outcome = self.registrar.register(
+                domain,
+                project,
+                registration,
+                secret_arn=self.policy.redshift_secret_arn,
+                publish_on_import=self.policy.publish_on_import,
+                progress=progress,
+            )
+        except Exception as error:
+            message = getattr(error, "message", None) or "the registration failed; the logs have the details"
+            progress(f":x: {message}")
+            self.deps.audit.record(
+                actor=user_id,
+                action="publishing.register",
+                target=registration.source_name,
+                result="failed",
+                detail=message[:500],
+            )
+            raise
+        self.deps.audit.record(
+            actor=user_id,
+            action="publishing.register",
+            target=registration.source_name,
+            result="ok",
+            detail=f"run {outcome.run_id}" + ("" if is_owner else " (as admin)"),
+        )
+        self.store.add(outcome.run_id, domain, outcome.data_source_id, registration.label, user_id, channel, thread)
+        self.deps.executor.submit(self.follow, domain, outcome.run_id)
+        return outcome
+
+    def _post(self, channel: str | None, thread: str | None, text: str, card: list | None = None) -> str | None:
+        if not channel:
+            return None
+        try:
+            kwargs: dict[str, Any] = {"channel": channel, "text": text}
+            if card:
+                kwargs["blocks"] = card
+            if thread:
+                kwargs["thread_ts"] = thread
+            return str(self.deps.slack.chat_postMessage(**kwargs)["ts"])
+        except SlackApiError as exc:
+            log.warning("publishing_post_failed", channel=channel, error=exc.response.get("error"))
+            return None
+
+    # -- following runs ------------------------------------------------------------------------------
+
+    def follow(self, domain: str, run_id: str) -> None:
+        """Poll the run with backoff until it is done, telling the thread each new status; never raises."""
+        try:
+            delay, waited = FIRST_POLL, 0.0
+            while waited < GIVE_UP:
+                card = self.store.get(run_id)
+                if card is None or card.state != "following":
+                    return  # an event reported it already
+                status = self.runs.status(domain, run_id)
+                if status in ("SUCCESS", "PARTIALLY_SUCCEEDED", "FAILED"):
+                    self.report(domain, run_id)
+                    return
+                if self.store.saw(run_id, status):
+                    self._post(card.channel, card.thread_ts, f"Run `{run_id}`: {status.lower()}…")
+                self.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, MAX_POLL)
+        except Exception:
+            log.exception("publishing_follow_failed", run_id=run_id)
+
+    def report(self, domain: str, run_id: str) -> bool:
+        """Post the run's summary in its thread, once whoever calls; False if it is not done or not ours."""
+        card = self.store.get(run_id)
+        if card is None or card.state != "following":
+            return False
+        view = self.runs.view(domain, run_id)
+        if not view.done or not self.store.claim_report(run_id):
+            return False
+        gate = not self.policy.publish_on_import
+        self._post(card.channel, card.thread_ts, blocks.run_text(view), blocks.run_summary(view, domain, gate))
+        self.deps.audit.record(
+            actor=card.requested_by,
+            action="publishing.run",
+            target=run_id,
+            result=view.status.lower(),
+            detail=", ".join(f"{k}={v}" for k, v in view.statistics.items()),
+        )
+        return True
