@@ -29,6 +29,9 @@ class InboundEvent(BaseModel):
     detail: dict[str, Any]
     via: Via
     topic_arn: str | None = None
+    # EventBridge's envelope says where the event happened; its detail often does not.
+    account: str | None = Field(None, max_length=32)
+    region: str | None = Field(None, max_length=64)
 
 
 class _SnsNotification(BaseModel):
@@ -48,6 +51,8 @@ class _EventBridgeEvent(BaseModel):
     source: str = Field(min_length=1, max_length=256)
     detail_type: str = Field(alias="detail-type", max_length=256)
     detail: dict[str, Any]
+    account: str | None = Field(None, max_length=32)
+    region: str | None = Field(None, max_length=64)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -81,6 +86,8 @@ def _from_document(document: dict[str, Any], fallback_id: str, via: Via, topic_a
             detail=event.detail,
             via="eventbridge" if via == "raw" else via,
             topic_arn=topic_arn,
+            account=event.account,
+            region=event.region,
         )
     if "AlarmName" in document and "NewStateValue" in document:
         return _event(

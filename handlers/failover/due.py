@@ -15,7 +15,7 @@ from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.intake import alert_route
 from handlers.failover.lifecycle import Lifecycle, Placement
 from handlers.failover.models import Alert, utc
-from handlers.failover.signals import AlertSignal
+from handlers.failover.signals import AlertSignal, origin
 from handlers.failover.store import AlertStore, silence_target
 
 log = structlog.get_logger(__name__)
@@ -78,6 +78,7 @@ def _recovered(deps: Deps, alert: Alert, now: datetime) -> bool:
     requested = (alert.facts.get("emr") or {}).get("requested") or PRIMARIES
     if len(live) < requested or any(p["state"] != "RUNNING" for p in live):
         return False
+    account, region = origin(alert.key)  # the check must land on the same alert as EMR's events did
     signal = AlertSignal(
         kind="emr",
         form="raw",
@@ -89,6 +90,8 @@ def _recovered(deps: Deps, alert: Alert, now: datetime) -> bool:
         title="EMR lists every primary running (checked by opsbot)",
         running=len(live),
         requested=requested,
+        account=account,
+        region=region,
     )
     policy = deps.access.policy.clusters
     applied = Lifecycle(deps.db).apply(

@@ -94,6 +94,8 @@ def emr_signal(event: InboundEvent, now: datetime) -> AlertSignal:
         reason=_emr_reason(detail),
         running=running,
         requested=requested,
+        account=event.account,
+        region=event.region,
     )
 
 

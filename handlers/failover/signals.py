@@ -73,8 +73,21 @@ class AlertSignal(BaseModel):
 
     @property
     def key(self) -> str:
-        """The alert this signal belongs to: the cluster's incident, else the alarm on its own."""
-        return f"cluster:{self.cluster_id}" if self.cluster_id else self.reporter
+        """The alert this signal belongs to: the cluster's incident, else the alarm on its own, per account and region.
+
+        A signal that does not say where it comes from (an alarm over HTTPS without its ARN) keys without them.
+        """
+        what = f"cluster:{self.cluster_id}" if self.cluster_id else self.reporter
+        return f"{self.account}/{self.region}/{what}" if self.account and self.region else what
+
+
+_ORIGIN = re.compile(r"^(\d{12})/([a-z0-9-]{1,64})/")
+
+
+def origin(key: str) -> tuple[str | None, str | None]:
+    """The account and region an alert key names, if it names them (the inverse of AlertSignal.key)."""
+    found = _ORIGIN.match(key)
+    return (found.group(1), found.group(2)) if found else (None, None)
 
 
 # -- CloudWatch alarms ---------------------------------------------------------------------------
@@ -287,6 +300,8 @@ def eventbridge_alarm(event: InboundEvent) -> AlertSignal:
         previous_state=alarm.previousState.value if alarm.previousState else None,
         changed_at=aws_time(alarm.state.timestamp),
         reason=alarm.state.reason[:1000],
+        account=event.account,
+        region=event.region,
         threshold=threshold,
         value=value,
     )

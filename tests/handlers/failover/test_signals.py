@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.inbox.envelope import MalformedMessage, parse_message
 from handlers.failover.parse import parse_signal
-from handlers.failover.signals import PERCENTAGE, AlertSignal, UnknownShape, multimaster_severity
+from handlers.failover.signals import PERCENTAGE, AlertSignal, UnknownShape, multimaster_severity, origin
 from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change, sns_envelope
 
 CLUSTER = "j-TEST0001"
@@ -24,7 +24,7 @@ def _signal(body: str) -> AlertSignal:
 def test_sns_alarm_notification():
     signal = _signal(sns_envelope(alarm_message("opsbot-j-TEST0001-primary-lost", CLUSTER, "ALARM", at=AT)))
     assert signal.kind == "alarm" and signal.form == "sns" and signal.health == "bad"
-    assert signal.cluster_id == CLUSTER and signal.key == f"cluster:{CLUSTER}"
+    assert signal.cluster_id == CLUSTER and signal.key == f"123456789012/eu-west-1/cluster:{CLUSTER}"
     assert signal.value == 2.0 and signal.threshold == 3.0 and signal.comparison == "LessThanThreshold"
     assert signal.region == "eu-west-1" and signal.account == "123456789012"  # from the ARN, not "EU (Ireland)"
     assert signal.changed_at == AT and signal.severity == "primary_lost"
@@ -36,6 +36,14 @@ def test_eventbridge_alarm_state_change_is_the_same_transition():
     assert eventbridge.form == "eventbridge"
     same = ("key", "reporter", "state", "changed_at", "value", "threshold", "health", "severity", "cluster_id")
     assert {f: getattr(sns, f) for f in same} == {f: getattr(eventbridge, f) for f in same}
+    assert sns.key.startswith("123456789012/eu-west-1/")  # EventBridge's envelope says where, like the ARN
+
+
+def test_the_same_cluster_id_in_another_account_is_another_alert():
+    here = _signal(json.dumps(alarm_state_change("a1", CLUSTER, "ALARM", at=AT)))
+    elsewhere = _signal(json.dumps(alarm_state_change("a1", CLUSTER, "ALARM", at=AT, account="210987654321")))
+    assert here.key != elsewhere.key
+    assert origin(here.key) == ("123456789012", "eu-west-1") and origin("alarm:cpu-high") == (None, None)
 
 
 def test_ok_is_good_and_insufficient_data_is_neutral():
@@ -47,7 +55,7 @@ def test_alarm_without_a_cluster_is_keyed_by_its_name():
     message = alarm_message("cpu-high", CLUSTER, "ALARM")
     message["Trigger"]["Dimensions"] = [{"name": "InstanceId", "value": "i-1"}]
     signal = _signal(sns_envelope(message))
-    assert signal.cluster_id is None and signal.key == "alarm:cpu-high"
+    assert signal.cluster_id is None and signal.key == "123456789012/eu-west-1/alarm:cpu-high"
 
 
 def test_metric_math_alarm_finds_the_cluster_in_its_metrics():
