@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints
 
-from bot.errors import BadInput
+from bot.arguments import CommandArgs
 
 # Redshift and Glue identifiers: letters, digits, _ - $ and . (Glue and Redshift allow more when quoted;
 # the bot keeps to names that survive a slash command and a filter expression unquoted).
@@ -21,13 +21,14 @@ def _tables(raw: str) -> list[str]:
     return [t.strip() for t in raw.split(",") if t.strip()] if raw else []
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+class _Args(CommandArgs):
+    pattern_hint = "letters, digits, _ - $ . (and * ? in table names)"
 
     @classmethod
-    def fields(cls, text: str) -> dict[str, Any]:
-        """The command text cut into this form's fields, unvalidated."""
-        raise NotImplementedError
+    def field_name(cls, loc: tuple[Any, ...]) -> str:
+        if len(loc) > 1 and loc[0] == "tables":
+            return "table name"
+        return super().field_name(loc).replace("schema name", "schema")
 
 
 class AssetArgs(_Args):
@@ -84,33 +85,3 @@ class RunArgs(_Args):
     def fields(cls, text: str) -> dict[str, Any]:
         words = text.split()
         return {"run_id": words[0] if len(words) == 1 else ("" if not words else " ".join(words))}
-
-
-Args = TypeVar("Args", bound=_Args)
-
-
-def parse(kind: type[Args], text: str, usage: str) -> Args:
-    """Read `text` as the arguments of one form; BadInput naming the problem and the usage otherwise."""
-    try:
-        return kind.model_validate(kind.fields(text))
-    except ValidationError as exc:
-        raise BadInput(f"{_problem(exc.errors()[0])}\nUsage: `{usage}`") from None
-
-
-def _problem(error: Any) -> str:
-    # Pydantic's messages name regexes and types; users need to hear what to type instead.
-    loc = [str(p) for p in error["loc"]]
-    name = (loc[0].replace("schema_name", "schema").replace("_", " ")) if loc else "arguments"
-    if name == "tables" and len(loc) > 1:
-        name = "table name"
-    value = error.get("input")
-    if isinstance(value, str) and not value.strip():
-        return f"Give a {name}."
-    if error["type"] == "string_pattern_mismatch":
-        shown = value[:40].replace("`", "'")
-        return f"`{shown}` is not a valid {name}: use letters, digits, _ - $ . (and * ? in table names)."
-    if error["type"] == "too_long":
-        return f"Too many {name}s (at most {error['ctx']['max_length']})."
-    if error["type"] == "string_too_long":
-        return f"The {name} is too long."
-    return f"The {name} is not valid: {error['msg']}."

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from bot.errors import BadInput
+from bot.arguments import CommandArgs
 
 ID_PATTERN = r"^[a-zA-Z0-9_-]{1,36}$"
 DURATION = re.compile(r"^(\d{1,4})d$", re.IGNORECASE)
@@ -18,16 +18,7 @@ def _split(text: str) -> tuple[str, str]:
     return (words[0] if words else ""), (words[1] if len(words) > 1 else "")
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
-
-    @classmethod
-    def fields(cls, text: str) -> dict[str, Any]:
-        """The command text cut into this form's fields, unvalidated."""
-        raise NotImplementedError
-
-
-class RequestArgs(_Args):
+class RequestArgs(CommandArgs):
     """`show <request-id>`."""
 
     request_id: str = Field(pattern=ID_PATTERN)
@@ -37,7 +28,7 @@ class RequestArgs(_Args):
         return {"request_id": _split(text)[0]}
 
 
-class ApproveArgs(_Args):
+class ApproveArgs(CommandArgs):
     """`approve <request-id> [comment]`, where a comment's first word `<N>d` limits access to N days."""
 
     request_id: str = Field(pattern=ID_PATTERN)
@@ -54,7 +45,7 @@ class ApproveArgs(_Args):
         return {"request_id": request_id, "comment": rest}
 
 
-class RejectArgs(_Args):
+class RejectArgs(CommandArgs):
     """`reject <request-id> <reason>`."""
 
     request_id: str = Field(pattern=ID_PATTERN)
@@ -66,7 +57,7 @@ class RejectArgs(_Args):
         return {"request_id": request_id, "reason": reason}
 
 
-class AccessArgs(_Args):
+class AccessArgs(CommandArgs):
     """`access <asset>`: an asset id or exact name."""
 
     asset: str = Field(min_length=1, max_length=256)
@@ -76,7 +67,7 @@ class AccessArgs(_Args):
         return {"asset": text}
 
 
-class RevokeArgs(_Args):
+class RevokeArgs(CommandArgs):
     """`revoke <subscription-id> [reason]`."""
 
     subscription_id: str = Field(pattern=ID_PATTERN)
@@ -86,29 +77,3 @@ class RevokeArgs(_Args):
     def fields(cls, text: str) -> dict[str, Any]:
         subscription_id, reason = _split(text)
         return {"subscription_id": subscription_id, "reason": reason}
-
-
-Args = TypeVar("Args", bound=_Args)
-
-
-def parse(kind: type[Args], text: str, usage: str) -> Args:
-    """Read `text` as the arguments of one form; BadInput naming the problem and the usage otherwise."""
-    try:
-        return kind.model_validate(kind.fields(text))
-    except ValidationError as exc:
-        raise BadInput(f"{_problem(exc.errors()[0])}\nUsage: `{usage}`") from None
-
-
-def _problem(error: Any) -> str:
-    # Pydantic's messages name regexes and types; users need to hear what to type instead.
-    name = str(error["loc"][0]).replace("_", " ") if error["loc"] else "arguments"
-    value = error.get("input")
-    if isinstance(value, str) and not value.strip():
-        return f"Give a {name}."
-    if error["type"] == "string_pattern_mismatch":
-        return f"`{value[:40].replace('`', '')}` is not a {name}: ids are letters, digits, - and _."
-    if error["type"] == "string_too_short":
-        return f"The {name} is too short."
-    if error["type"] == "string_too_long":
-        return f"The {name} is too long (at most {error['ctx']['max_length']} characters)."
-    return f"The {name} is not valid: {error['msg']}."

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_sdk import WebClient
 
+from bot.arguments import parse
 from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.deps import Deps
@@ -16,7 +17,7 @@ from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from bot.replies import tell_user
 from handlers.subscriptions import blocks, expiry, ids
-from handlers.subscriptions.arguments import AccessArgs, ApproveArgs, RejectArgs, RequestArgs, RevokeArgs, parse
+from handlers.subscriptions.arguments import AccessArgs, ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
 from handlers.subscriptions.decisions import Decider, Decision, decide, refuse_self_approval, show_outcome_from_datazone
 from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.intake import intake

@@ -209,6 +209,6 @@ def test_show_renders_the_card_and_refuses_a_bad_id(bot):
     card = reply(bot, lambda text: request_id in text and "Approve" in text)
     assert "Subscription request: customer_pii" in json.dumps(card.body["blocks"])
     bot["driver"].command("/subscriptions", "show ../../etc", user=ANALYST, response_url=url)
-    assert "is not a request id" in reply(bot, lambda text: "is not a request id" in text).body["text"]
+    assert "is not a valid request id" in reply(bot, lambda text: "is not a valid request id" in text).body["text"]
     bot["driver"].command("/subscriptions", "show nosuchrequest", user=ANALYST, response_url=url)
     assert "No subscription request nosuchrequest" in reply(bot, lambda text: "nosuchrequest" in text).body["text"]

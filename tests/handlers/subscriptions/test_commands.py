@@ -5,8 +5,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.arguments import parse
 from handlers.subscriptions import ids
-from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RevokeArgs, parse
+from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RevokeArgs
 from sandbox.runtime import ADMIN, ANALYST, APPROVER
 from sandbox.world import ACCOUNT, APPROVER_ROLE, DOMAIN_ID
 from tests.handlers.subscriptions.helpers import card, command, event, reply, request, status
