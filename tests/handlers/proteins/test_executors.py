@@ -1,5 +1,8 @@
 """The Ray executor (a Ray instance started on this machine) gives exactly what the default executor gives."""
 
+import os
+import subprocess
+import sys
 from dataclasses import asdict
 
 import numpy as np
@@ -128,3 +131,29 @@ def test_a_failing_bucket_keeps_the_others_and_reports_its_own_error(tmp_path, k
 def test_an_unknown_executor_is_refused():
     with pytest.raises(BadInput, match="unknown protein executor 'dask'"):
         make_executor("dask")
+
+
+def _proteins(*args, env):
+    command = [sys.executable, "-m", "bot.cli", "proteins", *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_the_cli_runs_the_search_on_ray_by_setting_and_the_flag_overrides_it(tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'opsbot[ray]')")
+    files, vectors = _files(tmp_path)
+    env = {**os.environ, "OPSBOT_PROTEIN_DB": str(tmp_path / "db")}
+    ingested = _proteins("ingest", *map(str, files), "--embedder", "gauss", "--bucket-rows", str(ROWS), env=env)
+    assert "ingested 3,072 vectors into 3 new buckets" in ingested.stdout
+    assert "indexed 3 buckets" in _proteins("index", "--partitions", "4", "--sub-vectors", "4", env=env).stdout
+    np.save(tmp_path / "q.npy", vectors[::97])
+    search = ("search", "--vectors", str(tmp_path / "q.npy"), "-k", "7", "--nprobes", "1", "--refine", "1")
+    env["OPSBOT_PROTEIN_EXECUTOR"] = "ray"
+    local = _proteins(*search, "--out", str(tmp_path / "local.csv"), "--executor", "local", env=env)
+    remote = _proteins(*search, "--out", str(tmp_path / "ray.csv"), env=env)
+    assert "Started a local Ray instance" in remote.stderr
+    assert "Ray" not in local.stderr
+    rows = (tmp_path / "local.csv").read_text().splitlines()
+    assert len(rows) == 1 + 7 * len(vectors[::97])
+    assert (tmp_path / "ray.csv").read_text().splitlines() == rows
