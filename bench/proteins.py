@@ -13,6 +13,9 @@ numpy over all rows. Prints one JSON document:
   the same data split into 4 buckets, beside FAISS IVF-PQ at the same nprobes, exact numpy brute force,
   and the reference's query settings (nprobes 1, refine 1).
 
+With `--ray`, the four-bucket sweep and a batch search also run with the fan-out on Ray tasks (a Ray
+instance started here, or the cluster at `--ray-address`) beside the default executor.
+
 `python bench/proteins.py --rows 200000` runs a smaller size.
 """
 
@@ -40,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from handlers.proteins.catalog import Catalog  # noqa: E402
+from handlers.proteins.executors import BucketExecutor, make_executor  # noqa: E402
 from handlers.proteins.indexing import default_sub_vectors, index  # noqa: E402
 from handlers.proteins.ingest import ingest  # noqa: E402
 from handlers.proteins.search import SearchParams  # noqa: E402
@@ -157,9 +161,9 @@ def recall(found: list[list[int]], truth: np.ndarray) -> float:
     return float(np.mean([len(set(f[:K]) & set(t)) / K for f, t in zip(found, truth, strict=True)]))
 
 
-def lance_sweep(db: str, queries: np.ndarray, truth: np.ndarray) -> list[dict]:
+def lance_sweep(db: str, queries: np.ndarray, truth: np.ndarray, executor: BucketExecutor | None = None) -> list[dict]:
     """recall@10 and single-query latency for each (nprobes, refine) through the bot's search path."""
-    service = ProteinService(db)
+    service = ProteinService(db, executor=executor)
     out = []
     try:
         service.search_vectors(queries[:5], SearchParams(k=K))  # open tables, warm caches
@@ -182,6 +186,33 @@ def lance_sweep(db: str, queries: np.ndarray, truth: np.ndarray) -> list[dict]:
     finally:
         service.close()
     return out
+
+
+def batch_throughput(db: str, queries: np.ndarray, executor: BucketExecutor | None = None) -> dict:
+    """Batch mode (all queries in one call, as `opsbot proteins search --vectors`): queries per second."""
+    service = ProteinService(db, executor=executor)
+    try:
+        service.search_vectors(queries[:5], SearchParams(k=K))
+        started = time.perf_counter()
+        service.search_vectors(queries, SearchParams(k=K))
+        seconds = time.perf_counter() - started
+    finally:
+        service.close()
+    return {"queries": len(queries), "seconds": round(seconds, 3), "queries_per_s": round(len(queries) / seconds, 1)}
+
+
+def ray_comparison(db: str, queries: np.ndarray, truth: np.ndarray, address: str | None) -> dict:
+    """The four-bucket fan-out on the default executor and on Ray, same database, same queries."""
+    ray_executor = make_executor("ray", address=address)
+    local_sweep = lance_sweep(db, queries, truth)
+    ray_sweep = lance_sweep(db, queries, truth, ray_executor)
+    return {
+        "local_sweep": local_sweep,
+        "ray_sweep": ray_sweep,
+        "same_recall": [a["recall@10"] for a in local_sweep] == [b["recall@10"] for b in ray_sweep],
+        "local_batch": batch_throughput(db, queries),
+        "ray_batch": batch_throughput(db, queries, ray_executor),
+    }
 
 
 def faiss_bench(data: np.ndarray, queries: np.ndarray, truth: np.ndarray, nlist: int, m: int) -> dict:
@@ -235,6 +266,8 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--stage", default=None)
+    parser.add_argument("--ray", action="store_true", help="Also run the four-bucket fan-out on Ray.")
+    parser.add_argument("--ray-address", default=None, help="Ray cluster (default: start one here).")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
     if args.stage == "ours":
@@ -299,6 +332,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         "lancedb_four_buckets": four_sweep,
         "reference_settings_one_bucket": next(s for s in one_sweep if (s["nprobes"], s["refine"]) == REFERENCE),
     }
+    if args.ray:
+        report["ray_fan_out_four_buckets"] = ray_comparison(str(four), queries, truth, args.ray_address)
     report["verdict"] = verdict(report)
     return report
 

@@ -68,6 +68,7 @@ class Catalog:
 
     def __init__(self, uri: str, storage_options: dict[str, str] | None = None) -> None:
         self.uri = uri
+        self.storage_options = storage_options or {}
         self.db = lancedb.connect(uri, storage_options=storage_options or None)
         # Buckets are written in parallel; their manifest and metadata commits go one at a time.
         self._writes = threading.Lock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from bot.errors import OpsbotError
 from bot.settings import Settings, SettingsError, load_settings
 from handlers.proteins import kmer, sources
 from handlers.proteins.catalog import Catalog
+from handlers.proteins.executors import KINDS, BucketExecutor, make_executor
 from handlers.proteins.fasta import read_fasta, read_vectors
 from handlers.proteins.identity import percent_identity
 from handlers.proteins.indexing import default_workers, index
@@ -54,6 +55,26 @@ def _db(db: str | None, settings: Settings) -> str:
 db_option = click.option("--db", help="LanceDB directory or s3:// prefix (default OPSBOT_PROTEIN_DB).")
 
 
+def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--executor local|ray` and `--ray-address`, defaulting to the settings."""
+    command = click.option(
+        "--ray-address", default=None, help="Ray cluster address (default OPSBOT_PROTEIN_RAY_ADDRESS; none: local)."
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(KINDS),
+        default=None,
+        help="Where per-bucket work runs (default OPSBOT_PROTEIN_EXECUTOR, else local).",
+    )(command)
+
+
+def _executor(settings: Settings, kind: str | None, address: str | None, workers: int | None) -> BucketExecutor:
+    with _user_errors():
+        return make_executor(
+            kind or settings.protein_executor, address=address or settings.protein_ray_address, workers=workers
+        )
+
+
 @click.group()
 def proteins() -> None:
     """The protein embedding database: ingest, index, search, info."""
@@ -65,13 +86,27 @@ def proteins() -> None:
 @click.option("--embedder", default=kmer.NAME, show_default=True, help="Name of the model that made the vectors.")
 @click.option("--bucket-rows", type=click.IntRange(1), default=DEFAULT_BUCKET_ROWS, show_default=True)
 @click.option("--batch-rows", type=click.IntRange(1), default=sources.DEFAULT_BATCH_ROWS, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Buckets written at once.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Buckets written at once (default 1; on Ray, as many as the cluster runs).",
+)
+@executor_options
 def ingest_command(
-    files: tuple[Path, ...], db: str | None, embedder: str, bucket_rows: int, batch_rows: int, workers: int
+    files: tuple[Path, ...],
+    db: str | None,
+    embedder: str,
+    bucket_rows: int,
+    batch_rows: int,
+    workers: int | None,
+    executor: str | None,
+    ray_address: str | None,
 ) -> None:
     """Pack HDF5 (id, embedding[, sequence]) and Parquet files into buckets; known files are skipped."""
     settings = _settings()
     catalog = Catalog(_db(db, settings), settings.protein_storage)
+    runner = _executor(settings, executor, ray_address, workers)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     )
@@ -91,9 +126,10 @@ def ingest_command(
             embedder=embedder,
             bucket_rows=bucket_rows,
             batch_rows=batch_rows,
-            workers=workers,
+            workers=workers or 1,
             progress=lambda bucket, rows: progress.advance(tasks[bucket], rows),
             planned=planned,
+            executor=runner,
         )
     click.echo(
         f"ingested {done.rows:,} vectors into {len(done.buckets)} new buckets; {len(done.skipped)} files skipped"
@@ -106,21 +142,34 @@ def ingest_command(
 @click.option("--sub-vectors", type=click.IntRange(1), default=None, help="PQ sub-vectors (default dimension/16).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Buckets indexed at once.")
 @click.option("--force", is_flag=True, help="Rebuild indexes that exist.")
+@executor_options
 def index_command(
-    db: str | None, partitions: int | None, sub_vectors: int | None, workers: int | None, force: bool
+    db: str | None,
+    partitions: int | None,
+    sub_vectors: int | None,
+    workers: int | None,
+    force: bool,
+    executor: str | None,
+    ray_address: str | None,
 ) -> None:
     """Build IVF-PQ (cosine) indexes on buckets that have none; parameters go in the database's metadata."""
     settings = _settings()
     catalog = Catalog(_db(db, settings), settings.protein_storage)
     with _user_errors():
         pending = len(catalog.require())
-        console.print(f"indexing up to {pending} buckets, {workers or default_workers(pending)} at a time")
+        kind = executor or settings.protein_executor
+        at_once = workers or (default_workers(pending) if kind == "local" else None)
+        runner = _executor(settings, kind, ray_address, at_once)
+        console.print(
+            f"indexing up to {pending} buckets on {runner.kind}, {at_once or 'as many as the cluster runs'} at a time"
+        )
         built = index(
             catalog,
             partitions=partitions,
             sub_vectors=sub_vectors,
             force=force,
             workers=workers,
+            executor=runner,
             done=lambda b, p: console.print(
                 f"{b}: {p.type} {p.num_partitions} partitions, {p.num_sub_vectors} sub-vectors, {p.seconds:.1f}s"
             ),
@@ -128,7 +177,13 @@ def index_command(
     click.echo(f"indexed {len(built)} buckets")
 
 
-def _service(db: str | None, settings: Settings, nprobes: int | None, refine: int | None) -> ProteinService:
+def _service(
+    db: str | None,
+    settings: Settings,
+    nprobes: int | None,
+    refine: int | None,
+    executor: BucketExecutor | None = None,
+) -> ProteinService:
     defaults = SearchParams(
         nprobes=nprobes or settings.protein_nprobes, refine_factor=refine or settings.protein_refine_factor
     )
@@ -137,6 +192,7 @@ def _service(db: str | None, settings: Settings, nprobes: int | None, refine: in
         storage_options=settings.protein_storage,
         embedder=settings.protein_embedder,
         defaults=defaults,
+        executor=executor,
     )
 
 
@@ -152,13 +208,15 @@ def _service(db: str | None, settings: Settings, nprobes: int | None, refine: in
 @click.option("--refine", type=click.IntRange(1), default=None, help="Default OPSBOT_PROTEIN_REFINE_FACTOR.")
 @click.option("--identity", is_flag=True, help="Batch: percent identity to stored sequences (slower).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Batch: CSV file (default stdout).")
+@executor_options
 def search_command(**options: Any) -> None:
     """Nearest proteins to a protein id or a sequence, or to every query of a FASTA or vector file."""
     settings = _settings()
     batch = [options["fasta"], options["vectors"]]
     if (options["query"] is None) == (not any(batch)) or all(batch):
         raise click.UsageError("give one of: a protein id or sequence, --fasta FILE, --vectors FILE")
-    service = _service(options["db"], settings, options["nprobes"], options["refine"])
+    runner = _executor(settings, options["executor"], options["ray_address"], None)
+    service = _service(options["db"], settings, options["nprobes"], options["refine"], runner)
     try:
         with _user_errors():
             if options["query"] is not None:

@@ -6,13 +6,14 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+import lancedb
 from lancedb.index import BTree, IvfPq
 
 from bot.errors import BadInput
 from handlers.proteins.catalog import Catalog, now
+from handlers.proteins.executors import BucketExecutor, BucketRef, LocalExecutor, bucket_ref
 from handlers.proteins.sources import EMBEDDING, ID
 
 INDEX_KEY = "index/"
@@ -51,10 +52,10 @@ def default_workers(buckets: int) -> int:
 
 
 def index_bucket(
-    catalog: Catalog, bucket: str, rows: int, dimension: int, partitions: int | None, sub_vectors: int | None
+    ref: BucketRef, rows: int, dimension: int, partitions: int | None, sub_vectors: int | None
 ) -> IndexParams:
-    """Build the bucket's IVF-PQ (cosine) and id indexes and record the parameters in the metadata."""
-    table = catalog.db.open_table(bucket)
+    """Build the bucket's IVF-PQ (cosine) and id indexes (the table opened by URI, so any worker can)."""
+    table = lancedb.connect(ref.uri, storage_options=ref.options).open_table(ref.name)
     started = time.perf_counter()
     # Lookups by protein id would otherwise scan every bucket.
     table.create_index(ID, config=BTree(), replace=True)
@@ -63,14 +64,10 @@ def index_bucket(
     else:
         nparts = partitions or default_partitions(rows)
         nsub = sub_vectors or default_sub_vectors(dimension)
-        if dimension % nsub:
-            raise BadInput(f"sub-vectors must divide the dimension {dimension}; {nsub} does not")
         config = IvfPq(distance_type="cosine", num_partitions=nparts, num_sub_vectors=nsub)
         table.create_index(EMBEDDING, config=config, replace=True)
         params = IndexParams("IVF_PQ", "cosine", nparts, nsub, 8, rows, 0.0, now())
-    params = IndexParams(**{**asdict(params), "seconds": round(time.perf_counter() - started, 3)})
-    catalog.put_meta(INDEX_KEY + bucket, asdict(params))
-    return params
+    return IndexParams(**{**asdict(params), "seconds": round(time.perf_counter() - started, 3)})
 
 
 def index(
@@ -81,28 +78,35 @@ def index(
     force: bool = False,
     workers: int | None = None,
     done: Callable[[str, IndexParams], None] | None = None,
+    executor: BucketExecutor | None = None,
 ) -> dict[str, IndexParams]:
-    """Index every bucket that has no index yet (all with `force`), several buckets at once."""
+    """Index every bucket that has no index yet (all with `force`), several buckets at once.
+
+    `executor` runs the builds (default: threads here); each bucket's parameters are recorded as it finishes.
+    """
     if (partitions is not None and partitions < 1) or (sub_vectors is not None and sub_vectors < 1):
         raise BadInput("partitions and sub-vectors must be at least 1")
     buckets = catalog.require()
     embedder = catalog.embedder()
     dimension = embedder.dimension if embedder else 0
+    if sub_vectors is not None and dimension and dimension % sub_vectors:
+        raise BadInput(f"sub-vectors must divide the dimension {dimension}; {sub_vectors} does not")
     meta = catalog.meta()
     todo = {b: rows for b, rows in buckets.items() if force or INDEX_KEY + b not in meta}
     built: dict[str, IndexParams] = {}
     if not todo:
         return built
-    with ThreadPoolExecutor(max_workers=workers or default_workers(len(todo))) as pool:
-        futures = {
-            b: pool.submit(index_bucket, catalog, b, rows, dimension, partitions, sub_vectors)
-            for b, rows in todo.items()
-        }
-        for bucket, future in futures.items():
-            built[bucket] = future.result()
-            if done:
-                done(bucket, built[bucket])
-    return built
+    executor = executor or LocalExecutor(workers or default_workers(len(todo)))
+    jobs = {
+        b: (bucket_ref(catalog.uri, b, catalog.storage_options), rows, dimension, partitions, sub_vectors)
+        for b, rows in todo.items()
+    }
+    for bucket, params in executor.each(index_bucket, jobs):
+        catalog.put_meta(INDEX_KEY + bucket, asdict(params))
+        built[bucket] = params
+        if done:
+            done(bucket, params)
+    return dict(sorted(built.items()))
 
 
 def recorded(catalog: Catalog) -> dict[str, IndexParams]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lancedb
 import pyarrow as pa
 
 from bot.errors import BadInput
 from handlers.proteins import sources
 from handlers.proteins.catalog import BUCKET_PREFIX, Catalog, ManifestRow, bucket_name
+from handlers.proteins.executors import BucketExecutor, BucketRef, LocalExecutor, bucket_ref
 from handlers.proteins.packing import Item, best_fit
 
 # The reference's bucket size: about 200M vectors each, indexable on one node in hours.
@@ -74,27 +75,39 @@ def plan(catalog: Catalog, paths: list[Path], bucket_rows: int) -> IngestPlan:
 
 
 def _reader(
-    files: list[SourceFile], dimension: int, batch_rows: int, on_rows: Callable[[int], None]
+    files: list[SourceFile], dimension: int, batch_rows: int, on_rows: Callable[[int], None], errors: list[Exception]
 ) -> pa.RecordBatchReader:
     with_sequence = any(f.has_sequence for f in files)
 
     def stream() -> Iterator[pa.RecordBatch]:
-        for source in files:
-            for batch in sources.batches(source.path, dimension, with_sequence, batch_rows):
-                yield batch
-                on_rows(batch.num_rows)
+        try:
+            for source in files:
+                for batch in sources.batches(source.path, dimension, with_sequence, batch_rows):
+                    yield batch
+                    on_rows(batch.num_rows)
+        except Exception as error:
+            # Lance's writer turns it into an opaque Arrow error; keep it to raise as itself.
+            errors.append(error)
+            raise
 
     return pa.RecordBatchReader.from_batches(sources.schema(dimension, with_sequence), stream())
 
 
 def write_bucket(
-    catalog: Catalog, bucket: str, files: list[SourceFile], batch_rows: int, progress: Progress | None = None
-) -> None:
-    """Stream the bucket's files into its table, then record them: a crash leaves no manifest row."""
-    dimension = files[0].dimension
-    reader = _reader(files, dimension, batch_rows, lambda n: progress(bucket, n) if progress else None)
-    catalog.db.create_table(bucket, data=reader, mode="overwrite")
-    catalog.record([ManifestRow(f.fingerprint, str(f.path), f.rows, bucket) for f in files])
+    ref: BucketRef, files: list[SourceFile], batch_rows: int, progress: Progress | None = None
+) -> list[ManifestRow]:
+    """Stream the bucket's files into its table (opened by URI, so any worker can), and name what it holds."""
+    errors: list[Exception] = []
+    reader = _reader(
+        files, files[0].dimension, batch_rows, lambda n: progress(ref.name, n) if progress else None, errors
+    )
+    try:
+        lancedb.connect(ref.uri, storage_options=ref.options).create_table(ref.name, data=reader, mode="overwrite")
+    except Exception:
+        if errors:
+            raise errors[0] from None
+        raise
+    return [ManifestRow(f.fingerprint, str(f.path), f.rows, ref.name) for f in files]
 
 
 def drop_orphans(catalog: Catalog) -> list[str]:
@@ -116,8 +129,13 @@ def ingest(
     workers: int = 1,
     progress: Progress | None = None,
     planned: Callable[[IngestPlan], None] | None = None,
+    executor: BucketExecutor | None = None,
 ) -> IngestPlan:
-    """Ingest `paths`: re-ingesting a known file is a no-op; buckets are written `workers` at a time."""
+    """Ingest `paths`: re-ingesting a known file is a no-op; buckets are written `workers` at a time.
+
+    Each bucket is recorded in the manifest once its table is fully written, so a crash leaves no row.
+    `executor` runs the bucket writes (default: `workers` threads here).
+    """
     if bucket_rows < 1 or batch_rows < 1 or workers < 1:
         raise BadInput("bucket size, batch size and workers must be at least 1")
     drop_orphans(catalog)
@@ -128,10 +146,15 @@ def ingest(
         return work
     first = next(iter(work.buckets.values()))[0]
     catalog.claim_embedder(embedder, first.dimension)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="proteins-ingest") as pool:
-        futures = [
-            pool.submit(write_bucket, catalog, b, files, batch_rows, progress) for b, files in work.buckets.items()
-        ]
-        for future in futures:
-            future.result()
+    executor = executor or LocalExecutor(workers)
+    # Progress callbacks cannot cross to another process: there a bucket reports its rows when it is written.
+    live = progress if executor.in_process else None
+    jobs = {
+        b: (bucket_ref(catalog.uri, b, catalog.storage_options), files, batch_rows, live)
+        for b, files in work.buckets.items()
+    }
+    for bucket, rows in executor.each(write_bucket, jobs):
+        catalog.record(rows)
+        if progress and not live:
+            progress(bucket, sum(r.rows for r in rows))
     return work

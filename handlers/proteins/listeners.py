@@ -10,6 +10,7 @@ from bot.errors import BadInput, OpsbotError
 from bot.registry import Registry
 from bot.settings import Settings
 from handlers.proteins import blocks
+from handlers.proteins.executors import make_executor
 from handlers.proteins.query import parse_command
 from handlers.proteins.search import SearchParams
 from handlers.proteins.service import ProteinService
@@ -43,6 +44,7 @@ def build_service(settings: Settings) -> ProteinService | None:
         storage_options=settings.protein_storage,
         embedder=settings.protein_embedder,
         defaults=SearchParams(nprobes=settings.protein_nprobes, refine_factor=settings.protein_refine_factor),
+        executor=make_executor(settings.protein_executor, address=settings.protein_ray_address),
     )
 
 

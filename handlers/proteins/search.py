@@ -1,4 +1,4 @@
-"""Nearest proteins across every bucket: one query per bucket, all at once (LanceDB's async API), merged.
+"""Nearest proteins across every bucket: one query per bucket, all at once (LanceDB's async API or Ray), merged.
 
 As in the reference, each bucket returns its own top k by cosine distance and the global answer is the
 k smallest of those; a bucket's k nearest always include its share of the global k nearest, so merging
@@ -7,7 +7,6 @@ loses nothing the per-bucket searches found.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,6 +14,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from handlers.proteins.executors import BucketExecutor, BucketRef, LocalExecutor
 from handlers.proteins.sources import EMBEDDING, ID, SEQUENCE
 
 DISTANCE = "_distance"
@@ -55,61 +55,66 @@ class StoredProtein:
     sequence: str | None
 
 
+# Bucket tables opened in this process (the bot's, or a Ray worker's), reused across queries: (uri, name,
+# storage options) -> (generation, table, has a sequence column). A new generation reopens the table.
+_OPEN: dict[tuple[Any, ...], tuple[str, Any, bool]] = {}
+
+
+async def open_bucket(ref: BucketRef) -> tuple[Any, bool]:
+    """The bucket's async table and whether it stores sequences, opened by URI once per generation."""
+    key = (ref.uri, ref.name, ref.storage_options)
+    cached = _OPEN.get(key)
+    if cached is None or cached[0] != ref.generation:
+        db = await lancedb.connect_async(ref.uri, storage_options=ref.options)
+        table = await db.open_table(ref.name)
+        cached = (ref.generation, table, SEQUENCE in (await table.schema()).names)
+        _OPEN[key] = cached
+    return cached[1], cached[2]
+
+
+async def lookup_bucket(ref: BucketRef, protein_id: str) -> StoredProtein | None:
+    """One bucket's row with this id (ids are validated by the caller: no quotes reach the filter)."""
+    table, has_sequence = await open_bucket(ref)
+    columns = [ID, EMBEDDING, *([SEQUENCE] if has_sequence else [])]
+    rows = (await table.query().where(f"{ID} = '{protein_id}'").select(columns).limit(1).to_arrow()).to_pylist()
+    if not rows:
+        return None
+    row = rows[0]
+    return StoredProtein(row[ID], ref.name, np.asarray(row[EMBEDDING], np.float32), row.get(SEQUENCE))
+
+
+async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams) -> pa.Table:
+    """One bucket's top k for each query vector."""
+    table, has_sequence = await open_bucket(ref)
+    target = vectors[0] if len(vectors) == 1 else list(vectors)
+    query = (
+        table.query()
+        .nearest_to(target)
+        .column(EMBEDDING)
+        .distance_type("cosine")
+        .nprobes(params.nprobes)
+        .refine_factor(params.refine_factor)
+        .limit(params.k)
+        .select([ID, *([SEQUENCE] if has_sequence else []), DISTANCE])
+    )
+    return await query.to_arrow()
+
+
 class BucketSearcher:
-    """An async connection to one database with its bucket tables opened once and kept."""
+    """The fan-out: every bucket's query through the executor, then the merge."""
 
-    def __init__(self, uri: str, storage_options: dict[str, str] | None = None) -> None:
-        self.uri = uri
-        self.storage_options = storage_options or None
-        self._db: Any = None
-        self._tables: dict[str, tuple[Any, bool]] = {}
+    def __init__(self, executor: BucketExecutor | None = None) -> None:
+        self.executor = executor or LocalExecutor()
 
-    async def _table(self, bucket: str) -> tuple[Any, bool]:
-        if bucket not in self._tables:
-            if self._db is None:
-                self._db = await lancedb.connect_async(self.uri, storage_options=self.storage_options)
-            table = await self._db.open_table(bucket)
-            has_sequence = SEQUENCE in (await table.schema()).names
-            self._tables[bucket] = (table, has_sequence)
-        return self._tables[bucket]
-
-    async def lookup(self, buckets: list[str], protein_id: str) -> StoredProtein | None:
-        """The stored protein with this id (ids are validated by the caller: no quotes reach the filter)."""
-        found = await asyncio.gather(*(self._lookup_one(b, protein_id) for b in buckets))
+    async def lookup(self, buckets: list[BucketRef], protein_id: str) -> StoredProtein | None:
+        """The stored protein with this id, looked up in every bucket at once."""
+        found = await self.executor.gather(lookup_bucket, buckets, protein_id)
         return next((f for f in found if f is not None), None)
 
-    async def _lookup_one(self, bucket: str, protein_id: str) -> StoredProtein | None:
-        table, has_sequence = await self._table(bucket)
-        columns = [ID, EMBEDDING, *([SEQUENCE] if has_sequence else [])]
-        rows = (await table.query().where(f"{ID} = '{protein_id}'").select(columns).limit(1).to_arrow()).to_pylist()
-        if not rows:
-            return None
-        row = rows[0]
-        return StoredProtein(row[ID], bucket, np.asarray(row[EMBEDDING], np.float32), row.get(SEQUENCE))
-
-    async def search(self, buckets: list[str], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
+    async def search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
         """The global top k for each query vector (rows of `vectors`), every bucket queried concurrently."""
-        parts = await asyncio.gather(*(self._search_one(b, vectors, params) for b in buckets))
-        return merge(list(zip(buckets, parts, strict=True)), len(vectors), params.k)
-
-    async def _search_one(self, bucket: str, vectors: np.ndarray, params: SearchParams) -> pa.Table:
-        table, has_sequence = await self._table(bucket)
-        target = vectors[0] if len(vectors) == 1 else list(vectors)
-        query = (
-            table.query()
-            .nearest_to(target)
-            .column(EMBEDDING)
-            .distance_type("cosine")
-            .nprobes(params.nprobes)
-            .refine_factor(params.refine_factor)
-            .limit(params.k)
-            .select([ID, *([SEQUENCE] if has_sequence else []), DISTANCE])
-        )
-        return await query.to_arrow()
-
-    def forget(self) -> None:
-        """Drop opened tables (after an ingest adds buckets or an index is rebuilt)."""
-        self._tables.clear()
+        parts = await self.executor.gather(search_bucket, buckets, vectors, params)
+        return merge([(ref.name, part) for ref, part in zip(buckets, parts, strict=True)], len(vectors), params.k)
 
 
 def merge(parts: list[tuple[str, pa.Table]], queries: int, k: int) -> list[list[Hit]]:

@@ -15,6 +15,7 @@ import numpy as np
 from bot.errors import NotFound
 from handlers.proteins.catalog import Catalog, Embedder
 from handlers.proteins.embedders import SequenceEmbedder, check_compatible, load_embedder
+from handlers.proteins.executors import BucketExecutor, BucketRef, bucket_ref
 from handlers.proteins.identity import MAX_ALIGNMENTS, percent_identity
 from handlers.proteins.indexing import IndexParams, recorded
 from handlers.proteins.query import ProteinQuery, SearchOptions
@@ -40,6 +41,13 @@ class DatabaseInfo:
     def rows(self) -> int:
         """Proteins in all buckets."""
         return sum(self.buckets.values())
+
+    def refs(self, storage_options: dict[str, str] | None) -> list[BucketRef]:
+        """A reference per bucket; its generation changes with the bucket's rows or index, so workers reopen it."""
+        return [
+            bucket_ref(self.uri, name, storage_options, f"{rows}:{getattr(self.indexes.get(name), 'built_at', '')}")
+            for name, rows in self.buckets.items()
+        ]
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,13 @@ class ProteinService:
         storage_options: dict[str, str] | None = None,
         embedder: str = "kmer-hash-v1",
         defaults: SearchParams | None = None,
+        executor: BucketExecutor | None = None,
     ) -> None:
         self.uri = uri
+        self.storage_options = storage_options
         self.catalog = Catalog(uri, storage_options)
-        self.searcher = BucketSearcher(uri, storage_options)
+        # The per-bucket queries run on this process's loop by default, or as Ray tasks.
+        self.searcher = BucketSearcher(executor)
         self.embedder_spec = embedder
         self.defaults = defaults or SearchParams()
         self._embedder: SequenceEmbedder | None = None
@@ -96,8 +107,6 @@ class ProteinService:
         with self._lock:
             if fresh or self._state is None or time.monotonic() - self._state[0] > STATE_SECONDS:
                 info = DatabaseInfo(self.uri, self.catalog.buckets(), self.catalog.embedder(), recorded(self.catalog))
-                if self._state is not None and self._state[1] != info:
-                    self.searcher.forget()
                 self._state = (time.monotonic(), info)
             return self._state[1]
 
@@ -131,7 +140,7 @@ class ProteinService:
     def search(self, query: ProteinQuery, options: SearchOptions | None = None) -> SearchResult:
         """The nearest proteins to a stored protein or a sequence, with percent identity where sequences are stored."""
         params = self.params(options or SearchOptions())
-        buckets = list(self._buckets_info().buckets)
+        buckets = self._buckets_info().refs(self.storage_options)
         started = time.perf_counter()
         if query.kind == "id":
             stored = self._loop.run(self.searcher.lookup(buckets, query.value))
@@ -152,7 +161,7 @@ class ProteinService:
 
     def search_vectors(self, vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
         """Batch mode: the top k of many query vectors, a few hundred per request to every bucket."""
-        buckets = list(self._buckets_info().buckets)
+        buckets = self._buckets_info().refs(self.storage_options)
         results: list[list[Hit]] = []
         for start in range(0, len(vectors), BATCH_QUERIES):
             chunk = np.asarray(vectors[start : start + BATCH_QUERIES], dtype=np.float32)
