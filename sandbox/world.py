@@ -190,7 +190,7 @@ def seed_datazone(state: State, world: World) -> None:
 
 def seed_aws(clients: Any, world: World) -> None:
     """Queue and DLQ, the alarm topic delivering to the queue, the backup table, and MultiMaster alarms."""
-    sqs, sns, dynamodb, cloudwatch = (clients(name) for name in ("sqs", "sns", "dynamodb", "cloudwatch"))
+    sqs, sns, cloudwatch = (clients(name) for name in ("sqs", "sns", "cloudwatch"))
     world.dlq_url = sqs.create_queue(QueueName=EVENTS_DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=world.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     world.queue_url = sqs.create_queue(

@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from handlers.backups.catalog import KINDS, CatalogReader, Entity, EntityError, Snapshot
+from handlers.backups.catalog import KINDS, LABELS, CatalogReader, Entity, EntityError, Snapshot
 from handlers.backups.store import FAILED, PARTIAL, SUCCEEDED, BackupRun, BackupStore
 from handlers.backups.table import BackupTable, Stored, digest
 
@@ -67,15 +67,15 @@ class BackupEngine:
             say("Reading the catalog from DataZone…")
             snapshot = self.reader(domain_id).read()
             errors.extend(snapshot.errors)
+            for error in snapshot.errors:
+                counts[error.kind].errors += 1
             for kind in KINDS:
                 errors.extend(self._back_up_kind(domain_id, kind, snapshot, mode, run_id, counts[kind]))
                 tally = counts[kind]
                 say(
-                    f"{kind.lower().replace('_', ' ')}: {tally.read} read, {tally.written} written, "
-                    f"{tally.tombstoned} tombstoned, {tally.errors + sum(1 for e in snapshot.errors if e.kind == kind)} errors"
+                    f"{LABELS[kind]}: {tally.read} read, {tally.written} written, "
+                    f"{tally.tombstoned} tombstoned, {tally.errors} errors"
                 )
-            for error in snapshot.errors:
-                counts[error.kind].errors += 1
             summary = {k: v.as_dict() for k, v in counts.items()}
             self.table.mark_run(domain_id, run_id, datetime.now(UTC), summary)
             status = PARTIAL if errors else SUCCEEDED
