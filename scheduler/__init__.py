@@ -38,9 +38,9 @@ SWEEP_MINUTES = 10
 
 def bound_tasks(deps: Deps) -> dict[str, Task]:
     """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    from handlers import subscriptions
+    from handlers import backups, subscriptions
 
-    return subscriptions.tasks(deps)
+    return {**subscriptions.tasks(deps), **backups.tasks(deps)}
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
@@ -53,4 +53,7 @@ def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
                 scheduler, "subscriptions.sweep", "subscriptions.sweep", "interval", domain, minutes=SWEEP_MINUTES
             ).id
         )
+    from handlers.backups.schedule import register_backup_jobs
+
+    jobs += register_backup_jobs(scheduler, deps.settings)
     return jobs

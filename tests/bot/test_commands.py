@@ -48,7 +48,7 @@ def test_unknown_subcommand_gets_usage(slack, command):
 
 
 def test_form_not_built_yet_says_so(slack, fake_slack):
-    text = _text(slack.command("/backup", "run", user=ADMIN))
+    text = _text(slack.command("/cluster", "alerts", user=ADMIN))
     assert "not available in this version of opsbot yet" in text
     assert fake_slack.calls == [] or all(c.method == "auth.test" for c in fake_slack.calls)
 
