@@ -96,6 +96,7 @@ class BackupTable:
         self.name = name
         self.stats = WriteStats()
         self._pause = pause
+        self._queued: list[dict[str, Any]] = []
 
     # -- items -------------------------------------------------------------------------------------
 
@@ -132,13 +133,23 @@ class BackupTable:
             "deletedAt": at.isoformat(),
         }
 
+    def queue(self, items: list[dict[str, Any]]) -> None:
+        """Put `items` with BatchWriteItem as full batches of 25 fill up; `flush()` sends the rest."""
+        self._queued.extend({"PutRequest": {"Item": {k: _serialize(v) for k, v in i.items()}}} for i in items)
+        while len(self._queued) >= BATCH:
+            batch, self._queued = self._queued[:BATCH], self._queued[BATCH:]
+            self._send(batch)
+
+    def flush(self) -> None:
+        """Send what is queued."""
+        if self._queued:
+            batch, self._queued = self._queued, []
+            self._send(batch)
+
     def write(self, items: list[dict[str, Any]]) -> None:
-        """Put `items` with BatchWriteItem, 25 at a time, resending unprocessed items with backoff."""
-        for start in range(0, len(items), BATCH):
-            requests = [
-                {"PutRequest": {"Item": {k: _serialize(v) for k, v in i.items()}}} for i in items[start : start + BATCH]
-            ]
-            self._send(requests)
+        """Put `items` now, 25 per BatchWriteItem call, resending unprocessed items with backoff."""
+        self.queue(items)
+        self.flush()
 
     def _send(self, requests: list[dict[str, Any]]) -> None:
         pending = requests
