@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,17 @@ class Settings(BaseSettings):
     protein_executor: Literal["local", "ray"] = Field("local", validation_alias=_env("OPSBOT_PROTEIN_EXECUTOR"))
     # A Ray cluster's address (e.g. ray://head:10001 or auto); empty starts a Ray instance on this machine.
     protein_ray_address: str = Field("", validation_alias=_env("OPSBOT_PROTEIN_RAY_ADDRESS"))
+    # Catalog backups: the DynamoDB global table, its replica regions, the RPO, and when runs happen.
+    backup_table: str | None = Field(
+        None, pattern=r"^[a-zA-Z0-9_.-]{3,255}$", validation_alias=_env("OPSBOT_BACKUP_TABLE")
+    )
+    backup_replica_regions: str = Field("", validation_alias=_env("OPSBOT_BACKUP_REPLICA_REGIONS"))
+    backup_rpo_minutes: int = Field(240, ge=1, le=10080, validation_alias=_env("OPSBOT_BACKUP_RPO_MINUTES"))
+    backup_full_cron: str = Field("0 2 * * *", validation_alias=_env("OPSBOT_BACKUP_FULL_CRON"))
+    backup_incremental_minutes: int = Field(
+        60, ge=0, le=10080, validation_alias=_env("OPSBOT_BACKUP_INCREMENTAL_MINUTES")
+    )
+    backup_projects: str = Field("", validation_alias=_env("OPSBOT_BACKUP_PROJECTS"))
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -152,6 +164,43 @@ class Settings(BaseSettings):
     def protein_storage(self) -> dict[str, str]:
         """LanceDB storage options for the protein database."""
         return json.loads(self.protein_storage_options) if self.protein_storage_options.strip() else {}
+
+    @field_validator("backup_replica_regions")
+    @classmethod
+    def _regions(cls, value: str) -> str:
+        for region in filter(None, (part.strip() for part in value.split(","))):
+            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+                raise ValueError(f"{region!r} is not an AWS region such as eu-central-1")
+        return value
+
+    @field_validator("backup_full_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"must be a crontab line such as '0 2 * * *' ({exc})") from None
+        return value
+
+    @field_validator("backup_projects")
+    @classmethod
+    def _projects(cls, value: str) -> str:
+        for project in filter(None, (part.strip() for part in value.split(","))):
+            if not re.fullmatch(r"[a-zA-Z0-9_-]{1,36}", project):
+                raise ValueError(f"{project!r} is not a DataZone project id")
+        return value
+
+    @property
+    def replica_regions(self) -> list[str]:
+        """The backup table's replica regions."""
+        return [part.strip() for part in self.backup_replica_regions.split(",") if part.strip()]
+
+    @property
+    def backup_project_ids(self) -> list[str]:
+        """Projects whose catalog is backed up; empty means every project."""
+        return [part.strip() for part in self.backup_projects.split(",") if part.strip()]
 
     @property
     def topics(self) -> frozenset[str]:

@@ -13,6 +13,7 @@ import boto3
 import yaml
 
 from sandbox.aws.datazone import datazone_service
+from sandbox.aws.dynamodb_global import GlobalTables
 from sandbox.aws.emr import EmrFleets
 from sandbox.aws.jsonproto import JsonService
 from sandbox.aws.restjson import EmulatorServer
@@ -24,11 +25,13 @@ from sandbox.world import (
     ACCOUNT,
     ALICE_SSO,
     APPROVER_ROLE,
+    BACKUP_TABLE,
     CLUSTER_ID,
     CLUSTER_NAME,
     MARIA_ARN,
     REDSHIFT_SECRET_ARN,
     REGION,
+    REPLICA_REGION,
     World,
     seed_aws,
     seed_datazone,
@@ -70,6 +73,8 @@ class Sandbox:
     world: World
     policy_path: Path
     proteins: Path
+    dynamodb: EmulatorServer | None = None
+    global_tables: GlobalTables | None = None
 
     def env(self) -> dict[str, str]:
         """Environment variables for `opsbot run` against this sandbox."""
@@ -85,6 +90,9 @@ class Sandbox:
             "AWS_ENDPOINT_URL_DATAZONE": self.datazone.url,
             "AWS_ENDPOINT_URL_EMR": self.emr.url,
             "AWS_ENDPOINT_URL_STS": self.sts.url,
+            **({"AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.url} if self.dynamodb else {}),
+            "OPSBOT_BACKUP_TABLE": BACKUP_TABLE,
+            "OPSBOT_BACKUP_REPLICA_REGIONS": REPLICA_REGION,
             "OPSBOT_CONFIG": str(self.policy_path),
             "OPSBOT_DATAZONE_DOMAIN_ID": self.world.domain_id,
             "OPSBOT_ADMIN_CHANNEL": ADMIN_CHANNEL,
@@ -94,12 +102,15 @@ class Sandbox:
             "OPSBOT_ALARM_TOPIC_ARN": self.world.topic_arn,
         }
 
-    def client(self, service: str, as_user: str | None = None) -> Any:
+    def client(self, service: str, as_user: str | None = None, region: str = REGION) -> Any:
         """A boto3 client for `service` on the sandbox's endpoints; `as_user` ("maria", "alice") signs as them."""
-        endpoint = {"datazone": self.datazone.url, "emr": self.emr.url, "sts": self.sts.url}.get(service, self.moto_url)
+        endpoints = {"datazone": self.datazone.url, "emr": self.emr.url, "sts": self.sts.url}
+        if self.dynamodb is not None:
+            endpoints["dynamodb"] = self.dynamodb.url
+        endpoint = endpoints.get(service, self.moto_url)
         return boto3.client(
             service,
-            region_name=REGION,
+            region_name=region,
             endpoint_url=endpoint,
             aws_access_key_id=ACCESS_KEYS[as_user] if as_user else "sandbox",
             aws_secret_access_key="sandbox",
@@ -110,6 +121,8 @@ class Sandbox:
         self.datazone.stop()
         self.emr.stop()
         self.sts.stop()
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
         self.moto.stop()
         self.slack.stop()
 
@@ -182,6 +195,8 @@ def start_sandbox(workdir: Path) -> Sandbox:
         workdir / "opsbot-policy.yml",
         proteins,
     )
+    sandbox.global_tables = GlobalTables(moto_url)
+    sandbox.dynamodb = EmulatorServer(sandbox.global_tables.handle).start()
     seed_aws(sandbox.client, world)
     _write_policy(sandbox.policy_path, world)
     return sandbox

@@ -12,6 +12,10 @@ from sandbox.aws.datazone.state import State
 
 DOMAIN_ID = "dzd_sandbox"
 REGION = "eu-west-1"
+# The backup table's replica region, where a restore can read from when the primary region is down.
+REPLICA_REGION = "eu-central-1"
+# An empty second domain to restore the catalog into.
+RECOVERY_DOMAIN_ID = "dzd_recovery"
 ACCOUNT = "123456789012"
 EVENTS_QUEUE = "opsbot-events"
 EVENTS_DLQ = "opsbot-events-dlq"
@@ -99,6 +103,7 @@ def seed_datazone(state: State, world: World) -> None:
 
     dz = DataZoneHandlers(state)
     domain = state.add_domain("Data mesh sandbox", DOMAIN_ID)
+    state.add_domain("Recovery (empty)", RECOVERY_DOMAIN_ID)
     producer = dz.create_project(
         domainIdentifier=domain.id, name="Sales producer", description="Owns the sales data products"
     )
@@ -204,7 +209,7 @@ def seed_datazone(state: State, world: World) -> None:
 
 def seed_aws(clients: Any, world: World) -> None:
     """Queue and DLQ, the alarm topic delivering to the queue, the backup table, and MultiMaster alarms."""
-    sqs, sns, dynamodb, cloudwatch = (clients(name) for name in ("sqs", "sns", "dynamodb", "cloudwatch"))
+    sqs, sns, cloudwatch = (clients(name) for name in ("sqs", "sns", "cloudwatch"))
     world.dlq_url = sqs.create_queue(QueueName=EVENTS_DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=world.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     world.queue_url = sqs.create_queue(
@@ -219,16 +224,7 @@ def seed_aws(clients: Any, world: World) -> None:
     ]
     world.topic_arn = sns.create_topic(Name=ALARM_TOPIC, Attributes={"SignatureVersion": "2"})["TopicArn"]
     sns.subscribe(TopicArn=world.topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    dynamodb.create_table(
-        TableName=BACKUP_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        SSESpecification={"Enabled": True, "SSEType": "KMS"},
-    )
+    seed_backup_table(clients)
     for metric, threshold, operator in (
         (MULTIMASTER_METRICS[0], 3, "LessThanThreshold"),
         (MULTIMASTER_METRICS[1], 100, "LessThanThreshold"),
@@ -265,3 +261,25 @@ def put_multimaster(cloudwatch: Any, cluster_id: str, *, running: int, hours: fl
                 for metric, value in zip(MULTIMASTER_METRICS, values, strict=True)
             ],
         )
+
+
+def seed_backup_table(clients: Any) -> None:
+    """The backup table as the reference deploys it: a global table, KMS-encrypted with a multi-Region key."""
+    kms = clients("kms")
+    key = kms.create_key(Description="opsbot catalog backups", MultiRegion=True)["KeyMetadata"]
+    replica_key = kms.replicate_key(KeyId=key["KeyId"], ReplicaRegion=REPLICA_REGION)["ReplicaKeyMetadata"]
+    dynamodb = clients("dynamodb")
+    dynamodb.create_table(
+        TableName=BACKUP_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key["Arn"]},
+    )
+    dynamodb.update_table(
+        TableName=BACKUP_TABLE,
+        ReplicaUpdates=[{"Create": {"RegionName": REPLICA_REGION, "KMSMasterKeyId": replica_key["Arn"]}}],
+    )

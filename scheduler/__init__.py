@@ -40,9 +40,9 @@ FAILOVER_DUE_SECONDS = 60
 
 def bound_tasks(deps: Deps) -> dict[str, Task]:
     """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    from handlers import failover, subscriptions
+    from handlers import backups, failover, subscriptions
 
-    return {**subscriptions.tasks(deps), "failover.due": failover.due_task(deps)}
+    return {**subscriptions.tasks(deps), **backups.tasks(deps), "failover.due": failover.due_task(deps)}
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
@@ -56,4 +56,7 @@ def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
             ).id
         )
     jobs.append(schedule(scheduler, "failover.due", "failover.due", "interval", seconds=FAILOVER_DUE_SECONDS).id)
+    from handlers.backups.schedule import register_backup_jobs
+
+    jobs += register_backup_jobs(scheduler, deps.settings)
     return jobs

@@ -1,5 +1,33 @@
 """Catalog metadata backups to DynamoDB: status, runs, verify, restore."""
 
-from handlers.backups.listeners import register
+import structlog
 
-__all__ = ["register"]
+from bot.deps import Deps
+from handlers.backups import alerts
+from handlers.backups.engine import FULL, INCREMENTAL
+from handlers.backups.listeners import register
+from handlers.backups.service import FULL_JOB, INCREMENTAL_JOB, WATCH_JOB, BackupService
+from scheduler.tasks import Task
+
+log = structlog.get_logger(__name__)
+
+
+def tasks(deps: Deps) -> dict[str, Task]:
+    """The stored tasks of this capability, bound to `deps`; a run that overlaps another is skipped."""
+    service = BackupService(deps)
+
+    def scheduled(mode: str) -> None:
+        if not service.configured:
+            return
+        run = service.run(mode, "schedule")
+        log.info("backup_run", run_id=run.run_id, mode=mode, status=run.status, seconds=run.duration)
+        alerts.run_finished(deps, service.store, run)
+
+    def watch() -> None:
+        if service.configured:
+            alerts.rpo_checked(deps, service.store, service.status())
+
+    return {FULL_JOB: lambda: scheduled(FULL), INCREMENTAL_JOB: lambda: scheduled(INCREMENTAL), WATCH_JOB: watch}
+
+
+__all__ = ["register", "tasks"]

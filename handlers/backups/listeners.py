@@ -1,25 +1,184 @@
-"""Slack side of /backup."""
+"""Slack side of /backup: status, run (progress in a thread), history, verify, restore plan and apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_sdk import WebClient
 
 from bot.authz import admin, anyone
-from bot.commands import CommandRouter, Subcommand
+from bot.commands import CommandRouter, Handler, Invocation, Subcommand
+from bot.errors import BadInput
+from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
+from handlers.backups import alerts, blocks, ids
+from handlers.backups.arguments import HistoryArgs, parse_restore
+from handlers.backups.engine import FULL
+from handlers.backups.events import DETAIL_TYPES, entity_of
+from handlers.backups.service import BackupService
 
-ROUTER = CommandRouter(
-    command="/backup",
-    summary="catalog metadata backups against the RPO",
-    default="status",
-    subcommands=[
-        Subcommand("status", "age of the last backup against the RPO, replicas, failures", anyone),
-        Subcommand("run", "run a full backup now", admin),
-        Subcommand("history", "the last n runs", anyone, "[n]"),
-        Subcommand("verify", "drift between the live catalog and the backup", admin),
-        Subcommand(
-            "restore", "plan a restore, then apply the plan", admin, "plan [<target-domain-id>] | apply <plan-id>"
-        ),
-    ],
-)
+log = structlog.get_logger(__name__)
+
+FORMS = [
+    ("status", "age of the last backup against the RPO, next run, replicas, failures", anyone, ""),
+    ("run", "run a full backup now (progress in a thread)", admin, ""),
+    ("history", "the last n runs (10 unless you say)", anyone, "[n]"),
+    ("verify", "drift between the live catalog and the backup: missing, stale, extra", admin, ""),
+    (
+        "restore",
+        "plan a restore into a domain, then apply the plan (asks to confirm)",
+        admin,
+        "plan [<target-domain-id>] [region=<region>] | apply <plan-id>",
+    ),
+]
+
+
+def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
+    """/backup and its forms; the handlers are bound to deps at registration."""
+    bound = handlers or {}
+    return CommandRouter(
+        command="/backup",
+        summary="catalog metadata backups against the RPO",
+        default="status",
+        subcommands=[
+            Subcommand(name, summary, rule, args, handler=bound.get(name)) for name, summary, rule, args in FORMS
+        ],
+    )
+
+
+ROUTER = router()
+
+
+class Thread:
+    """A message in the channel and its thread: where a long job reports progress."""
+
+    def __init__(self, client: WebClient, channel: str, text: str) -> None:
+        self.client = client
+        self.channel = channel
+        self.ts = client.chat_postMessage(channel=channel, text=text)["ts"]
+
+    def say(self, text: str) -> None:
+        """One progress line in the thread."""
+        self.client.chat_postMessage(channel=self.channel, thread_ts=self.ts, text=text)
+
+    def finish(self, text: str) -> None:
+        """Replace the parent message with the outcome, and repeat it in the thread."""
+        self.client.chat_update(channel=self.channel, ts=self.ts, text=text)
+        self.say(text)
 
 
 def register(registry: Registry) -> None:
-    """Register /backup."""
-    registry.command(ROUTER)
+    """Register /backup, the restore confirm buttons, catalog events and the Home section."""
+    deps = registry.deps
+    service = BackupService(deps)
+
+    def status(invocation: Invocation) -> None:
+        """Where backups stand."""
+        if invocation.args.strip():
+            raise BadInput("`status` takes no arguments.\nUsage: `/backup [status]`")
+        found = service.status()
+        invocation.respond(response_type="ephemeral", text=blocks.rpo_line(found), blocks=blocks.status_blocks(found))
+
+    def run(invocation: Invocation) -> None:
+        """A full run now; progress in a thread under a message in the channel."""
+        if invocation.args.strip():
+            raise BadInput("`run` takes no arguments.\nUsage: `/backup run`")
+        user = invocation.command.user_id
+        service.domain()
+        service.table()
+        channel = invocation.command.channel_id or user
+        thread = Thread(invocation.client, channel, f":floppy_disk: <@{user}> started a full catalog backup…")
+        finished = service.run(FULL, user, thread.say)
+        thread.finish(blocks.run_text(finished))
+        deps.audit.record(actor=user, action="backups.run", target=finished.run_id, result=finished.status)
+        alerts.run_finished(deps, service.store, finished)
+
+    def history(invocation: Invocation) -> None:
+        """The newest runs."""
+        args = HistoryArgs.parse(invocation.args)
+        runs = service.history(args.n)
+        invocation.respond(
+            response_type="ephemeral", text=f"{len(runs)} backup runs", blocks=blocks.history_blocks(runs)
+        )
+
+    def verify(invocation: Invocation) -> None:
+        """Drift between catalog and backup."""
+        if invocation.args.strip():
+            raise BadInput("`verify` takes no arguments.\nUsage: `/backup verify`")
+        invocation.respond(response_type="ephemeral", text="Comparing the catalog with the backup…")
+        found = service.verify()
+        summary = f"{len(found.missing)} missing, {len(found.stale)} stale, {len(found.extra)} extra"
+        invocation.respond(response_type="ephemeral", text=summary, blocks=blocks.drift_blocks(found))
+
+    def restore(invocation: Invocation) -> None:
+        """`restore plan [...]` shows the plan; `restore apply <plan-id>` asks to confirm."""
+        args = parse_restore(invocation.args)
+        user = invocation.command.user_id
+        if args.action == "plan":
+            plan = service.plan(args.target, user, args.region)
+            # The plan is the confirm step: its summary, then Apply and Cancel.
+            invocation.respond(
+                response_type="ephemeral",
+                text=f"Restore plan {plan.plan_id}",
+                blocks=blocks.plan_blocks(plan, confirm=blocks.plan_changes(plan) > 0),
+            )
+            return
+        plan = service.get_plan(args.plan_id or "")
+        if plan.status != "planned":
+            raise BadInput(f"Plan `{plan.plan_id}` is {plan.status}; make a new plan to restore again.")
+        invocation.respond(
+            response_type="ephemeral",
+            text=f"Apply restore plan {plan.plan_id} to {plan.target_domain_id}?",
+            blocks=blocks.plan_blocks(plan, confirm=True),
+        )
+
+    registry.command(router({"status": status, "run": run, "history": history, "verify": verify, "restore": restore}))
+
+    def apply_plan(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """The admin confirmed: apply the plan, progress in a thread, RTO at the end."""
+        ack()
+        with registry.reporting(body, client):
+            ref = ids.PlanRef.model_validate_json(body["actions"][0]["value"])
+            user = body["user"]["id"]
+            plan = service.get_plan(ref.plan)
+            respond(replace_original=True, text=f"Applying restore plan `{ref.plan}`…")
+            channel = (body.get("channel") or {}).get("id") or user
+            thread = Thread(
+                client, channel, f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…"
+            )
+            result = service.apply(ref.plan, user, thread.say)
+            thread.finish(blocks.applied_text(ref.plan, plan.target_domain_id, result))
+
+    registry.action(ids.APPLY_PLAN, admin, apply_plan)
+
+    def cancel(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """Drop the confirm prompt."""
+        ack()
+        with registry.reporting(body, client):
+            respond(delete_original=True)
+
+    registry.action(ids.CANCEL, anyone, cancel)
+
+    def on_catalog_event(event: InboundEvent) -> None:
+        """Back up the entity an event touched, within seconds of the change."""
+        found = entity_of(event)
+        if found is None or not service.configured:
+            return
+        kind, ref = found
+        if ref.domain != deps.settings.datazone_domain_id:
+            return
+        outcome, run = service.back_up_entity(ref.domain, kind, ref.id, f"event:{event.event_id}"[:64])
+        log.info("backup_event", kind=kind, entity=ref.id, outcome=outcome, run_id=run.run_id)
+        alerts.run_finished(deps, service.store, run)
+
+    for detail_type in DETAIL_TYPES:
+        registry.on_event("aws.datazone", detail_type, on_catalog_event)
+
+    def home(_user_id: str) -> list[dict[str, Any]]:
+        """RPO colour, next run, replicas."""
+        if not service.configured:
+            return []
+        return blocks.home_blocks(service.status())
+
+    registry.home_section("Catalog backups", home)

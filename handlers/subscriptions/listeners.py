@@ -83,7 +83,7 @@ def _days(body: dict[str, Any]) -> int | None:
     # "0" is the "No end date" option; anything unreadable falls back to the policy's default.
     selected = body["view"]["state"]["values"].get(ids.DAYS_BLOCK, {}).get(ids.DAYS_ACTION, {}).get("selected_option")
     value = (selected or {}).get("value", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= 3650 else None
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= 3650 else None
 
 
 def require_approver(deps: Deps, user_id: str, owner_project_id: str, action: str, target: str) -> None:

@@ -47,12 +47,6 @@ def test_unknown_subcommand_gets_usage(slack, command):
     assert f"`{command} help`" in text
 
 
-def test_form_not_built_yet_says_so(slack, fake_slack):
-    text = _text(slack.command("/backup", "run", user=ADMIN))
-    assert "not available in this version of opsbot yet" in text
-    assert fake_slack.calls == [] or all(c.method == "auth.test" for c in fake_slack.calls)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(COMMANDS), text=st.text(max_size=300), user=st.sampled_from([ADMIN, MALLORY]))
 def test_no_typed_text_crashes_a_command(slack, fake_slack, command, text, user):

@@ -32,9 +32,9 @@ def test_signed_command_is_answered(server, requests_):
 
 
 def test_command_mentioning_payload_is_answered_over_http(server, requests_):
-    body, headers = requests_.slash_command("/backup", "history payload", user_id=MALLORY)
+    body, headers = requests_.slash_command("/backup", "help payload", user_id=MALLORY)
     response = httpx.post(f"{server}/slack/events", content=body, headers=headers)
-    assert response.status_code == 200 and "not available" in response.json()["text"]
+    assert response.status_code == 200 and "/backup history" in response.json()["text"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,7 +39,8 @@ def test_opsbot_run_consumes_sandbox_events(tmp_path):
                     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
                 except httpx.TransportError:
                     return False
-                return 'opsbot_inbox_events_total{outcome="unrouted",source="aws.datazone"} 1.0' in metrics
+                # Backups route this event (the asset is backed up); whatever the outcome, it was consumed once.
+                return re.search(r'opsbot_inbox_events_total\{outcome="\w+",source="aws.datazone"\} 1\.0', metrics)
 
             eventually(counted, timeout=60)
         assert stopped.returncode == 0, stopped.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.aws.datazone.catalog import CatalogHandlers
-from sandbox.aws.datazone.glossary import GlossaryHandlers
+from sandbox.aws.datazone.glossary import GlossaryHandlers, GlossaryMaintenance
 from sandbox.aws.datazone.projects import ProjectHandlers
 from sandbox.aws.datazone.sources import SourceHandlers
 from sandbox.aws.datazone.state import State
@@ -11,7 +11,9 @@ from sandbox.aws.datazone.subscriptions import SubscriptionHandlers
 from sandbox.aws.restjson import RestJsonService
 
 
-class DataZoneHandlers(CatalogHandlers, GlossaryHandlers, SubscriptionHandlers, ProjectHandlers, SourceHandlers):
+class DataZoneHandlers(
+    CatalogHandlers, GlossaryHandlers, GlossaryMaintenance, SubscriptionHandlers, ProjectHandlers, SourceHandlers
+):
     """Every emulated DataZone operation, over one shared state."""
 
     def __init__(self, state: State) -> None:

@@ -129,3 +129,41 @@ class GlossaryHandlers:
 
     def get_asset_type(self, domainIdentifier: str, identifier: str, revision: str | None = None) -> Record:
         return find(self.state.domain(domainIdentifier).asset_types, identifier, "Asset type")
+
+
+class GlossaryMaintenance:
+    """Updates and deletes of glossaries and terms: what a restore reconciles and a tombstone records."""
+
+    state: State
+
+    def update_glossary(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
+        glossary = find(self.state.domain(domainIdentifier).glossaries, identifier, "Glossary")
+        for key in ("name", "description", "status"):
+            if kw.get(key) is not None:
+                glossary[key] = kw[key]
+        return stamp(self.state, glossary)
+
+    def delete_glossary(self, domainIdentifier: str, identifier: str) -> None:
+        domain = self.state.domain(domainIdentifier)
+        glossary = find(domain.glossaries, identifier, "Glossary")
+        if any(t["glossaryId"] == glossary["id"] for t in domain.terms.values()):
+            raise conflict(f"Glossary {glossary['name']} still has terms; delete them first")
+        del domain.glossaries[identifier]
+
+    def update_glossary_term(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        term = find(domain.terms, identifier, "Glossary term")
+        relations = kw.get("termRelations")
+        if relations is not None:
+            for related in [*relations.get("isA", []), *relations.get("classifies", [])]:
+                find(domain.terms, related, "Glossary term")
+            term["termRelations"] = relations or None
+        for key in ("name", "shortDescription", "longDescription", "status"):
+            if kw.get(key) is not None:
+                term[key] = kw[key]
+        return stamp(self.state, term)
+
+    def delete_glossary_term(self, domainIdentifier: str, identifier: str) -> None:
+        domain = self.state.domain(domainIdentifier)
+        find(domain.terms, identifier, "Glossary term")
+        del domain.terms[identifier]

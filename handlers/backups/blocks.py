@@ -1,0 +1,268 @@
+"""Block Kit and text for /backup: status against the RPO, runs, drift, restore plans and alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from handlers.backups import ids
+from handlers.backups.catalog import KINDS, LABELS
+from handlers.backups.restore import ApplyResult
+from handlers.backups.status import AMBER, GREEN, BackupStatus, Drift
+from handlers.backups.store import BackupRun, RestorePlan, aware
+
+DOTS = {GREEN: ":large_green_circle:", AMBER: ":large_orange_circle:", "red": ":red_circle:"}
+HEALTHY = "ACTIVE"
+
+
+def ago(delta: timedelta | None) -> str:
+    """ "3 min", "5 h", "2 days"."""
+    if delta is None:
+        return "never"
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes < 48 * 60 else f"{minutes // 1440} days"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{aware(moment):%Y-%m-%d %H:%M} UTC" if moment else "not scheduled"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def rpo_line(status: BackupStatus) -> str:
+    """The headline: colour, age, RPO."""
+    rpo = ago(status.rpo)
+    if status.last is None:
+        return f"{DOTS['red']} *No complete backup yet* (RPO {rpo})"
+    return f"{DOTS[status.colour]} Last complete backup *{ago(status.age)} ago* (RPO {rpo}), run `{status.last.run_id}`"
+
+
+def counts_line(run: BackupRun) -> str:
+    """Per-kind counts of a run."""
+    parts = []
+    for kind in KINDS:
+        tally = run.count_map.get(kind)
+        if tally and (tally.get("read") or tally.get("tombstoned") or tally.get("errors")):
+            parts.append(f"{tally.get('read', 0)} {LABELS[kind]}")
+    return ", ".join(parts) or "nothing read"
+
+
+def status_blocks(status: BackupStatus) -> list[dict[str, Any]]:
+    """`/backup status`."""
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Catalog backups: {status.domain_id}"}},
+        _section(rpo_line(status)),
+    ]
+    facts = [f"*Next run*\n{_when(status.next_run)}", f"*Table*\n`{status.table}`"]
+    if status.last is not None:
+        facts.append(f"*Last run backed up*\n{counts_line(status.last)}")
+    if status.health is not None:
+        facts.append(f"*Items in the table*\n{status.health.items} ({status.health.region}, {status.health.status})")
+    blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in facts]})
+    if status.running is not None:
+        blocks.append(
+            _context(f":hourglass_flowing_sand: Run `{status.running.run_id}` ({status.running.mode}) is running.")
+        )
+    blocks.append(_section("*Replicas*\n" + replica_lines(status)))
+    if status.failures:
+        lines = [f"• `{r.run_id}` {r.mode}: {r.status}, {failure_text(r)}" for r in status.failures]
+        blocks.append(_section("*Recent failures*\n" + "\n".join(lines)))
+    return blocks
+
+
+def replica_lines(status: BackupStatus) -> str:
+    """One line per region: its status in describe_table and its own view of its copy."""
+    if status.health is None:
+        return f":warning: The table could not be described: {status.health_error}"
+    if not status.health.replicas:
+        return ":warning: No replicas: this is not a global table, so a regional outage loses the backup too."
+    lines = []
+    for replica in status.health.replicas:
+        dot = ":white_check_mark:" if replica.status == HEALTHY and not replica.error else ":x:"
+        line = f"{dot} {replica.region}: {replica.status}"
+        if replica.description:
+            line += f" ({replica.description})"
+        if replica.error:
+            line += f", does not answer: {replica.error}"
+        elif replica.items is not None:
+            latest = status.last.run_id if status.last else None
+            lag = "" if replica.latest_run == latest or latest is None else f", holds run `{replica.latest_run}`"
+            line += f", {replica.items} items{lag}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def failure_text(run: BackupRun) -> str:
+    """Why a run failed, or how many entities it could not back up."""
+    if run.failure:
+        return run.failure[:300]
+    errors = run.error_list
+    if not errors:
+        return "no errors"
+    first = errors[0]
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    return f"{len(errors)} entities not backed up: {first['kind'].lower()} `{first['id']}`: {first['error']}{more}"
+
+
+def run_text(run: BackupRun) -> str:
+    """The outcome of one run."""
+    took = f"{run.duration:.1f} s" if run.duration is not None else "?"
+    head = {"succeeded": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}.get(run.status, "")
+    text = (
+        f"{head} Backup `{run.run_id}` ({run.mode}) {run.status} in {took}: {counts_line(run)}; "
+        f"{run.items_written} items in {run.write_calls} write calls."
+    )
+    if run.status != "succeeded":
+        text += f"\n{failure_text(run)}"
+    return text
+
+
+def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
+    """`/backup history [n]`."""
+    if not runs:
+        return [_section("No backup runs yet.")]
+    lines = []
+    for run in runs:
+        took = f"{run.duration:.1f} s" if run.duration is not None else "running"
+        written = sum(t.get("written", 0) for t in run.count_map.values())
+        tombstoned = sum(t.get("tombstoned", 0) for t in run.count_map.values())
+        errors = sum(t.get("errors", 0) for t in run.count_map.values())
+        lines.append(
+            f"`{run.run_id}` {run.mode} by {run.trigger}: *{run.status}*, {took}, {written} written, "
+            f"{tombstoned} tombstoned, {errors} errors, {run.write_calls} write calls"
+        )
+    return [_section("*Backup runs, newest first*\n" + "\n".join(lines))]
+
+
+def drift_blocks(drift: Drift) -> list[dict[str, Any]]:
+    """`/backup verify`."""
+    if drift.clean:
+        text = f":white_check_mark: The backup matches the catalog ({drift.checked} entities checked)."
+        if drift.unreadable:
+            text += f" {drift.unreadable} entities could not be read and were not compared."
+        return [_section(text)]
+    blocks = [
+        _section(
+            f":warning: Drift over {drift.checked} entities: *{len(drift.missing)} missing* from the backup, "
+            f"*{len(drift.stale)} stale*, *{len(drift.extra)} extra* (gone from the catalog). `/backup run` fixes it."
+        )
+    ]
+    for title, items in (("Missing", drift.missing), ("Stale", drift.stale), ("Extra", drift.extra)):
+        if items:
+            shown = ", ".join(f"{i.kind.lower()} {i.name} (`{i.id}`)" for i in items[:10])
+            more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+            blocks.append(_section(f"*{title}*: {shown}{more}"))
+    return blocks
+
+
+def plan_lines(plan: RestorePlan) -> str:
+    """kind: n to create, n to update, n unchanged."""
+    summary = json.loads(plan.summary)
+    lines = []
+    for kind in KINDS:
+        actions = summary.get(kind)
+        if not actions:
+            continue
+        words = [
+            f"{actions[a]} {w}"
+            for a, w in (
+                ("create", "to create"),
+                ("update", "to update"),
+                ("unchanged", "unchanged"),
+                ("manual", "to grant again by hand"),
+            )
+            if actions.get(a)
+        ]
+        lines.append(f"• {LABELS[kind]}: {', '.join(words)}")
+    return "\n".join(lines)
+
+
+def plan_changes(plan: RestorePlan) -> int:
+    """How many entities the plan creates or updates."""
+    summary = json.loads(plan.summary)
+    return sum(actions.get("create", 0) + actions.get("update", 0) for actions in summary.values())
+
+
+def plan_blocks(plan: RestorePlan, confirm: bool) -> list[dict[str, Any]]:
+    """A plan's summary; with `confirm`, the Apply and Cancel buttons."""
+    blocks = [
+        _section(
+            f"*Restore plan `{plan.plan_id}`*: backup of `{plan.source_domain_id}` into `{plan.target_domain_id}`, "
+            f"in dependency order.\n{plan_lines(plan)}"
+        )
+    ]
+    if plan_changes(plan) == 0:
+        blocks.append(_context("The target already matches the backup: applying changes nothing."))
+    if confirm:
+        value = ids.PlanRef(plan=plan.plan_id).model_dump_json()
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.APPLY_PLAN,
+                        "style": "danger",
+                        "text": {"type": "plain_text", "text": "Apply"},
+                        "value": value,
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ids.CANCEL,
+                        "text": {"type": "plain_text", "text": "Cancel"},
+                        "value": value,
+                    },
+                ],
+            }
+        )
+    else:
+        blocks.append(_context(f"Apply it with `/backup restore apply {plan.plan_id}` (admins)."))
+    return blocks
+
+
+def applied_text(plan_id: str, target: str, result: ApplyResult) -> str:
+    """The outcome of applying a plan, with the measured RTO."""
+    head = ":white_check_mark:" if not result.failed else ":warning:"
+    text = (
+        f"{head} Restore `{plan_id}` into `{target}`: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged. *RTO {result.seconds:.1f} s*."
+    )
+    if result.failed:
+        first = result.failed[0]
+        text += f"\n{len(result.failed)} failed, first {first['kind'].lower()} `{first['key']}`: {first['error']}"
+    return text
+
+
+def alert_run(run: BackupRun) -> str:
+    """The admins' alert for a failed (or partly failed) run."""
+    head = f":rotating_light: Catalog backup `{run.run_id}` ({run.mode}, {run.domain_id}) {run.status}"
+    return f"{head}: {failure_text(run)}"
+
+
+def alert_rpo(status: BackupStatus) -> str:
+    """The admins' alert for a breached RPO."""
+    age = f"{ago(status.age)} old" if status.last else "missing"
+    head = f":rotating_light: Catalog backup of `{status.domain_id}` breaches its RPO of {ago(status.rpo)}"
+    return f"{head}: the last complete backup is {age}."
+
+
+def home_blocks(status: BackupStatus) -> list[dict[str, Any]]:
+    """The Home tab section."""
+    lines = [rpo_line(status), f"Next run: {_when(status.next_run)}"]
+    if status.health is not None:
+        bad = [r.region for r in status.health.replicas if r.status != HEALTHY or r.error]
+        lines.append(
+            f"Replicas: {', '.join(bad)} unhealthy" if bad else f"Replicas: {len(status.health.replicas)} healthy"
+        )
+    if status.failures:
+        lines.append(f"Recent failure: `{status.failures[0].run_id}` {status.failures[0].status}")
+    return [_section("\n".join(lines))]

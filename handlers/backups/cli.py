@@ -1,0 +1,169 @@
+"""`opsbot backup run|status|history|verify|restore plan|restore apply`: the same service as /backup, in a terminal."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import click
+from slack_sdk import WebClient
+
+from bot.audit import AuditLog
+from bot.authz import Access
+from bot.aws import AwsClients
+from bot.db import Database
+from bot.deps import Deps
+from bot.directory import GroupDirectory
+from bot.errors import OpsbotError
+from bot.inbox.router import EventRouter
+from bot.metrics import Metrics
+from bot.policy import load_policy
+from bot.settings import SettingsError, load_settings
+from handlers.backups import alerts, blocks
+from handlers.backups.arguments import parse_restore
+from handlers.backups.engine import FULL, INCREMENTAL
+from handlers.backups.service import BackupService
+from scheduler import build_scheduler
+
+ACTOR = "cli"
+
+
+def _plain(text: str) -> str:
+    """Slack mrkdwn for a terminal: no emoji codes, no backticks or stars."""
+    return re.sub(r":[a-z_]+: ?", "", text).replace("`", "").replace("*", "")
+
+
+@contextmanager
+def _service() -> Iterator[BackupService]:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    db = Database.from_url(settings.database_url)
+    db.migrate()
+    # Alerts go to Slack when a bot token is set; without one the CLI still runs and reports here.
+    slack = WebClient(
+        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        base_url=settings.slack_api_url,
+    )
+    deps = Deps(
+        settings=settings,
+        slack=slack,
+        db=db,
+        audit=AuditLog(db),
+        groups=GroupDirectory(slack, ttl_seconds=settings.group_cache_seconds),
+        access=Access(load_policy(settings.config), GroupDirectory(slack, ttl_seconds=0)),
+        metrics=Metrics(),
+        aws=AwsClients(settings.aws_region),
+        executor=ThreadPoolExecutor(1),
+        events=EventRouter(),
+    )
+    # The stored jobs say when the next run is; this scheduler only reads them and never runs one.
+    scheduler = build_scheduler(db, {})
+    scheduler.start(paused=True)
+    deps.jobs.attach(scheduler)
+    try:
+        yield BackupService(deps)
+    except OpsbotError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        scheduler.shutdown(wait=False)
+        deps.close()
+
+
+@click.group()
+def backup() -> None:
+    """Catalog metadata backups to the DynamoDB global table."""
+
+
+@backup.command()
+@click.option("--incremental", is_flag=True, help="Write only what changed since the table was last written.")
+def run(incremental: bool) -> None:
+    """Run a backup now and print its record."""
+    with _service() as service:
+        finished = service.run(INCREMENTAL if incremental else FULL, ACTOR, lambda line: click.echo(_plain(line)))
+        service.deps.audit.record(actor=ACTOR, action="backups.run", target=finished.run_id, result=finished.status)
+        alerts.run_finished(service.deps, service.store, finished)
+        click.echo(_plain(blocks.run_text(finished)))
+        if finished.status == "failed":
+            raise SystemExit(1)
+
+
+@backup.command()
+def status() -> None:
+    """Age of the last backup against the RPO, next run, replicas, recent failures."""
+    with _service() as service:
+        found = service.status()
+        click.echo(f"[{found.colour.upper()}] " + _plain(blocks.rpo_line(found)))
+        click.echo(f"next run: {found.next_run or 'not scheduled'}")
+        if found.last is not None:
+            click.echo(f"last run backed up: {blocks.counts_line(found.last)}")
+        if found.health is not None:
+            click.echo(
+                f"table {found.table}: {found.health.items} items in {found.health.region} ({found.health.status})"
+            )
+        click.echo("replicas:\n" + _plain(blocks.replica_lines(found)))
+        for failed in found.failures:
+            click.echo(f"failure: {failed.run_id} {failed.mode} {failed.status}: {_plain(blocks.failure_text(failed))}")
+
+
+@backup.command()
+@click.argument("n", type=click.IntRange(1, 50), default=10)
+def history(n: int) -> None:
+    """The newest runs."""
+    with _service() as service:
+        for line in _plain(blocks.history_blocks(service.history(n))[0]["text"]["text"]).splitlines():
+            click.echo(line)
+
+
+@backup.command()
+def verify() -> None:
+    """Drift between the live catalog and the backup; exit 1 when there is any."""
+    with _service() as service:
+        found = service.verify()
+        for block in blocks.drift_blocks(found):
+            click.echo(_plain(block["text"]["text"]))
+        if not found.clean:
+            raise SystemExit(1)
+
+
+@backup.group()
+def restore() -> None:
+    """Plan a restore into a domain, then apply the plan."""
+
+
+@restore.command("plan")
+@click.argument("target", required=False)
+@click.option("--region", help="Read the backup from this replica region.")
+def plan_command(target: str | None, region: str | None) -> None:
+    """What restoring into TARGET (default: the backed-up domain) would create or update."""
+    words = " ".join(["plan", *([target] if target else []), *([f"region={region}"] if region else [])])
+    with _service() as service:
+        args = parse_restore(words)
+        plan = service.plan(args.target, ACTOR, args.region)
+        click.echo(f"plan {plan.plan_id}: {plan.source_domain_id} -> {plan.target_domain_id}")
+        click.echo(_plain(blocks.plan_lines(plan)))
+        click.echo(f"apply with: opsbot backup restore apply {plan.plan_id}")
+
+
+@restore.command("apply")
+@click.argument("plan_id")
+@click.option("--yes", is_flag=True, help="Do not ask to confirm.")
+def apply_command(plan_id: str, yes: bool) -> None:
+    """Apply a plan, then print the measured RTO."""
+    with _service() as service:
+        args = parse_restore(f"apply {plan_id}")
+        plan = service.get_plan(args.plan_id or "")
+        click.echo(_plain(blocks.plan_lines(plan)))
+        if not yes:
+            click.confirm(f"Apply {plan.plan_id} to {plan.target_domain_id}?", abort=True)
+        result = service.apply(plan.plan_id, ACTOR, lambda line: click.echo(_plain(line)))
+        click.echo(_plain(blocks.applied_text(plan.plan_id, plan.target_domain_id, result)))
+        click.echo(
+            json.dumps({"rto_seconds": round(result.seconds, 3), "created": result.created, "updated": result.updated})
+        )
+        if result.failed:
+            raise SystemExit(1)

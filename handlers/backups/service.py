@@ -1,0 +1,178 @@
+"""The backups capability without Slack: runs, status, history, verify, restore plans and their application."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.aws import RETRIES
+from bot.deps import Deps
+from bot.errors import BadInput, Conflict, NotFound
+from handlers.backups.catalog import KINDS, CatalogReader
+from handlers.backups.engine import BackupEngine, as_entity, stored_entities
+from handlers.backups.restore import ApplyResult, Restorer, plan_steps, summarise
+from handlers.backups.status import BackupStatus, Drift, drift
+from handlers.backups.store import BackupRun, BackupStore, RestorePlan
+from handlers.backups.table import BackupTable
+
+FULL_JOB, INCREMENTAL_JOB, WATCH_JOB = "backups.full", "backups.incremental", "backups.watch"
+Progress = Callable[[str], None]
+
+
+class BackupService:
+    """Everything /backup, the CLI and the scheduler do, over the deps of this process."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.settings = deps.settings
+        self.store = BackupStore(deps.db)
+
+    # -- configuration -----------------------------------------------------------------------------
+
+    @property
+    def configured(self) -> bool:
+        """True when a table and a domain are set."""
+        return bool(self.settings.backup_table and self.settings.datazone_domain_id)
+
+    def domain(self) -> str:
+        """The domain backed up; BadInput when unset."""
+        if not self.settings.datazone_domain_id:
+            raise BadInput("opsbot has no DataZone domain yet: an admin sets OPSBOT_DATAZONE_DOMAIN_ID.")
+        return self.settings.datazone_domain_id
+
+    def table(self, region: str | None = None) -> BackupTable:
+        """A fresh handle on the backup table (its own write counters), in `region` or the primary one."""
+        if not self.settings.backup_table:
+            raise BadInput("Backups are not set up: an admin sets OPSBOT_BACKUP_TABLE.")
+        client = self.deps.aws.client("dynamodb") if region is None else self._regional(region)
+        return BackupTable(client, self.settings.backup_table)
+
+    def _regional(self, region: str) -> Any:
+        # The same credentials and endpoint settings, another region: each replica answers for itself.
+        return boto3.session.Session(region_name=region).client("dynamodb", config=RETRIES)
+
+    def engine(self) -> BackupEngine:
+        """An engine over a fresh table handle."""
+        return BackupEngine(
+            self.deps.aws.client("datazone"), self.table(), self.store, self.settings.backup_project_ids
+        )
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    def run(self, mode: str, trigger: str, progress: Progress | None = None) -> BackupRun:
+        """A full or incremental run now; Conflict if one is in progress."""
+        domain = self.domain()
+        running = self.store.running(domain)
+        if running is not None and _age(running.started_at) < timedelta(hours=6):
+            raise Conflict(f"Backup run `{running.run_id}` ({running.mode}) is still running.")
+        return self.engine().run(domain, mode, trigger, progress)
+
+    def back_up_entity(self, domain_id: str, kind: str, entity_id: str, trigger: str) -> tuple[str, BackupRun]:
+        """Event-driven backup of one entity."""
+        return self.engine().back_up_one(domain_id, kind, entity_id, trigger)
+
+    def history(self, limit: int) -> list[BackupRun]:
+        """The newest runs."""
+        return self.store.recent(self.domain(), limit)
+
+    def status(self) -> BackupStatus:
+        """Age against the RPO, next run, replica health, recent failures."""
+        domain = self.domain()
+        table = self.table()
+        due = [when for when in (self.deps.jobs.due(FULL_JOB), self.deps.jobs.due(INCREMENTAL_JOB)) if when]
+        recent = self.store.recent(domain, 20)
+        status = BackupStatus(
+            domain_id=domain,
+            table=table.name,
+            rpo=timedelta(minutes=self.settings.backup_rpo_minutes),
+            last=self.store.last_complete(domain),
+            running=self.store.running(domain),
+            next_run=min(due) if due else None,
+            failures=[r for r in recent if r.status in ("failed", "partial")][:3],
+            health=None,
+        )
+        try:
+            regional = {region: self._regional(region) for region in self.settings.replica_regions}
+            status.health = table.health(domain, regional)
+        except (BotoCoreError, ClientError) as exc:
+            status.health_error = str(exc)[:300]
+        return status
+
+    def verify(self) -> Drift:
+        """Drift between the live catalog and the backup."""
+        domain = self.domain()
+        snapshot = CatalogReader(self.deps.aws.client("datazone"), domain, self.settings.backup_project_ids).read()
+        return drift(snapshot, self.table(), domain)
+
+    # -- restore -----------------------------------------------------------------------------------
+
+    def plan(self, target: str | None, user: str, region: str | None = None) -> RestorePlan:
+        """What restoring the backup into `target` (default: the backed-up domain) would create or update."""
+        source = self.domain()
+        target = target or source
+        table = self.table(region)
+        backed_up = {kind: [as_entity(s) for s in stored_entities(table, source, kind)] for kind in KINDS}
+        if not any(backed_up.values()):
+            raise NotFound(f"The backup table holds nothing for {source}: run a backup first.")
+        datazone = self.deps.aws.client("datazone")
+        try:
+            current = CatalogReader(datazone, target).read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                raise NotFound(f"DataZone has no domain {target}.") from None
+            raise
+        steps = plan_steps(backed_up, current)
+        plan = RestorePlan(
+            plan_id=f"plan-{uuid.uuid4().hex[:10]}",
+            source_domain_id=source,
+            target_domain_id=target,
+            created_by=user[:64],
+            created_at=datetime.now(UTC),
+            status="planned",
+            steps=json.dumps(steps),
+            summary=json.dumps(summarise(steps)),
+        )
+        self.store.save_plan(plan)
+        self.deps.audit.record(
+            actor=user, action="backups.restore_plan", target=plan.plan_id, result="ok", detail=target
+        )
+        return plan
+
+    def get_plan(self, plan_id: str) -> RestorePlan:
+        """A stored plan; NotFound otherwise."""
+        plan = self.store.plan(plan_id)
+        if plan is None:
+            raise NotFound(f"No restore plan `{plan_id}`: make one with `/backup restore plan [<target-domain-id>]`.")
+        return plan
+
+    def apply(self, plan_id: str, user: str, progress: Progress | None = None) -> ApplyResult:
+        """Apply a plan once; Conflict if it is being applied or was applied."""
+        plan = self.get_plan(plan_id)
+        if not self.store.claim_plan(plan_id):
+            raise Conflict(f"Plan `{plan_id}` is {plan.status}; make a new plan to restore again.")
+        restorer = Restorer(self.deps.aws.client("datazone"), plan.target_domain_id, progress)
+        try:
+            result = restorer.apply(json.loads(plan.steps))
+        except Exception as exc:
+            self.store.finish_plan(plan_id, "failed", 0.0, {"error": str(exc)[:500]})
+            raise
+        self.store.finish_plan(plan_id, "failed" if result.failed else "applied", result.seconds, result.as_dict())
+        self.deps.audit.record(
+            actor=user,
+            action="backups.restore_apply",
+            target=plan_id,
+            result="ok" if not result.failed else "error",
+            detail=f"{result.created} created, {result.updated} updated, RTO {result.seconds:.1f}s",
+        )
+        return result
+
+
+def _age(moment: datetime) -> timedelta:
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return datetime.now(UTC) - aware

@@ -1,0 +1,214 @@
+"""The bot's records of backups: one row per run, restore plans, and which alerts were already posted."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Float, Integer, String, Text, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, Database
+
+RUNNING, SUCCEEDED, PARTIAL, FAILED = "running", "succeeded", "partial", "failed"
+# A run that wrote everything it could read counts for the RPO even if a few entities were malformed.
+COMPLETE = (SUCCEEDED, PARTIAL)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for timezone-aware columns; everything stored is UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+class BackupRun(Base):
+    """One backup run: what started it, how long it took, what it wrote, what went wrong."""
+
+    __tablename__ = "backup_runs"
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))  # full, incremental, event
+    trigger: Mapped[str] = mapped_column(String(64))  # schedule, a Slack user, cli, an event id
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # kind -> read/written/unchanged/tombstoned/errors
+    write_calls: Mapped[int] = mapped_column(Integer, default=0)
+    items_written: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[str] = mapped_column(Text, default="[]")  # [{kind, id, error}]
+    failure: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end."""
+        end, start = aware(self.ended_at), aware(self.started_at)
+        return (end - start).total_seconds() if end and start else None
+
+    @property
+    def count_map(self) -> dict[str, dict[str, int]]:
+        """Counts per entity kind."""
+        return json.loads(self.counts or "{}")
+
+    @property
+    def error_list(self) -> list[dict[str, str]]:
+        """Per-entity errors."""
+        return json.loads(self.errors or "[]")
+
+
+class RestorePlan(Base):
+    """What a restore would do in a target domain; applied later, once, by an admin."""
+
+    __tablename__ = "backup_restore_plans"
+
+    plan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_domain_id: Mapped[str] = mapped_column(String(64))
+    target_domain_id: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # planned, applying, applied, failed
+    steps: Mapped[str] = mapped_column(Text)  # JSON list of steps
+    summary: Mapped[str] = mapped_column(Text)  # JSON: kind -> action -> count
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rto_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BackupAlert(Base):
+    """An alert posted once: the key names the failed run or the RPO breach."""
+
+    __tablename__ = "backup_alerts"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BackupStore:
+    """Run records, plans and alert keys in the bot's database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def start(self, run_id: str, domain_id: str, mode: str, trigger: str) -> BackupRun:
+        """A new run, status running."""
+        run = BackupRun(
+            run_id=run_id,
+            domain_id=domain_id,
+            mode=mode,
+            trigger=trigger[:64],
+            status=RUNNING,
+            started_at=datetime.now(UTC),
+            counts="{}",
+            errors="[]",
+            write_calls=0,
+            items_written=0,
+        )
+        with self._db.session() as session:
+            session.add(run)
+        return run
+
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        counts: dict[str, Any],
+        calls: int,
+        items: int,
+        errors: list[Any],
+        failure: str | None = None,
+    ) -> BackupRun:
+        """Record how the run ended."""
+        with self._db.session() as session:
+            session.execute(
+                update(BackupRun)
+                .where(BackupRun.run_id == run_id)
+                .values(
+                    status=status,
+                    ended_at=datetime.now(UTC),
+                    counts=json.dumps(counts),
+                    write_calls=calls,
+                    items_written=items,
+                    errors=json.dumps(errors[:500]),
+                    failure=failure,
+                )
+            )
+        found = self.get(run_id)
+        assert found is not None
+        return found
+
+    def get(self, run_id: str) -> BackupRun | None:
+        """One run."""
+        with self._db.session() as session:
+            return session.get(BackupRun, run_id)
+
+    def recent(self, domain_id: str, limit: int = 10, modes: tuple[str, ...] | None = None) -> list[BackupRun]:
+        """The newest runs first."""
+        query = select(BackupRun).where(BackupRun.domain_id == domain_id)
+        if modes:
+            query = query.where(BackupRun.mode.in_(modes))
+        with self._db.session() as session:
+            return list(session.scalars(query.order_by(BackupRun.started_at.desc()).limit(limit)))
+
+    def last_complete(self, domain_id: str) -> BackupRun | None:
+        """The newest full or incremental run that finished (the RPO is measured from its start)."""
+        query = (
+            select(BackupRun)
+            .where(
+                BackupRun.domain_id == domain_id,
+                BackupRun.mode.in_(("full", "incremental")),
+                BackupRun.status.in_(COMPLETE),
+            )
+            .order_by(BackupRun.started_at.desc())
+            .limit(1)
+        )
+        with self._db.session() as session:
+            return session.scalar(query)
+
+    def running(self, domain_id: str) -> BackupRun | None:
+        """A run in progress, if any."""
+        query = select(BackupRun).where(
+            BackupRun.domain_id == domain_id, BackupRun.status == RUNNING, BackupRun.mode != "event"
+        )
+        with self._db.session() as session:
+            return session.scalar(query.limit(1))
+
+    def alert_once(self, key: str) -> bool:
+        """True for the first caller with `key` (across replicas); False if that alert was posted."""
+        try:
+            with self._db.session() as session:
+                session.add(BackupAlert(key=key[:120], posted_at=datetime.now(UTC)))
+        except IntegrityError:
+            return False
+        return True
+
+    # -- restore plans -----------------------------------------------------------------------------
+
+    def save_plan(self, plan: RestorePlan) -> None:
+        """Store a new plan."""
+        with self._db.session() as session:
+            session.add(plan)
+
+    def plan(self, plan_id: str) -> RestorePlan | None:
+        """One plan."""
+        with self._db.session() as session:
+            return session.get(RestorePlan, plan_id)
+
+    def claim_plan(self, plan_id: str) -> bool:
+        """Move a planned (or failed) plan to applying; False if it is applying or applied already."""
+        with self._db.session() as session:
+            won = session.execute(
+                update(RestorePlan)
+                .where(RestorePlan.plan_id == plan_id, RestorePlan.status.in_(("planned", "failed")))
+                .values(status="applying")
+            ).rowcount
+        return bool(won)
+
+    def finish_plan(self, plan_id: str, status: str, rto: float, result: dict[str, Any]) -> None:
+        """Record how applying went, and the measured recovery time."""
+        with self._db.session() as session:
+            session.execute(
+                update(RestorePlan)
+                .where(RestorePlan.plan_id == plan_id)
+                .values(status=status, applied_at=datetime.now(UTC), rto_seconds=rto, result=json.dumps(result))
+            )
