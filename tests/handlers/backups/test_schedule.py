@@ -23,16 +23,20 @@ def test_jobs_come_from_settings(bot):
 
 def test_two_scheduler_instances_make_one_run(bot):
     settings = bot["settings"]
-    elections = []
+    elections, schedulers = [], []
     replicas = [bot["deps"], build_deps(settings)]
     try:
         for n, deps in enumerate(replicas):
             scheduler = build_scheduler(deps.db, bound_tasks(deps))
             register_jobs(scheduler, deps)
-            scheduler.modify_job(INCREMENTAL_JOB, next_run_time=datetime.now(UTC))
+            schedulers.append(scheduler)
             elections.append(LeaderElection(Lease(deps.db, "scheduler", f"replica-{n}", ttl_seconds=30), scheduler))
         for election in elections:
             election.start()
+        # Both replicas have written their jobs to the shared store; now the incremental run falls due.
+        schedulers[1].modify_job(INCREMENTAL_JOB, next_run_time=datetime.now(UTC))
+        for election in elections:
+            election.tick()
         store = bot["service"].store
         eventually(lambda: [r for r in store.recent(DOMAIN_ID) if r.status != "running"], timeout=30)
         for election in elections:
