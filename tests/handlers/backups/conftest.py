@@ -2,15 +2,9 @@
 
 import pytest
 
-from bot.app import build_app
-from bot.deps import build_deps
-from bot.inbox.service import build_inbox
-from bot.settings import load_settings
 from handlers.backups.service import BackupService
-from sandbox.runtime import SIGNING_SECRET, start_sandbox
-from sandbox.slack_requests import SlackRequests
-from scheduler import bound_tasks, build_scheduler
-from tests.harness import BoltDriver
+from sandbox.runtime import start_sandbox
+from tests.handlers.subscriptions.helpers import bot as app_bot  # noqa: F401  (the shared app fixture)
 
 
 @pytest.fixture(scope="module")
@@ -21,34 +15,11 @@ def box(tmp_path_factory):
 
 
 @pytest.fixture
-def bot(box, tmp_path, monkeypatch):
-    """The app on the sandbox with a fresh database and an empty backup table."""
-    for name, value in box.env().items():
-        monkeypatch.setenv(name, value)
-    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    deps = build_deps(settings)
-    deps.db.migrate()
-    scheduler = build_scheduler(deps.db, bound_tasks(deps))
-    scheduler.start(paused=True)
-    deps.jobs.attach(scheduler)
+def bot(app_bot, box):  # noqa: F811  (pytest injects the fixture by name)
+    """The app on the sandbox (the shared fixture) with an empty backup table and the backup service."""
     _empty_table(box)
     box.global_tables.hold_back = 0
-    app = build_app(settings, deps)
-    box.slack.reset()
-    yield {
-        "deps": deps,
-        "service": BackupService(deps),
-        "inbox": build_inbox(deps),
-        "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
-        "dz": box.client("datazone"),
-        "ddb": box.client("dynamodb"),
-        "box": box,
-        "scheduler": scheduler,
-        "settings": settings,
-    }
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
-    deps.close()
+    return {**app_bot, "service": BackupService(app_bot["deps"]), "ddb": box.client("dynamodb")}
 
 
 def _empty_table(box):
