@@ -13,9 +13,9 @@ in the same run:
   bot's (target >= 20). The bot backs up every entity (projects, types, glossaries, terms, assets with
   forms), the baseline the assets only, so the ratio is if anything understated.
 - incremental: after 1 % of the assets got a new revision (new form content) in the emulator, the scheduled
-  incremental job: items written as a share of the entities in the table (target <= 2 %), write calls and
-  wall time, beside the full runs of the same catalog measured above (what a run without change detection
-  writes, and its wall time over the filled table).
+  incremental job: items written (the run's two run-record items included) as a share of the entities in
+  the table (target <= 2 %), write calls and wall time, beside the full runs of the same catalog measured
+  above (what a run without change detection writes, and its wall time over the filled table).
 - restore: plan and apply into the empty domain `dzd_recovery`, wall time of each and entities created;
   the plan's baseline is reading the same entities back from DynamoDB with a bare paginated Query per kind
   (the least a restore must read), the apply's baseline is the same DataZone create calls made back to back
