@@ -46,7 +46,14 @@ def bound_tasks(deps: Deps) -> dict[str, Task]:
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
-    """Add each capability's periodic jobs; returns their ids."""
+    """Add each capability's periodic jobs, keeping stored ones that are unchanged; returns their ids.
+
+    The scheduler is started paused if it is not running yet: only a started scheduler reads its store,
+    and a job compared with nothing would be rewritten (its next run time reset) on every replica start.
+    The leader election resumes it on the leader.
+    """
+    if not scheduler.running:
+        scheduler.start(paused=True)
     jobs = []
     domain = deps.settings.datazone_domain_id
     if domain:

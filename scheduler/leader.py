@@ -24,8 +24,11 @@ class LeaderElection:
         self.is_leader = False
 
     def start(self) -> None:
-        """Start the scheduler paused and begin campaigning."""
-        self._scheduler.start(paused=True)
+        """Start the scheduler paused (unless registering the jobs already did) and begin campaigning."""
+        if self._scheduler.running:
+            self._scheduler.pause()  # only the lease holder runs jobs
+        else:
+            self._scheduler.start(paused=True)
         self.tick()
         self._thread = threading.Thread(target=self._run, name="opsbot-leader", daemon=True)
         self._thread.start()

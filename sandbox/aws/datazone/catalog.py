@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
+from sandbox.aws.datazone.state import Domain, Record, State, find, page, paged, stamp
 from sandbox.aws.restjson import conflict, not_found, validation
 
 
@@ -223,20 +223,20 @@ class CatalogHandlers:
 
     def search(self, domainIdentifier: str, searchScope: str, **kw: Any) -> Record:
         domain = self.state.domain(domainIdentifier)
+        records = {"ASSET": domain.assets, "GLOSSARY": domain.glossaries, "GLOSSARY_TERM": domain.terms}.get(
+            searchScope, {}
+        )
+        matching = [r for r in records.values() if _matches(r, kw, domain)]
+        # Only the page's items are built: building all of them for every page made paging through a
+        # large catalog quadratic (10,000 assets, 200 pages, 2 million copies).
+        chunk, token = page(matching, kw.get("maxResults"), kw.get("nextToken"))
         if searchScope == "ASSET":
-            items = [
-                {"assetItem": _asset_item(a, kw.get("additionalAttributes"))}
-                for a in domain.assets.values()
-                if _matches(a, kw, domain)
-            ]
+            items = [{"assetItem": _asset_item(a, kw.get("additionalAttributes"))} for a in chunk]
         elif searchScope == "GLOSSARY":
-            items = [{"glossaryItem": g} for g in domain.glossaries.values() if _matches(g, kw, domain)]
-        elif searchScope == "GLOSSARY_TERM":
-            items = [{"glossaryTermItem": t} for t in domain.terms.values() if _matches(t, kw, domain)]
+            items = [{"glossaryItem": g} for g in chunk]
         else:
-            items = []
-        out = paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
-        return {**out, "totalMatchCount": len(items)}
+            items = [{"glossaryTermItem": t} for t in chunk]
+        return {"items": items, "nextToken": token, "totalMatchCount": len(matching)}
 
     def search_types(self, domainIdentifier: str, searchScope: str, managed: bool, **kw: Any) -> Record:
         domain = self.state.domain(domainIdentifier)

@@ -33,7 +33,7 @@ def test_two_scheduler_instances_make_one_run(bot):
             elections.append(LeaderElection(Lease(deps.db, "scheduler", f"replica-{n}", ttl_seconds=30), scheduler))
         for election in elections:
             election.start()
-        # Both replicas have written their jobs to the shared store; now the incremental run falls due.
+        # Both replicas have registered their jobs (the second kept the stored ones); now the incremental run falls due.
         schedulers[1].modify_job(INCREMENTAL_JOB, next_run_time=datetime.now(UTC))
         for election in elections:
             election.tick()
