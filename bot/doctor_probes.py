@@ -439,8 +439,9 @@ def classify(probe: Probe, ctx: ProbeContext) -> Outcome:
     return Outcome("PASS", "allowed" + (f" ({probe.note})" if probe.note else ""))
 
 
-def run_probes(ctx: ProbeContext, workers: int = 16) -> dict[str, Outcome]:
+def run_probes(ctx: ProbeContext, workers: int = 10) -> dict[str, Outcome]:
     """Every relevant probe, concurrently; irrelevant ones are skipped with the reason."""
+    # Ten workers: as many as one botocore client keeps connections open to.
     outcomes: dict[str, Outcome] = {}
     jobs: dict[str, list[Probe]] = {}
     for table in (PERMISSION_PROBES, REPLICA_PROBES):
