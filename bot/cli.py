@@ -76,8 +76,11 @@ def doctor() -> None:
     modes = check_modes(settings)
     failed = [c for c in checks if not c.ok and c not in modes] + ([] if any(m.ok for m in modes) else modes)
     counts = {label: sum(c.label == label for c in checks) for label in ("PASS", "WARN", "SKIP", "FAIL")}
-    extra = ", ".join(f"{n} {label.lower()}" for label, n in counts.items() if n and label != "PASS")
-    click.echo(f"\n{counts['PASS']}/{len(checks)} checks passed" + (f" ({extra})." if extra else "."))
+    notes = [f"{counts['WARN']} with warnings"] * bool(counts["WARN"]) + [f"{counts['SKIP']} skipped"] * bool(
+        counts["SKIP"]
+    )
+    ran = len(checks) - counts["SKIP"]
+    click.echo(f"\n{counts['PASS']}/{ran} checks passed" + (f" ({'; '.join(notes)})." if notes else "."))
     sys.exit(1 if failed else 0)
 
 
