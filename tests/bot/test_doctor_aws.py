@@ -111,6 +111,13 @@ def test_a_denied_datazone_action_fails_naming_it(box, env):
     assert "PASS  permission datazone:RejectSubscriptionRequest: allowed" in result.output
 
 
+def test_a_denied_dynamodb_write_fails_naming_it(box, env):
+    box.global_tables.fail_next("BatchWriteItem", "AccessDeniedException")
+    result = doctor(env)
+    assert result.exit_code == 1
+    assert lines(result.output, "FAIL") == ["FAIL  permission dynamodb:BatchWriteItem: denied (AccessDeniedException)"]
+
+
 def test_a_missing_or_unhealthy_replica_fails(box, env):
     result = doctor(env, OPSBOT_BACKUP_REPLICA_REGIONS=f"{REPLICA_REGION},us-east-1")
     assert result.exit_code == 1
