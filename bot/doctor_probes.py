@@ -10,6 +10,7 @@ the bot's own prefix (`opsbot-doctor-probe`) and deletes it at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -233,7 +234,7 @@ def _put_metric_alarm(ctx: ProbeContext) -> Any:
     try:
         cloudwatch.delete_alarms(AlarmNames=[PROBE_ALARM])
     except botocore.exceptions.ClientError as exc:
-        return Outcome("FAIL", f"allowed, but the probe alarm {PROBE_ALARM} could not be deleted ({_code(exc)})")
+        return Outcome("FAIL", f"allowed, but the probe alarm {PROBE_ALARM} could not be deleted ({error_code(exc)})")
     return None
 
 
@@ -411,10 +412,21 @@ REPLICA_PROBES: dict[str, Probe] = {
 }
 
 
-def _code(exc: botocore.exceptions.ClientError) -> str:
-    return str(
-        exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    )
+def error_code(exc: botocore.exceptions.ClientError) -> str:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+    if code.isdigit():
+        # An error body botocore could not read for this protocol: the XML may still name the code.
+        found = re.search(r"<Code>(\w+)</Code>", str(error.get("Message", "")))
+        return found.group(1) if found else f"HTTP {code}"
+    return code
+
+
+def is_denied(exc: botocore.exceptions.ClientError) -> bool:
+    """IAM (or the service's own authorisation) refused the call."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = error_code(exc)
+    return code in DENIED or (status == 403 and code not in REFUSED)
 
 
 def classify(probe: Probe, ctx: ProbeContext) -> Outcome:
@@ -422,12 +434,12 @@ def classify(probe: Probe, ctx: ProbeContext) -> Outcome:
     try:
         result = probe.call(ctx)
     except botocore.exceptions.ClientError as exc:
-        code = _code(exc)
+        code = error_code(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        if code in DENIED:
-            return Outcome("FAIL", f"denied ({code})")
         if code in REFUSED:
             return Outcome("FAIL", f"credentials refused ({code})")
+        if is_denied(exc):
+            return Outcome("FAIL", f"denied ({code})")
         if code in TRANSIENT or status >= 500:
             return Outcome("WARN", f"inconclusive: the service answered {code}")
         # Anything else is the service's own answer to an authorised call: not found, condition failed, ...

@@ -16,7 +16,7 @@ import boto3
 import botocore.exceptions
 
 from bot.aws import RETRIES, AwsClients
-from bot.doctor_probes import ACTIVE_STATES, DENIED
+from bot.doctor_probes import ACTIVE_STATES, error_code, is_denied
 from bot.settings import Settings
 
 # Backup items are `pk = "<domain>#<KIND>"`, `sk = <entity id>` (handlers/backups/table.py).
@@ -48,7 +48,7 @@ class _Unchecked(Exception):
 
 
 def _code(exc: botocore.exceptions.ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code"))
+    return error_code(exc)
 
 
 def _extra(call: Any, action: str, **params: Any) -> Any:
@@ -56,7 +56,7 @@ def _extra(call: Any, action: str, **params: Any) -> Any:
     try:
         return call(**params)
     except botocore.exceptions.ClientError as exc:
-        if _code(exc) in DENIED:
+        if is_denied(exc):
             raise _Unchecked(f"cannot check: needs {action} (a read only doctor makes)") from None
         raise
 
@@ -64,7 +64,7 @@ def _extra(call: Any, action: str, **params: Any) -> Any:
 def _failed(name: str, exc: Exception) -> Finding:
     if isinstance(exc, botocore.exceptions.ClientError):
         code = _code(exc)
-        if code in DENIED:
+        if is_denied(exc):
             return Finding(name, "FAIL", f"denied ({code})")
         return Finding(name, "FAIL", f"{code}: {exc.response.get('Error', {}).get('Message', '')}")
     return Finding(name, "FAIL", str(exc))
