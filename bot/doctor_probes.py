@@ -413,6 +413,7 @@ REPLICA_PROBES: dict[str, Probe] = {
 
 
 def error_code(exc: botocore.exceptions.ClientError) -> str:
+    """The AWS error code of a failed call, as readable as the answer allows."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
     if code.isdigit():
