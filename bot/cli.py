@@ -61,7 +61,7 @@ def run(mode: str, port: int | None) -> None:
 
 @main.command()
 def doctor() -> None:
-    """Check settings, policy, database, Slack and AWS; exit 1 if anything fails."""
+    """Check settings, policy, database, Slack, AWS resources and permissions; exit 1 if anything fails."""
     from bot.doctor import check_modes, run_checks
 
     try:
@@ -71,11 +71,16 @@ def doctor() -> None:
         sys.exit(1)
     checks = run_checks(settings)
     for check in checks:
-        click.echo(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
-    # One ready mode is enough to run; every other check must pass.
+        click.echo(f"{check.label}  {check.name}: {check.detail}")
+    # One ready mode is enough to run; every other check must pass (WARN and SKIP lines never fail the run).
     modes = check_modes(settings)
     failed = [c for c in checks if not c.ok and c not in modes] + ([] if any(m.ok for m in modes) else modes)
-    click.echo(f"\n{len(checks) - len([c for c in checks if not c.ok])}/{len(checks)} checks passed.")
+    counts = {label: sum(c.label == label for c in checks) for label in ("PASS", "WARN", "SKIP", "FAIL")}
+    notes = [f"{counts['WARN']} with warnings"] * bool(counts["WARN"]) + [f"{counts['SKIP']} skipped"] * bool(
+        counts["SKIP"]
+    )
+    ran = len(checks) - counts["SKIP"]
+    click.echo(f"\n{counts['PASS']}/{ran} checks passed" + (f" ({'; '.join(notes)})." if notes else "."))
     sys.exit(1 if failed else 0)
 
 

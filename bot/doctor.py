@@ -1,4 +1,4 @@
-"""`opsbot doctor`: check settings, policy, database, Slack and AWS, and say what is wrong."""
+"""`opsbot doctor`: check settings, policy, database, Slack, AWS resources and permissions, and say what is wrong."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import doctor_probes as probes
+from bot import doctor_resources as resources
 from bot.aws import AwsClients
 from bot.db import MIGRATIONS, Database
 from bot.policy import PolicyError, load_policy
@@ -26,6 +28,18 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # PASS or FAIL follow `ok`; WARN and SKIP lines are ok (they never fail the run) but say so.
+    status: str = ""
+
+    @property
+    def label(self) -> str:
+        """PASS, WARN, SKIP or FAIL."""
+        return self.status or ("PASS" if self.ok else "FAIL")
+
+    @classmethod
+    def of(cls, name: str, status: str, detail: str) -> Check:
+        """A check from a status word."""
+        return cls(name, status != "FAIL", detail, "" if status in ("PASS", "FAIL") else status)
 
 
 def check_modes(settings: Settings) -> list[Check]:
@@ -105,12 +119,47 @@ def check_aws(settings: Settings) -> Check:
     return Check("AWS identity", True, f"{identity['Arn']} (account {identity['Account']}), region {region}")
 
 
+def _approver_roles(settings: Settings) -> list[str]:
+    if settings.config is None:
+        return []
+    try:
+        return sorted(set(load_policy(settings.config).subscriptions.approver_roles.values()))
+    except PolicyError:
+        return []  # check_policy reports it
+
+
+def check_aws_resources(settings: Settings) -> list[Check]:
+    """The queue, topics, backup table and replicas, domain, protein database, EMR and CloudWatch."""
+    aws = AwsClients(settings.aws_region)
+    queue, queue_arn = resources.check_queue(settings, aws)
+    findings = [
+        *queue,
+        *resources.check_topics(settings, aws, queue_arn),
+        *resources.check_backup_table(settings, aws),
+        resources.check_domain(settings, aws),
+        resources.check_proteins(settings),
+        *resources.check_emr_cloudwatch(aws),
+    ]
+    return [Check.of(f.name, f.status, f.detail) for f in findings]
+
+
+def check_permissions(settings: Settings) -> list[Check]:
+    """Each IAM action the bot uses, probed harmlessly against the live account."""
+    aws = AwsClients(settings.aws_region)
+    outcomes = probes.run_probes(probes.probe_context(settings, aws, _approver_roles(settings)))
+    return [Check.of(f"permission {action}", o.status, o.detail) for action, o in outcomes.items()]
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order a person would fix them."""
-    return [
+    aws = check_aws(settings)
+    checks = [
         *check_modes(settings),
         check_policy(settings),
         check_database(settings),
         *check_slack(settings),
-        check_aws(settings),
+        aws,
     ]
+    if not aws.ok:
+        return [*checks, Check.of("AWS resources and permissions", "SKIP", "skipped: no AWS identity")]
+    return [*checks, *check_aws_resources(settings), *check_permissions(settings)]

@@ -264,7 +264,7 @@ def put_multimaster(cloudwatch: Any, cluster_id: str, *, running: int, hours: fl
 
 
 def seed_backup_table(clients: Any) -> None:
-    """The backup table as the reference deploys it: a global table, KMS-encrypted with a multi-Region key."""
+    """The backup table as the reference deploys it: a global table, KMS-encrypted with a multi-Region key, PITR on."""
     kms = clients("kms")
     key = kms.create_key(Description="opsbot catalog backups", MultiRegion=True)["KeyMetadata"]
     replica_key = kms.replicate_key(KeyId=key["KeyId"], ReplicaRegion=REPLICA_REGION)["ReplicaKeyMetadata"]
@@ -282,4 +282,8 @@ def seed_backup_table(clients: Any) -> None:
     dynamodb.update_table(
         TableName=BACKUP_TABLE,
         ReplicaUpdates=[{"Create": {"RegionName": REPLICA_REGION, "KMSMasterKeyId": replica_key["Arn"]}}],
+    )
+    # The deployed table keeps 35 days of point-in-time recovery, so a bad run can be undone.
+    dynamodb.update_continuous_backups(
+        TableName=BACKUP_TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )

@@ -73,6 +73,13 @@ class GlobalTables:
         self.lock = threading.Lock()
         # Items to hold back as UnprocessedItems, over the next BatchWriteItem calls.
         self.hold_back = 0
+        # Operation -> error codes to answer its next calls with (AccessDeniedException, ...).
+        self.faults: dict[str, list[str]] = {}
+
+    def fail_next(self, operation: str, code: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `operation` with the error `code`, as DynamoDB would."""
+        with self.lock:
+            self.faults.setdefault(operation, []).extend([code] * times)
 
     def _moto(self, region: str) -> Any:
         return boto3.client(
@@ -92,6 +99,10 @@ class GlobalTables:
         region = _region(headers)
         with self.lock:
             self.calls[operation] += 1
+            faults = self.faults.get(operation)
+            fault = faults.pop(0) if faults else None
+        if fault is not None:
+            return _error(fault, "injected by the sandbox")
         try:
             params = json.loads(body or b"{}")
         except json.JSONDecodeError:

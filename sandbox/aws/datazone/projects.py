@@ -31,6 +31,9 @@ class ProjectHandlers:
         domain = self.state.domain(domainIdentifier)
         if any(p["name"] == name for p in domain.projects.values()):
             raise conflict(f"A project named {name} already exists")
+        for term in kw.get("glossaryTerms") or []:
+            # DataZone refuses a project tagged with a term the domain does not have.
+            find(domain.terms, term, "Glossary term")
         project = stamp(
             self.state,
             {
