@@ -74,10 +74,17 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _record_aws_calls() -> Iterator[None]:
-    """Every botocore session made from here on records the operations of the bot's clients (by app id)."""
+def _record_aws_calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every botocore session made from here on, here or in a subprocess, records the bot clients' operations."""
     botocore.handlers.BUILTIN_HANDLERS.append(aws_calls.HANDLER)
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", aws_calls.SUBPROCESS_DIR_VARIABLE)}
+    os.environ.update(aws_calls.subprocess_environment(tmp_path_factory.mktemp("aws-calls")))
     yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     botocore.handlers.BUILTIN_HANDLERS.remove(aws_calls.HANDLER)
 
 

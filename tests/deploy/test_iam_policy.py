@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import boto3
 import pytest
 
@@ -32,7 +37,7 @@ def template():
 @pytest.mark.parametrize(("appid", "policy", "outside"), POLICIES)
 def test_the_policy_allows_every_call_the_suite_recorded(template, appid, policy, outside):
     """Whatever part of the suite ran: each operation it saw the bot make is allowed."""
-    findings = compare(needed_actions(aws_calls.RECORDED[appid]), policy_actions(template, policy), outside)
+    findings = compare(needed_actions(aws_calls.recorded(appid)), policy_actions(template, policy), outside)
     assert not findings.not_allowed, findings.report(policy)
 
 
@@ -42,8 +47,9 @@ def test_the_policy_allows_nothing_the_suite_did_not_use(template, appid, policy
     """Only after the whole suite: each allowed action was used (or is listed as used outside botocore)."""
     if not aws_calls.COVERAGE["whole_suite"]:
         pytest.skip(f"needs the whole suite to have run ({aws_calls.COVERAGE['why_not']})")
-    assert aws_calls.RECORDED[appid], f"no {appid} calls recorded: is the before-call hook installed?"
-    findings = compare(needed_actions(aws_calls.RECORDED[appid]), policy_actions(template, policy), outside)
+    calls = aws_calls.recorded(appid)
+    assert calls, f"no {appid} calls recorded: is the before-call hook installed?"
+    findings = compare(needed_actions(calls), policy_actions(template, policy), outside)
     assert not findings.unused, findings.report(policy)
 
 
@@ -63,6 +69,24 @@ def test_a_call_without_a_permission_fails_the_check(template, moto_url, monkeyp
     finally:
         # The extra call is this test's own: the suite-wide check must not see it.
         recorded.intersection_update(before)
+
+
+def test_a_subprocess_call_without_a_permission_fails_the_check(template, moto_url):
+    """Calls of `opsbot` subprocesses are recorded too: one the policy does not allow is named."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "x"}
+    code = "from bot.aws import AwsClients; AwsClients('eu-west-1').client('sqs').list_queues()"
+    process = subprocess.Popen([sys.executable, "-c", code], env=env)
+    output = Path(os.environ[aws_calls.SUBPROCESS_DIR_VARIABLE]) / f"{process.pid}.json"
+    try:
+        assert process.wait(120) == 0
+        assert ("sqs", "ListQueues") in aws_calls.recorded(BOT_APPID)
+        findings = compare(
+            needed_actions(aws_calls.recorded(BOT_APPID)), policy_actions(template, "BotPolicy"), USED_OUTSIDE_BOTOCORE
+        )
+        assert "sqs:ListQueues" in findings.not_allowed
+    finally:
+        # The extra call is this test's own: the suite-wide check must not see it.
+        output.unlink(missing_ok=True)
 
 
 def test_test_setup_clients_are_not_recorded(moto_url, monkeypatch):
