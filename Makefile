@@ -23,6 +23,7 @@ lint: $(BIN)/opsbot
 	$(BIN)/ruff format --check .
 	$(BIN)/check-jsonschema --schemafile ../shared/schemas/slack-app-manifest.schema.json manifest.yml
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/cfn-lint deploy/*.yaml
 
 bench: $(BIN)/opsbot
 	@for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

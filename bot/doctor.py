@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import doctor_probes as probes
 from bot import doctor_resources as resources
-from bot.aws import AwsClients
+from bot.aws import PROBE_APPID, AwsClients
 from bot.db import MIGRATIONS, Database
 from bot.policy import PolicyError, load_policy
 from bot.settings import Settings
@@ -145,7 +145,7 @@ def check_aws_resources(settings: Settings) -> list[Check]:
 
 def check_permissions(settings: Settings) -> list[Check]:
     """Each IAM action the bot uses, probed harmlessly against the live account."""
-    aws = AwsClients(settings.aws_region)
+    aws = AwsClients(settings.aws_region, app_id=PROBE_APPID)
     outcomes = probes.run_probes(probes.probe_context(settings, aws, _approver_roles(settings)))
     return [Check.of(f"permission {action}", o.status, o.detail) for action, o in outcomes.items()]
 

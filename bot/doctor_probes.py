@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import botocore.exceptions
 
-from bot.aws import RETRIES, AwsClients
+from bot.aws import AwsClients
 from bot.settings import Settings
 
 # Ids that are well-formed for their service and name nothing: DataZone ids, an EMR cluster id, alarm names.
@@ -111,7 +110,7 @@ class ProbeContext:
 
     def regional(self, service: str, region: str) -> Any:
         """A client in another region, built as the bot builds replica clients."""
-        return boto3.session.Session(region_name=region).client(service, config=RETRIES)
+        return self.aws.client(service, region)
 
 
 @dataclass(frozen=True)

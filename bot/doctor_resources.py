@@ -12,10 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import botocore.exceptions
 
-from bot.aws import RETRIES, AwsClients
+from bot.aws import AwsClients
 from bot.doctor_probes import ACTIVE_STATES, error_code, is_denied
 from bot.settings import Settings
 
@@ -43,6 +42,18 @@ class Finding:
     detail: str
 
 
+# Reads only doctor makes, to check what the bot's own calls cannot show; the stack's policy grants them.
+DOCTOR_READS = frozenset(
+    {
+        "sqs:GetQueueAttributes",
+        "sns:GetTopicAttributes",
+        "sns:ListSubscriptionsByTopic",
+        "dynamodb:DescribeContinuousBackups",
+        "kms:DescribeKey",
+    }
+)
+
+
 class _Unchecked(Exception):
     """A read the bot does not need was denied."""
 
@@ -53,6 +64,7 @@ def _code(exc: botocore.exceptions.ClientError) -> str:
 
 def _extra(call: Any, action: str, **params: Any) -> Any:
     """A read only the doctor makes: a denial means "cannot check", not a failure."""
+    assert action in DOCTOR_READS, action  # the list the deployment policy is checked against
     try:
         return call(**params)
     except botocore.exceptions.ClientError as exc:
@@ -196,7 +208,7 @@ def check_backup_table(settings: Settings, aws: AwsClients) -> list[Finding]:
     findings = [_table_shape(table)]
     findings.append(_pitr(dynamodb, name))
     findings.append(_encryption(table, aws))
-    findings += _replicas(settings, table)
+    findings += _replicas(settings, table, aws)
     return findings
 
 
@@ -244,7 +256,7 @@ def _encryption(table: dict[str, Any], aws: AwsClients) -> Finding:
     return Finding("backup table encryption", "PASS", f"customer managed KMS key {key}")
 
 
-def _replicas(settings: Settings, table: dict[str, Any]) -> list[Finding]:
+def _replicas(settings: Settings, table: dict[str, Any], aws: AwsClients) -> list[Finding]:
     replicas = {r["RegionName"]: r for r in table.get("Replicas") or []}
     findings = []
     for region in settings.replica_regions:
@@ -257,7 +269,7 @@ def _replicas(settings: Settings, table: dict[str, Any]) -> list[Finding]:
             reason = replica.get("ReplicaStatusDescription") or ""
             findings.append(Finding(name, "FAIL", f"replica is {replica.get('ReplicaStatus')} {reason}".strip()))
             continue
-        client = boto3.session.Session(region_name=region).client("dynamodb", config=RETRIES)
+        client = aws.client("dynamodb", region)
         try:
             own = client.describe_table(TableName=table["TableName"])["Table"]
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:

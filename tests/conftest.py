@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import botocore.handlers
 import pytest
 
 from bot.app import build_app
@@ -16,6 +17,7 @@ from bot.policy import Policy
 from bot.settings import Settings, load_settings
 from sandbox.slack_api import FakeSlack
 from sandbox.slack_requests import SlackRequests
+from tests import aws_calls
 from tests.harness import SIGNING_SECRET, BoltDriver, free_port, postgres_database
 
 POSTGRES_URL = os.environ.get("OPSBOT_TEST_POSTGRES_URL")
@@ -54,6 +56,36 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's own Slack or OPSBOT_* variables."""
     for name in [*_ENV, *[n for n in os.environ if n.startswith("OPSBOT_")]]:
         monkeypatch.delenv(name, raising=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked aws_calls judge what the whole run recorded, so they run after everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("aws_calls") is not None)
+    tests_dir = Path(__file__).parent
+    roots = {Path(arg.split("::")[0]).resolve() for arg in config.args}
+    if not roots <= {tests_dir, tests_dir.parent}:
+        aws_calls.COVERAGE.update(whole_suite=False, why_not="only " + ", ".join(config.args) + " collected")
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """A deselected test (-k, -m, --lf, --deselect) may be the only one making some AWS call."""
+    if items:
+        aws_calls.COVERAGE.update(whole_suite=False, why_not=f"{len(items)} tests deselected")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_aws_calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every botocore session made from here on, here or in a subprocess, records the bot clients' operations."""
+    botocore.handlers.BUILTIN_HANDLERS.append(aws_calls.HANDLER)
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", aws_calls.SUBPROCESS_DIR_VARIABLE)}
+    os.environ.update(aws_calls.subprocess_environment(tmp_path_factory.mktemp("aws-calls")))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    botocore.handlers.BUILTIN_HANDLERS.remove(aws_calls.HANDLER)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,6 +23,10 @@ class EventRouter:
             raise ValueError(f"{source} / {detail_type} is routed twice")
         self._routes[key] = handler
 
+    def routes(self) -> list[tuple[str, str]]:
+        """Every (source, detail-type) routed, e.g. for the EventBridge rules a deployment needs."""
+        return sorted(self._routes)
+
     def handler_for(self, event: InboundEvent) -> EventHandler | None:
         """The handler for an event, or None when nothing wants it."""
         return self._routes.get((event.source, event.detail_type)) or self._routes.get((event.source, "*"))

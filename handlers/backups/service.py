@@ -8,10 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws import RETRIES
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
 from handlers.backups.catalog import KINDS, CatalogReader
@@ -55,7 +53,7 @@ class BackupService:
 
     def _regional(self, region: str) -> Any:
         # The same credentials and endpoint settings, another region: each replica answers for itself.
-        return boto3.session.Session(region_name=region).client("dynamodb", config=RETRIES)
+        return self.deps.aws.client("dynamodb", region)
 
     def engine(self) -> BackupEngine:
         """An engine over a fresh table handle."""

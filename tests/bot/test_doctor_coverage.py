@@ -38,7 +38,7 @@ def _operations() -> dict[str, set[str]]:
     return names
 
 
-def _used() -> dict[str, set[str]]:
+def code_actions() -> dict[str, set[str]]:
     """IAM action -> files whose code names the operation as a method or a paginator."""
     operations = _operations()
     used: dict[str, set[str]] = {}
@@ -55,7 +55,7 @@ def _used() -> dict[str, set[str]]:
 
 
 def test_every_aws_operation_in_the_code_has_a_probe():
-    used = _used()
+    used = code_actions()
     missing = {action: sorted(files) for action, files in used.items() if action not in PERMISSION_PROBES}
     assert missing == {}
     assert "datazone:AcceptSubscriptionRequest" in used and "sqs:DeleteMessage" in used  # the scan finds calls

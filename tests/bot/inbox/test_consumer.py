@@ -15,7 +15,11 @@ TOPIC = "arn:aws:sns:eu-west-1:123456789012:opsbot-events"
 
 
 @pytest.fixture
-def queues(moto_url):
+def queues(moto_url, monkeypatch):
+    """A queue with a DLQ; the test's own client to look at them, and the bot's clients pointed at moto."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     sqs = boto3.client(
         "sqs",
         region_name="eu-west-1",
@@ -67,8 +71,9 @@ def _eventbridge(event_id="ev-1", detail_type="Subscription Request Created"):
     )
 
 
-def _consumer(sqs, queue, deps):
-    return SqsConsumer(sqs, queue, build_inbox(deps), deps.metrics, wait_seconds=1)
+def _consumer(queue, deps):
+    # The bot's own SQS client, as the runner passes it, so the suite records what the consumer calls.
+    return SqsConsumer(deps.aws.client("sqs"), queue, build_inbox(deps), deps.metrics, wait_seconds=1)
 
 
 def _count(sqs, queue):
@@ -81,7 +86,7 @@ def _count(sqs, queue):
 def test_eventbridge_message_is_routed_and_deleted(queues, sqlite_deps, received):
     sqs, queue, _ = queues
     sqs.send_message(QueueUrl=queue, MessageBody=_eventbridge())
-    consumer = _consumer(sqs, queue, sqlite_deps)
+    consumer = _consumer(queue, sqlite_deps)
     assert consumer.poll_once() == 1
     [event] = received["events"]
     assert (event.source, event.detail_type, event.via) == (
@@ -97,7 +102,7 @@ def test_duplicate_delivery_is_handled_once(queues, sqlite_deps, received):
     sqs, queue, _ = queues
     for _ in range(2):
         sqs.send_message(QueueUrl=queue, MessageBody=_eventbridge("ev-dup"))
-    consumer = _consumer(sqs, queue, sqlite_deps)
+    consumer = _consumer(queue, sqlite_deps)
     eventually(lambda: consumer.poll_once() == 0 and _count(sqs, queue) == 0)
     assert len(received["events"]) == 1
     metrics = sqlite_deps.metrics.render().decode()
@@ -108,7 +113,7 @@ def test_sns_wrapped_eventbridge_event_is_unwrapped(queues, sqlite_deps, receive
     sqs, queue, _ = queues
     envelope = SnsSigner().notification(TOPIC, _eventbridge("ev-sns"))
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(envelope))
-    _consumer(sqs, queue, sqlite_deps).poll_once()
+    _consumer(queue, sqlite_deps).poll_once()
     [event] = received["events"]
     assert event.via == "sns" and event.topic_arn == TOPIC and event.event_id == "ev-sns"
 
@@ -118,7 +123,12 @@ def test_handler_failure_leaves_the_message_for_redelivery(queues, sqlite_deps, 
     received["fail"] = 1
     sqs.send_message(QueueUrl=queue, MessageBody=_eventbridge("ev-retry"))
     consumer = SqsConsumer(
-        sqs, queue, build_inbox(sqlite_deps), sqlite_deps.metrics, wait_seconds=1, backoff=lambda _count: 1
+        sqlite_deps.aws.client("sqs"),
+        queue,
+        build_inbox(sqlite_deps),
+        sqlite_deps.metrics,
+        wait_seconds=1,
+        backoff=lambda _count: 1,
     )
     consumer.poll_once()
     assert received["events"] == [] and _count(sqs, queue) == 1  # not deleted
@@ -131,7 +141,7 @@ def test_malformed_message_goes_to_the_dlq_and_the_consumer_keeps_going(queues, 
     sqs, queue, dlq = queues
     sqs.send_message(QueueUrl=queue, MessageBody="this is not json")
     sqs.send_message(QueueUrl=queue, MessageBody=_eventbridge("ev-after-poison"))
-    consumer = _consumer(sqs, queue, sqlite_deps)
+    consumer = _consumer(queue, sqlite_deps)
     eventually(lambda: consumer.poll_once() == 0 and _count(sqs, dlq) == 1, timeout=30)
     assert [e.event_id for e in received["events"]] == ["ev-after-poison"]
     [dead] = sqs.receive_message(QueueUrl=dlq)["Messages"]
@@ -141,7 +151,7 @@ def test_malformed_message_goes_to_the_dlq_and_the_consumer_keeps_going(queues, 
 def test_unrouted_events_are_logged_and_deleted(queues, sqlite_deps, received, caplog):
     sqs, queue, _ = queues
     sqs.send_message(QueueUrl=queue, MessageBody=_eventbridge("ev-other", detail_type="Asset Unpublished"))
-    _consumer(sqs, queue, sqlite_deps).poll_once()
+    _consumer(queue, sqlite_deps).poll_once()
     assert received["events"] == [] and _count(sqs, queue) == 0
     [logged] = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "unrouted_event"]
     assert logged["detail_type"] == "Asset Unpublished" and logged["detail"]["metadata"]["id"] == "req-1"
@@ -149,7 +159,7 @@ def test_unrouted_events_are_logged_and_deleted(queues, sqlite_deps, received, c
 
 def test_background_thread_starts_and_stops(queues, sqlite_deps, received):
     sqs, queue, _ = queues
-    consumer = _consumer(sqs, queue, sqlite_deps)
+    consumer = _consumer(queue, sqlite_deps)
     consumer.start()
     sqs.send_message(QueueUrl=queue, MessageBody=_eventbridge("ev-thread"))
     eventually(lambda: received["events"], timeout=15)

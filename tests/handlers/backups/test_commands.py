@@ -151,6 +151,23 @@ def test_an_event_backs_up_one_entity(bot):
     assert bot["service"].verify().clean
 
 
+def test_a_glossary_event_backs_up_the_glossary(bot):
+    bot["service"].run(FULL, "test")
+    term = bot["box"].world.glossary_terms["Customer"]
+    glossary = bot["dz"].get_glossary_term(domainIdentifier=DOMAIN_ID, identifier=term)["glossaryId"]
+    bot["dz"].update_glossary(domainIdentifier=DOMAIN_ID, identifier=glossary, description="Words we share")
+    event = InboundEvent(
+        event_id=str(uuid.uuid4()),
+        source="aws.datazone",
+        detail_type="Glossary Updated",
+        detail={"metadata": {"id": glossary, "domain": DOMAIN_ID}},
+        via="eventbridge",
+    )
+    bot["inbox"].handle(event)
+    assert items(bot, "GLOSSARY")[glossary]["body"]["description"] == "Words we share"
+    assert bot["service"].verify().clean
+
+
 def test_one_alert_per_failed_run_and_per_breach(bot, monkeypatch):
     deps, store = bot["deps"], bot["service"].store
     bot["box"].datazone_service.fail_next("ListProjects", "AccessDeniedException")

@@ -88,3 +88,47 @@ def test_a_plan_for_an_unknown_domain_or_without_a_backup_says_so(bot):
     reply(bot, lambda b: "No restore plan `plan-00000000ff`" in b)
     command(bot, "restore plan not-a-domain", ADMIN)
     reply(bot, lambda b: "is not a DataZone domain id" in b)
+
+
+def test_a_restore_puts_back_what_drifted_in_the_target(bot):
+    """Entities the target holds but changed since (a glossary, a term, an asset's form) are updated back."""
+    service, dz = bot["service"], bot["dz"]
+    service.run(FULL, "test")
+    service.apply(service.plan(RECOVERY_DOMAIN_ID, ADMIN).plan_id, ADMIN)  # in step first (whatever ran before)
+    target = CatalogReader(dz, RECOVERY_DOMAIN_ID).read()
+    glossary = next(e for e in target.entities["GLOSSARY"] if e.body.get("description"))
+    term = next(e for e in target.entities["TERM"] if e.body.get("shortDescription"))
+    asset = next(e for e in target.entities["ASSET"] if e.body["forms"])
+    form = asset.body["forms"][0]
+    dz.update_glossary(domainIdentifier=RECOVERY_DOMAIN_ID, identifier=glossary.id, description="Drifted")
+    dz.update_glossary_term(domainIdentifier=RECOVERY_DOMAIN_ID, identifier=term.id, shortDescription="Drifted")
+    dz.create_asset_revision(
+        domainIdentifier=RECOVERY_DOMAIN_ID,
+        identifier=asset.id,
+        name=asset.name,
+        formsInput=[{"formName": form["formName"], "typeIdentifier": form["typeName"], "content": '{"drifted": 1}'}],
+    )
+
+    plan = service.plan(RECOVERY_DOMAIN_ID, ADMIN)
+    summary = json.loads(plan.summary)
+    assert {kind: summary[kind].get("update") for kind in ("GLOSSARY", "TERM", "ASSET")} == {
+        "GLOSSARY": 1,
+        "TERM": 1,
+        "ASSET": 1,
+    }
+    result = service.apply(plan.plan_id, ADMIN)
+    assert (result.created, result.updated, result.failed) == (0, 3, [])
+
+    restored = CatalogReader(dz, RECOVERY_DOMAIN_ID).read()
+    source = CatalogReader(dz, DOMAIN_ID).read()
+    assert (
+        _by_name(restored, "GLOSSARY")[glossary.name].body["description"]
+        == (_by_name(source, "GLOSSARY")[glossary.name].body["description"])
+    )
+    assert (
+        _by_name(restored, "TERM")[term.name].body["shortDescription"]
+        == (_by_name(source, "TERM")[term.name].body["shortDescription"])
+    )
+    assert _by_name(restored, "ASSET")[asset.name].body["forms"] == _by_name(source, "ASSET")[asset.name].body["forms"]
+    again = json.loads(service.plan(RECOVERY_DOMAIN_ID, ADMIN).summary)
+    assert all(set(actions) == {"unchanged"} for kind, actions in again.items() if kind != "SUBSCRIPTION")
