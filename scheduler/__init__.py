@@ -34,9 +34,10 @@ def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = 
 
 # EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
 SWEEP_MINUTES = 10
-# A run whose poller died with a replaced task and whose Succeeded/Failed event was lost gets its summary within
-# this time. Runs last seconds to minutes, so a summary days late would be no use, and each tick costs one
-# GetDataSourceRun per run still followed (only those of the last day; usually none), so a short interval is cheap.
+# A run whose poller died with a replaced task (every deploy) and whose Succeeded/Failed event was lost gets its
+# summary within this time: runs take seconds to minutes, so a longer wait would be most of the run's story.
+# Each tick costs one GetDataSourceRun per run still followed (at most a day's runs, usually none), and 5
+# minutes is also the misfire grace: a tick missed during a deploy still runs if a leader is back within it.
 PUBLISHING_SWEEP_MINUTES = 5
 # Escalations and silence expiry are due to the minute.
 FAILOVER_DUE_SECONDS = 60

@@ -91,6 +91,7 @@ class RunStore:
 
     def end(self, run_id: str, state: str) -> bool:
         """Leave "following" for `state`; True for the first caller only, so one message says how it ended."""
+        # reported_at is when the run stopped being followed, whichever way it ended.
         with self._db.session() as session:
             won = session.execute(
                 update(RunCard)

@@ -14,8 +14,8 @@ from handlers.publishing.workflow import GIVE_UP, Publishing
 log = structlog.get_logger(__name__)
 
 SWEEP = "publishing.sweep"
-# Runs looked at per tick, one GetDataSourceRun each: DataZone allows one run at a time per data source, so
-# the runs in progress are at most the bot's data sources; a longer backlog drains over the next ticks.
+# Runs looked at per tick, one GetDataSourceRun each, oldest first: only runs of the last day are followed, far
+# fewer than this in practice; if ever more, the newer ones wait for the older to end (a bounded tick matters more).
 PAGE = 100
 
 
