@@ -34,15 +34,25 @@ def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = 
 
 # EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
 SWEEP_MINUTES = 10
+# A run whose poller died with a replaced task (every deploy) and whose Succeeded/Failed event was lost gets its
+# summary within this time: runs take seconds to minutes, so a longer wait would be most of the run's story.
+# Each tick costs one GetDataSourceRun per run still followed (at most a day's runs, usually none), and 5
+# minutes is also the misfire grace: a tick missed during a deploy still runs if a leader is back within it.
+PUBLISHING_SWEEP_MINUTES = 5
 # Escalations and silence expiry are due to the minute.
 FAILOVER_DUE_SECONDS = 60
 
 
 def bound_tasks(deps: Deps) -> dict[str, Task]:
     """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    from handlers import backups, failover, subscriptions
+    from handlers import backups, failover, publishing, subscriptions
 
-    return {**subscriptions.tasks(deps), **backups.tasks(deps), "failover.due": failover.due_task(deps)}
+    return {
+        **subscriptions.tasks(deps),
+        **publishing.tasks(deps),
+        **backups.tasks(deps),
+        "failover.due": failover.due_task(deps),
+    }
 
 
 def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
@@ -61,6 +71,10 @@ def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
             schedule(
                 scheduler, "subscriptions.sweep", "subscriptions.sweep", "interval", domain, minutes=SWEEP_MINUTES
             ).id
+        )
+        # Runs are only started with a domain; each run's card names its own, so the job needs no arguments.
+        jobs.append(
+            schedule(scheduler, "publishing.sweep", "publishing.sweep", "interval", minutes=PUBLISHING_SWEEP_MINUTES).id
         )
     jobs.append(schedule(scheduler, "failover.due", "failover.due", "interval", seconds=FAILOVER_DUE_SECONDS).id)
     from handlers.backups.schedule import register_backup_jobs

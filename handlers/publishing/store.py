@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, String, select, update
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db import Base, Database
 
 FOLLOWING, REPORTED = "following", "reported"
+# Ended without a summary: followed past the limit, or DataZone no longer knows the run.
+GAVE_UP, GONE = "gave_up", "gone"
 
 
 class RunCard(Base):
@@ -84,10 +87,22 @@ class RunStore:
 
     def claim_report(self, run_id: str) -> bool:
         """True for the first caller only: whoever gets it posts the run's summary."""
+        return self.end(run_id, REPORTED)
+
+    def end(self, run_id: str, state: str) -> bool:
+        """Leave "following" for `state`; True for the first caller only, so one message says how it ended."""
+        # reported_at is when the run stopped being followed, whichever way it ended.
         with self._db.session() as session:
             won = session.execute(
                 update(RunCard)
                 .where(RunCard.run_id == run_id, RunCard.state == FOLLOWING)
-                .values(state=REPORTED, reported_at=datetime.now(UTC))
+                .values(state=state, reported_at=datetime.now(UTC))
             ).rowcount
         return bool(won)
+
+    def following(self, limit: int) -> Sequence[RunCard]:
+        """Up to `limit` runs still followed, oldest first (so the ones due to be given up come first)."""
+        with self._db.session() as session:
+            return session.scalars(
+                select(RunCard).where(RunCard.state == FOLLOWING).order_by(RunCard.created_at).limit(limit)
+            ).all()

@@ -15,8 +15,8 @@ from bot.errors import BadInput
 from handlers.publishing import blocks
 from handlers.publishing.owners import Owners
 from handlers.publishing.registration import Outcome, Registrar, Registration
-from handlers.publishing.runs import RunService
-from handlers.publishing.store import RunStore
+from handlers.publishing.runs import DONE, RunService
+from handlers.publishing.store import FOLLOWING, RunCard, RunStore
 
 log = structlog.get_logger(__name__)
 
@@ -144,24 +144,39 @@ class Publishing:
             delay, waited = FIRST_POLL, 0.0
             while waited < GIVE_UP:
                 card = self.store.get(run_id)
-                if card is None or card.state != "following":
-                    return  # an event reported it already
-                status = self.runs.status(domain, run_id)
-                if status in ("SUCCESS", "PARTIALLY_SUCCEEDED", "FAILED"):
-                    self.report(domain, run_id)
+                if card is None or card.state != FOLLOWING:
+                    return  # an event or the sweep ended it already
+                if self.check(card) in DONE:
                     return
-                if self.store.saw(run_id, status):
-                    self._post(card.channel, card.thread_ts, f"Run `{run_id}`: {status.lower()}…")
                 self.sleep(delay)
                 waited += delay
                 delay = min(delay * 2, MAX_POLL)
         except Exception:
             log.exception("publishing_follow_failed", run_id=run_id)
 
+    def check(self, card: RunCard) -> str:
+        """One look at a followed run: the summary once it is done, else a new status told once; returns the status."""
+        status = self.runs.status(card.domain_id, card.run_id)
+        if status in DONE:
+            self.report(card.domain_id, card.run_id)
+        elif self.store.saw(card.run_id, status):
+            self._post(card.channel, card.thread_ts, f"Run `{card.run_id}`: {status.lower()}…")
+        return status
+
+    def end(self, card: RunCard, state: str, text: str) -> bool:
+        """Stop following the run without a summary, telling its thread why once; False if it had ended already."""
+        if not self.store.end(card.run_id, state):
+            return False
+        self._post(card.channel, card.thread_ts, text)
+        self.deps.audit.record(
+            actor=card.requested_by, action="publishing.run", target=card.run_id, result=state, detail=text[:500]
+        )
+        return True
+
     def report(self, domain: str, run_id: str) -> bool:
         """Post the run's summary in its thread, once whoever calls; False if it is not done or not ours."""
         card = self.store.get(run_id)
-        if card is None or card.state != "following":
+        if card is None or card.state != FOLLOWING:
             return False
         view = self.runs.view(domain, run_id)
         if not view.done or not self.store.claim_report(run_id):

@@ -39,7 +39,7 @@ def _backups(settings, minutes, cron="0 2 * * *"):
 
 def test_a_restart_with_the_same_settings_keeps_each_next_run_time(settings, database):
     first = _replica_start(_backups(settings, 60), database)
-    assert {FULL_JOB, INCREMENTAL_JOB, WATCH_JOB, "subscriptions.sweep"} <= set(first)
+    assert {FULL_JOB, INCREMENTAL_JOB, WATCH_JOB, "subscriptions.sweep", "publishing.sweep"} <= set(first)
     time.sleep(1.1)  # a rewritten interval job would now fall due a second later
     second = _replica_start(_backups(settings, 60), database)
     assert second == first
