@@ -25,23 +25,30 @@ def _aware(moment: datetime) -> datetime:
 
 
 def sweep_one(publishing: Publishing, card: RunCard, now: datetime) -> str:
-    """Give the run up, end it, or look at it once as the poller would; returns what happened."""
-    if _aware(card.created_at) < now - timedelta(seconds=GIVE_UP):
-        hours = GIVE_UP / 3600
-        text = (
-            f":hourglass: Gave up following run `{card.run_id}` after {hours:g} hours without a result; "
-            f"`/publish status {card.run_id}` shows where it stands."
-        )
-        return "gave up" if publishing.end(card, GAVE_UP, text) else "ended elsewhere"
+    """Look at the run once as the poller would; end it if DataZone lost it, give it up if still not done too late."""
+    too_old = _aware(card.created_at) < now - timedelta(seconds=GIVE_UP)
     try:
-        status = publishing.check(card)
+        status = publishing.check(card)  # a run that finished while nobody looked still gets its summary
     except NotFound:
         text = (
             f":warning: DataZone no longer knows run `{card.run_id}` (its data source may have been deleted); "
             "no summary will follow."
         )
         return "gone" if publishing.end(card, GONE, text) else "ended elsewhere"
-    return "done" if status in DONE else "running"
+    except Exception:
+        if not too_old:
+            raise
+        status = None  # a run DataZone cannot tell about is given up at the limit like one that never ends
+    if status in DONE:
+        return "done"
+    if too_old:
+        hours = GIVE_UP / 3600
+        text = (
+            f":hourglass: Gave up following run `{card.run_id}` after {hours:g} hours without a result; "
+            f"`/publish status {card.run_id}` shows where it stands."
+        )
+        return "gave up" if publishing.end(card, GAVE_UP, text) else "ended elsewhere"
+    return "running"
 
 
 def sweep(publishing: Publishing, now: datetime | None = None) -> dict[str, int]:
