@@ -19,6 +19,7 @@ from handlers.backups.store import BackupRun
 from sandbox.runtime import ADMIN, ANALYST
 from sandbox.world import DOMAIN_ID, REPLICA_REGION
 from tests.handlers.backups.helpers import command, items, reply
+from tests.handlers.subscriptions.helpers import event as datazone_event
 
 
 def _age_last_run(bot, minutes):
@@ -133,13 +134,7 @@ def test_an_event_backs_up_one_entity(bot):
     bot["service"].run(FULL, "test")
     term = bot["box"].world.glossary_terms["Customer"]
     bot["dz"].update_glossary_term(domainIdentifier=DOMAIN_ID, identifier=term, shortDescription="Buys from us")
-    event = InboundEvent(
-        event_id=str(uuid.uuid4()),
-        source="aws.datazone",
-        detail_type="Glossary Term Updated",
-        detail={"metadata": {"id": term, "domain": DOMAIN_ID}},
-        via="eventbridge",
-    )
+    event = datazone_event(term, "Glossary Term Updated")
     bot["inbox"].handle(event)
     assert items(bot, "TERM")[term]["body"]["shortDescription"] == "Buys from us"
     [run] = bot["service"].store.recent(DOMAIN_ID, 1)
@@ -156,13 +151,7 @@ def test_a_glossary_event_backs_up_the_glossary(bot):
     term = bot["box"].world.glossary_terms["Customer"]
     glossary = bot["dz"].get_glossary_term(domainIdentifier=DOMAIN_ID, identifier=term)["glossaryId"]
     bot["dz"].update_glossary(domainIdentifier=DOMAIN_ID, identifier=glossary, description="Words we share")
-    event = InboundEvent(
-        event_id=str(uuid.uuid4()),
-        source="aws.datazone",
-        detail_type="Glossary Updated",
-        detail={"metadata": {"id": glossary, "domain": DOMAIN_ID}},
-        via="eventbridge",
-    )
+    event = datazone_event(glossary, "Glossary Updated")
     bot["inbox"].handle(event)
     assert items(bot, "GLOSSARY")[glossary]["body"]["description"] == "Words we share"
     assert bot["service"].verify().clean

@@ -9,6 +9,7 @@ from handlers.publishing.payload import DETAIL_TYPE, SOURCE
 from sandbox.runtime import ANALYST, APPROVER
 from sandbox.world import DOMAIN_ID
 from tests.handlers.publishing.helpers import buttons, command, posted, press, reply
+from tests.handlers.subscriptions.helpers import event as datazone_event
 from tests.harness import eventually
 
 PAYLOAD = {
@@ -171,13 +172,7 @@ def test_a_malformed_payload_event_is_reported_per_field_and_registers_nothing(b
 def test_the_run_succeeded_event_posts_the_summary_once(bot):
     command(bot, "glue sales/tmp_scratch", APPROVER)
     run_id = run_of(bot, "opsbot-glue-sales")
-    event = InboundEvent(
-        event_id=str(uuid.uuid4()),
-        source="aws.datazone",
-        detail_type="Data Source Run Succeeded",
-        detail={"metadata": {"id": run_id, "domain": DOMAIN_ID}},
-        via="eventbridge",
-    )
+    event = datazone_event(run_id, "Data Source Run Succeeded")
     handler = bot["deps"].events.handler_for(event)
     eventually(
         lambda: bot["dz"].get_data_source_run(domainIdentifier=DOMAIN_ID, identifier=run_id)["status"] == "SUCCESS"

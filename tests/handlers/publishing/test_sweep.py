@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from bot.inbox.envelope import InboundEvent
 from handlers.publishing import tasks
 from handlers.publishing.registration import Registration, SchemaFilter
 from handlers.publishing.store import FOLLOWING, GAVE_UP, GONE, REPORTED, RunCard
@@ -17,6 +16,7 @@ from sandbox.runtime import APPROVER
 from sandbox.world import DOMAIN_ID
 from scheduler import build_scheduler, register_jobs
 from tests.handlers.publishing.helpers import CHANNEL, posted
+from tests.handlers.subscriptions.helpers import event as datazone_event
 from tests.harness import eventually
 
 
@@ -83,13 +83,7 @@ def test_the_sweep_tells_the_thread_a_new_status_once(bot):
 def test_an_event_and_the_sweep_racing_post_one_summary(bot):
     run_id = started_then_restarted(bot)
     finished(bot, run_id)
-    event = InboundEvent(
-        event_id=str(uuid.uuid4()),
-        source="aws.datazone",
-        detail_type="Data Source Run Succeeded",
-        detail={"metadata": {"id": run_id, "domain": DOMAIN_ID}},
-        via="eventbridge",
-    )
+    event = datazone_event(run_id, "Data Source Run Succeeded")
     handler, sweep = bot["deps"].events.handler_for(event), tasks(bot["deps"])[SWEEP]
     start = threading.Barrier(4)
 

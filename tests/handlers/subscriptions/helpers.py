@@ -62,13 +62,13 @@ def request(bot, asset="customer_pii", as_user=None):
     )["id"]
 
 
-def event(request_id, detail_type="Subscription Request Created"):
-    """The EventBridge event DataZone sends about a request."""
+def event(entity_id, detail_type="Subscription Request Created"):
+    """The EventBridge event DataZone sends about an entity (a subscription request unless told otherwise)."""
     return InboundEvent(
         event_id=str(uuid.uuid4()),
         source="aws.datazone",
         detail_type=detail_type,
-        detail={"metadata": {"id": request_id, "domain": DOMAIN_ID}},
+        detail={"metadata": {"id": entity_id, "domain": DOMAIN_ID}},
         via="eventbridge",
     )
 
