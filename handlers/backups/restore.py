@@ -70,8 +70,17 @@ def portable(entity: Entity, names: Names) -> tuple[str, dict[str, Any]]:
     return entity.id, dict(body)
 
 
+# Free-text fields DataZone may hand back absent or empty: both mean "none", and a restore clears them with "".
+TEXT = ("description", "shortDescription", "longDescription")
+
+
 def _pick(body: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: body.get(k) for k in keys}
+    return {k: (body.get(k) or None) if k in TEXT else body.get(k) for k in keys}
+
+
+def _texts(body: dict[str, Any], *keys: str) -> dict[str, str]:
+    """The text fields for an update: "" clears one the backup does not have (create leaves them out instead)."""
+    return {k: body.get(k) or "" for k in keys}
 
 
 def plan_steps(source: dict[str, list[Entity]], target: Snapshot) -> list[dict[str, Any]]:
@@ -218,7 +227,10 @@ class Restorer:
                 )["id"]
             else:
                 self.dz.update_glossary(
-                    domainIdentifier=domain, identifier=self.ids[kind][key], name=body["name"], **extra
+                    domainIdentifier=domain,
+                    identifier=self.ids[kind][key],
+                    name=body["name"],
+                    **{**extra, **_texts(body, "description")},
                 )
         elif kind == "TERM":
             extra = {k: body[k] for k in ("shortDescription", "longDescription", "status") if body.get(k)}
@@ -231,7 +243,10 @@ class Restorer:
                 )["id"]
             else:
                 self.dz.update_glossary_term(
-                    domainIdentifier=domain, identifier=self.ids[kind][key], name=body["name"], **extra
+                    domainIdentifier=domain,
+                    identifier=self.ids[kind][key],
+                    name=body["name"],
+                    **{**extra, **_texts(body, "shortDescription", "longDescription")},
                 )
         elif kind == "ASSET":
             self._asset(step, create)
@@ -264,6 +279,7 @@ class Restorer:
                     domainIdentifier=self.domain, entityIdentifier=created["id"], entityType="ASSET", action="PUBLISH"
                 )
         else:
+            common.update(_texts(body, "description"))
             self.dz.create_asset_revision(identifier=self.ids["ASSET"][key], **common)
 
     def _relations(self, steps: list[dict[str, Any]], existing: dict[str, dict[str, Any]], result: ApplyResult) -> None:

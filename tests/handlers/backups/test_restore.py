@@ -101,7 +101,12 @@ def test_a_restore_puts_back_what_drifted_in_the_target(bot):
     asset = next(e for e in target.entities["ASSET"] if e.body["forms"])
     form = asset.body["forms"][0]
     dz.update_glossary(domainIdentifier=RECOVERY_DOMAIN_ID, identifier=glossary.id, description="Drifted")
-    dz.update_glossary_term(domainIdentifier=RECOVERY_DOMAIN_ID, identifier=term.id, shortDescription="Drifted")
+    dz.update_glossary_term(
+        domainIdentifier=RECOVERY_DOMAIN_ID,
+        identifier=term.id,
+        shortDescription="Drifted",
+        longDescription="Added in the target only",  # the backup has none: the restore clears it
+    )
     dz.create_asset_revision(
         domainIdentifier=RECOVERY_DOMAIN_ID,
         identifier=asset.id,
@@ -121,14 +126,10 @@ def test_a_restore_puts_back_what_drifted_in_the_target(bot):
 
     restored = CatalogReader(dz, RECOVERY_DOMAIN_ID).read()
     source = CatalogReader(dz, DOMAIN_ID).read()
-    assert (
-        _by_name(restored, "GLOSSARY")[glossary.name].body["description"]
-        == (_by_name(source, "GLOSSARY")[glossary.name].body["description"])
-    )
-    assert (
-        _by_name(restored, "TERM")[term.name].body["shortDescription"]
-        == (_by_name(source, "TERM")[term.name].body["shortDescription"])
-    )
-    assert _by_name(restored, "ASSET")[asset.name].body["forms"] == _by_name(source, "ASSET")[asset.name].body["forms"]
+    for kind, name, field in (("GLOSSARY", glossary.name, "description"), ("ASSET", asset.name, "forms")):
+        assert _by_name(restored, kind)[name].body[field] == _by_name(source, kind)[name].body[field]
+    restored_term, source_term = _by_name(restored, "TERM")[term.name].body, _by_name(source, "TERM")[term.name].body
+    assert restored_term["shortDescription"] == source_term["shortDescription"]
+    assert not restored_term.get("longDescription") and not source_term.get("longDescription")
     again = json.loads(service.plan(RECOVERY_DOMAIN_ID, ADMIN).summary)
     assert all(set(actions) == {"unchanged"} for kind, actions in again.items() if kind != "SUBSCRIPTION")
