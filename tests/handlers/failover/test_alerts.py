@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.doctor_probes import PROBE_ALARM, PROBE_CLUSTER
 from bot.inbox.consumer import SqsConsumer
 from handlers.failover import ids
 from handlers.failover.due import run_due
@@ -240,3 +241,10 @@ def test_an_incident_only_emr_events_opened_is_checked_against_emr(bot):
     fleets.finish_replacement(CLUSTER_ID)  # and EMR's RUNNING event never arrives
     assert run_due(bot.deps, store, later)["recovered_by_check"] == 1
     assert bot.alerts()[0].state == "resolved"
+
+
+def test_the_doctor_probe_alarm_coming_to_life_makes_no_alert(bot):
+    """`opsbot doctor` creates and deletes an action-less alarm under the bot's prefix; its first state is neutral."""
+    bot.deliver(alarm_state_change(PROBE_ALARM, PROBE_CLUSTER, "INSUFFICIENT_DATA", value=0.0))
+    assert bot.alerts() == []
+    assert [c for c in bot.slack.calls_to("chat.postMessage") if PROBE_CLUSTER in json.dumps(c.body)] == []
