@@ -13,7 +13,6 @@ and prints JSON:
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -29,11 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app  # noqa: E402
-from bot.deps import build_deps  # noqa: E402
 from bot.inbox.consumer import SqsConsumer  # noqa: E402
 from bot.inbox.service import build_inbox  # noqa: E402
 from bot.logs import configure_logging  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from handlers.failover.models import Alert  # noqa: E402
 from handlers.failover.store import AlertStore  # noqa: E402
 from sandbox.aws.notifications import alarm_message, alarm_state_change, sns_envelope  # noqa: E402
@@ -232,13 +229,9 @@ def main() -> None:
         workdir = Path(tmp)
         box = start_sandbox(workdir)
         try:
-            os.environ.update(box.env())
             policy = workdir / "bench-policy.yml"
             _write_policy(policy)
-            os.environ["OPSBOT_CONFIG"] = str(policy)
-            settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'bench.db'}")
-            deps = build_deps(settings)
-            deps.db.migrate()
+            settings, deps = box.bot_deps(workdir, OPSBOT_CONFIG=str(policy))
             build_app(settings, deps)
             recorder = Recorder(box.slack)
             sqs = box.client("sqs")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -28,10 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app  # noqa: E402
-from bot.deps import build_deps  # noqa: E402
 from bot.inbox.envelope import InboundEvent  # noqa: E402
 from bot.inbox.service import build_inbox  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from handlers.subscriptions import ids  # noqa: E402
 from sandbox.runtime import ADMIN, APPROVER, SIGNING_SECRET, start_sandbox  # noqa: E402
 from sandbox.slack_requests import SlackRequests  # noqa: E402
@@ -144,10 +141,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         box = start_sandbox(Path(workdir))
         try:
-            os.environ.update(box.env())
-            settings = load_settings(_env_file=None, database_url=f"sqlite:///{Path(workdir) / 'bench.db'}")
-            deps = build_deps(settings)
-            deps.db.migrate()
+            settings, deps = box.bot_deps(Path(workdir))
             driver = BoltDriver(build_app(settings, deps), SlackRequests(SIGNING_SECRET))
             result = {
                 "approve_click_to_card_updated": bench_approve(box, deps, driver, args.rounds),

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import tempfile
 import time
@@ -43,9 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.deps import build_deps  # noqa: E402
 from bot.logs import configure_logging  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from handlers import backups  # noqa: E402
 from handlers.backups.catalog import KINDS  # noqa: E402
 from handlers.backups.engine import FULL, INCREMENTAL  # noqa: E402
@@ -339,10 +336,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         box = start_sandbox(Path(workdir))
         try:
-            os.environ.update(box.env())
-            settings = load_settings(_env_file=None, database_url=f"sqlite:///{Path(workdir) / 'bench.db'}")
-            deps = build_deps(settings)
-            deps.db.migrate()
+            _, deps = box.bot_deps(Path(workdir))
             service = BackupService(deps)
             wire = WireCounter(deps.aws.client("dynamodb"))  # the client the backup service writes with
             _phase("seeding")

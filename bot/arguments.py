@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import BadInput
 
@@ -26,6 +26,16 @@ class CommandArgs(BaseModel):
     def field_name(cls, loc: tuple[Any, ...]) -> str:
         """How a field is called in messages."""
         return str(loc[0]).replace("_", " ") if loc else "arguments"
+
+
+class AssetArgs(CommandArgs):
+    """`<asset>`: a DataZone asset id or exact name, as every command that names an asset takes it."""
+
+    asset: str = Field(min_length=1, max_length=256)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        return {"asset": text}
 
 
 Args = TypeVar("Args", bound=CommandArgs)

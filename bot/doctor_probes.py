@@ -104,12 +104,8 @@ class ProbeContext:
         """The events queue URL (probes run only when it is set)."""
         return self.settings.events_queue_url or ""
 
-    def client(self, service: str) -> Any:
-        """The bot's own client for `service`."""
-        return self.aws.client(service)
-
-    def regional(self, service: str, region: str) -> Any:
-        """A client in another region, built as the bot builds replica clients."""
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The probes' client for `service`, in `region` (a replica's) or the bot's own."""
         return self.aws.client(service, region)
 
 
@@ -173,7 +169,7 @@ def _replica_reads(method: str, **params: Any) -> Callable[[ProbeContext], Any]:
 
     def call(ctx: ProbeContext) -> Any:
         for region in ctx.settings.replica_regions:
-            getattr(ctx.regional("dynamodb", region), method)(TableName=ctx.table, **params)
+            getattr(ctx.client("dynamodb", region), method)(TableName=ctx.table, **params)
 
     return call
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import time
 from collections.abc import Iterable
@@ -16,11 +15,9 @@ from sqlalchemy import select
 
 from bot.app import build_app
 from bot.bolt_request import bolt_request
-from bot.deps import build_deps
 from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
-from bot.settings import load_settings
 from sandbox.aws.notifications import alarm_message, eventbridge_event, fleet_state_change
 from sandbox.render import Rendered, render_call
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
@@ -57,10 +54,7 @@ class Console:
     def __init__(self, sandbox: Sandbox, workdir: Path, terminal: Terminal | None = None) -> None:
         self.sandbox = sandbox
         self.terminal = terminal or Terminal(highlight=False)
-        os.environ.update(sandbox.env())  # boto3 reads AWS_ENDPOINT_URL* from the environment
-        self.settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'opsbot.db'}")
-        self.deps = build_deps(self.settings)
-        self.deps.db.migrate()
+        self.settings, self.deps = sandbox.bot_deps(workdir)
         # The console is its own leader: stored jobs (access expiry, reminders) run here.
         self.scheduler = build_scheduler(self.deps.db, bound_tasks(self.deps))
         self.scheduler.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import urllib.request
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any
 import boto3
 import yaml
 
+from bot.deps import Deps, build_deps
+from bot.settings import Settings, load_settings
 from sandbox.aws.datazone import datazone_service
 from sandbox.aws.dynamodb_global import GlobalTables
 from sandbox.aws.emr import EmrFleets
@@ -115,6 +118,14 @@ class Sandbox:
             aws_access_key_id=ACCESS_KEYS[as_user] if as_user else "sandbox",
             aws_secret_access_key="sandbox",
         )
+
+    def bot_deps(self, workdir: Path, **env: str) -> tuple[Settings, Deps]:
+        """Settings and migrated deps of a bot on this sandbox, its SQLite database in `workdir`; `env` overrides."""
+        os.environ.update({**self.env(), **env})  # boto3 reads AWS_ENDPOINT_URL* from the environment
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'opsbot.db'}")
+        deps = build_deps(settings)
+        deps.db.migrate()
+        return settings, deps
 
     def stop(self) -> None:
         """Stop every server."""

@@ -31,16 +31,6 @@ class _Args(CommandArgs):
         return super().field_name(loc).replace("schema name", "schema")
 
 
-class AssetArgs(_Args):
-    """`<asset>` or `unpublish <asset>`: an asset id or exact name."""
-
-    asset: str = Field(min_length=1, max_length=256)
-
-    @classmethod
-    def fields(cls, text: str) -> dict[str, Any]:
-        return {"asset": text}
-
-
 class RedshiftArgs(_Args):
     """`redshift <cluster>/<database>/<schema>[/<table>,...]`."""
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.arguments import parse
+from bot.arguments import AssetArgs, parse
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, OpsbotError
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from handlers.publishing import blocks, ids
-from handlers.publishing.arguments import AssetArgs, GlueArgs, RedshiftArgs, RunArgs
+from handlers.publishing.arguments import GlueArgs, RedshiftArgs, RunArgs
 from handlers.publishing.catalog import CatalogService
 from handlers.publishing.owners import publisher
 from handlers.publishing.payload import DETAIL_TYPE, SOURCE, parse_payload

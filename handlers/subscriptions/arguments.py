@@ -57,16 +57,6 @@ class RejectArgs(CommandArgs):
         return {"request_id": request_id, "reason": reason}
 
 
-class AccessArgs(CommandArgs):
-    """`access <asset>`: an asset id or exact name."""
-
-    asset: str = Field(min_length=1, max_length=256)
-
-    @classmethod
-    def fields(cls, text: str) -> dict[str, Any]:
-        return {"asset": text}
-
-
 class RevokeArgs(CommandArgs):
     """`revoke <subscription-id> [reason]`."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_sdk import WebClient
 
-from bot.arguments import parse
+from bot.arguments import AssetArgs, parse
 from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.deps import Deps
@@ -17,7 +17,7 @@ from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from bot.replies import tell_user
 from handlers.subscriptions import blocks, expiry, ids
-from handlers.subscriptions.arguments import AccessArgs, ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
+from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
 from handlers.subscriptions.decisions import Decider, Decision, decide, refuse_self_approval, show_outcome_from_datazone
 from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.intake import intake
@@ -167,7 +167,7 @@ def register(registry: Registry) -> None:
 
     def access(invocation: Invocation) -> None:
         """Active subscriptions to an asset: who, since when, approved by whom, grant status, end date."""
-        args = parse(AccessArgs, invocation.args, usage["access"])
+        args = parse(AssetArgs, invocation.args, usage["access"])
         listing = grants.listing(domain(), args.asset)
         subscriptions = grants.active(domain(), listing)
         timed = access_store.for_subscriptions([s.subscription_id for s in subscriptions])

@@ -6,10 +6,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.arguments import parse
+from bot.arguments import AssetArgs, parse
 from bot.cli import main
 from bot.errors import BadInput
-from handlers.publishing.arguments import AssetArgs, GlueArgs, RedshiftArgs, RunArgs
+from handlers.publishing.arguments import GlueArgs, RedshiftArgs, RunArgs
 from handlers.publishing.payload import parse_payload, parse_payload_text
 from sandbox.world import DOMAIN_ID
 from tests.handlers.publishing.test_registration import PAYLOAD
