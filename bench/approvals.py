@@ -53,6 +53,9 @@ def _new_requests(box, count: int, asset: str = "customer_pii") -> list[str]:
     # Seeded straight into the emulator: setting up thousands over HTTP would only time the setup.
     handlers, world = box.datazone_service.handlers, box.world
     with box.datazone_service.lock:
+        # Seeded calls bypass SigV4, so the emulator would credit them to whoever called last (an approver's
+        # assumed-role session, after the bot's decisions): make them the sandbox's own requests.
+        handlers.state.caller = handlers.state.default_caller
         return [
             handlers.create_subscription_request(
                 domainIdentifier=DOMAIN_ID,
