@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # Bolt's context extraction reads these as "an id or an object", at the top level and inside the nested
-# objects below; anything else (a number, a list, null) makes it raise before any middleware runs.
+# objects below; anything else (a number, a list) makes it raise before any middleware runs. Null is what
+# Slack itself sends for `enterprise` outside Enterprise Grid (and `team` in org-wide installs): Bolt skips it.
 _IDENTITY_KEYS = ("user", "team", "channel", "enterprise")
 _NESTED_KEYS = ("event", "message", "previous_message", "item", "assistant_thread", "view", "container")
 
@@ -18,7 +19,7 @@ def _identity_problem(data: Any, path: str, depth: int = 0) -> str | None:
     if not isinstance(data, dict) or depth > 4:
         return None
     for key in _IDENTITY_KEYS:
-        if key in data and not isinstance(data[key], str | dict):
+        if data.get(key) is not None and not isinstance(data[key], str | dict):
             return f"{path}.{key} must be an id or an object"
     nested = [(f"{path}.{key}", data.get(key)) for key in _NESTED_KEYS]
     authorizations = data.get("authorizations")
