@@ -21,7 +21,7 @@ demo: $(BIN)/opsbot
 lint: $(BIN)/opsbot
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/check-jsonschema --schemafile ../shared/schemas/slack-app-manifest.schema.json manifest.yml
+	$(BIN)/check-jsonschema --schemafile schemas/slack-app-manifest.schema.json manifest.yml
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/cfn-lint deploy/*.yaml
 
