@@ -17,7 +17,7 @@ from bot import doctor_resources as resources
 from bot.aws import PROBE_APPID, AwsClients
 from bot.db import MIGRATIONS, Database
 from bot.policy import PolicyError, load_policy
-from bot.settings import Settings
+from bot.settings import Mode, Settings
 from bot.slack_client import build_slack_client
 
 
@@ -42,14 +42,14 @@ class Check:
         return cls(name, status != "FAIL", detail, "" if status in ("PASS", "FAIL") else status)
 
 
-def check_modes(settings: Settings) -> list[Check]:
-    """Which run modes the settings allow."""
-    checks = []
-    for mode in ("socket", "http"):
-        missing = settings.missing_for(mode)  # type: ignore[arg-type]
-        detail = "ready" if not missing else "needs " + ", ".join(missing)
-        checks.append(Check(f"settings for {mode} mode", not missing, detail))
-    return checks
+def check_mode(settings: Settings, mode: Mode) -> list[Check]:
+    """The settings the mode that will run needs; the other mode is reported as not checked, never as a failure."""
+    missing = settings.missing_for(mode)
+    other = "http" if mode == "socket" else "socket"
+    return [
+        Check(f"settings for {mode} mode", not missing, "ready" if not missing else "needs " + ", ".join(missing)),
+        Check.of(f"settings for {other} mode", "SKIP", f"not checked: `opsbot doctor --mode {other}` checks it"),
+    ]
 
 
 def check_policy(settings: Settings) -> Check:
@@ -85,8 +85,8 @@ def check_database(settings: Settings) -> Check:
     return Check("database", True, f"schema at {head}")
 
 
-def check_slack(settings: Settings) -> list[Check]:
-    """The bot token works (auth.test); the app token works if set (apps.connections.open)."""
+def check_slack(settings: Settings, mode: Mode) -> list[Check]:
+    """The bot token works (auth.test); in Socket Mode the app token works too (apps.connections.open)."""
     if settings.slack_bot_token is None:
         return [Check("Slack bot token", False, "SLACK_BOT_TOKEN not set")]
     checks = []
@@ -97,7 +97,7 @@ def check_slack(settings: Settings) -> list[Check]:
         checks.append(Check("Slack bot token", False, f"auth.test: {exc.response.get('error')}"))
     except OSError as exc:
         checks.append(Check("Slack bot token", False, f"cannot reach {settings.slack_api_url}: {exc}"))
-    if settings.slack_app_token is not None:
+    if mode == "socket" and settings.slack_app_token is not None:
         try:
             WebClient(base_url=settings.slack_api_url).apps_connections_open(
                 app_token=settings.slack_app_token.get_secret_value()
@@ -150,14 +150,14 @@ def check_permissions(settings: Settings) -> list[Check]:
     return [Check.of(f"permission {action}", o.status, o.detail) for action, o in outcomes.items()]
 
 
-def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in the order a person would fix them."""
+def run_checks(settings: Settings, mode: Mode = "socket") -> list[Check]:
+    """Every check for running in `mode`, in the order a person would fix them."""
     aws = check_aws(settings)
     checks = [
-        *check_modes(settings),
+        *check_mode(settings, mode),
         check_policy(settings),
         check_database(settings),
-        *check_slack(settings),
+        *check_slack(settings, mode),
         aws,
     ]
     if not aws.ok:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -235,6 +239,28 @@ _ALIASES = {
     name: field.validation_alias.choices[0]  # type: ignore[union-attr]
     for name, field in Settings.model_fields.items()
 }
+
+
+# Read by the test suite, not by the bot; known so that a developer's shell does not warn about it.
+_TEST_VARIABLES = frozenset({"OPSBOT_TEST_POSTGRES_URL"})
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> list[str]:
+    """One warning per OPSBOT_* variable (environment or .env) that names no setting, with the closest known one.
+
+    Settings ignore unknown names (so a .env can hold other tools' variables); a misspelt OPSBOT_ one would otherwise
+    leave its setting at the default without a word.
+    """
+    names = set(os.environ if environ is None else environ)
+    if env_file is not None and env_file.is_file():
+        names |= {name for name in dotenv_values(env_file) if name}
+    known = {alias for alias in _ALIASES.values() if alias.startswith("OPSBOT_")}
+    warnings = []
+    for name in sorted(n for n in names if n.startswith("OPSBOT_") and n not in known | _TEST_VARIABLES):
+        closest = get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {closest[0]}?" if closest else ""
+        warnings.append(f"{name} is not an opsbot setting and is ignored{hint}")
+    return warnings
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -40,10 +40,23 @@ def test_doctor_fails_clearly(fake_slack, tmp_path, moto_url):
     assert result.returncode == 1
     assert "FAIL  Slack bot token: auth.test: invalid_auth" in result.stdout
     assert "FAIL  settings for socket mode: needs SLACK_APP_TOKEN" in result.stdout
-    assert "PASS  settings for http mode: ready" in result.stdout
+    assert "SKIP  settings for http mode: not checked: `opsbot doctor --mode http` checks it" in result.stdout
     assert f"FAIL  database: no database at {tmp_path / 'opsbot.db'}: run `opsbot db upgrade`" in result.stdout
     assert not (tmp_path / "opsbot.db").exists()
     assert "FAIL  AWS identity" in result.stdout
+
+
+def test_doctor_checks_only_the_mode_that_will_run(fake_slack, tmp_path, moto_url):
+    env = opsbot_env(fake_slack, tmp_path, AWS_ENDPOINT_URL=moto_url)
+    env.pop("SLACK_SIGNING_SECRET")  # a Socket Mode install has no signing secret
+    assert _opsbot("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    socket = _opsbot("doctor", env=env, cwd=tmp_path)
+    assert socket.returncode == 0, socket.stdout
+    assert "PASS  settings for socket mode: ready" in socket.stdout
+    http = _opsbot("doctor", "--mode", "http", env=env, cwd=tmp_path)
+    assert http.returncode == 1
+    assert "FAIL  settings for http mode: needs SLACK_SIGNING_SECRET" in http.stdout
+    assert "Slack app token" not in http.stdout  # HTTP mode never opens a Socket Mode connection
 
 
 def test_doctor_reports_malformed_settings(fake_slack, tmp_path):
@@ -91,3 +104,41 @@ def test_socket_mode_with_a_refused_app_token_fails_with_a_clear_message(fake_sl
     assert "Traceback" not in result.stderr
     assert '"event": "opsbot_stopped"' in result.stderr  # what had started was stopped
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run", "--mode", "http")])
+@pytest.mark.parametrize(
+    "url", ["sqlite:///{tmp}/missing-folder/opsbot.db", "postgresql://opsbot@127.0.0.1:{port}/opsbot"]
+)
+def test_a_database_that_does_not_answer_is_one_line_naming_the_setting(fake_slack, tmp_path, command, url):
+    url = url.format(tmp=tmp_path, port=free_port())  # a port nothing listens on
+    env = opsbot_env(fake_slack, tmp_path, OPSBOT_DATABASE_URL=url)
+    result = _opsbot(*command, env={**env, "OPSBOT_PORT": str(free_port())}, cwd=tmp_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: OPSBOT_DATABASE_URL ({url}): the database cannot be used")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_misspelt_setting_is_warned_with_the_closest_name(fake_slack, tmp_path):
+    (tmp_path / ".env").write_text("OPSBOT_ADMIN_CHANEL=C0ADMIN\n")
+    env = opsbot_env(fake_slack, tmp_path, OPSBOT_DATABSE_URL="sqlite:///elsewhere.db")
+    result = _opsbot("db", "upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: OPSBOT_DATABSE_URL is not an opsbot setting and is ignored; did you mean OPSBOT_DATABASE_URL?"
+        in result.stderr
+    )
+    assert (
+        "warning: OPSBOT_ADMIN_CHANEL is not an opsbot setting and is ignored; did you mean OPSBOT_ADMIN_CHANNEL?"
+        in (result.stderr)
+    )
+    doctor = _opsbot("doctor", env=env, cwd=tmp_path)
+    assert "WARN  setting: OPSBOT_DATABSE_URL is not an opsbot setting" in doctor.stdout
+
+
+def test_version(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert result.returncode == 0 and re.fullmatch(r"opsbot, version \d+\.\d+\.\d+\S*\n", result.stdout)
