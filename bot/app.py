@@ -13,7 +13,7 @@ from bot.error_handler import build_error_handler
 from bot.middleware import build_middleware
 from bot.registry import Registry
 from bot.settings import Settings
-from handlers import backups, failover, home, proteins, publishing, subscriptions
+from handlers import audit, backups, failover, home, proteins, publishing, subscriptions
 
 Capability = Callable[[Registry], None]
 
@@ -23,6 +23,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     backups.register,
     failover.register,
     proteins.register,
+    audit.register,
     # Home last: it lists the commands and sections the others registered.
     home.register,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import sys
 from importlib import metadata
 
@@ -102,6 +103,52 @@ def doctor(mode: str) -> None:
     ran = len(checks) - counts["SKIP"]
     click.echo(f"\n{counts['PASS']}/{ran} checks passed" + (f" ({'; '.join(notes)})." if notes else "."))
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--user", help="Slack user id of the actor, e.g. U0123ALICE.")
+@click.option("--capability", help="An action prefix (subscriptions, backups, ...) or a command (/cluster).")
+@click.option("--since", help="A date (YYYY-MM-DD) or an age (7d, 12h).")
+@click.option("--result", type=click.Choice(["ok", "denied", "failed", "conflict"]))
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Every column as CSV on standard output.")
+def audit(
+    user: str | None, capability: str | None, since: str | None, result: str | None, limit: int, as_csv: bool
+) -> None:
+    """The audit log, newest first: who did what, when, and how it ended (refusals included)."""
+    from bot.audit_query import parse_filters, read_page, when
+    from bot.db import Database
+    from bot.errors import BadInput
+
+    given = {"user": user, "capability": capability, "since": since, "result": result}
+    try:
+        filters = parse_filters(" ".join(f"{key} {value}" for key, value in given.items() if value))
+    except BadInput as exc:
+        raise click.UsageError(exc.message.splitlines()[0]) from None
+    settings = _settings()
+    database = Database.from_url(settings.database_url)
+    try:
+        page = read_page(database, filters, limit=limit)
+    except DBAPIError as exc:
+        raise _database_failure(settings, exc) from None
+    finally:
+        database.close()
+    rows = [
+        (when(e.at), e.actor, e.action, e.target, e.result, str((e.detail or {}).get("reason", "")), e.error_id or "")
+        for e in page.entries
+    ]
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["at", "actor", "action", "target", "result", "reason", "error_id"])
+        writer.writerows(rows)
+        return
+    for at, actor, action, target, outcome, reason, error_id in rows:
+        extra = f"  ({reason})" if reason else ""
+        extra += f"  error id {error_id}" if error_id else ""
+        click.echo(f"{at}  {actor:<12} {action:<28} {outcome:<8} {target}{extra}")
+    click.echo(
+        f"{len(rows)} of {page.total} entries" + (f"; --limit {page.total} shows all" if page.total > len(rows) else "")
+    )
 
 
 @main.group()

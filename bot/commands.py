@@ -63,7 +63,8 @@ HELP = Subcommand("help", "show this help", anyone)
 
 @dataclass
 class CommandRouter:
-    """Routes `/command <subcommand> <args>`; the empty text goes to `default`, other words to `fallback`."""
+    """Routes `/command <subcommand> <args>`; the empty text goes to `default` ("" names the fallback), other words
+    to `fallback`."""
 
     command: str
     summary: str
@@ -79,6 +80,8 @@ class CommandRouter:
         """The subcommand `text` names and the rest of the text; None if it names none."""
         words = text.strip().split(maxsplit=1)
         if not words:
+            if self.default == "" and self.fallback is not None:
+                return self.fallback, ""
             return self._by_name.get(self.default or "help", HELP), ""
         first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
         if first in self._by_name:
