@@ -17,13 +17,18 @@ if TYPE_CHECKING:  # bot.deps holds the Jobs of this package, so the import goes
 JOBS_TABLE = "apscheduler_jobs"
 
 
+def job_store(db: Database) -> SQLAlchemyJobStore:
+    """The job store every replica shares, in the bot's database."""
+    return SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE)
+
+
 def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = None) -> BackgroundScheduler:
     """A scheduler whose jobs never overlap themselves and coalesce runs missed while down.
 
     With `db`, jobs live in the bot's database and survive restarts; a run missed by more than the
     grace time (while every replica was down) is skipped and logged rather than run late.
     """
-    store = SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE) if db is not None else MemoryJobStore()
+    store = job_store(db) if db is not None else MemoryJobStore()
     return BackgroundScheduler(
         timezone="UTC",
         jobstores={"default": store},

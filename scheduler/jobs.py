@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
-from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.base import BaseJobStore, JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy.exc import DBAPIError
 
 from scheduler.tasks import schedule
 
@@ -20,10 +21,16 @@ class Jobs:
 
     def __init__(self) -> None:
         self._scheduler: BaseScheduler | None = None
+        self._store: BaseJobStore | None = None
 
     def attach(self, scheduler: BaseScheduler) -> None:
         """Use `scheduler` from now on."""
         self._scheduler = scheduler
+
+    def read_from(self, store: BaseJobStore) -> None:
+        """Only read `store`, for a command that must not touch jobs: starting even a paused scheduler on the shared
+        store and shutting it down processes overdue jobs and moves their next run."""
+        self._store = store
 
     @property
     def available(self) -> bool:
@@ -46,5 +53,13 @@ class Jobs:
 
     def due(self, job_id: str) -> datetime | None:
         """When the job runs next, if it exists."""
-        job = self._scheduler.get_job(job_id) if self._scheduler is not None else None
+        if self._scheduler is not None:
+            job = self._scheduler.get_job(job_id)
+        elif self._store is not None:
+            try:
+                job = self._store.lookup_job(job_id)
+            except DBAPIError:  # no job table yet: no replica has registered its jobs
+                return None
+        else:
+            return None
         return job.next_run_time if job is not None else None

@@ -26,7 +26,8 @@ def ago(delta: timedelta | None) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes < 48 * 60 else f"{minutes // 1440} days"
 
 
-def _when(moment: datetime | None) -> str:
+def when(moment: datetime | None) -> str:
+    """A time to the minute with its zone, or "not scheduled"."""
     return f"{aware(moment):%Y-%m-%d %H:%M} UTC" if moment else "not scheduled"
 
 
@@ -62,7 +63,7 @@ def status_blocks(status: BackupStatus) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": f"Catalog backups: {status.domain_id}"}},
         _section(rpo_line(status)),
     ]
-    facts = [f"*Next run*\n{_when(status.next_run)}", f"*Table*\n`{status.table}`"]
+    facts = [f"*Next run*\n{when(status.next_run)}", f"*Table*\n`{status.table}`"]
     if status.last is not None:
         facts.append(f"*Last run backed up*\n{counts_line(status.last)}")
     if status.health is not None:
@@ -257,7 +258,7 @@ def alert_rpo(status: BackupStatus) -> str:
 
 def home_blocks(status: BackupStatus) -> list[dict[str, Any]]:
     """The Home tab section."""
-    lines = [rpo_line(status), f"Next run: {_when(status.next_run)}"]
+    lines = [rpo_line(status), f"Next run: {when(status.next_run)}"]
     if status.health is not None:
         bad = [r.region for r in status.health.replicas if r.status != HEALTHY or r.error]
         lines.append(

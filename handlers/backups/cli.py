@@ -26,7 +26,7 @@ from handlers.backups import alerts, blocks
 from handlers.backups.arguments import parse_restore
 from handlers.backups.engine import FULL, INCREMENTAL
 from handlers.backups.service import BackupService
-from scheduler import build_scheduler
+from scheduler import job_store
 
 ACTOR = "cli"
 
@@ -61,16 +61,13 @@ def _service() -> Iterator[BackupService]:
         executor=ThreadPoolExecutor(1),
         events=EventRouter(),
     )
-    # The stored jobs say when the next run is; this scheduler only reads them and never runs one.
-    scheduler = build_scheduler(db, {})
-    scheduler.start(paused=True)
-    deps.jobs.attach(scheduler)
+    # The stored jobs say when the next run is; the command only reads them (it runs no scheduler).
+    deps.jobs.read_from(job_store(db))
     try:
         yield BackupService(deps)
     except OpsbotError as exc:
         raise click.ClickException(exc.message) from None
     finally:
-        scheduler.shutdown(wait=False)
         deps.close()
 
 
@@ -98,7 +95,7 @@ def status() -> None:
     with _service() as service:
         found = service.status()
         click.echo(f"[{found.colour.upper()}] " + _plain(blocks.rpo_line(found)))
-        click.echo(f"next run: {found.next_run or 'not scheduled'}")
+        click.echo(f"next run: {blocks.when(found.next_run)}")
         if found.last is not None:
             click.echo(f"last run backed up: {blocks.counts_line(found.last)}")
         if found.health is not None:

@@ -1,11 +1,14 @@
 """`opsbot backup ...` over the sandbox: the same service as /backup, printed for a terminal."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
 from bot.cli import main
+from handlers.backups.service import INCREMENTAL_JOB
 from sandbox.world import RECOVERY_DOMAIN_ID
+from scheduler import job_store, register_jobs
 
 
 def _opsbot(*args, input=None):
@@ -37,3 +40,17 @@ def test_run_status_verify_and_restore_from_the_command_line(bot, monkeypatch, t
     assert json.loads(out.strip().splitlines()[-1])["created"] == 10
     code, out = _opsbot("restore", "apply", "plan-bad")
     assert code == 1 and "is not a plan id" in out
+
+
+def test_status_reads_the_stored_jobs_without_moving_them(bot, monkeypatch):
+    monkeypatch.setenv("OPSBOT_DATABASE_URL", bot["settings"].database_url)
+    register_jobs(bot["scheduler"], bot["deps"])
+    # An incremental run fell due while no leader ran: it must still run once when a leader is back.
+    overdue = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    bot["scheduler"].modify_job(INCREMENTAL_JOB, next_run_time=overdue)
+    store = job_store(bot["deps"].db)
+    before = {job.id: job.next_run_time for job in store.get_all_jobs()}
+    code, out = _opsbot("status")
+    assert code == 0 and f"next run: {overdue:%Y-%m-%d %H:%M} UTC" in out
+    assert {job.id: job.next_run_time for job in store.get_all_jobs()} == before
+    assert before[INCREMENTAL_JOB] == overdue
