@@ -86,7 +86,7 @@ def _chart(reader: ClusterReader, alert: Alert) -> bytes | None:
     if not alert.cluster_id:
         return None
     series = reader.metrics(alert.cluster_id, datetime.now(UTC))
-    return render_chart(series, f"{alert.cluster_name or alert.cluster_id}: MultiMaster metrics, last 3 hours")
+    return render_chart(series, f"{alert.cluster_name or alert.cluster_id}: primaries, last 3 hours", alert.opened_at)
 
 
 def _home(store: AlertStore) -> list[dict[str, Any]]:
