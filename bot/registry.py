@@ -62,6 +62,10 @@ class Registry:
         """Route inbound AWS events of `source` and `detail_type` ("*" for all) to `handler`."""
         self.deps.events.on(source, detail_type, handler)
 
+    def on_api_call(self, source: str, event_name: str, handler: EventHandler) -> None:
+        """Route CloudTrail's records of the API action `event_name` (from `source`) to `handler`."""
+        self.deps.events.on_api_call(source, event_name, handler)
+
     def home_section(self, title: str, section: HomeSection) -> None:
         """Add a section to every user's Home tab."""
         self.home_sections.append((title, section))

@@ -264,6 +264,8 @@ class CatalogReader:
                 return glossary_entity(self.dz.get_glossary(domainIdentifier=self.domain, identifier=entity_id))
             if kind == "PROJECT":
                 return self.project_entity(self.dz.get_project(domainIdentifier=self.domain, identifier=entity_id))
+            if kind in ("FORM_TYPE", "ASSET_TYPE"):
+                return self.type_entity(kind, entity_id)
             if kind == "SUBSCRIPTION":
                 found = subscription_entity(
                     self.dz.get_subscription(domainIdentifier=self.domain, identifier=entity_id)
@@ -274,6 +276,13 @@ class CatalogReader:
                 return None
             raise
         raise ValueError(f"no single-entity read for {kind}")
+
+    def type_entity(self, kind: str, name: str) -> Entity | None:
+        """A custom form or asset type by name, found as the full read finds it (search_types, not managed)."""
+        key = "formTypeItem" if kind == "FORM_TYPE" else "assetTypeItem"
+        items = _pages(self.dz.search_types, "items", domainIdentifier=self.domain, searchScope=kind, managed=False)
+        record = next((i[key] for i in items if (i.get(key) or {}).get("name") == name), None)
+        return _type_entity(kind, record) if record is not None else None
 
 
 def _type_entity(kind: str, record: dict[str, Any]) -> Entity:

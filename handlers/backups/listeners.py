@@ -10,12 +10,13 @@ from slack_sdk import WebClient
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput
+from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from handlers.backups import alerts, blocks, ids
 from handlers.backups.arguments import HistoryArgs, parse_restore
 from handlers.backups.engine import FULL
-from handlers.backups.events import DETAIL_TYPES, entity_of
+from handlers.backups.events import API_CALLS, SERVICE_EVENTS, entity_of
 from handlers.backups.service import BackupService
 
 log = structlog.get_logger(__name__)
@@ -172,8 +173,10 @@ def register(registry: Registry) -> None:
         log.info("backup_event", kind=kind, entity=ref.id, outcome=outcome, run_id=run.run_id)
         alerts.run_finished(deps, service.store, run)
 
-    for detail_type in DETAIL_TYPES:
-        registry.on_event("aws.datazone", detail_type, on_catalog_event)
+    for detail_type in SERVICE_EVENTS:
+        registry.on_event(datazone_events.SOURCE, datazone_events.service_event(detail_type), on_catalog_event)
+    for event_name in API_CALLS:
+        registry.on_api_call(datazone_events.SOURCE, datazone_events.api_call(event_name), on_catalog_event)
 
     def home(_user_id: str) -> list[dict[str, Any]]:
         """RPO colour, next run, replicas."""

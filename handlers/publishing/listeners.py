@@ -10,6 +10,7 @@ from bot.arguments import AssetArgs, parse
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, OpsbotError
+from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from handlers.publishing import blocks, ids
@@ -213,7 +214,7 @@ def register(registry: Registry) -> None:
             publishing.report(domain, run_id)
 
     for detail_type in RUN_EVENTS:
-        registry.on_event("aws.datazone", detail_type, on_run_event)
+        registry.on_event(datazone_events.SOURCE, datazone_events.service_event(detail_type), on_run_event)
 
     def on_registration(event: InboundEvent) -> None:
         """The reference's registration payload as an event: every dataset registered, cards in the project channel."""

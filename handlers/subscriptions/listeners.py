@@ -13,6 +13,7 @@ from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotAllowed, NotFound
+from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from bot.replies import tell_user
@@ -219,7 +220,7 @@ def register(registry: Registry) -> None:
         if isinstance(domain_id, str) and isinstance(request, str):
             intake(deps, service, store, domain_id, request)
 
-    registry.on_event("aws.datazone", "Subscription Request Created", on_created)
+    registry.on_event(datazone_events.SOURCE, datazone_events.service_event("Subscription Request Created"), on_created)
 
     def on_decided(event: InboundEvent) -> None:
         """Decided outside Slack: the card shows the outcome unless the bot made the decision itself."""
@@ -232,7 +233,7 @@ def register(registry: Registry) -> None:
             show_outcome_from_datazone(service, store, deps.slack, domain_id, request)
 
     for decided in ("Subscription Request Accepted", "Subscription Request Rejected"):
-        registry.on_event("aws.datazone", decided, on_decided)
+        registry.on_event(datazone_events.SOURCE, datazone_events.service_event(decided), on_decided)
 
     def open_modal(approve: bool) -> Any:
         def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:

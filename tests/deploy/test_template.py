@@ -14,6 +14,7 @@ from cfnlint.api import lint_file
 
 from bot.app import build_app
 from bot.inbox.envelope import SNS_ALARM_DETAIL_TYPE
+from bot.inbox.router import API_CALL_DETAIL_TYPE
 from bot.policy import load_policy
 from bot.settings import Settings
 from tests.deploy.iam_policy import load_template
@@ -117,17 +118,44 @@ def test_container_environment_names_are_settings():
     assert {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "OPSBOT_EVENTS_QUEUE_URL", "OPSBOT_ALARM_TOPIC_ARN"} <= set(names)
 
 
+def _rule_patterns():
+    resources = load_template(ROOT / "deploy" / "opsbot.yaml")["Resources"]
+    return [r["Properties"]["EventPattern"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+
+
 def test_eventbridge_rules_match_the_routed_events(settings, sqlite_deps):
     """The rules deliver exactly the (source, detail-type) pairs the handlers register (SNS alarms aside)."""
     build_app(settings, sqlite_deps)
     routed = {route for route in sqlite_deps.events.routes() if route[1] != SNS_ALARM_DETAIL_TYPE}
-    resources = load_template(ROOT / "deploy" / "opsbot.yaml")["Resources"]
     delivered = set()
-    for resource in resources.values():
-        if resource["Type"] == "AWS::Events::Rule":
-            pattern = resource["Properties"]["EventPattern"]
-            delivered |= {(source, kind) for source in pattern["source"] for kind in pattern["detail-type"]}
+    for pattern in _rule_patterns():
+        delivered |= {(source, kind) for source in pattern["source"] for kind in pattern["detail-type"]}
     assert delivered == routed
+
+
+def test_cloudtrail_rules_deliver_exactly_the_routed_api_calls(settings, sqlite_deps):
+    """CloudTrail's records reach the queue for exactly the actions routed, each from its own service only."""
+    build_app(settings, sqlite_deps)
+    delivered = set()
+    for pattern in _rule_patterns():
+        if API_CALL_DETAIL_TYPE not in pattern["detail-type"]:
+            continue
+        assert pattern["detail-type"] == [API_CALL_DETAIL_TYPE], "one rule per kind keeps eventName to API calls"
+        [source] = pattern["source"]
+        # AWS's pattern for DataZone's API calls: source aws.datazone, eventSource datazone.amazonaws.com.
+        assert pattern["detail"]["eventSource"] == [f"{source.removeprefix('aws.')}.amazonaws.com"]
+        delivered |= {(source, name) for name in pattern["detail"]["eventName"]}
+    assert delivered == set(sqlite_deps.events.api_calls())
+
+
+def test_the_template_can_create_the_trail_cloudtrail_events_need():
+    """EventBridge gets CloudTrail's API calls only from a logging trail: the stack makes one unless told not to."""
+    template = load_template(ROOT / "deploy" / "opsbot.yaml")
+    trail = template["Resources"]["CloudTrailTrail"]
+    assert trail["Condition"] == "CreatesTrail" and template["Parameters"]["CreateTrail"]["Default"] == "true"
+    assert trail["Properties"]["IsLogging"] is True
+    [selector] = trail["Properties"]["EventSelectors"]
+    assert selector["IncludeManagementEvents"] is True and selector["ReadWriteType"] in ("WriteOnly", "All")
 
 
 def test_outputs_name_what_the_bot_and_the_guide_need():
