@@ -41,6 +41,32 @@ MARIA_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/MarketingAnalyst/maria"
 ALICE_SSO = "alice@example.com"
 APPROVER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/SalesDataOwner"
 ACCESS_KEYS = {"maria": "AKIASANDBOXMARIA", "alice": "AKIASANDBOXALICE"}
+# How CloudTrail names each of them (userIdentity): Maria works through her analyst role's session; the
+# sandbox signs Alice's portal work with an IAM user of hers.
+ACCESS_IDENTITIES = {
+    ACCESS_KEYS["maria"]: {
+        "type": "AssumedRole",
+        "principalId": "AROASANDBOXMARKETING:maria",
+        "arn": MARIA_ARN,
+        "accountId": ACCOUNT,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROASANDBOXMARKETING",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/MarketingAnalyst",
+                "accountId": ACCOUNT,
+                "userName": "MarketingAnalyst",
+            }
+        },
+    },
+    ACCESS_KEYS["alice"]: {
+        "type": "IAMUser",
+        "principalId": "AIDASANDBOXALICE",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
+        "accountId": ACCOUNT,
+        "userName": "alice",
+    },
+}
 
 # name, classification, owner, refresh frequency, quality score, description
 ASSETS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+from sandbox.aws.datazone import events
 from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict, validation
 
@@ -91,6 +92,9 @@ class SourceHandlers:
             created=True,
         )
         domain.environments[environment["id"]] = environment
+        # The emulator deploys at once: started and completed together.
+        for detail_type in ("Environment Deployment Started", "Environment Deployment Completed"):
+            events.minimal(self.state, domain, environment, environment["id"], detail_type, projectId=project["id"])
         return environment
 
     def get_environment(self, domainIdentifier: str, identifier: str) -> Record:
@@ -143,6 +147,7 @@ class SourceHandlers:
             created=True,
         )
         domain.data_sources[source["id"]] = source
+        events.minimal(self.state, domain, source, source["id"], "Data Source Created", projectId=project["id"])
         return source
 
     def _configuration(self, kind: str, configuration: Record | None) -> Record:
@@ -165,6 +170,7 @@ class SourceHandlers:
         for key in ("name", "description", "publishOnImport", "enableSetting", "schedule", "recommendation"):
             if kw.get(key) is not None:
                 source[key] = kw[key]
+        events.minimal(self.state, domain, source, source["id"], "Data Source Updated", projectId=source["projectId"])
         return stamp(self.state, source)
 
     def list_data_sources(self, domainIdentifier: str, projectIdentifier: str, **kw: Any) -> Record:
@@ -195,7 +201,8 @@ class SourceHandlers:
                 "dataSourceId": source["id"],
                 "projectId": source["projectId"],
                 "status": "REQUESTED",
-                "type": "MANUAL",
+                # DataSourceRunType is PRIORITIZED or SCHEDULED: a run started by StartDataSourceRun is prioritized.
+                "type": "PRIORITIZED",
                 "dataSourceConfigurationSnapshot": str(source["configuration"]),
                 "_doneAt": self.state.clock() + self.run_seconds,
                 "_activities": [],
@@ -204,7 +211,14 @@ class SourceHandlers:
         )
         domain.runs[run["id"]] = run
         source["lastRunStatus"], source["lastRunAt"] = "REQUESTED", run["createdAt"]
+        events.data_source_run(self.state, domain, run, "Data Source Run Triggered")
+        # The run finishes on its own, as DataZone's do, whether or not anyone polls it.
+        self.state.later(self.run_seconds, lambda: self._finish_run(domain, run), caller=self.state.caller)
         return run
+
+    def _finish_run(self, domain: Domain, run: Record) -> None:
+        for _ in range(2):  # REQUESTED -> RUNNING -> done
+            self._advance_run(domain, run)
 
     def get_data_source_run(self, domainIdentifier: str, identifier: str) -> Record:
         domain = self.state.domain(domainIdentifier)
@@ -274,6 +288,7 @@ class SourceHandlers:
         )
         source.update(lastRunStatus=status, lastRunAssetCount=stats["added"] + stats["unchanged"])
         stamp(self.state, run)
+        events.data_source_run(self.state, domain, run, events.run_outcome(status))
 
     def _matching_tables(self, source: Record) -> list[tuple[str, Record]]:
         ((key, run_config),) = source["configuration"].items()
