@@ -55,6 +55,21 @@ class ProjectHandlers:
         events.minimal(self.state, domain, project, project["id"], "Project Creation Succeeded")
         return project
 
+    def update_project(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        project = find(domain.projects, identifier, "Project")
+        if kw.get("name") and any(p["name"] == kw["name"] and p is not project for p in domain.projects.values()):
+            raise conflict(f"A project named {kw['name']} already exists")
+        for term in kw.get("glossaryTerms") or []:
+            find(domain.terms, term, "Glossary term")
+        for key in ("name", "description", "glossaryTerms"):
+            if kw.get(key) is not None:
+                project[key] = kw[key]
+        stamp(self.state, project)
+        # DataZone sends no event of its own for a project update: only CloudTrail's UpdateProject reports it.
+        project["lastUpdatedAt"] = project["updatedAt"]
+        return project
+
     def get_project(self, domainIdentifier: str, identifier: str) -> Record:
         return find(self.state.domain(domainIdentifier).projects, identifier, "Project")
 

@@ -269,12 +269,12 @@ class SourceHandlers:
             else:
                 asset, status = self._upsert_asset(domain, source, database, table)
                 activity.update(dataAssetStatus=status, dataAssetId=asset["id"])
-                stats["added" if status == "SUCCEEDED_CREATED" else "unchanged"] += 1
+                stats[{"SUCCEEDED_CREATED": "added", "SUCCEEDED_UPDATED": "updated"}.get(status, "unchanged")] += 1
             run["_activities"].append(activity)
         status = (
             "SUCCESS"
             if not stats["failed"]
-            else ("PARTIALLY_SUCCEEDED" if stats["added"] + stats["unchanged"] else "FAILED")
+            else ("PARTIALLY_SUCCEEDED" if stats["added"] + stats["updated"] + stats["unchanged"] else "FAILED")
         )
         run.update(
             status=status,
@@ -286,7 +286,7 @@ class SourceHandlers:
                 else None
             ),
         )
-        source.update(lastRunStatus=status, lastRunAssetCount=stats["added"] + stats["unchanged"])
+        source.update(lastRunStatus=status, lastRunAssetCount=stats["added"] + stats["updated"] + stats["unchanged"])
         stamp(self.state, run)
         events.data_source_run(self.state, domain, run, events.run_outcome(status))
 
@@ -311,8 +311,17 @@ class SourceHandlers:
     def _upsert_asset(self, domain: Domain, source: Record, database: str, table: Record) -> tuple[Record, str]:
         external = f"{source['type'].lower()}://{database}/{table['name']}"
         existing = next((a for a in domain.assets.values() if a.get("externalIdentifier") == external), None)
+        columns = table.get("columns")
         if existing is not None:
-            return existing, "UNCHANGED"
+            if columns is None or existing.get("_columns") == columns:
+                return existing, "UNCHANGED"
+            # The table's columns changed since the last import: a new revision, and DataZone says so.
+            self.create_asset_revision(  # type: ignore[attr-defined]
+                domainIdentifier=domain.id, identifier=existing["id"], name=existing["name"]
+            )
+            existing["_columns"] = columns
+            events.minimal(self.state, domain, existing, existing["id"], "Asset Schema Changed")
+            return existing, "SUCCEEDED_UPDATED"
         asset = self.create_asset(
             domainIdentifier=domain.id,
             name=table["name"],  # type: ignore[attr-defined]
@@ -321,6 +330,7 @@ class SourceHandlers:
             owningProjectIdentifier=source["projectId"],
             description=table.get("description"),
         )
+        asset["_columns"] = columns
         if source.get("publishOnImport"):
             self.create_listing_change_set(
                 domainIdentifier=domain.id,  # type: ignore[attr-defined]

@@ -249,30 +249,34 @@ def test_a_republished_asset_with_subscribers_announces_a_new_version(dz):
     assert types(events) == ["Asset Added To Catalog", "New Asset Version Available"]
 
 
-def test_a_data_source_run_finishes_and_reports_without_being_polled(dz):
-    client, queue, ids = dz
-    ids["state"].inventory[("glue", "sales", "")] = [
-        {"name": "orders", "description": "Orders"},
-        {"name": "broken", "error": "unsupported column type"},
-    ]
+def _glue_source(client, ids, database):
     client.put_environment_blueprint_configuration(
         domainIdentifier=ids["domain"], environmentBlueprintIdentifier="DefaultDataLake", enabledRegions=["eu-west-1"]
     )
     environment = client.create_environment(
         domainIdentifier=ids["domain"],
         projectIdentifier=ids["producer"],
-        name="lake",
+        name=f"lake-{database}",
         environmentProfileIdentifier="",
         environmentBlueprintIdentifier="DefaultDataLake",
     )["id"]
-    source = client.create_data_source(
+    return client.create_data_source(
         domainIdentifier=ids["domain"],
         projectIdentifier=ids["producer"],
-        name="glue-sales",
+        name=f"glue-{database}",
         type="GLUE",
         environmentIdentifier=environment,
-        configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": "sales"}]}},
+        configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": database}]}},
     )["id"]
+
+
+def test_a_data_source_run_finishes_and_reports_without_being_polled(dz):
+    client, queue, ids = dz
+    ids["state"].inventory[("glue", "sales", "")] = [
+        {"name": "orders", "description": "Orders"},
+        {"name": "broken", "error": "unsupported column type"},
+    ]
+    source = _glue_source(client, ids, "sales")
     events = queue.take()
     assert types(events) == [
         "Environment Deployment Started",
@@ -296,24 +300,7 @@ def test_a_data_source_run_finishes_and_reports_without_being_polled(dz):
 def test_a_run_that_imports_nothing_fails(dz):
     client, queue, ids = dz
     ids["state"].inventory[("glue", "broken", "")] = [{"name": "broken", "error": "unsupported column type"}]
-    client.put_environment_blueprint_configuration(
-        domainIdentifier=ids["domain"], environmentBlueprintIdentifier="DefaultDataLake", enabledRegions=["eu-west-1"]
-    )
-    environment = client.create_environment(
-        domainIdentifier=ids["domain"],
-        projectIdentifier=ids["producer"],
-        name="lake",
-        environmentProfileIdentifier="",
-        environmentBlueprintIdentifier="DefaultDataLake",
-    )["id"]
-    source = client.create_data_source(
-        domainIdentifier=ids["domain"],
-        projectIdentifier=ids["producer"],
-        name="glue-broken",
-        type="GLUE",
-        environmentIdentifier=environment,
-        configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": "broken"}]}},
-    )["id"]
+    source = _glue_source(client, ids, "broken")
     queue.take()
     client.start_data_source_run(domainIdentifier=ids["domain"], dataSourceIdentifier=source)
     events = queue.wait_for(lambda got: "Data Source Run Failed" in types(got))
@@ -414,3 +401,40 @@ def _quick_background_work():
     CatalogHandlers.publish_seconds, SourceHandlers.run_seconds = 0.05, 0.05
     yield
     CatalogHandlers.publish_seconds, SourceHandlers.run_seconds = before
+
+
+def test_a_rerun_finding_changed_columns_sends_asset_schema_changed(dz):
+    client, queue, ids = dz
+    table = {"name": "orders", "description": "Orders", "columns": ["id", "amount"]}
+    ids["state"].inventory[("glue", "shop", "")] = [table]
+    source = _glue_source(client, ids, "shop")
+    client.start_data_source_run(domainIdentifier=ids["domain"], dataSourceIdentifier=source)
+    queue.wait_for(lambda got: "Data Source Run Succeeded" in types(got))
+    client.start_data_source_run(domainIdentifier=ids["domain"], dataSourceIdentifier=source)
+    unchanged = queue.wait_for(lambda got: "Data Source Run Succeeded" in types(got))
+    assert types(unchanged) == ["Data Source Run Triggered", "Data Source Run Succeeded"]
+    table["columns"] = ["id", "amount", "currency"]
+    run = client.start_data_source_run(domainIdentifier=ids["domain"], dataSourceIdentifier=source)
+    events = queue.wait_for(lambda got: "Data Source Run Succeeded" in types(got))
+    assert types(events) == ["Data Source Run Triggered", "Asset Schema Changed", "Data Source Run Succeeded"]
+    [activity] = client.list_data_source_run_activities(domainIdentifier=ids["domain"], identifier=run["id"])["items"]
+    assert activity["dataAssetStatus"] == "SUCCEEDED_UPDATED"
+    assert one(events, "Asset Schema Changed")["detail"]["metadata"]["id"] == activity["dataAssetId"]
+    asset = client.get_asset(domainIdentifier=ids["domain"], identifier=activity["dataAssetId"])
+    assert asset["revision"] == "2"
+    stats = client.get_data_source_run(domainIdentifier=ids["domain"], identifier=run["id"])["runStatisticsForAssets"]
+    assert (stats["added"], stats["updated"]) == (0, 1)
+
+
+def test_a_project_update_reaches_eventbridge_through_cloudtrail_only(dz):
+    client, queue, ids = dz
+    client.update_project(domainIdentifier=ids["domain"], identifier=ids["producer"], description="Sales data")
+    events = queue.take()
+    assert types(events) == [] and calls(events) == ["UpdateProject"]
+    detail = events[0]["detail"]
+    assert detail["requestParameters"] == {
+        "domainIdentifier": ids["domain"],
+        "identifier": ids["producer"],
+        "description": "Sales data",
+    }
+    assert detail["responseElements"]["description"] == "Sales data"
