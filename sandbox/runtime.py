@@ -38,6 +38,7 @@ from sandbox.world import (
     REGION,
     REPLICA_REGION,
     World,
+    event_rules,
     seed_aws,
     seed_datazone,
 )
@@ -216,7 +217,7 @@ def start_sandbox(workdir: Path) -> Sandbox:
     sandbox.dynamodb = EmulatorServer(sandbox.global_tables.handle).start()
     seed_aws(sandbox.client, world)
     # The seeded world is history: only changes from here on reach the queue, as from a rule created now.
-    sandbox.events = EventPublisher(sandbox.client("sqs"), world.queue_url)
+    sandbox.events = EventPublisher(sandbox.client("sqs"), world.queue_url, event_rules(world.domain_id))
     state = service.handlers.state
     state.identities.update(ACCESS_IDENTITIES)
     state.publisher = fleets.publisher = sandbox.events

@@ -121,6 +121,24 @@ REDSHIFT_INVENTORY = {
 REDSHIFT_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:datazone-sales-dw-AbCdEf"
 
 
+def event_rules(domain_id: str = DOMAIN_ID) -> list[dict[str, Any]]:
+    """The sandbox's EventBridge rules to the events queue: the domain's DataZone events and API calls, EMR's."""
+    # deploy/opsbot.yaml's rules also list the detail-types the handlers route; the sandbox delivers every one of
+    # the domain's, and the bot ignores (and logs) those it does not route.
+    return [
+        {"source": ["aws.datazone"], "detail": {"metadata": {"domain": [domain_id]}}},
+        {
+            "source": ["aws.datazone"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {
+                "eventSource": ["datazone.amazonaws.com"],
+                "requestParameters": {"domainIdentifier": [domain_id]},
+            },
+        },
+        {"source": ["aws.emr"]},
+    ]
+
+
 def seed_datazone(state: State, world: World) -> None:
     """The domain, producer and consumer projects, forms, glossary, published assets, two pending requests."""
     state.inventory.update(GLUE_INVENTORY)

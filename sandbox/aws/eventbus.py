@@ -1,9 +1,11 @@
 """The sandbox's EventBridge: a rule sending the emulated services' events to the events queue, best effort.
 
-In AWS, DataZone and EMR put their events on the account's default bus and a rule delivers the matching ones to
-the events queue (deploy/opsbot.yaml). Here the rule is a set of sources and the delivery a `SendMessage` to the
-queue from a background thread, so no emulator waits on it or holds its lock while it is sent. (moto's own
-EventBridge drops the envelope's `account` on the way to SQS, so the envelope is built here, as AWS builds it.)
+In AWS, DataZone and EMR put their events on the account's default bus and rules deliver the matching ones to
+the events queue (deploy/opsbot.yaml). Here the rules are EventBridge event patterns of exact values (the subset
+of the pattern language they need: a field matches when its value, or one of its values when it is a list, is
+in the pattern's list; nested objects match field by field) and the delivery is a `SendMessage` to the queue from
+a background thread, so no emulator waits on it or holds its lock while it is sent. moto's own EventBridge drops
+the envelope's `account` on the way to SQS, so the envelope is built by the emulators, as AWS builds it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,31 @@ log = structlog.get_logger(__name__)
 _STOP = object()
 
 
-class EventPublisher:
-    """Sends each published event whose source the rule matches to the queue, in order, on its own thread."""
+Pattern = dict[str, Any]
+EVERYTHING_FROM_AWS: tuple[Pattern, ...] = ({"source": ["aws.datazone"]}, {"source": ["aws.emr"]})
 
-    def __init__(self, sqs: Any, queue_url: str, sources: Iterable[str] = ("aws.datazone", "aws.emr")) -> None:
+
+def matches(pattern: Pattern, event: dict[str, Any]) -> bool:
+    """Whether `event` matches an EventBridge pattern of exact values."""
+    for key, wanted in pattern.items():
+        value = event.get(key)
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not matches(wanted, value):
+                return False
+        elif isinstance(value, list):
+            if not any(v in wanted for v in value):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+class EventPublisher:
+    """Sends each published event that a rule matches to the queue, in order, on its own thread."""
+
+    def __init__(self, sqs: Any, queue_url: str, rules: Iterable[Pattern] = EVERYTHING_FROM_AWS) -> None:
         self.sqs, self.queue_url = sqs, queue_url
-        self.sources = frozenset(sources)
+        self.rules = tuple(rules)
         # Tests that want silence switch delivery off; events published meanwhile are dropped, not kept.
         self.enabled = True
         self.sent = 0
@@ -37,7 +58,7 @@ class EventPublisher:
 
     def publish(self, event: dict[str, Any]) -> None:
         """Queue `event` for delivery and return at once."""
-        if self.enabled and event.get("source") in self.sources:
+        if self.enabled and any(matches(rule, event) for rule in self.rules):
             self._queue.put(event)
 
     def drain(self, timeout: float = 10.0) -> bool:
@@ -67,4 +88,4 @@ class EventPublisher:
                 log.warning("sandbox_event_dropped", detail_type=item.get("detail-type"), error=str(exc))
 
 
-__all__ = ["EventPublisher"]
+__all__ = ["EVERYTHING_FROM_AWS", "EventPublisher", "matches"]

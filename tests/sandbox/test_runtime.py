@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.proteins import TABLE
 from sandbox.runtime import start_sandbox
-from sandbox.world import BACKUP_TABLE, CLUSTER_ID
+from sandbox.world import BACKUP_TABLE, CLUSTER_ID, RECOVERY_DOMAIN_ID
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +110,9 @@ def test_a_primary_failure_is_announced_by_emr(box):
         ("EMR Instance Fleet State Change", "RESIZING"),
         ("EMR Instance Fleet State Change", "RUNNING"),
     ]
+
+
+def test_only_the_sandbox_domains_events_reach_the_queue(box):
+    _drain(box)
+    box.client("datazone").create_project(domainIdentifier=RECOVERY_DOMAIN_ID, name="restored")
+    assert _drain(box) == []
