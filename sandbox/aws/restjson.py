@@ -118,7 +118,7 @@ class RestJsonService:
                         raise ApiError(faults.pop(0), "injected by the sandbox")
                 identify = getattr(self.handlers, "identify", None)
                 if identify is not None:
-                    identify(access_key(_headers or {}))
+                    identify(access_key(_headers or {}), _header(_headers or {}, "user-agent"))
                 try:
                     result = getattr(self.handlers, _snake(op.name))(**params) or {}
                     reply = _serialize(op, result)
@@ -145,6 +145,10 @@ def access_key(headers: dict[str, str]) -> str | None:
             match = _CREDENTIAL.search(value)
             return match.group(1) if match else None
     return None
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 def _snake(name: str) -> str:

@@ -28,11 +28,11 @@ class DataZoneHandlers(
         """The state's lock: API calls and background transitions take turns."""
         return self.state.lock
 
-    def identify(self, key: str | None) -> None:
+    def identify(self, key: str | None, user_agent: str | None = None) -> None:
         """Record the caller of the request being handled (the service runs one at a time)."""
         state = self.state
         state.discard()
-        state.caller_key = key
+        state.caller_key, state.caller_agent = key, user_agent
         state.caller = state.principals.get(key or "") or state.resolve_caller(key or "") or state.default_caller
 
     def completed(self, operation: str, params: dict[str, Any], response: dict[str, Any] | None) -> None:

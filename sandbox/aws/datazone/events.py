@@ -185,7 +185,7 @@ def cloudtrail_call(state: State, operation: str, request: Record, response: Rec
         "eventName": operation,
         "awsRegion": state.region,
         "sourceIPAddress": "127.0.0.1",
-        "userAgent": "sandbox",
+        "userAgent": state.caller_agent or "datazone.amazonaws.com",
         "requestParameters": request,
         "responseElements": response or None,
         "requestID": str(uuid.uuid4()),

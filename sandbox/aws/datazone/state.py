@@ -67,6 +67,8 @@ class State:
         self.publisher: Any = None
         # The access key that signed the call being handled, for CloudTrail's userIdentity.
         self.caller_key: str | None = None
+        # Its User-Agent header, which CloudTrail records as userAgent.
+        self.caller_agent: str | None = None
         # Access key -> CloudTrail userIdentity for the sandbox's known people; others are derived from the key.
         self.identities: dict[str, Record] = {}
         self._pending: list[Record] = []
@@ -100,7 +102,7 @@ class State:
 
         def run() -> None:
             with self.lock:
-                self.caller, self.caller_key = caller or self.default_caller, None
+                self.caller, self.caller_key, self.caller_agent = caller or self.default_caller, None, None
                 try:
                     transition()
                 except Exception:

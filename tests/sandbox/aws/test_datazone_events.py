@@ -331,6 +331,7 @@ def test_api_writes_reach_eventbridge_through_cloudtrail(dz):
     assert detail["requestParameters"]["glossaryIdentifier"] == glossary["id"]
     assert detail["responseElements"]["id"] == term["id"]
     assert detail["userIdentity"]["accessKeyId"] == "AKIATESTING" and detail["userIdentity"]["type"] == "IAMUser"
+    assert detail["userAgent"].startswith("Boto3/")  # the caller's User-Agent, as CloudTrail records it
     deleted = next(e for e in events if e["detail"]["eventName"] == "DeleteGlossaryTerm")["detail"]
     assert deleted["responseElements"] is None
 
