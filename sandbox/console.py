@@ -18,11 +18,11 @@ from bot.bolt_request import bolt_request
 from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
-from sandbox.aws.notifications import alarm_message, eventbridge_event, fleet_state_change
+from sandbox.aws.alarms import set_alarm
 from sandbox.render import Rendered, render_call
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
 from sandbox.slack_requests import SlackRequests
-from sandbox.world import CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, put_multimaster
+from sandbox.world import ACCESS_KEYS, CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, put_multimaster
 from scheduler import bound_tasks, build_scheduler
 
 HELP = """Type a slash command as in Slack (/subscriptions help), or:
@@ -30,11 +30,14 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
   press <n>                  press button n of the last message shown
   submit [block.action=value ...]   submit the last modal
   home                       open the Home tab
-  simulate subscription-request [asset]   Maria asks for an asset (default customer_pii, confidential)
+  simulate subscription-request [asset]   Maria asks for an asset in DataZone (default customer_pii)
                              later lines may say $request (its id) and $subscription (once approved)
-  simulate alarm <cluster> ALARM|OK a CloudWatch alarm notification arrives (SNS to the queue)
+  simulate decide <request-id> accept|reject as <user>   a DataZone user (alice, maria) decides in the portal
+  simulate delete-asset <asset> [as <user>]   unpublish and delete an asset in the portal (default alice)
+  simulate alarm <cluster> ALARM|OK the CloudWatch alarm changes state (its notification goes through SNS)
   simulate primary-failure <cluster> a primary node dies: EMR replaces it, the alarm fires
   simulate recovery <cluster>  the replacement is up: EMR's fleet is whole, the alarm returns to OK
+  DataZone and EMR announce their own changes: their events reach the queue as from EventBridge
   expect <text>              fail unless the last output contains <text> (for scripts)
   wait <seconds>             let background work run
   help, quit"""
@@ -218,9 +221,13 @@ class Console:
         self._dispatch(body, headers)
 
     def _cmd_simulate(self, rest: str) -> None:
-        kind, *args = rest.split()
+        kind, *args = rest.split() or [""]
         if kind == "subscription-request" and len(args) <= 1:
             self._simulate_request(args[0] if args else "customer_pii")
+        elif kind == "decide" and len(args) == 4 and args[1] in ("accept", "reject") and args[2] == "as":
+            self._simulate_decision(args[0], args[1], args[3])
+        elif kind == "delete-asset" and (len(args) == 1 or (len(args) == 3 and args[1] == "as")):
+            self._simulate_delete_asset(args[0], args[2] if len(args) == 3 else "alice")
         elif kind == "alarm" and len(args) == 2 and args[1].upper() in ("ALARM", "OK"):
             self._simulate_alarm(args[0], args[1].upper())
         elif kind == "primary-failure" and len(args) == 1:
@@ -229,7 +236,8 @@ class Console:
             self._simulate_recovery(args[0])
         else:
             raise ConsoleError(
-                "simulate subscription-request | alarm <cluster> ALARM|OK | primary-failure <cluster>"
+                "simulate subscription-request [asset] | decide <request-id> accept|reject as <user>"
+                " | delete-asset <asset> [as <user>] | alarm <cluster> ALARM|OK | primary-failure <cluster>"
                 " | recovery <cluster>"
             )
         self._show(self._collect(Rendered(), settle=2.5))
@@ -245,22 +253,45 @@ class Console:
             subscribedPrincipals=[{"project": {"identifier": world.consumer_project}}],
             subscribedListings=[{"identifier": world.listings[asset]}],
         )
-        event = eventbridge_event(
-            "aws.datazone",
-            "Subscription Request Created",
-            {
-                "metadata": {"id": request["id"], "domain": world.domain_id, "owningProjectId": world.consumer_project},
-                "data": {
-                    "subscribedListings": [{"ownerProjectId": world.producer_project}],
-                    "requesterId": "usr_analyst",
-                    "status": "PENDING",
-                    "autoApproved": False,
-                },
-            },
-        )
-        self.sandbox.client("sqs").send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event))
+        # DataZone itself announces the request ("Subscription Request Created") through the queue.
         self.last_request = request["id"]
         self.terminal.print(f"  (sandbox) Maria requested {asset}: request {request['id']} ($request)", markup=False)
+
+    def _datazone_as(self, user: str) -> Any:
+        # A DataZone user of the world, signing with their own key: DataZone records them as the actor.
+        if user not in ACCESS_KEYS:
+            raise ConsoleError(f"no DataZone user {user!r}: try {', '.join(ACCESS_KEYS)}")
+        return self.sandbox.client("datazone", as_user=user)
+
+    def _simulate_decision(self, request_id: str, decision: str, user: str) -> None:
+        dz = self._datazone_as(user)
+        decide = dz.accept_subscription_request if decision == "accept" else dz.reject_subscription_request
+        try:
+            decided = decide(
+                domainIdentifier=self.sandbox.world.domain_id,
+                identifier=request_id,
+                decisionComment=f"{decision}ed in the DataZone portal",
+            )
+        except dz.exceptions.ClientError as error:
+            raise ConsoleError(f"DataZone refused: {error.response['Error'].get('Message', error)}") from None
+        self.terminal.print(
+            f"  (sandbox) {user} {decision}ed request {request_id} in the DataZone portal: {decided['status']}",
+            markup=False,
+        )
+
+    def _simulate_delete_asset(self, name: str, user: str) -> None:
+        dz, domain = self._datazone_as(user), self.sandbox.world.domain_id
+        found = dz.search(domainIdentifier=domain, searchScope="ASSET", searchText=name)["items"]
+        asset = next((i["assetItem"] for i in found if i["assetItem"]["name"] == name), None)
+        if asset is None:
+            raise ConsoleError(f"no asset named {name!r} in the catalog")
+        listing = dz.get_asset(domainIdentifier=domain, identifier=asset["identifier"]).get("listing") or {}
+        if listing.get("listingStatus") in ("ACTIVE", "CREATING"):
+            dz.create_listing_change_set(
+                domainIdentifier=domain, entityIdentifier=asset["identifier"], entityType="ASSET", action="UNPUBLISH"
+            )
+        dz.delete_asset(domainIdentifier=domain, identifier=asset["identifier"])
+        self.terminal.print(f"  (sandbox) {user} deleted {name} ({asset['identifier']}) in the portal", markup=False)
 
     def _cluster_id(self, cluster: str) -> str:
         if cluster in (CLUSTER_ID, CLUSTER_NAME):
@@ -271,9 +302,9 @@ class Console:
 
     def _simulate_primary_failure(self, cluster: str) -> None:
         cluster_id = self._cluster_id(cluster)
+        # EMR announces the primary fleet's resize itself ("EMR Instance Fleet State Change").
         failed, replacement = self.sandbox.emr_fleets.fail_primary(cluster_id)
         put_multimaster(self.sandbox.client("cloudwatch"), cluster_id, running=2)
-        self._send_event(fleet_state_change(cluster_id, failed["InstanceFleetId"], "RESIZING", 2, 3))
         self.terminal.print(
             f"  (sandbox) EMR: primary {failed['Ec2InstanceId']} ({failed['PrivateIpAddress']}) "
             f"lost; replacement {replacement['Ec2InstanceId']} is provisioning",
@@ -283,28 +314,20 @@ class Console:
 
     def _simulate_recovery(self, cluster: str) -> None:
         cluster_id = self._cluster_id(cluster)
-        fleets = self.sandbox.emr_fleets
-        fleets.finish_replacement(cluster_id)
-        master = next(f for f in fleets.clusters[cluster_id].fleets if f["InstanceFleetType"] == "MASTER")
+        self.sandbox.emr_fleets.finish_replacement(cluster_id)
         put_multimaster(self.sandbox.client("cloudwatch"), cluster_id, running=3)
-        self._send_event(fleet_state_change(cluster_id, master["Id"], "RUNNING", 3, 3))
         self.terminal.print("  (sandbox) EMR: the replacement primary is running; the fleet is whole", markup=False)
         self._simulate_alarm(cluster_id, "OK")
-
-    def _send_event(self, event: dict[str, Any]) -> None:
-        self.sandbox.client("sqs").send_message(QueueUrl=self.sandbox.world.queue_url, MessageBody=json.dumps(event))
 
     def _simulate_alarm(self, cluster: str, state: str) -> None:
         cluster_id = self._cluster_id(cluster)
         name = f"opsbot-{cluster_id}-{MULTIMASTER_METRICS[0]}"
-        alarm = alarm_message(name, cluster_id, state, value=2.0 if state == "ALARM" else 3.0)
-        # Published to the topic: moto delivers it to the queue wrapped in an SNS envelope, as AWS does.
-        self.sandbox.client("sns").publish(
-            TopicArn=self.sandbox.world.topic_arn,
-            Message=json.dumps(alarm),
-            Subject=f'{state}: "{name}" in EU (Ireland)',
-        )
-        self.terminal.print(f"  (sandbox) CloudWatch: {name} is {state}", markup=False)
+        # The alarm's state is kept in CloudWatch (what /cluster status reads); on a change its notification goes
+        # to the topic, which moto delivers to the queue in an SNS envelope, as AWS does.
+        box = self.sandbox
+        previous = set_alarm(box.client("cloudwatch"), box.client("sns"), name, cluster_id, state)
+        change = "was already" if previous == state else "is now"
+        self.terminal.print(f"  (sandbox) CloudWatch: {name} {change} {state}", markup=False)
 
     def _cmd_expect(self, rest: str) -> None:
         if rest not in "\n".join(self.last.lines):

@@ -18,12 +18,14 @@ from bot.settings import Settings, load_settings
 from sandbox.aws.datazone import datazone_service
 from sandbox.aws.dynamodb_global import GlobalTables
 from sandbox.aws.emr import EmrFleets
+from sandbox.aws.eventbus import EventPublisher
 from sandbox.aws.jsonproto import JsonService
 from sandbox.aws.restjson import EmulatorServer
 from sandbox.aws.sts import StsRecorder
 from sandbox.proteins import build_sample_database
 from sandbox.slack_api import FakeSlack
 from sandbox.world import (
+    ACCESS_IDENTITIES,
     ACCESS_KEYS,
     ACCOUNT,
     ALICE_SSO,
@@ -36,6 +38,7 @@ from sandbox.world import (
     REGION,
     REPLICA_REGION,
     World,
+    event_rules,
     seed_aws,
     seed_datazone,
 )
@@ -78,6 +81,8 @@ class Sandbox:
     proteins: Path
     dynamodb: EmulatorServer | None = None
     global_tables: GlobalTables | None = None
+    # DataZone's and EMR's events on their way to the events queue; `events.enabled = False` silences them.
+    events: EventPublisher | None = None
 
     def env(self) -> dict[str, str]:
         """Environment variables for `opsbot run` against this sandbox."""
@@ -129,6 +134,8 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop every server."""
+        if self.events is not None:
+            self.events.stop()
         self.datazone.stop()
         self.emr.stop()
         self.sts.stop()
@@ -209,6 +216,11 @@ def start_sandbox(workdir: Path) -> Sandbox:
     sandbox.global_tables = GlobalTables(moto_url)
     sandbox.dynamodb = EmulatorServer(sandbox.global_tables.handle).start()
     seed_aws(sandbox.client, world)
+    # The seeded world is history: only changes from here on reach the queue, as from a rule created now.
+    sandbox.events = EventPublisher(sandbox.client("sqs"), world.queue_url, event_rules(world.domain_id))
+    state = service.handlers.state
+    state.identities.update(ACCESS_IDENTITIES)
+    state.publisher = fleets.publisher = sandbox.events
     _write_policy(sandbox.policy_path, world)
     return sandbox
 

@@ -41,6 +41,32 @@ MARIA_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/MarketingAnalyst/maria"
 ALICE_SSO = "alice@example.com"
 APPROVER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/SalesDataOwner"
 ACCESS_KEYS = {"maria": "AKIASANDBOXMARIA", "alice": "AKIASANDBOXALICE"}
+# How CloudTrail names each of them (userIdentity): Maria works through her analyst role's session; the
+# sandbox signs Alice's portal work with an IAM user of hers.
+ACCESS_IDENTITIES = {
+    ACCESS_KEYS["maria"]: {
+        "type": "AssumedRole",
+        "principalId": "AROASANDBOXMARKETING:maria",
+        "arn": MARIA_ARN,
+        "accountId": ACCOUNT,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROASANDBOXMARKETING",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/MarketingAnalyst",
+                "accountId": ACCOUNT,
+                "userName": "MarketingAnalyst",
+            }
+        },
+    },
+    ACCESS_KEYS["alice"]: {
+        "type": "IAMUser",
+        "principalId": "AIDASANDBOXALICE",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
+        "accountId": ACCOUNT,
+        "userName": "alice",
+    },
+}
 
 # name, classification, owner, refresh frequency, quality score, description
 ASSETS = (
@@ -93,6 +119,24 @@ REDSHIFT_INVENTORY = {
 }
 # The Secrets Manager secret holding the Redshift credentials DataZone uses (tagged for the domain).
 REDSHIFT_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:datazone-sales-dw-AbCdEf"
+
+
+def event_rules(domain_id: str = DOMAIN_ID) -> list[dict[str, Any]]:
+    """The sandbox's EventBridge rules to the events queue: the domain's DataZone events and API calls, EMR's."""
+    # deploy/opsbot.yaml's rules also list the detail-types the handlers route; the sandbox delivers every one of
+    # the domain's, and the bot ignores (and logs) those it does not route.
+    return [
+        {"source": ["aws.datazone"], "detail": {"metadata": {"domain": [domain_id]}}},
+        {
+            "source": ["aws.datazone"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {
+                "eventSource": ["datazone.amazonaws.com"],
+                "requestParameters": {"domainIdentifier": [domain_id]},
+            },
+        },
+        {"source": ["aws.emr"]},
+    ]
 
 
 def seed_datazone(state: State, world: World) -> None:

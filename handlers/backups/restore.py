@@ -258,12 +258,10 @@ class Restorer:
             {"formName": f["formName"], "typeIdentifier": f["typeName"], "content": json.dumps(f["content"])}
             for f in body["forms"]
         ]
-        common: dict[str, Any] = {
-            "domainIdentifier": self.domain,
-            "name": body["name"],
-            "glossaryTerms": terms,
-            "formsInput": forms,
-        }
+        common: dict[str, Any] = {"domainIdentifier": self.domain, "name": body["name"], "formsInput": forms}
+        if terms:
+            # glossaryTerms takes 1 to 20 ids: an asset without terms (as a data source imports it) sends none.
+            common["glossaryTerms"] = terms
         if body.get("description"):
             common["description"] = body["description"]
         if create:

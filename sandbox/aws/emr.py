@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.aws.jsonproto import FORWARD, Merge, json_error
+from sandbox.aws.notifications import fleet_state_change
 
 Record = dict[str, Any]
 
@@ -33,6 +34,8 @@ class EmrFleets:
         self.region, self.account = region, account
         self.clusters: dict[str, FleetCluster] = {}
         self._serial = itertools.count(1)
+        # Where EMR's state-change events go (the sandbox's event bus); None keeps the emulator silent.
+        self.publisher: Any = None
 
     # -- seeding and fault injection (sandbox control, not AWS API) ---------------------------------
 
@@ -109,6 +112,9 @@ class EmrFleets:
         replacement = self._instance(master["Id"], failed["PrivateIpAddress"], now, state="PROVISIONING")
         cluster.instances.append(replacement)
         master["ProvisionedOnDemandCapacity"] = len(running) - 1
+        # EMR resizes the primary fleet back to its target, and says so.
+        master["Status"]["State"] = "RESIZING"
+        self._announce(cluster, master)
         return failed, replacement
 
     def finish_replacement(self, cluster_id: str) -> None:
@@ -119,7 +125,26 @@ class EmrFleets:
                 instance["Status"]["State"] = "RUNNING"
                 instance["Status"]["Timeline"]["ReadyDateTime"] = _now()
         for fleet in cluster.fleets:
+            resized = fleet["Status"]["State"] == "RESIZING"
             fleet["ProvisionedOnDemandCapacity"] = fleet["TargetOnDemandCapacity"]
+            fleet["Status"]["State"] = "RUNNING"
+            if resized:
+                self._announce(cluster, fleet)
+
+    def _announce(self, cluster: FleetCluster, fleet: Record) -> None:
+        if self.publisher is None:
+            return
+        self.publisher.publish(
+            fleet_state_change(
+                cluster.record["Id"],
+                fleet["Id"],
+                fleet["Status"]["State"],
+                fleet["ProvisionedOnDemandCapacity"],
+                fleet["TargetOnDemandCapacity"],
+                fleet["InstanceFleetType"],
+                cluster_arn=cluster.record["ClusterArn"],
+            )
+        )
 
     def _cluster(self, cluster_id: str) -> FleetCluster:
         try:

@@ -140,10 +140,30 @@ def alarm_state_change(
     return event
 
 
+# EMR's state-change details. Field names: EventBridge's generated patterns for aws.emr (aws-cdk mixins-preview
+# aws_emr.events: EMRInstanceFleetStateChange, EMRInstanceGroupStateChange, EMRClusterStateChange,
+# https://docs.aws.amazon.com/cdk/api/v2/python/aws_cdk.mixins_preview.aws_emr.events/EMRInstanceFleetStateChange.html)
+# and the EMR management guide's "Monitor Amazon EMR events with CloudWatch" sample events.
+# `message` is EMR's free text, which consumers must not parse.
+
+
+def _emr_event(detail_type: str, detail: dict[str, Any], cluster_arn: str | None) -> dict[str, Any]:
+    event = eventbridge_event("aws.emr", detail_type, detail)
+    event["resources"] = [cluster_arn] if cluster_arn else []
+    return event
+
+
 def fleet_state_change(
-    cluster_id: str, fleet_id: str, state: str, provisioned: int | None, target: int | None, fleet_type: str = "MASTER"
+    cluster_id: str,
+    fleet_id: str,
+    state: str,
+    provisioned: int | None,
+    target: int | None,
+    fleet_type: str = "MASTER",
+    *,
+    cluster_arn: str | None = None,
 ) -> dict[str, Any]:
-    """EventBridge's "EMR Instance Fleet State Change"."""
+    """EventBridge's "EMR Instance Fleet State Change" (on-demand capacity; the sandbox has no Spot)."""
     detail: dict[str, Any] = {
         "severity": "INFO" if state == "RUNNING" else "WARN",
         "clusterId": cluster_id,
@@ -154,9 +174,64 @@ def fleet_state_change(
     }
     if provisioned is not None:
         detail["provisionedOnDemandCapacity"] = provisioned
+        detail["provisionedSpotCapacity"] = 0
     if target is not None:
         detail["targetOnDemandCapacity"] = target
-    return eventbridge_event("aws.emr", "EMR Instance Fleet State Change", detail)
+        detail["targetSpotCapacity"] = 0
+    return _emr_event("EMR Instance Fleet State Change", detail, cluster_arn)
+
+
+def group_state_change(
+    cluster_id: str,
+    group_id: str,
+    state: str,
+    running: int,
+    requested: int,
+    group_type: str = "MASTER",
+    *,
+    instance_type: str = "m5.xlarge",
+    cluster_arn: str | None = None,
+) -> dict[str, Any]:
+    """EventBridge's "EMR Instance Group State Change" (on-demand: no bid price).
+
+    The counts are strings as in the EMR guide's sample event as read (unverified: the pattern reference gives no
+    types); consumers should accept both.
+    """
+    detail = {
+        "market": "ON_DEMAND",
+        "severity": "INFO" if state == "RUNNING" else "WARN",
+        "requestedInstanceCount": str(requested),
+        "instanceType": instance_type,
+        "instanceGroupType": group_type,
+        "instanceGroupId": group_id,
+        "clusterId": cluster_id,
+        "runningInstanceCount": str(running),
+        "state": state,
+        "message": f"The resizing operation for instance group {group_id} in cluster {cluster_id} is {state}.",
+    }
+    return _emr_event("EMR Instance Group State Change", detail, cluster_arn)
+
+
+def cluster_state_change(
+    cluster_id: str,
+    name: str,
+    state: str,
+    *,
+    code: str | None = None,
+    reason: str = "",
+    cluster_arn: str | None = None,
+) -> dict[str, Any]:
+    """EventBridge's "EMR Cluster State Change"; `stateChangeReason` is a JSON string, as EMR sends it."""
+    bad = state in ("TERMINATED_WITH_ERRORS",)
+    detail = {
+        "severity": "CRITICAL" if bad else "INFO",
+        "stateChangeReason": json.dumps({"code": code, "message": reason} if code else {}),
+        "name": name,
+        "clusterId": cluster_id,
+        "state": state,
+        "message": f"Amazon EMR cluster {cluster_id} ({name}) is {state}.",
+    }
+    return _emr_event("EMR Cluster State Change", detail, cluster_arn)
 
 
 def sns_envelope(message: dict[str, Any], topic_arn: str = "arn:aws:sns:eu-west-1:123456789012:opsbot-alarms") -> str:

@@ -109,16 +109,28 @@ class RestJsonService:
             if report.has_errors():
                 raise validation(report.generate_report())
             check_constraints(params, op.input_shape, "")
-            with self.lock:
-                self.calls.append(op.name)
-                faults = self.faults.get(op.name)
-                if faults:
-                    raise ApiError(faults.pop(0), "injected by the sandbox")
+            # Handlers with a lock of their own share it with their background work (a run finishing).
+            with getattr(self.handlers, "lock", None) or self.lock:
+                with self.lock:
+                    self.calls.append(op.name)
+                    faults = self.faults.get(op.name)
+                    if faults:
+                        raise ApiError(faults.pop(0), "injected by the sandbox")
                 identify = getattr(self.handlers, "identify", None)
                 if identify is not None:
-                    identify(access_key(_headers or {}))
-                result = getattr(self.handlers, _snake(op.name))(**params) or {}
-            return _serialize(op, result)
+                    identify(access_key(_headers or {}), _header(_headers or {}, "user-agent"))
+                try:
+                    result = getattr(self.handlers, _snake(op.name))(**params) or {}
+                    reply = _serialize(op, result)
+                except Exception:
+                    abandon = getattr(self.handlers, "abandon", None)
+                    if abandon is not None:
+                        abandon()
+                    raise
+                completed = getattr(self.handlers, "completed", None)
+                if completed is not None:
+                    completed(op.name, params, json.loads(reply[2]) if reply[2] else None)
+            return reply
         except ApiError as error:
             return _error_response(self.model.shape_for(error.code), error.message)
 
@@ -133,6 +145,10 @@ def access_key(headers: dict[str, str]) -> str | None:
             match = _CREDENTIAL.search(value)
             return match.group(1) if match else None
     return None
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 def _snake(name: str) -> str:

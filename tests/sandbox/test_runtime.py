@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.proteins import TABLE
 from sandbox.runtime import start_sandbox
-from sandbox.world import BACKUP_TABLE, CLUSTER_ID
+from sandbox.world import BACKUP_TABLE, CLUSTER_ID, RECOVERY_DOMAIN_ID
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +63,56 @@ def test_backup_table_and_env(box):
 
 def test_protein_database_is_seeded(box):
     assert lancedb.connect(box.proteins).open_table(TABLE).count_rows() == 500
+
+
+def _drain(box):
+    assert box.events.drain()
+    sqs, events = box.client("sqs"), []
+    while batch := sqs.receive_message(QueueUrl=box.world.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            events.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=box.world.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return events
+
+
+def test_the_seeded_world_is_quiet_and_changes_reach_the_queue_signed_by_who_made_them(box):
+    assert _drain(box) == []  # the seeded history is announced to nobody
+    maria = box.client("datazone", as_user="maria")
+    request = maria.create_subscription_request(
+        domainIdentifier=box.world.domain_id,
+        requestReason="forecasting",
+        subscribedPrincipals=[{"project": {"identifier": box.world.consumer_project}}],
+        subscribedListings=[{"identifier": box.world.listings["store_locations"]}],
+    )
+    events = _drain(box)
+    created = next(e for e in events if e["detail-type"] == "Subscription Request Created")
+    assert created["detail"]["metadata"]["id"] == request["id"]
+    assert created["detail"]["data"]["requesterId"] == "usr_analyst"
+    call = next(e for e in events if e["detail-type"] == "AWS API Call via CloudTrail")["detail"]
+    assert call["eventName"] == "CreateSubscriptionRequest" and call["userIdentity"]["arn"].endswith(
+        ":assumed-role/MarketingAnalyst/maria"
+    )
+    box.client("datazone", as_user="alice").reject_subscription_request(
+        domainIdentifier=box.world.domain_id, identifier=request["id"]
+    )
+    events = _drain(box)
+    rejected = next(e for e in events if e["detail-type"] == "Subscription Request Rejected")["detail"]
+    assert rejected["metadata"]["user"] == "usr_alice"
+    call = next(e for e in events if e["detail-type"] == "AWS API Call via CloudTrail")["detail"]
+    assert call["userIdentity"]["arn"] == "arn:aws:iam::123456789012:user/alice"
+
+
+def test_a_primary_failure_is_announced_by_emr(box):
+    box.emr_fleets.fail_primary(CLUSTER_ID)
+    box.emr_fleets.finish_replacement(CLUSTER_ID)
+    events = _drain(box)
+    assert [(e["detail-type"], e["detail"]["state"]) for e in events] == [
+        ("EMR Instance Fleet State Change", "RESIZING"),
+        ("EMR Instance Fleet State Change", "RUNNING"),
+    ]
+
+
+def test_only_the_sandbox_domains_events_reach_the_queue(box):
+    _drain(box)
+    box.client("datazone").create_project(domainIdentifier=RECOVERY_DOMAIN_ID, name="restored")
+    assert _drain(box) == []

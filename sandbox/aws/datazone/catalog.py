@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sandbox.aws.datazone import events
 from sandbox.aws.datazone.state import Domain, Record, State, find, page, paged, stamp
 from sandbox.aws.restjson import conflict, not_found, validation
 
@@ -77,6 +78,9 @@ class CatalogHandlers:
         )
         asset["_revisions"].append(_snapshot(asset))
         domain.assets[asset["id"]] = asset
+        events.minimal(
+            self.state, domain, asset, asset["id"], "Asset Added To Inventory", owningProjectId=project["id"]
+        )
         return asset
 
     def create_asset_revision(self, domainIdentifier: str, identifier: str, name: str, **kw: Any) -> Record:
@@ -107,23 +111,40 @@ class CatalogHandlers:
             return {**asset, **match}
         listing = domain.listings.get(asset.get("_listingId", ""))
         if listing is not None:
-            self._advance_listing(listing)
+            self._advance_listing(domain, listing)
             return {**asset, "listing": {"listingId": listing["id"], "listingStatus": listing["status"]}}
         return asset
 
     def delete_asset(self, domainIdentifier: str, identifier: str) -> None:
         domain = self.state.domain(domainIdentifier)
         asset = find(domain.assets, identifier, "Asset")
-        if asset.get("_listingId") and domain.listings[asset["_listingId"]]["status"] != "INACTIVE":
+        listing = domain.listings.get(asset.get("_listingId", ""))
+        if listing is not None and listing["status"] != "INACTIVE":
             raise conflict(f"Asset {identifier} is published; unpublish it first")
         del domain.assets[identifier]
+        # DataZone announces no asset deletion of its own (CloudTrail's DeleteAsset does); the unpublished
+        # listing goes with the asset. The listing events name the asset in metadata.id (unverified).
+        if listing is not None:
+            del domain.listings[listing["id"]]
+            events.minimal(self.state, domain, asset, asset["id"], "Asset Listing Deleted")
 
     # -- listings --------------------------------------------------------------------------------
 
-    def _advance_listing(self, listing: Record) -> None:
+    def _advance_listing(self, domain: Domain, listing: Record) -> None:
         # Publishing takes a moment in the real service; the listing becomes ACTIVE once due.
         if listing["status"] == "CREATING" and self.state.clock() >= listing["_activeAt"]:
             listing["status"] = "ACTIVE"
+            asset = domain.assets.get(listing["_assetId"])
+            if asset is None:
+                return
+            events.minimal(self.state, domain, asset, asset["id"], "Asset Added To Catalog")
+            subscribed = any(
+                s["subscribedListing"]["id"] == listing["id"] and s["status"] == "APPROVED"
+                for s in domain.subscriptions.values()
+            )
+            if subscribed and int(listing["listingRevision"]) > 1:
+                # Subscribers of the listing are told a newer revision is in the catalog.
+                events.minimal(self.state, domain, asset, asset["id"], "New Asset Version Available")
 
     def create_listing_change_set(
         self, domainIdentifier: str, entityIdentifier: str, entityType: str, action: str, **kw: Any
@@ -155,11 +176,16 @@ class CatalogHandlers:
                 }
             )
             stamp(self.state, listing)
+            published = listing
+            self.state.later(
+                self.publish_seconds, lambda: self._advance_listing(domain, published), caller=self.state.caller
+            )
         else:
             if listing is None or listing["status"] == "INACTIVE":
                 raise conflict(f"Asset {asset['id']} is not published")
             listing["status"] = "INACTIVE"
             stamp(self.state, listing)
+            events.minimal(self.state, domain, asset, asset["id"], "Asset Unpublished")
         return {"listingId": listing["id"], "listingRevision": listing["listingRevision"], "status": listing["status"]}
 
     publish_seconds = 0.2
@@ -167,7 +193,7 @@ class CatalogHandlers:
     def get_listing(self, domainIdentifier: str, identifier: str, listingRevision: str | None = None) -> Record:
         domain = self.state.domain(domainIdentifier)
         listing = find(domain.listings, identifier, "Listing")
-        self._advance_listing(listing)
+        self._advance_listing(domain, listing)
         asset = domain.assets.get(listing["_assetId"])
         item = None
         if asset is not None:
@@ -193,7 +219,7 @@ class CatalogHandlers:
         domain = self.state.domain(domainIdentifier)
         items = []
         for listing in domain.listings.values():
-            self._advance_listing(listing)
+            self._advance_listing(domain, listing)
             if listing["status"] != "ACTIVE":
                 continue
             asset = domain.assets.get(listing["_assetId"], {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.aws.datazone import events
 from sandbox.aws.datazone.state import Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict
 
@@ -51,6 +52,22 @@ class ProjectHandlers:
         domain.memberships[project["id"]] = [
             {"memberDetails": {"user": {"userId": self.state.caller}}, "designation": "PROJECT_OWNER"}
         ]
+        events.minimal(self.state, domain, project, project["id"], "Project Creation Succeeded")
+        return project
+
+    def update_project(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        project = find(domain.projects, identifier, "Project")
+        if kw.get("name") and any(p["name"] == kw["name"] and p is not project for p in domain.projects.values()):
+            raise conflict(f"A project named {kw['name']} already exists")
+        for term in kw.get("glossaryTerms") or []:
+            find(domain.terms, term, "Glossary term")
+        for key in ("name", "description", "glossaryTerms"):
+            if kw.get(key) is not None:
+                project[key] = kw[key]
+        stamp(self.state, project)
+        # DataZone sends no event of its own for a project update: only CloudTrail's UpdateProject reports it.
+        project["lastUpdatedAt"] = project["updatedAt"]
         return project
 
     def get_project(self, domainIdentifier: str, identifier: str) -> Record:
@@ -80,8 +97,12 @@ class ProjectHandlers:
         else:
             details = {"group": {"groupId": member.get("groupIdentifier", "")}}
         members = domain.memberships.setdefault(project["id"], [])
+        existing = next((m for m in members if m["memberDetails"] == details), None)
         members[:] = [m for m in members if m["memberDetails"] != details]
         members.append({"memberDetails": details, "designation": designation})
+        if existing is None or existing["designation"] != designation:
+            change = "Addition" if existing is None else "Role Change"
+            events.minimal(self.state, domain, project, project["id"], f"Project Member {change} Succeeded")
         return {}
 
     def list_project_memberships(self, domainIdentifier: str, projectIdentifier: str, **kw: Any) -> Record:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+from sandbox.aws.datazone import events
 from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict, validation
 
@@ -91,6 +92,9 @@ class SourceHandlers:
             created=True,
         )
         domain.environments[environment["id"]] = environment
+        # The emulator deploys at once: started and completed together.
+        for detail_type in ("Environment Deployment Started", "Environment Deployment Completed"):
+            events.minimal(self.state, domain, environment, environment["id"], detail_type, projectId=project["id"])
         return environment
 
     def get_environment(self, domainIdentifier: str, identifier: str) -> Record:
@@ -143,6 +147,7 @@ class SourceHandlers:
             created=True,
         )
         domain.data_sources[source["id"]] = source
+        events.minimal(self.state, domain, source, source["id"], "Data Source Created", projectId=project["id"])
         return source
 
     def _configuration(self, kind: str, configuration: Record | None) -> Record:
@@ -165,6 +170,7 @@ class SourceHandlers:
         for key in ("name", "description", "publishOnImport", "enableSetting", "schedule", "recommendation"):
             if kw.get(key) is not None:
                 source[key] = kw[key]
+        events.minimal(self.state, domain, source, source["id"], "Data Source Updated", projectId=source["projectId"])
         return stamp(self.state, source)
 
     def list_data_sources(self, domainIdentifier: str, projectIdentifier: str, **kw: Any) -> Record:
@@ -195,7 +201,8 @@ class SourceHandlers:
                 "dataSourceId": source["id"],
                 "projectId": source["projectId"],
                 "status": "REQUESTED",
-                "type": "MANUAL",
+                # DataSourceRunType is PRIORITIZED or SCHEDULED: a run started by StartDataSourceRun is prioritized.
+                "type": "PRIORITIZED",
                 "dataSourceConfigurationSnapshot": str(source["configuration"]),
                 "_doneAt": self.state.clock() + self.run_seconds,
                 "_activities": [],
@@ -204,7 +211,14 @@ class SourceHandlers:
         )
         domain.runs[run["id"]] = run
         source["lastRunStatus"], source["lastRunAt"] = "REQUESTED", run["createdAt"]
+        events.data_source_run(self.state, domain, run, "Data Source Run Triggered")
+        # The run finishes on its own, as DataZone's do, whether or not anyone polls it.
+        self.state.later(self.run_seconds, lambda: self._finish_run(domain, run), caller=self.state.caller)
         return run
+
+    def _finish_run(self, domain: Domain, run: Record) -> None:
+        for _ in range(2):  # REQUESTED -> RUNNING -> done
+            self._advance_run(domain, run)
 
     def get_data_source_run(self, domainIdentifier: str, identifier: str) -> Record:
         domain = self.state.domain(domainIdentifier)
@@ -255,12 +269,12 @@ class SourceHandlers:
             else:
                 asset, status = self._upsert_asset(domain, source, database, table)
                 activity.update(dataAssetStatus=status, dataAssetId=asset["id"])
-                stats["added" if status == "SUCCEEDED_CREATED" else "unchanged"] += 1
+                stats[{"SUCCEEDED_CREATED": "added", "SUCCEEDED_UPDATED": "updated"}.get(status, "unchanged")] += 1
             run["_activities"].append(activity)
         status = (
             "SUCCESS"
             if not stats["failed"]
-            else ("PARTIALLY_SUCCEEDED" if stats["added"] + stats["unchanged"] else "FAILED")
+            else ("PARTIALLY_SUCCEEDED" if stats["added"] + stats["updated"] + stats["unchanged"] else "FAILED")
         )
         run.update(
             status=status,
@@ -272,8 +286,9 @@ class SourceHandlers:
                 else None
             ),
         )
-        source.update(lastRunStatus=status, lastRunAssetCount=stats["added"] + stats["unchanged"])
+        source.update(lastRunStatus=status, lastRunAssetCount=stats["added"] + stats["updated"] + stats["unchanged"])
         stamp(self.state, run)
+        events.data_source_run(self.state, domain, run, events.run_outcome(status))
 
     def _matching_tables(self, source: Record) -> list[tuple[str, Record]]:
         ((key, run_config),) = source["configuration"].items()
@@ -296,8 +311,17 @@ class SourceHandlers:
     def _upsert_asset(self, domain: Domain, source: Record, database: str, table: Record) -> tuple[Record, str]:
         external = f"{source['type'].lower()}://{database}/{table['name']}"
         existing = next((a for a in domain.assets.values() if a.get("externalIdentifier") == external), None)
+        columns = table.get("columns")
         if existing is not None:
-            return existing, "UNCHANGED"
+            if columns is None or existing.get("_columns") == columns:
+                return existing, "UNCHANGED"
+            # The table's columns changed since the last import: a new revision, and DataZone says so.
+            self.create_asset_revision(  # type: ignore[attr-defined]
+                domainIdentifier=domain.id, identifier=existing["id"], name=existing["name"]
+            )
+            existing["_columns"] = columns
+            events.minimal(self.state, domain, existing, existing["id"], "Asset Schema Changed")
+            return existing, "SUCCEEDED_UPDATED"
         asset = self.create_asset(
             domainIdentifier=domain.id,
             name=table["name"],  # type: ignore[attr-defined]
@@ -306,6 +330,7 @@ class SourceHandlers:
             owningProjectIdentifier=source["projectId"],
             description=table.get("description"),
         )
+        asset["_columns"] = columns
         if source.get("publishOnImport"):
             self.create_listing_change_set(
                 domainIdentifier=domain.id,  # type: ignore[attr-defined]

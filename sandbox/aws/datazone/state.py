@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.aws.notifications import eventbridge_event
 from sandbox.aws.restjson import not_found, validation
 
 Record = dict[str, Any]
@@ -58,6 +60,60 @@ class State:
         # ("glue", database, "") or ("redshift", cluster, database, schema) -> [{"name", "description", "error"}].
         self.inventory: dict[tuple[str, ...], list[Record]] = {}
         self._serial = itertools.count(1)
+        self.account, self.region = "123456789012", "eu-west-1"
+        # Held for every API call and every background transition (a run finishing, a listing going active).
+        self.lock = threading.RLock()
+        # Where events go, as DataZone's go to the default bus; None keeps the emulator silent (seeding, tests).
+        self.publisher: Any = None
+        # The access key that signed the call being handled, for CloudTrail's userIdentity.
+        self.caller_key: str | None = None
+        # Its User-Agent header, which CloudTrail records as userAgent.
+        self.caller_agent: str | None = None
+        # Access key -> CloudTrail userIdentity for the sandbox's known people; others are derived from the key.
+        self.identities: dict[str, Record] = {}
+        self._pending: list[Record] = []
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def emit(self, detail_type: str, detail: Record, resources: Iterable[str] = ()) -> None:
+        """Queue an EventBridge event for the change being made; it is sent once the change is complete."""
+        if self.publisher is None:
+            return
+        event = eventbridge_event("aws.datazone", detail_type, detail, region=self.region, account=self.account)
+        event["resources"] = list(resources)
+        self._pending.append(event)
+
+    def flush(self) -> None:
+        """Hand the events of a completed change to the publisher (which sends them on its own thread)."""
+        events, self._pending = self._pending, []
+        if self.publisher is not None:
+            for event in events:
+                self.publisher.publish(event)
+
+    def discard(self) -> None:
+        """Drop the events of a change that failed: DataZone announces only what happened."""
+        self._pending = []
+
+    def later(self, delay: float, transition: Callable[[], None], caller: str | None = None) -> None:
+        """Run `transition` as `caller` after `delay` seconds under the lock, then send its events (when publishing)."""
+        if self.publisher is None:
+            # Silent emulators advance lazily when read, which needs no timer.
+            return
+
+        def run() -> None:
+            with self.lock:
+                self.caller, self.caller_key, self.caller_agent = caller or self.default_caller, None, None
+                try:
+                    transition()
+                except Exception:
+                    self.discard()
+                    raise
+                self.flush()
+
+        # A little past due: the timer's clock and the emulator's wall clock may disagree by a hair.
+        timer = threading.Timer(max(delay, 0.0) + 0.05, run)
+        timer.daemon = True
+        timer.start()
 
     def now(self) -> datetime:
         """The emulator's current time."""

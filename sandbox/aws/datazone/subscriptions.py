@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sandbox.aws.datazone import events
 from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
 from sandbox.aws.restjson import conflict, validation
 
@@ -93,6 +94,9 @@ class SubscriptionHandlers:
             created=True,
         )
         domain.requests[request["id"]] = request
+        events.subscription_request(
+            self.state, domain, request, "Subscription Request Created", clientToken=kw.get("clientToken")
+        )
         return request
 
     def list_subscription_requests(self, domainIdentifier: str, **kw: Any) -> Record:
@@ -127,6 +131,8 @@ class SubscriptionHandlers:
             raise conflict(f"Subscription request {identifier} is already {request['status']}")
         request.update(status=status, reviewerId=self.state.caller, decisionComment=comment)
         stamp(self.state, request)
+        # Accepted and Rejected carry the Created sample's shape with the new status (unverified: not published).
+        events.subscription_request(self.state, domain, request, f"Subscription Request {status.title()}")
         return request
 
     def accept_subscription_request(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
@@ -149,6 +155,7 @@ class SubscriptionHandlers:
                 )
                 request["existingSubscriptionId"] = subscription["id"]
                 domain.subscriptions[subscription["id"]] = subscription
+                events.subscription(self.state, domain, subscription, "Subscription Created")
                 target = f"target-{_principal_project(principal) or 'principal'}"
                 grant = stamp(
                     self.state,
@@ -171,6 +178,9 @@ class SubscriptionHandlers:
                     created=True,
                 )
                 domain.grants[grant["id"]] = grant
+                # The emulator fulfils a grant at once: requested and completed together.
+                for detail_type in ("Subscription Grant Requested", "Subscription Grant Completed"):
+                    events.minimal(self.state, domain, grant, grant["id"], detail_type)
         return request
 
     def reject_subscription_request(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
@@ -212,12 +222,39 @@ class SubscriptionHandlers:
         if subscription["status"] != "APPROVED":
             raise conflict(f"Subscription {identifier} is {subscription['status']}")
         subscription.update(status="REVOKED", retainPermissions=retainPermissions)
+        stamp(self.state, subscription)
+        events.subscription(self.state, domain, subscription, "Subscription Revoked")
+        if not retainPermissions:
+            self._revoke_grants(domain, identifier)
+        return subscription
+
+    def cancel_subscription(self, domainIdentifier: str, identifier: str) -> Record:
+        domain = self.state.domain(domainIdentifier)
+        subscription = find(domain.subscriptions, identifier, "Subscription")
+        if subscription["status"] != "APPROVED":
+            raise conflict(f"Subscription {identifier} is {subscription['status']}")
+        subscription["status"] = "CANCELLED"
+        stamp(self.state, subscription)
+        events.subscription(self.state, domain, subscription, "Subscription Cancelled")
+        if not subscription.get("retainPermissions"):
+            self._revoke_grants(domain, identifier)
+        return subscription
+
+    def _revoke_grants(self, domain: Domain, subscription_id: str) -> None:
         for grant in domain.grants.values():
-            if grant["subscriptionId"] == identifier and not retainPermissions:
-                for asset in grant["assets"]:
-                    asset["status"] = "REVOKED"
-                stamp(self.state, grant)
-        return stamp(self.state, subscription)
+            if grant["subscriptionId"] != subscription_id:
+                continue
+            for asset in grant["assets"]:
+                asset["status"] = "REVOKED"
+            stamp(self.state, grant)
+            for detail_type in ("Subscription Grant Revoke Requested", "Subscription Grant Revoke Completed"):
+                events.minimal(self.state, domain, grant, grant["id"], detail_type)
+
+    def delete_subscription_request(self, domainIdentifier: str, identifier: str) -> None:
+        domain = self.state.domain(domainIdentifier)
+        request = find(domain.requests, identifier, "Subscription request")
+        del domain.requests[identifier]
+        events.subscription_request(self.state, domain, request, "Subscription Request Deleted")
 
     def list_subscription_grants(self, domainIdentifier: str, **kw: Any) -> Record:
         domain = self.state.domain(domainIdentifier)
