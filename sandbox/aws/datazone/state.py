@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.inbox.datazone_events import CLOUDTRAIL_DETAIL_TYPE, service_event
 from sandbox.aws.notifications import eventbridge_event
 from sandbox.aws.restjson import not_found, validation
 
@@ -77,6 +78,9 @@ class State:
 
     def emit(self, detail_type: str, detail: Record, resources: Iterable[str] = ()) -> None:
         """Queue an EventBridge event for the change being made; it is sent once the change is complete."""
+        # Only names on AWS's published list: an emulator that invents one would teach the bot a name that never comes.
+        if detail_type != CLOUDTRAIL_DETAIL_TYPE:
+            service_event(detail_type)
         if self.publisher is None:
             return
         event = eventbridge_event("aws.datazone", detail_type, detail, region=self.region, account=self.account)
