@@ -41,15 +41,21 @@ class FakeSocketMode:
 
     def send(self, kind: str, payload: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send one envelope (`slash_commands`, `interactive`, `events_api`) and return the app's ack."""
-        envelope_id = str(uuid.uuid4())
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": kind,
+        envelope: dict[str, Any] = {
+            "envelope_id": str(uuid.uuid4()),
             "payload": payload,
+            "type": kind,
             "accepts_response_payload": kind != "events_api",
-            "retry_attempt": 0,
-            "retry_reason": "",
         }
+        # Only Events API envelopes carry retry fields (python-slack-sdk tests/slack_sdk/socket_mode/
+        # mock_socket_mode_server.py has Slack's envelopes of each kind).
+        if kind == "events_api":
+            envelope.update(retry_attempt=0, retry_reason="")
+        return self.send_envelope(envelope, timeout)
+
+    def send_envelope(self, envelope: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        """Send one envelope as given and return the app's ack."""
+        envelope_id, kind = envelope["envelope_id"], envelope.get("type")
         with self._changed:
             connection = self._connections[-1]
         connection.send(json.dumps(envelope))
