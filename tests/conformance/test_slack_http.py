@@ -9,7 +9,7 @@ import pytest
 from handlers.subscriptions import ids
 from sandbox.runtime import APPROVER, SALES_CHANNEL
 from sandbox.slack_requests import VARIANTS
-from tests.conformance.corpus import load
+from tests.conformance.corpus import load, names
 from tests.harness import eventually
 
 MESSAGE_TS = "1700000000.000100"
@@ -97,7 +97,10 @@ def test_published_click_and_submission_approve_a_request(bot, variant):
             channel=SALES_CHANNEL,
         )
 
-    request_id = approve_through_the_modal(bot, lambda value: click_payload(bot, variant, click_name, value), submission)
+    def click(value):
+        return click_payload(bot, variant, click_name, value)
+
+    request_id = approve_through_the_modal(bot, click, submission)
     assert "for 30 days" in bot.request_details(request_id)["decisionComment"]
     entry = bot.deps.audit.recent(action="subscriptions.approve")[0]
     assert entry.actor == APPROVER
@@ -152,7 +155,7 @@ def test_the_full_field_java_sample_submission_rejects_with_its_reason(bot):
     eventually(lambda: bot.request_status(request_id) == "REJECTED", timeout=20)
 
 
-@pytest.mark.parametrize("name", ["slack/view_closed.grid.json", "slack/view_closed.org.json", "slack/view_closed.java_sample.json"])
+@pytest.mark.parametrize("name", names("slack", "view_closed."))
 def test_view_closed_changes_nothing_and_says_nothing(bot, name):
     request_id, buttons = carded_request(bot)
     bot.box.slack.reset()
