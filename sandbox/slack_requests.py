@@ -123,8 +123,6 @@ class SlackRequests:
         body = json.dumps(payload)
         return body, {"content-type": "application/json", **self.sign(body)}
 
-    _interactive = interactive  # the name tests used before
-
     # -- slash commands ------------------------------------------------------------------------
 
     def slash_command_payload(
@@ -459,13 +457,18 @@ class SlackRequests:
     # -- Socket Mode ---------------------------------------------------------------------------
 
     @staticmethod
-    def socket_envelope(kind: str, payload: dict[str, Any], *, retry_attempt: int = 0, retry_reason: str = ""):
-        """A Socket Mode envelope: events carry retry fields, commands and interactions accept a response payload."""
+    def socket_envelope(
+        kind: str, payload: dict[str, Any], *, retry_attempt: int = 0, retry_reason: str = ""
+    ) -> dict[str, Any]:
+        """A Socket Mode envelope of `kind` (slash_commands, interactive, events_api) around `payload`."""
+        # Published envelopes: commands accept a response payload; shortcuts and block_actions do not;
+        # events carry retry fields. A view_submission's ack carries response_action, so it accepts one.
+        accepts = kind == "slash_commands" or (kind == "interactive" and payload.get("type") == "view_submission")
         envelope: dict[str, Any] = {
             "envelope_id": str(uuid.uuid4()),
             "payload": payload,
             "type": kind,
-            "accepts_response_payload": kind != "events_api",
+            "accepts_response_payload": accepts,
         }
         if kind == "events_api":
             envelope["retry_attempt"] = retry_attempt

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from typing import Any
 
 from websockets.sync.server import ServerConnection, serve
+
+from sandbox.slack_requests import SlackRequests
 
 
 class FakeSocketMode:
@@ -41,17 +42,7 @@ class FakeSocketMode:
 
     def send(self, kind: str, payload: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send one envelope (`slash_commands`, `interactive`, `events_api`) and return the app's ack."""
-        envelope: dict[str, Any] = {
-            "envelope_id": str(uuid.uuid4()),
-            "payload": payload,
-            "type": kind,
-            "accepts_response_payload": kind != "events_api",
-        }
-        # Only Events API envelopes carry retry fields (python-slack-sdk tests/slack_sdk/socket_mode/
-        # mock_socket_mode_server.py has Slack's envelopes of each kind).
-        if kind == "events_api":
-            envelope.update(retry_attempt=0, retry_reason="")
-        return self.send_envelope(envelope, timeout)
+        return self.send_envelope(SlackRequests.socket_envelope(kind, payload), timeout)
 
     def send_envelope(self, envelope: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send one envelope as given and return the app's ack."""
