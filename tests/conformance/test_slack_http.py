@@ -125,6 +125,18 @@ def test_builder_click_and_submission_approve_a_request(bot, variant):
     assert "for 7 days" in comment and "ok for Q4" in comment
 
 
+def test_the_other_side_of_a_slack_connect_channel_cannot_approve(bot):
+    request_id, buttons = carded_request(bot)
+    outsider = "U0PARTNER1"  # a user of the partner's workspace, in our shared channel
+    action = bot.requests.button(ids.APPROVE, buttons[ids.APPROVE])
+    click = bot.requests.block_actions_payload(action, user_id=outsider, variant="connect", channel_id=SALES_CHANNEL)
+    assert click["user"]["team_id"] != bot.requests.team_id
+    assert bot.interactive(click).status == 200
+    refusal = bot.box.slack.wait_for("response_url", lambda c: "approvers" in c.body.get("text", ""))
+    assert refusal.body["response_type"] == "ephemeral"
+    assert bot.request_status(request_id) == "PENDING" and bot.box.slack.calls_to("views.open") == []
+
+
 def test_a_click_on_an_ephemeral_has_no_message_and_still_opens_the_modal(bot):
     request_id, buttons = carded_request(bot)
     payload = load(
