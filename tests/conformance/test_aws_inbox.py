@@ -210,3 +210,10 @@ def test_a_genuine_notification_from_another_topic_is_refused(bot):
     reply = bot.sns(load("aws/sqs.sns_notification_envelope.json"))
     assert reply.status == 401
     assert bot.box.slack.calls_to("chat.postMessage") == []
+
+
+def test_raw_message_delivery_over_https_is_refused_for_it_cannot_be_verified(bot):
+    # Raw delivery drops SNS's envelope and with it the signature: the HTTPS subscription must not use it.
+    reply = bot.sns(sns_alarm("aws/sns.alarm.single_metric.json", on_cluster=True))
+    assert reply.status == 401
+    assert bot.box.slack.calls_to("chat.postMessage") == []
