@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from typing import Any
 
 from websockets.sync.server import ServerConnection, serve
+
+from sandbox.slack_requests import SlackRequests
 
 
 class FakeSocketMode:
@@ -41,15 +42,11 @@ class FakeSocketMode:
 
     def send(self, kind: str, payload: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
         """Send one envelope (`slash_commands`, `interactive`, `events_api`) and return the app's ack."""
-        envelope_id = str(uuid.uuid4())
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": kind,
-            "payload": payload,
-            "accepts_response_payload": kind != "events_api",
-            "retry_attempt": 0,
-            "retry_reason": "",
-        }
+        return self.send_envelope(SlackRequests.socket_envelope(kind, payload), timeout)
+
+    def send_envelope(self, envelope: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        """Send one envelope as given and return the app's ack."""
+        envelope_id, kind = envelope["envelope_id"], envelope.get("type")
         with self._changed:
             connection = self._connections[-1]
         connection.send(json.dumps(envelope))

@@ -50,9 +50,13 @@ class BoltDriver:
         """A signed modal submission from `user`."""
         return self.dispatch(*self.requests.view_submission(callback_id, user_id=user, **kwargs))  # type: ignore[arg-type]
 
-    def event(self, event: dict[str, object]) -> BoltResponse:
+    def close(self, callback_id: str, *, user: str, **kwargs: object) -> BoltResponse:
+        """A signed view_closed from `user`."""
+        return self.dispatch(*self.requests.view_closed(callback_id, user_id=user, **kwargs))  # type: ignore[arg-type]
+
+    def event(self, event: dict[str, object], **kwargs: object) -> BoltResponse:
         """A signed Events API callback."""
-        return self.dispatch(*self.requests.event(event))
+        return self.dispatch(*self.requests.event(event, **kwargs))  # type: ignore[arg-type]
 
 
 def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
