@@ -45,6 +45,8 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
 # How long to keep collecting what listeners send after an ack, once nothing new has arrived.
 QUIET_SECONDS = 0.4
 FIRST_EFFECT_SECONDS = 5.0
+# How long `expect` keeps reading output that is still arriving before it says the text never came.
+EXPECT_PATIENCE_SECONDS = 60.0
 
 
 class ConsoleError(Exception):
@@ -204,7 +206,7 @@ class Console:
         for pair in shlex.split(rest):
             key, _, value = pair.partition("=")
             block, _, action = key.partition(".")
-            values.setdefault(block, {})[action] = {"type": "plain_text_input", "value": value}
+            values.setdefault(block, {})[action] = _state_value(modal, block, action, value)
         body, headers = self.requests.view_submission(
             modal.get("callback_id", ""),
             user_id=self.user,
@@ -330,8 +332,18 @@ class Console:
         self.terminal.print(f"  (sandbox) CloudWatch: {name} {change} {state}", markup=False)
 
     def _cmd_expect(self, rest: str) -> None:
-        if rest not in "\n".join(self.last.lines):
-            raise ConsoleError(f"expected {rest!r} in the last output")
+        # Slow work (a backup, a data source run) may still be reporting: what arrives meanwhile counts as part of
+        # the last output, for as long as a busy machine may need.
+        deadline = time.monotonic() + EXPECT_PATIENCE_SECONDS
+        while rest not in "\n".join(self.last.lines):
+            if time.monotonic() > deadline:
+                raise ConsoleError(f"expected {rest!r} in the last output")
+            more = self._collect(Rendered(), settle=0.5, patient=False)
+            for line in more.lines:
+                self.terminal.print(line, markup=False)
+            self.last.lines += more.lines
+            self.last.buttons = more.buttons or self.last.buttons
+            self.last.modal = more.modal or self.last.modal
         self._say(f"  ok: saw {rest!r}", style="green")
 
     def _cmd_wait(self, rest: str) -> None:
@@ -344,6 +356,20 @@ class Console:
 
     def _cmd_quit(self, _rest: str) -> None:
         raise EOFError
+
+
+def _state_value(modal: dict[str, Any], block_id: str, action_id: str, value: str) -> dict[str, Any]:
+    """What Slack puts in view.state.values for the input the modal has there: a select's option, or typed text."""
+    for block in modal.get("blocks", []):
+        element = block.get("element") or {}
+        if block.get("block_id") == block_id and element.get("action_id") == action_id:
+            if element.get("type") == "static_select":
+                options = [o for o in element.get("options", []) if o.get("value") == value]
+                if not options:
+                    raise ConsoleError(f"{block_id}.{action_id} offers no option {value!r}")
+                return SlackRequests.select_value(value, options[0]["text"]["text"])
+            return SlackRequests.text_value(value)
+    raise ConsoleError(f"the modal has no input {block_id}.{action_id}")
 
 
 __all__ = ["ADMIN", "ANALYST", "APPROVER", "Console", "ConsoleError"]
