@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ HEADLINE = {
     "cluster_down": "cluster terminated with errors",
     "other": "alarm",
 }
+NO_CLUSTER = "This alarm names no EMR cluster opsbot can look up, so it is shown as CloudWatch sent it."
 # A digest lists at most this many alerts; Slack allows 50 blocks a message.
 MAX_DIGEST_LINES = 20
 
@@ -43,10 +45,18 @@ def _hhmm(value: datetime | None) -> str:
     return f"{utc(value):%H:%M} UTC" if value else "?"
 
 
+# The key of an alert whose alarm names no cluster: account/region/alarm:<name> (see handlers.failover.signals).
+_ALARM_KEY = re.compile(r"^(\d{12})/([a-z0-9-]+)/alarm:(.+)$")
+
+
 def cluster_label(alert: Alert) -> str:
-    """`name` (`j-…`), or the alarm's key for alerts without a cluster."""
+    """`name` (`j-…`), or the alarm and where it lives for alerts without a cluster."""
     if alert.cluster_id:
         return f"{alert.cluster_name or alert.cluster_id} (`{alert.cluster_id}`)"
+    origin = _ALARM_KEY.match(alert.key)
+    if origin:
+        account, region, name = origin.groups()
+        return f"alarm `{name}` ({region}, account {account})"
     return alert.key.removeprefix("alarm:")
 
 
@@ -137,7 +147,7 @@ def card(alert: Alert, runbook: str | None, silenced_until: datetime | None, now
                 {"type": "mrkdwn", "text": t[:2000]} for t in [f"*Cluster*\n{cluster_label(alert)}", *_fired(alert)]
             ][:10],
         },
-        mrkdwn(MEANING[alert.severity]),
+        mrkdwn(MEANING[alert.severity] if alert.cluster_id else NO_CLUSTER),
     ]
     if alert.cluster_id:
         blocks.append(mrkdwn(f"*Primaries*\n{primaries_text(alert.primaries)}"))

@@ -83,7 +83,10 @@ def test_published_alarm_state_change_cards_in_the_default_channel(bot, queue, n
     event = load(name)
     queue.deliver(json.dumps(event))
     text = card_text(bot, ADMIN_CHANNEL)  # no cluster in it: the policy's default channel
-    assert event["detail"]["alarmName"] in text
+    detail = event["detail"]
+    # Named as an alarm where it lives, never as a cluster, and not said to be on one.
+    assert f"alarm `{detail['alarmName']}` ({event['region']}, account {event['account']})" in text
+    assert "names no EMR cluster" in text and "on this cluster" not in text
     assert queue.left() == 0
 
 
