@@ -125,9 +125,7 @@ class SqsConsumer:
             event = parse_message(message.get("Body", ""), message_id)
         except MalformedMessage as exc:
             self._metrics.inbox_events.labels("unknown", "malformed").inc()
-            log.warning(
-                "inbox_malformed_message", message_id=message_id, problem=str(exc), receive_count=receive_count
-            )
+            log.warning("inbox_malformed_message", message_id=message_id, problem=str(exc), receive_count=receive_count)
             return "malformed"
         try:
             self._inbox.handle(event)

@@ -60,7 +60,7 @@ class Supervised:
             try:
                 self._loop(self._stop)
                 ended = "returned"
-            except BaseException as exc:  # noqa: BLE001  whatever ends the loop, intake must go on
+            except BaseException as exc:  # whatever ends the loop, intake must go on
                 ended = f"{type(exc).__name__}: {exc}"[:500]
                 log.exception("supervised_loop_crashed", loop=self.name)
             if self._stop.is_set():
@@ -68,5 +68,7 @@ class Supervised:
             failures = 1 if time.monotonic() - began > HEALTHY_RUN_SECONDS else failures + 1
             self.restarts += 1
             wait = self._delay(failures)
-            log.error("supervised_loop_restarting", loop=self.name, ended=ended, restart_in=wait, restarts=self.restarts)
+            log.error(
+                "supervised_loop_restarting", loop=self.name, ended=ended, restart_in=wait, restarts=self.restarts
+            )
             self._stop.wait(wait)
