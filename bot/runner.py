@@ -16,6 +16,7 @@ from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.settings import Mode, Settings
 from bot.socket_mode import CheckedSocketModeHandler
+from handlers.backups.service import BackupService
 from scheduler import bound_tasks, build_scheduler, register_jobs
 from scheduler.leader import LeaderElection
 from scheduler.lease import Lease, replica_id
@@ -46,6 +47,8 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     health = Health()
     try:
         deps.db.migrate()
+        # Runs whose process died (this one's last life, or another replica's) are abandoned, not left running.
+        BackupService(deps).abandon_stale()
         app = build_app(settings, deps)
         jobs = register_jobs(scheduler, deps)
         # Every replica registers the jobs; only the lease holder's scheduler runs them.
