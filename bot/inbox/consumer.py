@@ -112,12 +112,21 @@ class SqsConsumer:
             log.exception("inbox_message_failed", message_id=message_id, receive_count=receive_count)
             self._metrics.inbox_events.labels("unknown", "failed").inc()
             outcome = "failed"
-        if outcome == "handled":
-            self._settle(message, "delete_message")
-        else:
-            # A malformed body will never parse: make it visible at once so it reaches the DLQ quickly.
-            delay = 0 if outcome == "malformed" else self._backoff(receive_count)
-            self._settle(message, "change_message_visibility", VisibilityTimeout=delay)
+        receipt = message.get("ReceiptHandle")
+        if not receipt:
+            return outcome
+        try:
+            if outcome == "handled":
+                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt)
+            else:
+                # A malformed body will never parse: make it visible at once so it reaches the DLQ quickly.
+                delay = 0 if outcome == "malformed" else self._backoff(receive_count)
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url, ReceiptHandle=receipt, VisibilityTimeout=delay
+                )
+        except Exception as exc:
+            # The message keeps its visibility timeout and comes back; handling is idempotent by event id.
+            log.warning("inbox_settle_failed", outcome=outcome, error=f"{type(exc).__name__}: {exc}"[:300])
         return outcome
 
     def _handle(self, message: dict[str, Any], message_id: str, receive_count: int) -> Outcome:
@@ -139,13 +148,3 @@ class SqsConsumer:
             )
             return "failed"
         return "handled"
-
-    def _settle(self, message: dict[str, Any], operation: str, **extra: int) -> None:
-        receipt = message.get("ReceiptHandle")
-        if not receipt:
-            return
-        try:
-            getattr(self._sqs, operation)(QueueUrl=self._queue_url, ReceiptHandle=receipt, **extra)
-        except Exception as exc:
-            # The message keeps its visibility timeout and comes back; handling is idempotent by event id.
-            log.warning("inbox_settle_failed", operation=operation, error=f"{type(exc).__name__}: {exc}"[:300])

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
@@ -110,7 +111,11 @@ class BackupService:
             with self._heartbeat(run_id, beat):
                 return self.engine().run(domain, mode, trigger, progress, run_id=run_id)
         finally:
-            lease.release()
+            try:
+                lease.release()
+            except SQLAlchemyError as exc:
+                # The run is recorded already; its lease simply expires within the bound.
+                log.warning("backup_lease_release_failed", run=run_id, error=str(exc)[:300])
 
     def back_up_entity(self, domain_id: str, kind: str, entity_id: str, trigger: str) -> tuple[str, BackupRun]:
         """Event-driven backup of one entity."""
