@@ -43,12 +43,22 @@ def build_http_app(
         deps.metrics.ack_seconds.observe(time.perf_counter() - started)
         return to_starlette_response(bolt_response)
 
-    async def healthz(_request: Request) -> Response:
+    async def healthz(request: Request) -> Response:
+        # 503 names each failing part: the database, and those the runner registers on `app.state.health`
+        # (the events consumer, the Socket Mode connection), so an orchestrator replaces a bot that takes no events.
+        problems: dict[str, str] = {}
         try:
             await run_in_threadpool(deps.db.ping)
         except Exception as exc:
             log.warning("health_check_failed", part="database", error=str(exc))
-            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+            problems["database"] = "unreachable"
+        health = getattr(request.app.state, "health", None)
+        if health is not None:
+            for part, problem in health.problems().items():
+                log.warning("health_check_failed", part=part, error=problem)
+                problems[part] = problem
+        if problems:
+            return JSONResponse({"status": "unhealthy", **problems}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     async def metrics(_request: Request) -> Response:

@@ -10,11 +10,13 @@ import uvicorn
 
 from bot.app import build_app
 from bot.deps import build_deps
+from bot.health import Health, connection_check
 from bot.http import build_http_app
 from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.settings import Mode, Settings
 from bot.socket_mode import CheckedSocketModeHandler
+from handlers.backups.service import BackupService
 from scheduler import bound_tasks, build_scheduler, register_jobs
 from scheduler.leader import LeaderElection
 from scheduler.lease import Lease, replica_id
@@ -42,8 +44,11 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     election = LeaderElection(Lease(deps.db, "scheduler", replica_id(), settings.scheduler_lease_seconds), scheduler)
     socket_handler = None
     consumer = None
+    health = Health()
     try:
         deps.db.migrate()
+        # Runs whose process died (this one's last life, or another replica's) are abandoned, not left running.
+        BackupService(deps).abandon_stale()
         app = build_app(settings, deps)
         jobs = register_jobs(scheduler, deps)
         # Every replica registers the jobs; only the lease holder's scheduler runs them.
@@ -52,6 +57,7 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
             app_token = settings.slack_app_token.get_secret_value()  # type: ignore[union-attr]
             socket_handler = CheckedSocketModeHandler(app, app_token, metrics=deps.metrics)
             socket_handler.connect()
+            health.add("socket_mode", connection_check(socket_handler.client.is_connected))
         inbox = build_inbox(deps)
         if settings.events_queue_url:
             consumer = SqsConsumer(
@@ -62,10 +68,13 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
                 wait_seconds=settings.sqs_wait_seconds,
             )
             consumer.start()
+            health.add("consumer", consumer.liveness.problem)
         # In Socket Mode the server still answers /healthz and /metrics for the orchestrator.
+        http_app = build_http_app(deps, app if mode == "http" else None, inbox if mode == "http" else None)
+        http_app.state.health = health
         server = uvicorn.Server(
             uvicorn.Config(
-                build_http_app(deps, app if mode == "http" else None, inbox if mode == "http" else None),
+                http_app,
                 host=settings.host,
                 port=port or settings.port,
                 log_config=None,

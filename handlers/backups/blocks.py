@@ -117,7 +117,9 @@ def failure_text(run: BackupRun) -> str:
 def run_text(run: BackupRun) -> str:
     """The outcome of one run."""
     took = f"{run.duration:.1f} s" if run.duration is not None else "?"
-    head = {"succeeded": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}.get(run.status, "")
+    head = {"succeeded": ":white_check_mark:", "partial": ":warning:", "failed": ":x:", "abandoned": ":x:"}.get(
+        run.status, ""
+    )
     text = (
         f"{head} Backup `{run.run_id}` ({run.mode}) {run.status} in {took}: {counts_line(run)}; "
         f"{run.items_written} items in {run.write_calls} write calls."
@@ -137,6 +139,10 @@ def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
         written = sum(t.get("written", 0) for t in run.count_map.values())
         tombstoned = sum(t.get("tombstoned", 0) for t in run.count_map.values())
         errors = sum(t.get("errors", 0) for t in run.count_map.values())
+        if run.status == "abandoned":
+            # Its process died mid-run: what it wrote is unknown, the next run rewrites what differs.
+            lines.append(f"`{run.run_id}` {run.mode} by {run.trigger}: *abandoned*, {run.failure or ''}")
+            continue
         lines.append(
             f"`{run.run_id}` {run.mode} by {run.trigger}: *{run.status}*, {took}, {written} written, "
             f"{tombstoned} tombstoned, {errors} errors, {run.write_calls} write calls"

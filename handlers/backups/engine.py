@@ -55,9 +55,11 @@ class BackupEngine:
         """The catalog reader for `domain_id` and the configured projects."""
         return CatalogReader(self.datazone, domain_id, self.projects)
 
-    def run(self, domain_id: str, mode: str, trigger: str, progress: Progress | None = None) -> BackupRun:
+    def run(
+        self, domain_id: str, mode: str, trigger: str, progress: Progress | None = None, run_id: str | None = None
+    ) -> BackupRun:
         """One full or incremental run, recorded from start to end; never raises for the catalog's content."""
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
         self.store.start(run_id, domain_id, mode, trigger)
         say = progress or (lambda _text: None)
         calls_before, items_before = self.table.stats.calls, self.table.stats.items
@@ -130,9 +132,11 @@ class BackupEngine:
         counts.written += len(items) - counts.tombstoned
         return errors
 
-    def back_up_one(self, domain_id: str, kind: str, entity_id: str, trigger: str) -> tuple[str, BackupRun]:
+    def back_up_one(
+        self, domain_id: str, kind: str, entity_id: str, trigger: str, run_id: str | None = None
+    ) -> tuple[str, BackupRun]:
         """Back up the current state of one entity (an event touched it): written, tombstoned or unchanged."""
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
         self.store.start(run_id, domain_id, EVENT, trigger)
         calls_before, items_before = self.table.stats.calls, self.table.stats.items
         counts = Counts(read=1)

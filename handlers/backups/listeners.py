@@ -125,8 +125,9 @@ def register(registry: Registry) -> None:
                 blocks=blocks.plan_blocks(plan, confirm=blocks.plan_changes(plan) > 0),
             )
             return
-        plan = service.get_plan(args.plan_id or "")
-        if plan.status != "planned":
+        plan = service.get_plan_now(args.plan_id or "")
+        # An abandoned apply (its process died) may be applied again: every step is idempotent.
+        if plan.status not in ("planned", "abandoned"):
             raise BadInput(f"Plan `{plan.plan_id}` is {plan.status}; make a new plan to restore again.")
         invocation.respond(
             response_type="ephemeral",

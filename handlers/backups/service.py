@@ -8,16 +8,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
 from handlers.backups.catalog import KINDS, CatalogReader
-from handlers.backups.engine import BackupEngine, as_entity, stored_entities
+from handlers.backups.engine import BackupEngine, as_entity, new_run_id, stored_entities
 from handlers.backups.restore import ApplyResult, Restorer, plan_steps, summarise
 from handlers.backups.status import BackupStatus, Drift, drift
-from handlers.backups.store import BackupRun, BackupStore, RestorePlan
+from handlers.backups.store import ABANDONED, FAILED, PARTIAL, BackupRun, BackupStore, RestorePlan
 from handlers.backups.table import BackupTable
+from scheduler.heartbeat import Heartbeat
+from scheduler.lease import Lease
+
+log = structlog.get_logger(__name__)
 
 FULL_JOB, INCREMENTAL_JOB, WATCH_JOB = "backups.full", "backups.incremental", "backups.watch"
 Progress = Callable[[str], None]
@@ -61,28 +67,72 @@ class BackupService:
             self.deps.aws.client("datazone"), self.table(), self.store, self.settings.backup_project_ids
         )
 
+    # -- liveness of long runs ---------------------------------------------------------------------
+
+    @property
+    def heartbeat_bound(self) -> timedelta:
+        """A run with no heartbeat for this long has no live holder: the scheduler lease's time to live."""
+        return timedelta(seconds=self.settings.scheduler_lease_seconds)
+
+    def _heartbeat(self, name: str, beat: Callable[[], bool]) -> Heartbeat:
+        # Three beats per bound, as the scheduler renews its lease: one lost beat never abandons a live run.
+        return Heartbeat(name, beat, self.heartbeat_bound.total_seconds() / 3)
+
+    def abandon_stale(self) -> list[str]:
+        """Mark abandoned every run and restore whose process died (no heartbeat within the bound); their ids."""
+        runs = self.store.abandon(None, self.heartbeat_bound)
+        plans = self.store.abandon_plans(self.heartbeat_bound)
+        for found in (*runs, *plans):
+            log.warning("backup_run_abandoned", run=found, bound_seconds=self.heartbeat_bound.total_seconds())
+        return [*runs, *plans]
+
     # -- runs --------------------------------------------------------------------------------------
 
     def run(self, mode: str, trigger: str, progress: Progress | None = None) -> BackupRun:
-        """A full or incremental run now; Conflict if one is in progress."""
+        """A full or incremental run now; Conflict while another one holds the domain's run lease."""
         domain = self.domain()
-        running = self.store.running(domain)
-        if running is not None and _age(running.started_at) < timedelta(hours=6):
-            raise Conflict(f"Backup run `{running.run_id}` ({running.mode}) is still running.")
-        return self.engine().run(domain, mode, trigger, progress)
+        run_id = new_run_id()
+        # One run per domain across replicas: the lease's holder renews it with its heartbeat, so a run
+        # whose process died frees the domain within the bound and is abandoned by the next one.
+        lease = Lease(self.deps.db, f"backups:{domain}"[:64], run_id, self.heartbeat_bound.total_seconds())
+        if not lease.acquire():
+            running = self.store.running(domain)
+            what = f"`{running.run_id}` ({running.mode})" if running is not None else "another backup run"
+            raise Conflict(f"Backup run {what} is still running.")
+        try:
+            for old in self.store.abandon(domain, self.heartbeat_bound, exclusive_except=run_id):
+                log.warning("backup_run_abandoned", run=old, taken_over_by=run_id)
+
+            def beat() -> bool:
+                held = lease.acquire()
+                self.store.beat(run_id)
+                return held
+
+            with self._heartbeat(run_id, beat):
+                return self.engine().run(domain, mode, trigger, progress, run_id=run_id)
+        finally:
+            try:
+                lease.release()
+            except SQLAlchemyError as exc:
+                # The run is recorded already; its lease simply expires within the bound.
+                log.warning("backup_lease_release_failed", run=run_id, error=str(exc)[:300])
 
     def back_up_entity(self, domain_id: str, kind: str, entity_id: str, trigger: str) -> tuple[str, BackupRun]:
         """Event-driven backup of one entity."""
-        return self.engine().back_up_one(domain_id, kind, entity_id, trigger)
+        run_id = new_run_id()
+        with self._heartbeat(run_id, lambda: self.store.beat(run_id)):
+            return self.engine().back_up_one(domain_id, kind, entity_id, trigger, run_id=run_id)
 
     def history(self, limit: int) -> list[BackupRun]:
-        """The newest runs."""
+        """The newest runs (runs whose process died shown as abandoned)."""
+        self.abandon_stale()
         return self.store.recent(self.domain(), limit)
 
     def status(self) -> BackupStatus:
         """Age against the RPO, next run, replica health, recent failures."""
         domain = self.domain()
         table = self.table()
+        self.abandon_stale()
         due = [when for when in (self.deps.jobs.due(FULL_JOB), self.deps.jobs.due(INCREMENTAL_JOB)) if when]
         recent = self.store.recent(domain, 20)
         status = BackupStatus(
@@ -92,7 +142,7 @@ class BackupService:
             last=self.store.last_complete(domain),
             running=self.store.running(domain),
             next_run=min(due) if due else None,
-            failures=[r for r in recent if r.status in ("failed", "partial")][:3],
+            failures=[r for r in recent if r.status in (FAILED, PARTIAL, ABANDONED)][:3],
             health=None,
         )
         try:
@@ -149,14 +199,20 @@ class BackupService:
             raise NotFound(f"No restore plan `{plan_id}`: make one with `/backup restore plan [<target-domain-id>]`.")
         return plan
 
+    def get_plan_now(self, plan_id: str) -> RestorePlan:
+        """A stored plan, an apply whose process died shown as abandoned; NotFound otherwise."""
+        self.store.abandon_plans(self.heartbeat_bound)
+        return self.get_plan(plan_id)
+
     def apply(self, plan_id: str, user: str, progress: Progress | None = None) -> ApplyResult:
-        """Apply a plan once; Conflict if it is being applied or was applied."""
-        plan = self.get_plan(plan_id)
+        """Apply a plan once (an abandoned apply resumes: steps are idempotent); Conflict if applying or applied."""
+        plan = self.get_plan_now(plan_id)
         if not self.store.claim_plan(plan_id):
             raise Conflict(f"Plan `{plan_id}` is {plan.status}; make a new plan to restore again.")
         restorer = Restorer(self.deps.aws.client("datazone"), plan.target_domain_id, progress)
         try:
-            result = restorer.apply(json.loads(plan.steps))
+            with self._heartbeat(plan_id, lambda: self.store.beat_plan(plan_id)):
+                result = restorer.apply(json.loads(plan.steps))
         except Exception as exc:
             self.store.finish_plan(plan_id, "failed", 0.0, {"error": str(exc)[:500]})
             raise
@@ -169,8 +225,3 @@ class BackupService:
             detail=f"{result.created} created, {result.updated} updated, RTO {result.seconds:.1f}s",
         )
         return result
-
-
-def _age(moment: datetime) -> timedelta:
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return datetime.now(UTC) - aware

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Float, Integer, String, Text, select, update
+from sqlalchemy import DateTime, Float, Integer, String, Text, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, Database
 
 RUNNING, SUCCEEDED, PARTIAL, FAILED = "running", "succeeded", "partial", "failed"
+# A run whose holder died (no heartbeat within the bound): nothing is running it any more.
+ABANDONED = "abandoned"
+APPLYING = "applying"
 # A run that wrote everything it could read counts for the RPO even if a few entities were malformed.
 COMPLETE = (SUCCEEDED, PARTIAL)
 
@@ -39,6 +42,8 @@ class BackupRun(Base):
     items_written: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[str] = mapped_column(Text, default="[]")  # [{kind, id, error}]
     failure: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Renewed while the run works; a running record whose heartbeat is old has no holder any more.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @property
     def duration(self) -> float | None:
@@ -73,6 +78,7 @@ class RestorePlan(Base):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     rto_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class BackupAlert(Base):
@@ -99,6 +105,7 @@ class BackupStore:
             trigger=trigger[:64],
             status=RUNNING,
             started_at=datetime.now(UTC),
+            heartbeat_at=datetime.now(UTC),
             counts="{}",
             errors="[]",
             write_calls=0,
@@ -107,6 +114,48 @@ class BackupStore:
         with self._db.session() as session:
             session.add(run)
         return run
+
+    def beat(self, run_id: str) -> bool:
+        """Renew a running run's heartbeat; False when the run is no longer running (another run abandoned it)."""
+        with self._db.session() as session:
+            renewed = session.execute(
+                update(BackupRun)
+                .where(BackupRun.run_id == run_id, BackupRun.status == RUNNING)
+                .values(heartbeat_at=datetime.now(UTC))
+            ).rowcount
+        return bool(renewed)
+
+    def abandon(self, domain_id: str | None, stale_after: timedelta, exclusive_except: str | None = None) -> list[str]:
+        """Mark abandoned the running runs whose heartbeat is older than `stale_after`; their ids.
+
+        With `exclusive_except` (a run that holds the domain's run lease), every other running full or
+        incremental run of the domain is abandoned too: only the lease holder can be alive.
+        """
+        now = datetime.now(UTC)
+        stale = func.coalesce(BackupRun.heartbeat_at, BackupRun.started_at) < now - stale_after
+        dead = stale
+        if exclusive_except is not None:
+            dead = or_(stale, (BackupRun.mode != "event") & (BackupRun.run_id != exclusive_except))
+        query = select(BackupRun).where(BackupRun.status == RUNNING, dead)
+        if domain_id is not None:
+            query = query.where(BackupRun.domain_id == domain_id)
+        abandoned = []
+        with self._db.session() as session:
+            for run in session.scalars(query):
+                last = aware(run.heartbeat_at or run.started_at)
+                # Only a row still running is changed: the run may have finished in the meantime.
+                changed = session.execute(
+                    update(BackupRun)
+                    .where(BackupRun.run_id == run.run_id, BackupRun.status == RUNNING)
+                    .values(
+                        status=ABANDONED,
+                        ended_at=now,
+                        failure=f"abandoned: its process stopped (last heartbeat {last:%Y-%m-%d %H:%M:%S} UTC)",
+                    )
+                ).rowcount
+                if changed:
+                    abandoned.append(run.run_id)
+        return abandoned
 
     def finish(
         self,
@@ -195,14 +244,38 @@ class BackupStore:
             return session.get(RestorePlan, plan_id)
 
     def claim_plan(self, plan_id: str) -> bool:
-        """Move a planned (or failed) plan to applying; False if it is applying or applied already."""
+        """Move a planned, failed or abandoned plan to applying; False if it is applying or applied already."""
         with self._db.session() as session:
             won = session.execute(
                 update(RestorePlan)
-                .where(RestorePlan.plan_id == plan_id, RestorePlan.status.in_(("planned", "failed")))
-                .values(status="applying")
+                .where(RestorePlan.plan_id == plan_id, RestorePlan.status.in_(("planned", "failed", ABANDONED)))
+                .values(status=APPLYING, heartbeat_at=datetime.now(UTC))
             ).rowcount
         return bool(won)
+
+    def beat_plan(self, plan_id: str) -> bool:
+        """Renew the heartbeat of a plan being applied; False once it is no longer applying."""
+        with self._db.session() as session:
+            renewed = session.execute(
+                update(RestorePlan)
+                .where(RestorePlan.plan_id == plan_id, RestorePlan.status == APPLYING)
+                .values(heartbeat_at=datetime.now(UTC))
+            ).rowcount
+        return bool(renewed)
+
+    def abandon_plans(self, stale_after: timedelta) -> list[str]:
+        """Mark abandoned the plans left applying by a process that died (heartbeat older than `stale_after`)."""
+        cutoff = datetime.now(UTC) - stale_after
+        stale = func.coalesce(RestorePlan.heartbeat_at, RestorePlan.created_at) < cutoff
+        with self._db.session() as session:
+            ids = list(session.scalars(select(RestorePlan.plan_id).where(RestorePlan.status == APPLYING, stale)))
+            if ids:
+                session.execute(
+                    update(RestorePlan)
+                    .where(RestorePlan.plan_id.in_(ids), RestorePlan.status == APPLYING, stale)
+                    .values(status=ABANDONED)
+                )
+        return ids
 
     def finish_plan(self, plan_id: str, status: str, rto: float, result: dict[str, Any]) -> None:
         """Record how applying went, and the measured recovery time."""
