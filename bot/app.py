@@ -9,10 +9,11 @@ from typing import Any
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.error_handler import build_error_handler
+from bot.error_handler import bolt_error_handler, build_error_handler
 from bot.middleware import build_middleware
 from bot.registry import Registry
 from bot.settings import Settings
+from bot.slack_signature import SlackSignature, VerifiedRequests
 from handlers import backups, failover, home, proteins, publishing, subscriptions
 
 Capability = Callable[[Registry], None]
@@ -30,9 +31,12 @@ CAPABILITIES: tuple[Capability, ...] = (
 
 def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capability] = CAPABILITIES) -> App:
     """A Bolt app wired to `deps`, with each capability's listeners and rules."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         client=deps.slack,
-        signing_secret=(settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""),
+        signing_secret=secret,
+        # Our own check, right after Bolt's: it marks the requests it verified, and only those get replies.
+        before_authorize=VerifiedRequests(SlackSignature(secret)),
         logger=logging.getLogger("slack_bolt"),
         # Listeners ack, then do their slow work on this pool after Bolt has answered Slack.
         listener_executor=deps.executor,
@@ -42,7 +46,7 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
     registry = Registry(app=app, deps=deps, report=build_error_handler(deps.metrics))
     for middleware in build_middleware(registry):
         app.middleware(middleware)
-    app.error(registry.report)
+    app.error(bolt_error_handler(registry.report))
     _register_directory_events(app, deps)
     for register in capabilities:
         register(registry)
