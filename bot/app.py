@@ -48,6 +48,8 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
         app.middleware(middleware)
     app.error(bolt_error_handler(registry.report))
     _register_directory_events(app, deps)
+    # The policy names its groups up front: load them now, so the first click finds them in memory.
+    deps.groups.start(deps.access.usergroups())
     for register in capabilities:
         register(registry)
     return app
@@ -55,7 +57,9 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
 
 def _register_directory_events(app: App, deps: Deps) -> None:
     def group_changed(event: dict[str, Any]) -> None:
-        """Slack says a user group's members changed: forget the cached membership."""
-        deps.groups.invalidate(str(event.get("subteam_id", "")))
+        """Slack says a user group's members changed: drop the removed users now, refresh the group soon."""
+        removed = event.get("removed_users")
+        removed = [user for user in removed if isinstance(user, str)] if isinstance(removed, list) else []
+        deps.groups.invalidate(str(event.get("subteam_id", "")), removed)
 
     app.event("subteam_members_changed")(group_changed)

@@ -15,6 +15,11 @@ from bot.slack_signature import is_verified
 
 log = structlog.get_logger(__name__)
 
+GROUPS_LOADING = (
+    "opsbot could not check Slack user-group membership just now. "
+    "If you are in one of the groups this needs, try again in a moment."
+)
+
 
 def request_kind(body: dict[str, Any]) -> tuple[Kind | None, str]:
     """The guard kind and key of a request: ('command', '/cmd sub'), ('action', id), ('view', id)."""
@@ -68,6 +73,9 @@ def build_middleware(registry: Registry) -> list[Any]:
             actor=user_id, action=key, target=_target(body), result="denied", detail={"reason": decision.reason}
         )
         text = f":no_entry: {decision.reason}"
+        if deps.access.unknown_usergroups():
+            # Group membership is loaded off the ack path; until it is, members are refused, not waited for.
+            text += f"\n{GROUPS_LOADING}"
         if kind == "command":
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
         if kind == "view" and body.get("type") == "view_submission":
