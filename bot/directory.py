@@ -105,8 +105,9 @@ class GroupDirectory:
                 self._entries.setdefault(group, _Entry(due=now))
             cold = [group for group, entry in self._entries.items() if entry.fetched_at is None]
         for group in cold:
-            # At start-up, not on the ack path; after a 429 the refresher takes over with its pause.
-            if not self._refresh(group) and self._paused_until > self._clock():
+            # At start-up, not on the ack path. After a failure the refresher takes over with its backoff, so
+            # a Slack that is down or rate-limiting delays start-up by one attempt at most.
+            if not self._refresh(group):
                 break
         with self._changed:
             if self._thread is None and not self._closed:
@@ -155,8 +156,8 @@ class GroupDirectory:
         except SlackApiError as exc:
             self._failed(group_id, exc.response.status_code, exc.response.get("error"), exc.response.headers)
             return False
-        except (OSError, ValueError) as exc:  # timeouts and dropped connections are OSErrors
-            self._failed(group_id, None, str(exc), {})
+        except Exception as exc:  # timeouts, dropped connections, odd answers: the refresher must live on
+            self._failed(group_id, None, f"{type(exc).__name__}: {exc}", {})
             return False
         now = self._clock()
         with self._changed:
