@@ -4,6 +4,11 @@ Sends ROUNDS bursts of CONCURRENCY simultaneous signed slash commands, one per k
 and prints JSON: p50/p99 of the
 time to the HTTP answer (Slack's acknowledgement), beside two references from the same run: Slack's
 3,000 ms limit, and GET /healthz under the same concurrency (the server's floor without Bolt).
+
+Then the same load again while the fake Slack answers every Web API call with 429 (Retry-After: 1),
+beside that healthy run as its baseline. A third of the commands are `/backup run` from users outside the
+admins' user group, so authorisation needs group membership on every one of them; the group cache is
+short (OPSBOT_GROUP_CACHE_SECONDS=20) and the rate-limited load lasts 25 s, past it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,25 @@ COMMANDS = [
     ("/backup", "history 5"),
     ("/cluster", "frobnicate"),
     ("/protein", "info"),
+    # Guarded by the admin rule: decided from the policy's users and its admins' user group.
+    ("/backup", "run"),
+    ("/backup", "run"),
 ]
+ADMINS_GROUP = "S0BENCHADMINS"
+POLICY = f"admins:\n  users: [U0BENCHADMIN]\n  usergroups: [{ADMINS_GROUP}]\n"
+# Every Web API method the bot may call during the run; auth.test is left alone (it runs once, at start).
+WEB_API_METHODS = (
+    "usergroups.users.list",
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+    "chat.getPermalink",
+    "views.open",
+    "views.update",
+    "views.publish",
+    "users.info",
+)
+RATE_LIMITED = {"ok": False, "error": "ratelimited"}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -94,6 +117,14 @@ def _server_histogram(metrics: str) -> dict[str, float]:
     return {f"<= {float(le) * 1000:g} ms": round(float(n) / total, 4) for le, n in buckets.items()}
 
 
+def _latencies(acks: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(statistics.median(acks), 2),
+        "p99": round(_percentile(acks, 0.99), 2),
+        "max": round(max(acks), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--concurrency", type=int, default=50)
@@ -101,6 +132,7 @@ def main() -> None:
     args = parser.parse_args()
 
     fake = FakeSlack().start()
+    fake.workspace.usergroups = {ADMINS_GROUP: ["U0BENCHADMIN"]}
     requests = SlackRequests(SIGNING_SECRET, response_url=fake.response_url())
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -112,10 +144,13 @@ def main() -> None:
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": fake.api_url,
                 "OPSBOT_DATABASE_URL": f"sqlite:///{tmp}/opsbot.db",
-                "OPSBOT_LOG_LEVEL": "WARNING",
+                "OPSBOT_LOG_LEVEL": "ERROR",
+                "OPSBOT_CONFIG": f"{tmp}/policy.yml",
+                "OPSBOT_GROUP_CACHE_SECONDS": "20",
                 "PYTHONPATH": str(ROOT),
             }
         )
+        Path(f"{tmp}/policy.yml").write_text(POLICY, encoding="utf-8")
         server = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
             env=env,
@@ -142,7 +177,7 @@ def main() -> None:
                     out.append(_http("POST", "/slack/events", body, headers))
                 return out
 
-            async def measure() -> tuple[list[float], list[float]]:
+            async def measure() -> tuple[list[float], list[float], list[float], dict[str, int]]:
                 pool = Connections(port, args.concurrency)
                 await pool.open()
                 health = [_http("GET", "/healthz")] * args.concurrency
@@ -152,10 +187,23 @@ def main() -> None:
                 for _ in range(args.rounds):
                     acks += await pool.burst(commands())
                     floor += await pool.burst(health)
+                # The same load while Slack rate-limits every Web API call.
+                fake.reset()
+                for method in WEB_API_METHODS:
+                    fake.fail_next(method, 429, RATE_LIMITED, {"Retry-After": "1"}, times=10**6)
+                limited: list[float] = []
+                started = time.monotonic()
+                for _ in range(args.rounds):
+                    limited += await pool.burst(commands())
+                # Past the group cache's TTL (20 s here): its background refresh meets the 429s, and the
+                # membership it fetched before them ages out while the load goes on.
+                while time.monotonic() - started < 25:
+                    limited += await pool.burst(commands())
+                calls = {method: len(fake.calls_to(method)) for method in WEB_API_METHODS}
                 await pool.close()
-                return acks, floor
+                return acks, floor, limited, {method: n for method, n in calls.items() if n}
 
-            acks, floor = asyncio.run(measure())
+            acks, floor, limited, limited_calls = asyncio.run(measure())
             server_side = _server_histogram(httpx.get(f"{base}/metrics").text)
         finally:
             server.send_signal(signal.SIGTERM)
@@ -163,13 +211,14 @@ def main() -> None:
             fake.stop()
 
     p99 = _percentile(acks, 0.99)
+    limited_p99 = _percentile(limited, 0.99)
     print(
         json.dumps(
             {
                 "benchmark": "ack_latency",
                 "concurrency": args.concurrency,
                 "requests": len(acks),
-                "ack_ms": {"p50": round(statistics.median(acks), 2), "p99": round(p99, 2), "max": round(max(acks), 2)},
+                "ack_ms": _latencies(acks),
                 "baseline_healthz_ms": {
                     "p50": round(statistics.median(floor), 2),
                     "p99": round(_percentile(floor, 0.99), 2),
@@ -179,6 +228,16 @@ def main() -> None:
                 "p99_share_of_slack_limit": round(p99 / SLACK_ACK_LIMIT_MS, 4),
                 "target_p99_ms": 50,
                 "target_met": p99 <= 50,
+                "slack_rate_limited": {
+                    "requests": len(limited),
+                    "ack_ms": _latencies(limited),
+                    "baseline_slack_healthy_ack_ms": _latencies(acks),
+                    "p99_vs_healthy": round(limited_p99 / p99, 2),
+                    "baseline_slack_limit_ms": SLACK_ACK_LIMIT_MS,
+                    "p99_share_of_slack_limit": round(limited_p99 / SLACK_ACK_LIMIT_MS, 4),
+                    "web_api_calls_answered_429": limited_calls,
+                    "within_slack_limit": limited_p99 < SLACK_ACK_LIMIT_MS,
+                },
             },
             indent=2,
         )

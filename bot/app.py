@@ -9,10 +9,11 @@ from typing import Any
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.error_handler import build_error_handler
+from bot.error_handler import bolt_error_handler, build_error_handler
 from bot.middleware import build_middleware
 from bot.registry import Registry
 from bot.settings import Settings
+from bot.slack_signature import SlackSignature, VerifiedRequests
 from handlers import audit, backups, failover, home, proteins, publishing, subscriptions
 
 Capability = Callable[[Registry], None]
@@ -31,9 +32,12 @@ CAPABILITIES: tuple[Capability, ...] = (
 
 def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capability] = CAPABILITIES) -> App:
     """A Bolt app wired to `deps`, with each capability's listeners and rules."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         client=deps.slack,
-        signing_secret=(settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""),
+        signing_secret=secret,
+        # Our own check, right after Bolt's: it marks the requests it verified, and only those get replies.
+        before_authorize=VerifiedRequests(SlackSignature(secret)),
         logger=logging.getLogger("slack_bolt"),
         # Listeners ack, then do their slow work on this pool after Bolt has answered Slack.
         listener_executor=deps.executor,
@@ -43,8 +47,10 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
     registry = Registry(app=app, deps=deps, report=build_error_handler(deps.metrics))
     for middleware in build_middleware(registry):
         app.middleware(middleware)
-    app.error(registry.report)
+    app.error(bolt_error_handler(registry.report))
     _register_directory_events(app, deps)
+    # The policy names its groups up front: load them now, so the first click finds them in memory.
+    deps.groups.start(deps.access.usergroups())
     for register in capabilities:
         register(registry)
     return app
@@ -52,7 +58,9 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
 
 def _register_directory_events(app: App, deps: Deps) -> None:
     def group_changed(event: dict[str, Any]) -> None:
-        """Slack says a user group's members changed: forget the cached membership."""
-        deps.groups.invalidate(str(event.get("subteam_id", "")))
+        """Slack says a user group's members changed: drop the removed users now, refresh the group soon."""
+        removed = event.get("removed_users")
+        removed = [user for user in removed if isinstance(user, str)] if isinstance(removed, list) else []
+        deps.groups.invalidate(str(event.get("subteam_id", "")), removed)
 
     app.event("subteam_members_changed")(group_changed)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from pydantic import BaseModel
+
 from bot.directory import GroupDirectory
 from bot.policy import People, Policy
 
@@ -45,6 +47,31 @@ class Access:
     def approver_projects(self, user_id: str) -> list[str]:
         """The projects the user approves for."""
         return [pid for pid in self.policy.projects if self.is_approver(user_id, pid)]
+
+    def usergroups(self) -> list[str]:
+        """Every user group the policy names: admins, approvers, owners, on-call, wherever they appear."""
+        return usergroups_in(self.policy)
+
+    def unknown_usergroups(self) -> list[str]:
+        """The policy's user groups whose membership opsbot cannot vouch for right now."""
+        return self._groups.unknown(self.usergroups())
+
+
+def usergroups_in(policy: Policy) -> list[str]:
+    """The user group ids in every `People` inside the policy, walked without knowing its layout."""
+    found: set[str] = set()
+    stack: list[Any] = [policy]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, People):
+            found.update(item.usergroups)
+        elif isinstance(item, BaseModel):
+            stack.extend(getattr(item, name) for name in type(item).model_fields)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return sorted(found)
 
 
 class Rule(Protocol):

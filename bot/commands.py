@@ -35,6 +35,8 @@ class Invocation:
 
     command: SlashCommand
     args: str
+    # A bot.replies.CheckedRespond, installed on every request by the middleware: a reply Slack refuses on
+    # response_url is logged and delivered through the Web API instead of vanishing.
     respond: Respond
     client: WebClient
     body: dict[str, Any]

@@ -40,6 +40,7 @@ class Deps:
     def close(self) -> None:
         """Finish the work in flight, then release connections."""
         self.executor.shutdown(wait=True)
+        self.groups.close()
         self.db.close()
 
 

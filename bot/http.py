@@ -14,11 +14,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.bolt_request import bolt_request
+from bot.bounded_body import read_body
 from bot.deps import Deps
 from bot.inbox.service import Inbox
 from bot.inbox.sns import CertificateCache
 from bot.inbox.sns_http import sns_endpoint
-from bot.payloads import http_body_problem
+from bot.payloads import MAX_BODY_BYTES, http_body_problem
+from bot.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SlackSignature
 
 log = structlog.get_logger(__name__)
 
@@ -28,16 +30,32 @@ def build_http_app(
 ) -> Starlette:
     """Health and metrics always; `POST /slack/events` with a Bolt app and `POST /aws/sns` with an inbox."""
 
+    secret = deps.settings.slack_signing_secret
+    signature = SlackSignature(secret.get_secret_value() if secret else None)
+
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
-        body = await request.body()
+        # Authenticate before parsing: size, then signature over the raw bytes; only then the shape check.
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
+            deps.metrics.slack_requests.labels("oversized", "refused").inc()
+            log.warning("slack_request_too_large", content_length=request.headers.get("content-length"))
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        problem = signature.problem(
+            body, request.headers.getlist(TIMESTAMP_HEADER), request.headers.getlist(SIGNATURE_HEADER)
+        )
+        if problem is not None:
+            deps.metrics.slack_requests.labels("unverified", "refused").inc()
+            log.warning("unverified_slack_request", problem=problem)
+            return JSONResponse({"error": "invalid request"}, status_code=401)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         problem = http_body_problem(body, content_type)
         if problem is not None:
             deps.metrics.slack_requests.labels("malformed", "refused").inc()
             log.warning("malformed_slack_request", problem=problem)
             return JSONResponse({"error": "malformed payload"}, status_code=400)
-        incoming = bolt_request(body.decode("utf-8", "replace"), request.headers, request.url.query)
+        # The shape check proved the body UTF-8; Bolt checks the signature again over this same text.
+        incoming = bolt_request(body.decode("utf-8"), request.headers, request.url.query)
         # Bolt's dispatch is synchronous (middleware may call Slack); keep it off the event loop.
         bolt_response = await run_in_threadpool(slack_app.dispatch, incoming)  # type: ignore[union-attr]
         deps.metrics.ack_seconds.observe(time.perf_counter() - started)

@@ -10,9 +10,15 @@ from slack_bolt.request import BoltRequest
 
 from bot.authz import Decision, Kind
 from bot.registry import Registry
-from bot.replies import tell_user
+from bot.replies import CheckedRespond, channel_of, tell_user, user_of
+from bot.slack_signature import is_verified
 
 log = structlog.get_logger(__name__)
+
+GROUPS_LOADING = (
+    "opsbot could not check Slack user-group membership just now. "
+    "If you are in one of the groups this needs, try again in a moment."
+)
 
 
 def request_kind(body: dict[str, Any]) -> tuple[Kind | None, str]:
@@ -33,6 +39,14 @@ def build_middleware(registry: Registry) -> list[Any]:
     deps = registry.deps
 
     def authorize(req: BoltRequest, body: dict[str, Any], context: Any, next: Any) -> BoltResponse | None:
+        if not is_verified(context):
+            # VerifiedRequests (before Bolt's authorization) marks every request it lets through; an
+            # unmarked one got here some other way and is refused before anything reads its body.
+            return BoltResponse(status=401, body={"error": "invalid request"})
+        # Every listener's `respond` (command handlers get it in their Invocation) is the checked one.
+        context["respond"] = CheckedRespond(
+            response_url=context.response_url, client=context.client, channel=channel_of(body), user=user_of(body)
+        )
         kind, key = request_kind(body)
         if kind is None:
             if body.get("type") in ("shortcut", "message_action", "block_suggestion"):
@@ -59,6 +73,9 @@ def build_middleware(registry: Registry) -> list[Any]:
             actor=user_id, action=key, target=_target(body), result="denied", detail={"reason": decision.reason}
         )
         text = f":no_entry: {decision.reason}"
+        if deps.access.unknown_usergroups():
+            # Group membership is loaded off the ack path; until it is, members are refused, not waited for.
+            text += f"\n{GROUPS_LOADING}"
         if kind == "command":
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
         if kind == "view" and body.get("type") == "view_submission":

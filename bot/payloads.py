@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.bounded_json import UnreadableJson, depth_exceeds, loads_bounded
 
 # Bolt's context extraction reads these as "an id or an object", at the top level and inside the nested
 # objects below; anything else (a number, a list) makes it raise before any middleware runs. Null is what
 # Slack itself sends for `enterprise` outside Enterprise Grid (and `team` in org-wide installs): Bolt skips it.
 _IDENTITY_KEYS = ("user", "team", "channel", "enterprise")
 _NESTED_KEYS = ("event", "message", "previous_message", "item", "assistant_thread", "view", "container")
+
+# Block Kit's deepest structures (rich text lists inside sections inside a message inside an event) nest
+# about a dozen levels; 64 leaves room and keeps pydantic and Bolt far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+# The largest requests Slack sends are modal submissions (up to 100 blocks, their state) and clicks that
+# carry the whole message (up to 50 blocks of 3,000 characters; text up to 40,000), form-encoded: a few
+# hundred KB at worst. Twice a generous megabyte still refuses a flood before it is buffered, and a
+# refusal is logged with its size, so a real request over it would be loud (413), not silent.
+MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 def _identity_problem(data: Any, path: str, depth: int = 0) -> str | None:
@@ -50,6 +60,9 @@ class _Loose(BaseModel):
 
 
 def _problem(model: type[BaseModel], value: Any) -> str | None:
+    # Socket Mode hands over payloads already decoded, so the depth bound is checked here too.
+    if depth_exceeds(value, MAX_JSON_DEPTH):
+        return f"payload: nested deeper than {MAX_JSON_DEPTH} levels"
     try:
         model.model_validate(value)
     except ValidationError as exc:
@@ -141,6 +154,10 @@ def event_problem(payload: Any) -> str | None:
     return _problem(EventEnvelope, payload)
 
 
+def _json(text: str) -> Any:
+    return loads_bounded(text, max_bytes=MAX_BODY_BYTES, max_depth=MAX_JSON_DEPTH)
+
+
 def http_body_problem(body: bytes, content_type: str) -> str | None:
     """Why an HTTP request body from Slack would trip Bolt's parser, or None if Bolt can take it."""
     try:
@@ -150,9 +167,9 @@ def http_body_problem(body: bytes, content_type: str) -> str | None:
     # Bolt parses by this same test: JSON if declared so or if it looks like an object.
     if content_type == "application/json" or text.startswith("{"):
         try:
-            return event_problem(json.loads(text))
-        except json.JSONDecodeError:
-            return "body is not JSON"
+            return event_problem(_json(text))
+        except UnreadableJson as exc:
+            return f"body is not readable JSON ({exc})"
     # Otherwise Bolt reads a form, and a `payload` field in it (blank values kept) as JSON.
     if "payload" not in text:
         return None
@@ -160,6 +177,6 @@ def http_body_problem(body: bytes, content_type: str) -> str | None:
     if payload is None:
         return None  # a command that merely mentions the word; bot.bolt_request corrects Bolt's parse
     try:
-        return interactive_problem(json.loads(payload))
-    except json.JSONDecodeError:
-        return "payload is not JSON"
+        return interactive_problem(_json(payload))
+    except UnreadableJson as exc:
+        return f"payload is not readable JSON ({exc})"

@@ -158,6 +158,7 @@ def deps(settings: Settings, database: Database) -> Iterator[Deps]:
     built = build_deps(settings, policy=POLICY, db=database)
     yield built
     built.executor.shutdown(wait=True)
+    built.groups.close()
 
 
 @pytest.fixture

@@ -21,12 +21,42 @@ _SIGNED_KEYS = {
     "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
     "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
 }
+# Every name-value pair SNS documents for HTTP/HTTPS deliveries is a string:
+# https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html,
+# .../http-subscription-confirmation-json.html and .../http-unsubscribe-confirmation-json.html.
+_STRING_FIELDS = (
+    "Type",
+    "MessageId",
+    "Token",
+    "TopicArn",
+    "Subject",
+    "Message",
+    "Timestamp",
+    "SignatureVersion",
+    "Signature",
+    "SigningCertURL",
+    "SubscribeURL",
+    "UnsubscribeURL",
+)
 _SNS_HOST = re.compile(r"^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$")
 _HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 
 
 class SnsRejected(Exception):
     """The message is not provably from SNS, or not from a topic we expect."""
+
+
+def envelope_problem(message: object) -> str | None:
+    """Why a decoded body cannot be an SNS delivery at all (not an object, a field not a string), or None."""
+    if not isinstance(message, dict):
+        return "body is not a JSON object"
+    for key in ("Type", "TopicArn"):
+        if key not in message:
+            return f"{key} is missing"
+    for key in _STRING_FIELDS:
+        if key in message and not isinstance(message[key], str):
+            return f"{key} must be a string"
+    return None
 
 
 def string_to_sign(message: dict[str, Any]) -> bytes:
@@ -70,19 +100,20 @@ def _https_get(url: str) -> bytes:
 
 def verify(message: dict[str, Any], certificates: CertificateCache, topics: Collection[str]) -> None:
     """Raise SnsRejected unless `message` is signed by SNS and comes from one of `topics`."""
-    kind = message.get("Type")
+    problem = envelope_problem(message)
+    if problem is not None:
+        raise SnsRejected(problem)
+    kind = message["Type"]
     if kind not in _SIGNED_KEYS:
-        raise SnsRejected(f"unknown message type {kind!r}")
-    if message.get("TopicArn") not in topics:
-        raise SnsRejected(f"unexpected topic {message.get('TopicArn')!r}")
+        raise SnsRejected(f"unknown message type {kind[:64]!r}")
+    if message["TopicArn"] not in topics:
+        raise SnsRejected(f"unexpected topic {message['TopicArn'][:256]!r}")
     hash_type = _HASHES.get(str(message.get("SignatureVersion")))
     if hash_type is None:
         raise SnsRejected("unsupported SignatureVersion")
     cert_url = _sns_url(message.get("SigningCertURL"), "SigningCertURL")
     if not urlsplit(cert_url).path.endswith(".pem"):
         raise SnsRejected("SigningCertURL does not name a .pem certificate")
-    if any(not isinstance(message.get(key, ""), str) for key in _SIGNED_KEYS[kind]):
-        raise SnsRejected("signed fields must be strings")
     try:
         signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
     except ValueError:

@@ -11,12 +11,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.bounded_body import read_body
+from bot.bounded_json import UnreadableJson, loads_bounded
 from bot.inbox.envelope import MalformedMessage, parse_message
 from bot.inbox.service import Inbox
-from bot.inbox.sns import CertificateCache, SnsRejected, subscribe_url, verify
+from bot.inbox.sns import CertificateCache, SnsRejected, envelope_problem, subscribe_url, verify
 from bot.metrics import Metrics
 
 log = structlog.get_logger(__name__)
+
+# SNS messages are at most 256 KiB (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). Escaped
+# inside the JSON envelope a message can grow several times (quotes double, control characters become
+# \uXXXX), so 1 MiB takes any real delivery and refuses floods before they are buffered.
+MAX_BODY_BYTES = 1024 * 1024
+# The envelope is flat: string fields, and MessageAttributes whose values are {"Type", "Value"} objects.
+MAX_JSON_DEPTH = 8
 
 
 def _confirm(url: str) -> None:
@@ -35,33 +44,52 @@ def sns_endpoint(
     certs = certificates or CertificateCache()
 
     async def receive(request: Request) -> Response:
+        # Bounded before anything reads it: size, then JSON depth, then field types; then the signature.
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
+            metrics.inbox_events.labels("sns", "refused").inc()
+            log.warning("sns_too_large", content_length=request.headers.get("content-length"))
+            return JSONResponse({"error": "body too large for an SNS message"}, status_code=413)
         try:
-            message = json.loads(await request.body())
-            if not isinstance(message, dict):
-                raise ValueError("not an object")
-        except ValueError:
+            message = loads_bounded(body, max_bytes=MAX_BODY_BYTES, max_depth=MAX_JSON_DEPTH)
+        except UnreadableJson as exc:
+            problem: str | None = str(exc)
+        else:
+            problem = envelope_problem(message)
+        if problem is not None:
+            metrics.inbox_events.labels("sns", "refused").inc()
+            log.warning("sns_not_an_sns_message", problem=problem)
             return JSONResponse({"error": "body is not an SNS message"}, status_code=400)
         try:
             await run_in_threadpool(verify, message, certs, topics)
         except SnsRejected as exc:
             metrics.inbox_events.labels("sns", "refused").inc()
-            log.warning("sns_refused", reason=str(exc), topic=str(message.get("TopicArn"))[:256])
+            log.warning("sns_refused", reason=str(exc), topic=message["TopicArn"][:256])
             return JSONResponse({"error": "not a verifiable SNS message for this endpoint"}, status_code=401)
         kind = message["Type"]
         if kind == "SubscriptionConfirmation":
-            await run_in_threadpool(confirm, subscribe_url(message))
+            try:
+                await run_in_threadpool(confirm, subscribe_url(message))
+            except SnsRejected as exc:
+                log.warning("sns_refused", reason=str(exc), topic=message["TopicArn"][:256])
+                return JSONResponse({"error": "not a verifiable SNS message for this endpoint"}, status_code=401)
+            except OSError as exc:
+                log.warning("sns_confirmation_failed", topic=message["TopicArn"], error=str(exc))
+                return JSONResponse({"error": "could not confirm the subscription"}, status_code=502)
             log.info("sns_subscription_confirmed", topic=message["TopicArn"])
             return JSONResponse({"confirmed": True})
         if kind == "UnsubscribeConfirmation":
             log.warning("sns_unsubscribed", topic=message["TopicArn"])
             return JSONResponse({"ok": True})
         try:
-            event = parse_message(json.dumps(message), str(message["MessageId"]))
-        except MalformedMessage as exc:
+            event = parse_message(json.dumps(message), message.get("MessageId", ""))
+        except (MalformedMessage, ValueError, RecursionError) as exc:
+            # The envelope parser's json.loads lets through digit-limit ValueErrors and, for a Message nested
+            # past Python's limit, RecursionError: still a malformed message, not our failure.
             # A 4xx makes SNS give up on this message and move it to the subscription's DLQ.
             metrics.inbox_events.labels("sns", "malformed").inc()
-            log.warning("sns_malformed_message", message_id=message.get("MessageId"), problem=str(exc))
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            log.warning("sns_malformed_message", message_id=message.get("MessageId"), problem=str(exc)[:300])
+            return JSONResponse({"error": str(exc)[:300]}, status_code=400)
         try:
             outcome = await run_in_threadpool(inbox.handle, event)
         except Exception:

@@ -128,3 +128,75 @@ def test_not_json_and_malformed_inner_message(endpoint, signer):
     assert httpx.post(f"{url}/aws/sns", content=b"<xml/>").status_code == 400
     bad_inner = signer.notification(TOPIC, "not json at all")
     assert httpx.post(f"{url}/aws/sns", json=bad_inner).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"Type": ["Notification"], "TopicArn": TOPIC}, id="list-type"),
+        pytest.param({"Type": "Notification", "TopicArn": [TOPIC]}, id="list-topic"),
+        pytest.param({"Type": {"a": 1}, "TopicArn": {"b": 2}}, id="object-fields"),
+        pytest.param({"Type": "Notification", "TopicArn": TOPIC, "Message": 7}, id="number-message"),
+        pytest.param({"Type": "Notification", "TopicArn": TOPIC, "SigningCertURL": None}, id="null-cert-url"),
+        pytest.param({"TopicArn": TOPIC}, id="no-type"),
+        pytest.param([{"Type": "Notification"}], id="a-list"),
+        pytest.param("Notification", id="a-string"),
+    ],
+)
+def test_wrong_shapes_get_400_not_500(endpoint, body):
+    url, got, fetched = endpoint
+    response = httpx.post(f"{url}/aws/sns", json=body)
+    assert response.status_code == 400
+    assert got == [] and fetched == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"[" * 100_000, id="deeply-nested"),
+        pytest.param(b'{"Type": "Notification", "TopicArn": ' + b"[" * 20 + b"]" * 20 + b"}", id="nested-field"),
+        pytest.param(b'{"Type": 1' + b"0" * 5000 + b"}", id="integer-past-the-digit-limit"),
+        pytest.param(b"\xff\xfe{}", id="not-utf-8"),
+    ],
+)
+def test_unreadable_bodies_get_400_not_500(endpoint, content):
+    url, got, fetched = endpoint
+    assert httpx.post(f"{url}/aws/sns", content=content).status_code == 400
+    assert got == [] and fetched == []
+
+
+def test_oversized_body_gets_413(endpoint):
+    url, got, fetched = endpoint
+    response = httpx.post(f"{url}/aws/sns", content=b'{"Message": "' + b"a" * (2 * 1024 * 1024) + b'"}')
+    assert response.status_code == 413
+    assert got == [] and fetched == []
+
+
+def test_signed_message_with_a_deeply_nested_inner_message_gets_400(endpoint, signer):
+    url, got, _ = endpoint
+    message = signer.notification(TOPIC, "[" * 5000 + "]" * 5000)
+    assert httpx.post(f"{url}/aws/sns", json=message).status_code == 400
+    assert got == []
+
+
+def test_signed_confirmation_with_a_foreign_subscribe_url_is_refused(sqlite_deps, signer):
+    settings = load_settings(_env_file=None, slack_bot_token="xoxb-x", database_url="sqlite://", sns_topic_arns=TOPIC)
+    deps = dataclasses.replace(sqlite_deps, settings=settings)
+    confirmed = []
+    receive = sns_endpoint(
+        build_inbox(deps), deps.metrics, settings.topics, CertificateCache(lambda _url: signer.pem), confirmed.append
+    )
+    message = signer.sign(
+        {
+            "Type": "SubscriptionConfirmation",
+            "MessageId": "m-2",
+            "Token": "t",
+            "TopicArn": TOPIC,
+            "Message": "You have chosen to subscribe",
+            "SubscribeURL": "https://attacker.example/?Action=ConfirmSubscription",
+            "Timestamp": "2026-11-21T10:00:00.000Z",
+        }
+    )
+    with serve(Starlette(routes=[Route("/aws/sns", receive, methods=["POST"])])) as url:
+        assert httpx.post(f"{url}/aws/sns", json=message).status_code == 401
+    assert confirmed == []
