@@ -59,6 +59,11 @@ def build_http_app(
         # Bolt's dispatch is synchronous (middleware may call Slack); keep it off the event loop.
         bolt_response = await run_in_threadpool(slack_app.dispatch, incoming)  # type: ignore[union-attr]
         deps.metrics.ack_seconds.observe(time.perf_counter() - started)
+        if bolt_response.status == 404:
+            # Bolt answers 404 to a verified request no listener takes (an event the app is subscribed to but does not
+            # handle), and Slack retries anything but a 2xx: acknowledge it, as the Socket Mode handler does.
+            log.info("unhandled_slack_request")
+            return Response(status_code=200)
         return to_starlette_response(bolt_response)
 
     async def healthz(request: Request) -> Response:

@@ -224,3 +224,12 @@ def test_builder_app_home_opened_publishes_the_home_tab(bot, variant):
     event = bot.requests.app_home_opened(APPROVER)
     assert bot.slack(*bot.requests.event(event, variant=variant)).status == 200
     assert bot.box.slack.wait_for("views.publish").body["user_id"] == APPROVER
+
+
+@pytest.mark.parametrize("name", ["slack/socket.events_api.app_mention.json", "slack/socket.events_api.message.json"])
+def test_published_events_nobody_listens_to_are_acknowledged_so_slack_does_not_retry(bot, name):
+    # The Events API callback inside the published Socket Mode envelope is what HTTP mode receives.
+    callback = load(name, channel=SALES_CHANNEL)["payload"]
+    reply = bot.event(callback)
+    assert reply.status == 200  # any other answer makes Slack send it again, up to three times
+    assert bot.box.slack.calls_to("chat.postMessage") == []
