@@ -20,7 +20,7 @@ from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
 from sandbox.aws.notifications import alarm_message, eventbridge_event, fleet_state_change
 from sandbox.render import Rendered, render_call
-from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
+from sandbox.runtime import ADMIN, ANALYST, APPROVER, CONSOLE_CHANNEL, SIGNING_SECRET, USERS, Sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, put_multimaster
 from scheduler import bound_tasks, build_scheduler
@@ -92,7 +92,7 @@ class Console:
         self.terminal.print(f"[bold cyan]{USERS[self.user]['name']}>[/] {escape(line)}")
         if line.startswith("/"):
             command, _, text = line.partition(" ")
-            body, headers = self.requests.slash_command(command, text, user_id=self.user, channel_id="C0CONSOLE")
+            body, headers = self.requests.slash_command(command, text, user_id=self.user, channel_id=CONSOLE_CHANNEL)
             self._dispatch(body, headers)
             return
         word, _, rest = line.partition(" ")
