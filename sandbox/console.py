@@ -160,11 +160,15 @@ class Console:
             out.lines.append("(no visible answer)")
         for line in out.lines:
             self.terminal.print(line, markup=False)
+        for line in out.refusals:
+            self.terminal.print(f"!! {line}", style="bold red", markup=False)
         # Like the screen in Slack: the last card's buttons and an open modal stay until replaced.
         previous = self.last
         self.last = out
         self.last.modal = out.modal or previous.modal
         self.last.buttons = out.buttons or previous.buttons
+        if out.refusals:
+            raise ConsoleError(out.refusals[0])
 
     # -- console commands -------------------------------------------------------------------------
 

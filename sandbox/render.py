@@ -15,6 +15,8 @@ class Rendered:
     lines: list[str] = field(default_factory=list)
     buttons: list[dict[str, Any]] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    # Calls Slack refused: the console prints them loudly and fails the step.
+    refusals: list[str] = field(default_factory=list)
 
 
 def _text(obj: Any) -> str:
@@ -65,6 +67,11 @@ def _button(element: dict[str, Any], block: dict[str, Any], out: Rendered, inden
 def render_call(call: Call, out: Rendered) -> None:
     """One recorded Web API call as a user would see its effect."""
     body = call.body
+    if call.error:
+        # Nobody in Slack would see anything of a refused call; the developer must.
+        out.refusals.append(f"Slack refused {call.method}: {call.error}")
+        out.refusals += ["  " + message for message in call.messages]
+        return
     if call.method == "chat.postMessage":
         thread = f" (thread {body['thread_ts']})" if body.get("thread_ts") else ""
         channel = str(body.get("channel"))

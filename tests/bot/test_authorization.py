@@ -154,6 +154,7 @@ def test_group_membership_is_cached_and_refreshed_on_change(driver, fake_slack, 
     assert len(fake_slack.calls_to("usergroups.users.list")) == 2
 
 
+@pytest.mark.slack_refusals("no_such_subteam")
 def test_group_lookup_failure_denies(driver, fake_slack, counter):
     fake_slack.workspace.usergroups.pop("S0APPROVERS")
     driver.click("test.bump", user=BOB, value="prj_sales")
