@@ -192,8 +192,15 @@ class Console:
         if not rest.isdigit() or not 1 <= int(rest) <= len(buttons):
             raise ConsoleError(f"press 1..{len(buttons)}: the last output has {len(buttons)} buttons")
         button = buttons[int(rest) - 1]
+        # Buttons of an ephemeral answer sit in the console's channel; a card's carry its channel and ts.
+        channel, ts = button.get("_message", (CONSOLE_CHANNEL, None))
         body, headers = self.requests.block_action(
-            button.get("action_id", ""), user_id=self.user, value=button.get("value", ""), block_id=button["block_id"]
+            button.get("action_id", ""),
+            user_id=self.user,
+            value=button.get("value", ""),
+            block_id=button["block_id"],
+            channel_id=channel,
+            message_ts=ts,
         )
         self._dispatch(body, headers)
 

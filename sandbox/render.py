@@ -72,6 +72,18 @@ def render_call(call: Call, out: Rendered) -> None:
         out.refusals.append(f"Slack refused {call.method}: {call.error}")
         out.refusals += ["  " + message for message in call.messages]
         return
+    first_button = len(out.buttons)
+    _render_effect(call, out)
+    # A click on a button carries the channel and ts of the message it sits on, as Slack sends them.
+    channel = call.answer.get("channel") or body.get("channel")
+    ts = call.answer.get("ts") or body.get("ts")
+    if call.method in ("chat.postMessage", "chat.update") and channel and ts:
+        for button in out.buttons[first_button:]:
+            button["_message"] = (str(channel), str(ts))
+
+
+def _render_effect(call: Call, out: Rendered) -> None:
+    body = call.body
     if call.method == "chat.postMessage":
         thread = f" (thread {body['thread_ts']})" if body.get("thread_ts") else ""
         channel = str(body.get("channel"))

@@ -46,6 +46,7 @@ class Call:
     token: str | None
     error: str | None = None  # Slack's error when the call was refused
     messages: list[str] = field(default_factory=list)
+    answer: dict[str, Any] = field(default_factory=dict)  # what the Web API answered
 
 
 @dataclass
@@ -64,7 +65,9 @@ class Refusal:
     def __str__(self) -> str:
         detail = "; ".join(self.messages)
         kind = "warned" if self.warning else "refused"
-        return f"{self.method} {kind}: {self.error}" + (f" ({detail})" if detail else "")
+        where = self.call.body.get("channel") or self.call.body.get("channel_id")
+        on = f" in {where}" if where else ""
+        return f"{self.method}{on} {kind}: {self.error}" + (f" ({detail})" if detail else "")
 
 
 class FakeSlack:
@@ -93,6 +96,7 @@ class FakeSlack:
         self.ids = itertools.count(1)
         self._expected: list[set[str] | None] = []
         self._lock = threading.Condition()
+        self._serving = threading.local()  # the call this server thread is answering
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -238,8 +242,7 @@ class FakeSlack:
 
     def note_fallback(self, verdict: Verdict, method: str, body: dict[str, Any]) -> None:
         """Blocks without a text fallback, or text Slack truncated: accepted, but warnings a test must expect."""
-        with self._lock:
-            call = next((c for c in reversed(self.calls) if c.body is body), Call(method, body, None))
+        call = getattr(self._serving, "call", None) or Call(method, body, None)
         if verdict.missing_fallback:
             missing = ["blocks were sent without a top-level `text`"]
             self._complain(method, "missing_text_fallback", missing, call, warning=True)
@@ -281,6 +284,7 @@ class FakeSlack:
         if call.method == "file_upload":
             return self._file_upload(call)
         answer = self._web_api(call)
+        call.answer = answer
         if not answer.get("ok"):
             call.error = answer["error"]
             call.messages = answer.get("response_metadata", {}).get("messages", [])
@@ -357,8 +361,10 @@ class FakeSlack:
                     self._send(404, {"ok": False, "error": "unknown_path"}, {})
                     return
                 call = Call(method, body, token)
-                fake._record(call)
+                fake._serving.call = call
                 status, payload, headers = fake._answer(call)
+                # Recorded once answered, so whoever reads `calls` sees its error and answer too.
+                fake._record(call)
                 self._send(status, payload, headers)
 
             do_GET = do_POST
