@@ -4,70 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 from sandbox.slack.faults import Answer, Faults
+from sandbox.slack.http import handler_class
 from sandbox.slack.messages import Verdict, check_message, refusal_body
 from sandbox.slack.methods import ANSWERS, Upload
+from sandbox.slack.records import Call, Refusal, next_sequence
 from sandbox.slack.workspace import Workspace
-
-_SEQUENCE = itertools.count(1)
-_SEQUENCE_LOCK = threading.Lock()
-_last_sequence = 0
-
-
-def _next_sequence() -> int:
-    global _last_sequence
-    with _SEQUENCE_LOCK:
-        _last_sequence = next(_SEQUENCE)
-        return _last_sequence
-
-
-def last_sequence() -> int:
-    """The sequence number of the newest refusal or warning of any fake; later ones are greater."""
-    with _SEQUENCE_LOCK:
-        return _last_sequence
-
-
-@dataclass
-class Call:
-    """One request the bot made: Web API method (or response_url / file_upload) and its decoded body."""
-
-    method: str
-    body: dict[str, Any]
-    token: str | None
-    error: str | None = None  # Slack's error when the call was refused
-    messages: list[str] = field(default_factory=list)
-    answer: dict[str, Any] = field(default_factory=dict)  # what the Web API answered
-
-
-@dataclass
-class Refusal:
-    """A call Slack would refuse (or, with `warning`, accept with a complaint), and whether a test expected it."""
-
-    seq: int
-    method: str
-    error: str
-    messages: list[str]
-    call: Call
-    injected: bool = False  # a fault the test asked for, not the fake's judgement
-    expected: bool = False
-    warning: bool = False
-
-    def __str__(self) -> str:
-        detail = "; ".join(self.messages)
-        kind = "warned" if self.warning else "refused"
-        where = self.call.body.get("channel") or self.call.body.get("channel_id")
-        on = f" in {where}" if where else ""
-        return f"{self.method}{on} {kind}: {self.error}" + (f" ({detail})" if detail else "")
 
 
 class FakeSlack:
@@ -97,7 +46,7 @@ class FakeSlack:
         self._expected: list[set[str] | None] = []
         self._lock = threading.Condition()
         self._serving = threading.local()  # the call this server thread is answering
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -263,8 +212,15 @@ class FakeSlack:
     ) -> None:
         with self._lock:
             expected = any(allowed is None or error in allowed for allowed in self._expected)
-            refusal = Refusal(_next_sequence(), method, error, messages, call, injected, expected, warning)
+            refusal = Refusal(next_sequence(), method, error, messages, call, injected, expected, warning)
             (self.warned if warning else self.refused).append(refusal)
+
+    def serve(self, call: Call) -> tuple[int, Any, dict[str, str]]:
+        """Answer one call as Slack would, then record it (with its error and answer) for tests to read."""
+        self._serving.call = call
+        answered = self._answer(call)
+        self._record(call)
+        return answered
 
     def _record(self, call: Call) -> None:
         with self._lock:
@@ -329,75 +285,3 @@ class FakeSlack:
             return 404, "Not Found", {}
         upload.content = call.body.pop("_bytes")
         return 200, f"OK - {len(upload.content)}", {}
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes; without TCP_NODELAY each reply waits ~40 ms
-            # for a delayed ACK.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *_args: Any) -> None:  # keep test output clean
-                pass
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                path = self.path.split("?", 1)[0]
-                query = dict(parse_qsl(self.path.split("?", 1)[1])) if "?" in self.path else {}
-                body = {**query, **_decode(raw, self.headers.get("Content-Type", ""))}
-                auth = self.headers.get("Authorization", "")
-                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else body.get("token")
-                if path.startswith("/api/"):
-                    method = path.removeprefix("/api/")
-                elif path.startswith("/response/"):
-                    method = "response_url"
-                    body["_path"] = path
-                elif path.startswith("/upload/"):
-                    method = "file_upload"
-                    body = {"_path": path, "size": len(raw), "content": raw.decode("utf-8", "replace"), "_bytes": raw}
-                else:
-                    self._send(404, {"ok": False, "error": "unknown_path"}, {})
-                    return
-                call = Call(method, body, token)
-                fake._serving.call = call
-                status, payload, headers = fake._answer(call)
-                # Recorded once answered, so whoever reads `calls` sees its error and answer too.
-                fake._record(call)
-                self._send(status, payload, headers)
-
-            do_GET = do_POST
-
-            def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-                if isinstance(payload, str):
-                    data, kind = payload.encode(), "text/plain; charset=utf-8"
-                else:
-                    data, kind = json.dumps(payload).encode(), "application/json; charset=utf-8"
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
-
-
-def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
-    if not raw:
-        return {}
-    text = raw.decode("utf-8", "replace")
-    if "json" in content_type:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            return {"_raw": text}
-        return value if isinstance(value, dict) else {"_raw": value}
-    body: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
-    for key in ("blocks", "attachments", "view", "files"):
-        if isinstance(body.get(key), str):
-            with contextlib.suppress(json.JSONDecodeError):
-                body[key] = json.loads(body[key])
-    return body
