@@ -83,6 +83,7 @@ def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, 
     assert "xoxb-" not in stopped.stderr  # no token in the logs
 
 
+@pytest.mark.slack_refusals("invalid_auth")
 def test_socket_mode_with_a_refused_app_token_fails_with_a_clear_message(fake_slack, tmp_path):
     env = opsbot_env(fake_slack, tmp_path, SLACK_APP_TOKEN="xapp-wrong")
     started = time.monotonic()
