@@ -42,6 +42,8 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
 # How long to keep collecting what listeners send after an ack, once nothing new has arrived.
 QUIET_SECONDS = 0.4
 FIRST_EFFECT_SECONDS = 5.0
+# How long `expect` keeps watching for output still arriving.
+EXPECT_PATIENCE_SECONDS = 15.0
 
 
 class ConsoleError(Exception):
@@ -318,8 +320,17 @@ class Console:
         self.terminal.print(f"  (sandbox) CloudWatch: {name} is {state}", markup=False)
 
     def _cmd_expect(self, rest: str) -> None:
-        if rest not in "\n".join(self.last.lines):
-            raise ConsoleError(f"expected {rest!r} in the last output")
+        # A long job (a backup, a publish) keeps reporting after the console stopped listening; like someone
+        # watching the channel, wait for what is still arriving before calling the step failed.
+        deadline = time.monotonic() + EXPECT_PATIENCE_SECONDS
+        while rest not in "\n".join(self.last.lines):
+            if time.monotonic() >= deadline:
+                raise ConsoleError(f"expected {rest!r} in the last output")
+            more = self._collect(Rendered(), patient=False)
+            if more.lines or more.refusals:
+                earlier = self.last.lines
+                self._show(more)
+                self.last.lines = earlier + self.last.lines
         self._say(f"  ok: saw {rest!r}", style="green")
 
     def _cmd_wait(self, rest: str) -> None:

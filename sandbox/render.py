@@ -72,6 +72,8 @@ def render_call(call: Call, out: Rendered) -> None:
         out.refusals.append(f"Slack refused {call.method}: {call.error}")
         out.refusals += ["  " + message for message in call.messages]
         return
+    if call.warnings:
+        out.refusals.append(f"Slack warned about {call.method}: {', '.join(call.warnings)}")
     first_button = len(out.buttons)
     _render_effect(call, out)
     # A click on a button carries the channel and ts of the message it sits on, as Slack sends them.

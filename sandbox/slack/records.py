@@ -36,6 +36,7 @@ class Call:
     error: str | None = None  # Slack's error when the call was refused
     messages: list[str] = field(default_factory=list)
     answer: dict[str, Any] = field(default_factory=dict)  # what the Web API answered
+    warnings: list[str] = field(default_factory=list)  # accepted, with these complaints
 
 
 @dataclass

@@ -214,6 +214,8 @@ class FakeSlack:
             expected = any(allowed is None or error in allowed for allowed in self._expected)
             refusal = Refusal(next_sequence(), method, error, messages, call, injected, expected, warning)
             (self.warned if warning else self.refused).append(refusal)
+            if warning:
+                call.warnings.append(error)
 
     def serve(self, call: Call) -> tuple[int, Any, dict[str, str]]:
         """Answer one call as Slack would, then record it (with its error and answer) for tests to read."""
