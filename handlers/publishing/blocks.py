@@ -12,6 +12,8 @@ from handlers.publishing.runs import RunView
 # A summary offers a preview button for this many new assets, each in its own actions block: an action_id
 # must be unique within its block, and every preview button shares the one the listener is registered for.
 MAX_PREVIEW_BUTTONS = 5
+# A failed table's error is cut to about a line, so the section lists more tables, each with why it failed.
+TABLE_ERROR = 300
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -99,8 +101,8 @@ def run_summary(view: RunView, domain_id: str, gate: bool) -> list[dict[str, Any
     status = view.status.lower().replace("_", " ")
     blocks = [_section(f"*Run `{view.run_id}` of {view.data_source_name}: {status}.*\n{counts}")]
     if view.failed:
-        # Each failed table keeps its error (cut to a line), so the summary says why every shown table failed.
-        lines = [f"• `{a.table}` ({a.database}): {truncate(a.error or 'no error message', 300)}" for a in view.failed]
+        errors = [truncate(a.error or "no error message", TABLE_ERROR) for a in view.failed]
+        lines = [f"• `{a.table}` ({a.database}): {error}" for a, error in zip(view.failed, errors, strict=True)]
         blocks.append(_section(lines_within(lines, SECTION_TEXT, prefix=":x: *Failed tables:*\n")))
     if view.error and not view.failed:
         blocks.append(_section(f":x: {view.error}"))
