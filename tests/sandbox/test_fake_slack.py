@@ -194,7 +194,8 @@ def test_blocks_that_are_not_a_json_array_are_invalid_blocks_format(client, fake
 
 
 def test_a_message_needs_text_blocks_or_attachments(client, fake_slack):
-    refused(fake_slack, lambda: client.chat_postMessage(channel="C0SALES", text=""), "no_text")
+    with pytest.warns(UserWarning, match="top-level `text` argument is missing"):
+        refused(fake_slack, lambda: client.chat_postMessage(channel="C0SALES", text=""), "no_text")
     assert client.chat_postMessage(channel="C0SALES", text="hello")["ok"]
 
 
@@ -216,7 +217,8 @@ def test_text_past_40000_characters_is_truncated_with_a_warning(client, fake_sla
 
 
 def test_blocks_without_a_text_fallback_are_posted_and_noted(client, fake_slack):
-    with fake_slack.expect_refusals("missing_text_fallback"):
+    # slack_sdk warns on the client side too; Slack itself posts the message.
+    with fake_slack.expect_refusals("missing_text_fallback"), pytest.warns(UserWarning, match="`text` argument"):
         assert client.chat_postMessage(channel="C0SALES", blocks=[section("only blocks")])["ok"]
     assert [w.error for w in fake_slack.warned] == ["missing_text_fallback"]
     assert post(client, [section("with text")])["ok"]
