@@ -22,6 +22,12 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    # Only calls whose decoded body this accepts get the answer; None for every call.
+    when: Callable[[dict[str, Any]], bool] | None = None
+
+    def applies(self, body: dict[str, Any]) -> bool:
+        """Whether this answer is for a call with this body."""
+        return self.when is None or bool(self.when(body))
 
 
 @dataclass
@@ -71,14 +77,15 @@ class Faults:
             self._windows.clear()
             self._limits.clear()
 
-    def take(self, method: str) -> Answer | None:
+    def take(self, method: str, body: dict[str, Any]) -> Answer | None:
         """The fault answering this call of `method`, if any."""
         now = self.clock()
         with self._lock:
             for key in (method, "*"):
-                pending = self._next.get(key)
-                if pending:
-                    return pending.pop(0)
+                pending = self._next.get(key, [])
+                for i, answer in enumerate(pending):
+                    if answer.applies(body):
+                        return pending.pop(i)
             self._windows = [w for w in self._windows if w.until > now]
             for window in self._windows:
                 if window.method in (method, "*"):

@@ -97,9 +97,10 @@ class FakeSlack:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` ("*" for any) answer with `status` (for retry tests)."""
-        answer = Answer(status, body or {"ok": False, "error": "fatal_error"}, headers or {})
+        """Make the next `times` calls of `method` ("*" for any) answer with `status`; `when` picks which calls."""
+        answer = Answer(status, body or {"ok": False, "error": "fatal_error"}, headers or {}, when)
         self.faults.fail_next(method, answer, times)
 
     def fail_for(
@@ -231,7 +232,7 @@ class FakeSlack:
 
     def _answer(self, call: Call) -> tuple[int, Any, dict[str, str]]:
         """Status, JSON body (or text) and headers for one recorded call."""
-        injected = self.faults.take(call.method)
+        injected = self.faults.take(call.method, call.body)
         if injected is not None:
             error = str(injected.body.get("error", f"HTTP {injected.status}"))
             call.error = error

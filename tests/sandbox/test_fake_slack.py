@@ -341,6 +341,14 @@ def test_fail_next_answers_the_next_calls_then_slack_again(client, fake_slack):
     assert [r.injected for r in fake_slack.refused] == [True, True]
 
 
+def test_fail_next_with_when_picks_the_calls_it_fails(client, fake_slack):
+    fake_slack.fail_next("chat.postMessage", 500, when=lambda body: body.get("text") == "second")
+    assert client.chat_postMessage(channel="C0SALES", text="first")["ok"]
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0SALES", text="second")
+    assert client.chat_postMessage(channel="C0SALES", text="second")["ok"]
+
+
 def test_fail_for_fails_every_call_in_its_window(clocked):
     fake, clock, client = clocked
     fake.fail_for("*", seconds=30, status=429, retry_after=7)
