@@ -133,6 +133,7 @@ def main() -> None:
 
     fake = FakeSlack().start()
     fake.workspace.usergroups = {ADMINS_GROUP: ["U0BENCHADMIN"]}
+    fake.workspace.join("C0GENERAL")  # where the bench's slash commands are typed
     requests = SlackRequests(SIGNING_SECRET, response_url=fake.response_url())
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -230,7 +230,9 @@ def main() -> None:
         box = start_sandbox(workdir)
         try:
             policy = workdir / "bench-policy.yml"
-            _write_policy(policy)
+            routed = _write_policy(policy)
+            # The bot was invited to every channel the bench's policy routes alerts to.
+            box.slack.workspace.join(*routed.values(), "C0BENCHDEFAULT")
             settings, deps = box.bot_deps(workdir, OPSBOT_CONFIG=str(policy))
             build_app(settings, deps)
             recorder = Recorder(box.slack)

@@ -86,13 +86,15 @@ def bench_approve(box, deps, driver, rounds: int) -> dict[str, object]:
     dz, web = box.client("datazone"), WebClient(token=box.slack.bot_token, base_url=box.slack.api_url)
     baseline = []
     for request_id in _new_requests(box, rounds):
+        # The card the baseline decides, posted before the clock starts (Slack updates only messages it has).
+        card = web.chat_postMessage(channel="C0SALESDATA", text=f"request {request_id}")["ts"]
         started = time.perf_counter()
         detail = dz.get_subscription_request_details(domainIdentifier=DOMAIN_ID, identifier=request_id)
         with contextlib.suppress(dz.exceptions.ResourceNotFoundException):
             dz.get_user_profile(domainIdentifier=DOMAIN_ID, userIdentifier=detail["createdBy"])
         dz.accept_subscription_request(domainIdentifier=DOMAIN_ID, identifier=request_id, decisionComment="bench")
-        web.chat_update(channel="C0SALESDATA", ts="1.000001", text="decided", blocks=[])
-        web.chat_postMessage(channel="C0SALESDATA", thread_ts="1.000001", text="decided")
+        web.chat_update(channel="C0SALESDATA", ts=card, text="decided", blocks=[])
+        web.chat_postMessage(channel="C0SALESDATA", thread_ts=card, text="decided")
         baseline.append((time.perf_counter() - started) * 1000)
     return {"bot": _summary(samples), "baseline_same_calls_bare": _summary(baseline)}
 

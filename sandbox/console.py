@@ -21,7 +21,7 @@ from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
 from sandbox.aws.alarms import set_alarm
 from sandbox.render import Rendered, render_call
-from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET, USERS, Sandbox
+from sandbox.runtime import ADMIN, ANALYST, APPROVER, CONSOLE_CHANNEL, SIGNING_SECRET, USERS, Sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import ACCESS_KEYS, CLUSTER_ID, CLUSTER_NAME, MULTIMASTER_METRICS, put_multimaster
 from scheduler import bound_tasks, build_scheduler
@@ -46,7 +46,7 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
 # How long to keep collecting what listeners send after an ack, once nothing new has arrived.
 QUIET_SECONDS = 0.4
 FIRST_EFFECT_SECONDS = 5.0
-# How long `expect` keeps reading output that is still arriving before it says the text never came.
+# How long `expect` keeps watching for output still arriving (a busy machine may need most of it).
 EXPECT_PATIENCE_SECONDS = 60.0
 
 
@@ -102,7 +102,7 @@ class Console:
         self.terminal.print(f"[bold cyan]{USERS[self.user]['name']}>[/] {escape(line)}")
         if line.startswith("/"):
             command, _, text = line.partition(" ")
-            body, headers = self.requests.slash_command(command, text, user_id=self.user, channel_id="C0CONSOLE")
+            body, headers = self.requests.slash_command(command, text, user_id=self.user, channel_id=CONSOLE_CHANNEL)
             self._dispatch(body, headers)
             return
         word, _, rest = line.partition(" ")
@@ -170,11 +170,15 @@ class Console:
             out.lines.append("(no visible answer)")
         for line in out.lines:
             self.terminal.print(line, markup=False)
+        for line in out.refusals:
+            self.terminal.print(f"!! {line}", style="bold red", markup=False)
         # Like the screen in Slack: the last card's buttons and an open modal stay until replaced.
         previous = self.last
         self.last = out
         self.last.modal = out.modal or previous.modal
         self.last.buttons = out.buttons or previous.buttons
+        if out.refusals:
+            raise ConsoleError(out.refusals[0])
 
     # -- console commands -------------------------------------------------------------------------
 
@@ -198,8 +202,15 @@ class Console:
         if not rest.isdigit() or not 1 <= int(rest) <= len(buttons):
             raise ConsoleError(f"press 1..{len(buttons)}: the last output has {len(buttons)} buttons")
         button = buttons[int(rest) - 1]
+        # Buttons of an ephemeral answer sit in the console's channel; a card's carry its channel and ts.
+        channel, ts = button.get("_message", (CONSOLE_CHANNEL, None))
         body, headers = self.requests.block_action(
-            button.get("action_id", ""), user_id=self.user, value=button.get("value", ""), block_id=button["block_id"]
+            button.get("action_id", ""),
+            user_id=self.user,
+            value=button.get("value", ""),
+            block_id=button["block_id"],
+            channel_id=channel,
+            message_ts=ts,
         )
         self._dispatch(body, headers)
 
@@ -337,18 +348,17 @@ class Console:
         self.terminal.print(f"  (sandbox) CloudWatch: {name} {change} {state}", markup=False)
 
     def _cmd_expect(self, rest: str) -> None:
-        # Slow work (a backup, a data source run) may still be reporting: what arrives meanwhile counts as part of
-        # the last output, for as long as a busy machine may need.
+        # A long job (a backup, a publish) keeps reporting after the console stopped listening; like someone
+        # watching the channel, wait for what is still arriving before calling the step failed.
         deadline = time.monotonic() + EXPECT_PATIENCE_SECONDS
         while rest not in "\n".join(self.last.lines):
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 raise ConsoleError(f"expected {rest!r} in the last output")
-            more = self._collect(Rendered(), settle=0.5, patient=False)
-            for line in more.lines:
-                self.terminal.print(line, markup=False)
-            self.last.lines += more.lines
-            self.last.buttons = more.buttons or self.last.buttons
-            self.last.modal = more.modal or self.last.modal
+            more = self._collect(Rendered(), patient=False)
+            if more.lines or more.refusals:
+                earlier = self.last.lines
+                self._show(more)
+                self.last.lines = earlier + self.last.lines
         self._say(f"  ok: saw {rest!r}", style="green")
 
     def _cmd_wait(self, rest: str) -> None:

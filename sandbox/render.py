@@ -15,6 +15,8 @@ class Rendered:
     lines: list[str] = field(default_factory=list)
     buttons: list[dict[str, Any]] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    # Calls Slack refused: the console prints them loudly and fails the step.
+    refusals: list[str] = field(default_factory=list)
 
 
 def _text(obj: Any) -> str:
@@ -64,6 +66,25 @@ def _button(element: dict[str, Any], block: dict[str, Any], out: Rendered, inden
 
 def render_call(call: Call, out: Rendered) -> None:
     """One recorded Web API call as a user would see its effect."""
+    body = call.body
+    if call.error:
+        # Nobody in Slack would see anything of a refused call; the developer must.
+        out.refusals.append(f"Slack refused {call.method}: {call.error}")
+        out.refusals += ["  " + message for message in call.messages]
+        return
+    if call.warnings:
+        out.refusals.append(f"Slack warned about {call.method}: {', '.join(call.warnings)}")
+    first_button = len(out.buttons)
+    _render_effect(call, out)
+    # A click on a button carries the channel and ts of the message it sits on, as Slack sends them.
+    channel = call.answer.get("channel") or body.get("channel")
+    ts = call.answer.get("ts") or body.get("ts")
+    if call.method in ("chat.postMessage", "chat.update") and channel and ts:
+        for button in out.buttons[first_button:]:
+            button["_message"] = (str(channel), str(ts))
+
+
+def _render_effect(call: Call, out: Rendered) -> None:
     body = call.body
     if call.method == "chat.postMessage":
         thread = f" (thread {body['thread_ts']})" if body.get("thread_ts") else ""

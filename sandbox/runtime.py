@@ -54,6 +54,8 @@ APPROVERS_GROUP = "S0SALESLEADS"
 ONCALL_GROUP = "S0DATAONCALL"
 RUNBOOK = "https://runbooks.example.com/emr/primary-failover"
 SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
+# Where the console types its slash commands.
+CONSOLE_CHANNEL = "C0CONSOLE"
 
 
 def free_port() -> int:
@@ -180,6 +182,10 @@ def start_sandbox(workdir: Path) -> Sandbox:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     slack = FakeSlack().start()
     slack.workspace.users.update(USERS)
+    # The bot was invited to the world's channels; a post anywhere else is refused as Slack would.
+    slack.workspace.add_channel(SALES_CHANNEL, "sales-data")
+    slack.workspace.add_channel(ADMIN_CHANNEL, "data-platform")
+    slack.workspace.add_channel(CONSOLE_CHANNEL, "console")
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
     slack.workspace.usergroups[ONCALL_GROUP] = [APPROVER]
     port = free_port()

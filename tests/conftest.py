@@ -15,7 +15,7 @@ from bot.deps import Deps, build_deps
 from bot.logs import configure_logging
 from bot.policy import Policy
 from bot.settings import Settings, load_settings
-from sandbox.slack_api import FakeSlack
+from sandbox.slack import FakeSlack, Workspace, last_sequence
 from sandbox.slack_requests import SlackRequests
 from tests import aws_calls
 from tests.harness import SIGNING_SECRET, BoltDriver, free_port, postgres_database
@@ -113,12 +113,46 @@ def fake_slack_server() -> Iterator[FakeSlack]:
     server.stop()
 
 
+# Channels the tests' policies and requests name; the bot is in each of them.
+CHANNELS = ("C0SALES", "C0GENERAL")
+
+
 @pytest.fixture
 def fake_slack(fake_slack_server: FakeSlack) -> FakeSlack:
-    """The fake Slack Web API, emptied, with one user group."""
+    """The fake Slack Web API, emptied: the tests' users, one user group, the bot in the tests' channels."""
     fake_slack_server.reset()
-    fake_slack_server.workspace.usergroups = {"S0APPROVERS": ["U0BOB"]}
+    workspace = Workspace(usergroups={"S0APPROVERS": [BOB]})
+    workspace.join(*CHANNELS)
+    for user in (ADMIN, ALICE, BOB, MALLORY):
+        workspace.add_user(user)
+    fake_slack_server.workspace = workspace
     return fake_slack_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slack_refusals(*errors): the fake Slack may refuse calls with these errors (any, when none)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_slack_refusals(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails when any fake Slack refused (or warned about) a call it did not declare it expected."""
+    markers = list(request.node.iter_markers("slack_refusals"))
+    allowed = {error for marker in markers for error in marker.args}
+    start = last_sequence()
+    yield
+    unexpected = [
+        str(refusal)
+        for fake in FakeSlack.running()
+        for refusal in [*fake.refused, *fake.warned]
+        if refusal.seq > start
+        and not refusal.injected
+        and not refusal.expected
+        and not (markers and (not allowed or refusal.error in allowed))
+    ]
+    if unexpected:
+        pytest.fail("Slack refused calls this test did not expect:\n  " + "\n  ".join(unexpected), pytrace=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
@@ -54,10 +55,19 @@ ROUTER = router()
 class Thread:
     """A message in the channel and its thread: where a long job reports progress."""
 
-    def __init__(self, client: WebClient, channel: str, text: str) -> None:
+    def __init__(self, client: WebClient, channel: str, text: str, user: str) -> None:
         self.client = client
-        self.channel = channel
-        self.ts = client.chat_postMessage(channel=channel, text=text)["ts"]
+        try:
+            posted = client.chat_postMessage(channel=channel, text=text)
+        except SlackApiError as error:
+            # Commands and buttons work in channels the bot was never invited to, where it cannot post:
+            # the progress goes to the user's DM with the bot instead of failing the job before it starts.
+            if error.response.get("error") not in ("not_in_channel", "channel_not_found") or channel == user:
+                raise
+            posted = client.chat_postMessage(channel=user, text=text)
+        # Posting to a user id answers with the DM's own id, which chat.update needs.
+        self.channel = str(posted["channel"])
+        self.ts = str(posted["ts"])
 
     def say(self, text: str) -> None:
         """One progress line in the thread."""
@@ -89,7 +99,7 @@ def register(registry: Registry) -> None:
         service.domain()
         service.table()
         channel = invocation.command.channel_id or user
-        thread = Thread(invocation.client, channel, f":floppy_disk: <@{user}> started a full catalog backup…")
+        thread = Thread(invocation.client, channel, f":floppy_disk: <@{user}> started a full catalog backup…", user)
         finished = service.run(FULL, user, thread.say)
         thread.finish(blocks.run_text(finished))
         deps.audit.record(actor=user, action="backups.run", target=finished.run_id, result=finished.status)
@@ -147,7 +157,7 @@ def register(registry: Registry) -> None:
             respond(replace_original=True, text=f"Applying restore plan `{ref.plan}`…")
             channel = (body.get("channel") or {}).get("id") or user
             thread = Thread(
-                client, channel, f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…"
+                client, channel, f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…", user
             )
             result = service.apply(ref.plan, user, thread.say)
             thread.finish(blocks.applied_text(ref.plan, plan.target_domain_id, result))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from typing import Any
 
+from bot.blockkit import SECTION_TEXT, lines_within
+from handlers.proteins.indexing import IndexParams
 from handlers.proteins.search import Hit
 from handlers.proteins.service import DatabaseInfo, SearchResult
 
@@ -77,6 +80,25 @@ def results_csv(result: SearchResult) -> str:
     return out.getvalue()
 
 
+def _index_of(params: IndexParams | None) -> str:
+    if params is None:
+        return "no index (exact search)"
+    if params.type == "IVF_PQ":
+        return (
+            f"IVF_PQ {params.metric}, {params.num_partitions} partitions, "
+            f"{params.num_sub_vectors} sub-vectors, {params.num_bits} bits"
+        )
+    return f"{params.type} (too few rows for PQ)"
+
+
+def _index_kinds(details: DatabaseInfo) -> str:
+    """How many buckets have which kind of index: the summary that stays whole however many buckets there are."""
+    kinds = Counter(
+        f"{p.type} {p.metric}" if (p := details.indexes.get(bucket)) else "no index" for bucket in details.buckets
+    )
+    return "Indexes: " + ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+
+
 def info(details: DatabaseInfo) -> list[dict[str, Any]]:
     """`/protein info`: buckets, rows, dimension, index type and parameters, embedder."""
     embedder = details.embedder
@@ -85,24 +107,17 @@ def info(details: DatabaseInfo) -> list[dict[str, Any]]:
         f"{_count(len(details.buckets), 'bucket')}, {details.rows:,} proteins",
         f"Embedder: `{embedder.name}`, {embedder.dimension} dimensions" if embedder else "Embedder: none recorded",
     ]
-    rows = []
-    for bucket, count in list(details.buckets.items())[:40]:
-        params = details.indexes.get(bucket)
-        if params is None:
-            described = "no index (exact search)"
-        elif params.type == "IVF_PQ":
-            described = (
-                f"IVF_PQ {params.metric}, {params.num_partitions} partitions, "
-                f"{params.num_sub_vectors} sub-vectors, {params.num_bits} bits"
-            )
-        else:
-            described = f"{params.type} (too few rows for PQ)"
-        rows.append(f"{bucket}  {count:>13,}  {described}")
+    if details.buckets:
+        lines.append(_index_kinds(details))
     blocks = [_section("\n".join(lines))]
+    rows = [
+        f"{bucket}  {count:>13,}  {_index_of(details.indexes.get(bucket))}" for bucket, count in details.buckets.items()
+    ]
     if rows:
-        blocks.append(_section("```\n" + "\n".join(rows) + "\n```"))
-    if len(details.buckets) > 40:
-        blocks.append(_context(f"and {len(details.buckets) - 40} more buckets"))
+        # One section holds 3,000 characters: as many buckets as fit, then how many more there are.
+        fence = "```"
+        table = lines_within(rows, SECTION_TEXT - 2 * len(fence) - 2, prefix=fence + "\n")
+        blocks.append(_section(table + "\n" + fence))
     return blocks
 
 

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blockkit import BUTTON_TEXT, HEADER_TEXT, SECTION_TEXT, join_within, lines_within, truncate
 from handlers.publishing import ids
 from handlers.publishing.catalog import Preview
 from handlers.publishing.runs import RunView
 
-# Slack allows 50 blocks a message and 25 elements an actions block: a summary lists this many tables.
-MAX_LINES = 20
+# A summary offers a preview button for this many new assets, each in its own actions block: an action_id
+# must be unique within its block, and every preview button shares the one the listener is registered for.
+MAX_PREVIEW_BUTTONS = 5
+# A failed table's error is cut to about a line, so the section lists more tables, each with why it failed.
+TABLE_ERROR = 300
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)}}
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": text},
+        "text": {"type": "plain_text", "text": truncate(text, BUTTON_TEXT)},
         "action_id": action_id,
         "value": value,
     }
@@ -33,25 +37,32 @@ def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
     verb = "Publish" if publish else "Unpublish"
     quality = f"{preview.quality:.2f}" if preview.quality is not None else "not recorded"
     listing = (preview.listing_status or "not published").lower().replace("_", " ")
-    lines = [
+    facts = [
         f"*Type:* {preview.type_name}",
         f"*Owning project:* {preview.owner_project_name} (`{preview.owner_project_id}`)",
-        f"*Forms:* {', '.join(preview.forms) or 'none'}",
-        f"*Glossary terms:* {', '.join(preview.glossary_terms) or 'none'}",
         f"*Data quality score:* {quality}",
         f"*Listing:* {listing}",
     ]
+    # Forms and glossary terms may be many; they share what the facts leave of the section, so the facts the
+    # decision rests on are never the part cut off.
+    room = (SECTION_TEXT - len("\n".join(facts)) - 2) // 2
+    lists = [
+        join_within(preview.forms, room, prefix="*Forms:* ") if preview.forms else "*Forms:* none",
+        join_within(preview.glossary_terms, room, prefix="*Glossary terms:* ")
+        if preview.glossary_terms
+        else "*Glossary terms:* none",
+    ]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{verb} {preview.name}?"[:150]}},
-        _section("\n".join(lines)),
+        {"type": "header", "text": {"type": "plain_text", "text": truncate(f"{verb} {preview.name}?", HEADER_TEXT)}},
+        _section("\n".join([*facts[:2], *lists, *facts[2:]])),
     ]
     ref = ids.AssetRef(
         domain=preview.domain_id, asset=preview.asset_id, owner=preview.owner_project_id, publish=publish
     ).model_dump_json()
     cancel = _button("Cancel", ids.CANCEL, "cancel")
     if publish and preview.missing:
-        missing = "\n".join(f"• {m}" for m in preview.missing)
-        blocks.append(_section(f":no_entry: *Required metadata is missing, so this cannot be published:*\n{missing}"))
+        head = ":no_entry: *Required metadata is missing, so this cannot be published:*\n"
+        blocks.append(_section(lines_within([f"• {m}" for m in preview.missing], SECTION_TEXT, prefix=head)))
         override = _button("Publish anyway (admins)", ids.OVERRIDE, ref, "danger")
         override["confirm"] = {
             "title": {"type": "plain_text", "text": "Override the gate?"},
@@ -78,7 +89,7 @@ def outcome(name: str, text: str) -> list[dict[str, Any]]:
 def registration_card(label: str, scope: str, user_id: str) -> list[dict[str, Any]]:
     """The card a registration's progress threads under."""
     return [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Registering {label}"[:150]}},
+        {"type": "header", "text": {"type": "plain_text", "text": truncate(f"Registering {label}", HEADER_TEXT)}},
         _section(f"{scope}\nRequested by <@{user_id}>. Progress follows in the thread."),
     ]
 
@@ -90,28 +101,31 @@ def run_summary(view: RunView, domain_id: str, gate: bool) -> list[dict[str, Any
     status = view.status.lower().replace("_", " ")
     blocks = [_section(f"*Run `{view.run_id}` of {view.data_source_name}: {status}.*\n{counts}")]
     if view.failed:
-        lines = [f"• `{a.table}` ({a.database}): {a.error or 'no error message'}" for a in view.failed[:MAX_LINES]]
-        blocks.append(_section(":x: *Failed tables:*\n" + "\n".join(lines)))
+        errors = [truncate(a.error or "no error message", TABLE_ERROR) for a in view.failed]
+        lines = [f"• `{a.table}` ({a.database}): {error}" for a, error in zip(view.failed, errors, strict=True)]
+        blocks.append(_section(lines_within(lines, SECTION_TEXT, prefix=":x: *Failed tables:*\n")))
     if view.error and not view.failed:
         blocks.append(_section(f":x: {view.error}"))
     if view.created:
-        created = view.created[:MAX_LINES]
-        more = f"\n…and {len(view.created) - len(created)} more." if len(view.created) > len(created) else ""
         if gate:
-            text = "*New assets wait for the governance preview before publishing:*"
+            text = "*New assets wait for the governance preview before publishing:*\n"
         else:
-            text = "*New assets, published on import by the policy:*"
-        blocks.append(_section(text + "\n" + "\n".join(f"• `{a.table}`" for a in created) + more))
+            text = "*New assets, published on import by the policy:*\n"
+        blocks.append(_section(lines_within([f"• `{a.table}`" for a in view.created], SECTION_TEXT, prefix=text)))
         if gate:
-            buttons = [
-                _button(
-                    f"Preview {a.table}"[:75],
-                    ids.PREVIEW,
-                    ids.PreviewRef(domain=domain_id, asset=a.asset_id or "").model_dump_json(),
-                )
-                for a in created[:5]
+            blocks += [
+                {
+                    "type": "actions",
+                    "elements": [
+                        _button(
+                            f"Preview {a.table}",
+                            ids.PREVIEW,
+                            ids.PreviewRef(domain=domain_id, asset=a.asset_id or "").model_dump_json(),
+                        )
+                    ],
+                }
+                for a in view.created[:MAX_PREVIEW_BUTTONS]
             ]
-            blocks.append({"type": "actions", "elements": buttons})
     return blocks
 
 

@@ -133,7 +133,12 @@ class Publishing:
                 kwargs["thread_ts"] = thread
             return str(self.deps.slack.chat_postMessage(**kwargs)["ts"])
         except SlackApiError as exc:
-            log.warning("publishing_post_failed", channel=channel, error=exc.response.get("error"))
+            error = exc.response.get("error")
+            log.warning("publishing_post_failed", channel=channel, error=error, messages=exc.response.get("errors"))
+            if card and error in ("invalid_blocks", "invalid_blocks_format"):
+                # A run's summary is claimed before it is posted, so a card Slack refuses would lose it for good:
+                # the same facts go as plain text instead.
+                return self._post(channel, thread, text)
             return None
 
     # -- following runs ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.blockkit import HEADER_TEXT, SECTION_FIELD, join_within, truncate
 from handlers.subscriptions import ids
 from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.service import PendingSummary, RequestView
@@ -29,11 +30,14 @@ def _facts(view: RequestView, now: datetime) -> list[dict[str, Any]]:
         f"*Requested by*\n{view.requester}" + (f" (<@{view.requester_slack}>)" if view.requester_slack else ""),
         f"*Classification*\n{verdict.classification or 'not set'}",
         f"*Data quality*\n{verdict.quality if verdict.quality is not None else 'not set'}",
-        f"*Glossary terms*\n{', '.join(view.glossary_terms) or 'none'}",
+        # A field holds 2,000 characters; an asset may carry more terms than that, and the card says how many.
+        join_within(view.glossary_terms, SECTION_FIELD, prefix="*Glossary terms*\n")
+        if view.glossary_terms
+        else "*Glossary terms*\nnone",
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Reason*\n{view.reason[:MAX_REASON]}"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": truncate(text, SECTION_FIELD)} for text in fields]},
     ]
     context = [f"Request `{view.request_id}`", f"waiting {_age(view.created_at, now)}"]
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
@@ -48,7 +52,10 @@ def card(view: RequestView, now: datetime | None = None) -> list[dict[str, Any]]
     ref = ids.RequestRef(domain=view.domain_id, request=view.request_id, owner=view.owner_project_id)
     value = ref.model_dump_json()
     return [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Subscription request: {view.asset_name}"[:150]}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(f"Subscription request: {view.asset_name}", HEADER_TEXT)},
+        },
         *_facts(view, now),
         {
             "type": "actions",
@@ -83,7 +90,10 @@ def decided_card(
     if comment:
         text += "\n>" + comment[:MAX_REASON].replace("\n", "\n>")
     return [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Subscription request: {view.asset_name}"[:150]}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(f"Subscription request: {view.asset_name}", HEADER_TEXT)},
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         *_facts(view, now),
     ]

@@ -182,6 +182,7 @@ def unloaded_driver(settings, sqlite_deps, requests_, counter, fake_slack):
     return BoltDriver(app, requests_)
 
 
+@pytest.mark.slack_refusals("no_such_subteam")
 def test_unknown_group_membership_denies_and_says_try_again(unloaded_driver, fake_slack, counter):
     unloaded_driver.click("test.bump", user=BOB, value="prj_sales")
     reply = fake_slack.wait_for("response_url")

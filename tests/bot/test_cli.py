@@ -33,6 +33,7 @@ def test_doctor_passes_on_a_healthy_setup(fake_slack, tmp_path, moto_url):
     assert re.search(r"^\d+/\d+ checks passed \((\d+ with warnings; )?\d+ skipped\)\.$", result.stdout, re.M)
 
 
+@pytest.mark.slack_refusals("invalid_auth")
 def test_doctor_fails_clearly(fake_slack, tmp_path, moto_url):
     env = opsbot_env(fake_slack, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong", AWS_ENDPOINT_URL="http://127.0.0.1:9")
     env.pop("SLACK_APP_TOKEN")
@@ -95,6 +96,7 @@ def test_http_mode_serves_and_stops_gracefully_on_sigterm(fake_slack, tmp_path, 
     assert "xoxb-" not in stopped.stderr  # no token in the logs
 
 
+@pytest.mark.slack_refusals("invalid_auth")
 def test_socket_mode_with_a_refused_app_token_fails_with_a_clear_message(fake_slack, tmp_path):
     env = opsbot_env(fake_slack, tmp_path, SLACK_APP_TOKEN="xapp-wrong")
     started = time.monotonic()

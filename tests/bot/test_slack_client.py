@@ -14,8 +14,10 @@ def test_rate_limited_call_is_retried_after_retry_after(settings, fake_slack):
 
 
 def test_server_error_is_retried(settings, fake_slack):
+    client = build_slack_client(settings)
+    posted = client.chat_postMessage(channel="C0SALES", text="first")
     fake_slack.fail_next("chat.update", 503, times=2)
-    build_slack_client(settings).chat_update(channel="C0SALES", ts="1.000001", text="updated")
+    client.chat_update(channel="C0SALES", ts=posted["ts"], text="updated")
     assert len(fake_slack.calls_to("chat.update")) == 3
 
 
@@ -26,6 +28,7 @@ def test_gives_up_after_bounded_retries(settings, fake_slack):
     assert len(fake_slack.calls_to("chat.update")) == 3
 
 
+@pytest.mark.slack_refusals("channel_not_found")
 def test_api_errors_are_not_retried(settings, fake_slack):
     with pytest.raises(SlackApiError) as raised:
         build_slack_client(settings).chat_postMessage(channel="", text="nowhere")

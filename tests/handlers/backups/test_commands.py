@@ -84,6 +84,18 @@ def test_run_reports_progress_in_a_thread_and_history_lists_it(bot):
     assert f"full by {ADMIN}" in json.dumps(reply(bot, lambda b: "Backup runs, newest first" in b).body)
 
 
+@pytest.mark.slack_refusals("not_in_channel")
+def test_a_run_from_a_channel_the_bot_is_not_in_reports_in_a_dm(bot):
+    slack = bot["box"].slack
+    slack.workspace.add_channel("C0QUIET", "quiet", member=False)
+    bot["driver"].command("/backup", "run", user=ADMIN, channel_id="C0QUIET", response_url=slack.response_url())
+    started = slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ADMIN)
+    assert "started a full catalog backup" in started.body["text"]
+    done = slack.wait_for("chat.update", lambda c: "succeeded" in c.body.get("text", ""))
+    assert done.body["channel"] == started.answer["channel"] and done.body["channel"].startswith("D")
+    assert [r.error for r in slack.refused] == ["not_in_channel"]
+
+
 def test_non_admins_are_refused(bot):
     for text in ("run", "verify", "restore plan", "restore apply plan-0123456789"):
         response = command(bot, text, ANALYST)

@@ -26,6 +26,7 @@ def test_restore_into_an_empty_domain_reproduces_the_catalog_and_is_idempotent(b
     command(bot, f"restore apply {plan_id}", ADMIN)
     confirm = reply(bot, lambda b: "backups.apply_plan" in b)
     button = next(b for b in confirm.body["blocks"] if b["type"] == "actions")["elements"][0]
+    slack.workspace.join("C0OPS")
     bot["driver"].click(
         "backups.apply_plan", user=ADMIN, value=button["value"], response_url=slack.response_url(), channel_id="C0OPS"
     )

@@ -78,6 +78,7 @@ def test_search_by_sequence_finds_its_family(bot, fake_slack):
 
 
 def test_large_k_uploads_a_csv_of_every_hit(bot, fake_slack):
+    fake_slack.workspace.join("C0LAB")
     bot().command("/protein", "FAM001_root k=60", user=ALICE, channel_id="C0LAB")
     answer = _responses(fake_slack, 2)[1]
     assert "all 60 are in `proteins-near-FAM001_root.csv`" in _text(answer)
@@ -87,6 +88,17 @@ def test_large_k_uploads_a_csv_of_every_hit(bot, fake_slack):
     assert [r["id"].split("_")[0] for r in rows[:25]] == ["FAM001"] * 25
     complete = fake_slack.wait_for("files.completeUploadExternal")
     assert complete.body["channel_id"] == "C0LAB"
+    [shared] = fake_slack.files.values()
+    assert shared.channel == "C0LAB" and shared.content.decode() == upload.body["content"]
+
+
+@pytest.mark.slack_refusals("not_in_channel")
+def test_a_csv_for_a_channel_the_bot_is_not_in_is_explained(bot, fake_slack):
+    fake_slack.workspace.add_channel("C0LAB", "lab", member=False)
+    bot().command("/protein", "FAM001_root k=60", user=ALICE, channel_id="C0LAB")
+    *_, warning = _responses(fake_slack, 3)
+    assert "could not be uploaded (not_in_channel); invite opsbot to this channel" in _text(warning)
+    assert not fake_slack.files
 
 
 def test_info_shows_buckets_index_and_embedder(bot, fake_slack):

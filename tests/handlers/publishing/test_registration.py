@@ -119,6 +119,22 @@ def test_redshift_registration_reports_the_failed_table_with_its_error(bot):
     reply(bot, lambda body: f"Run {run_id}" in body and "legacy_import" in body and "SUPER" in body)
 
 
+def test_a_summary_slack_refuses_as_a_card_still_arrives_as_text(bot):
+    slack = bot["box"].slack
+    slack.fail_next(
+        "chat.postMessage",
+        200,
+        {"ok": False, "error": "invalid_blocks"},
+        when=lambda body: bool(body.get("blocks")) and "Run `" in json.dumps(body["blocks"]),
+    )
+    command(bot, "redshift sales-dw/dev/public", APPROVER)
+    run_id = run_of(bot, "opsbot-redshift-sales-dw-dev")
+    text = posted(bot, lambda body: f"Run {run_id} of" in body and "thread_ts" in body and '"blocks"' not in body)
+    assert "legacy_import" in text.body["text"] and "SUPER" in text.body["text"]
+    [refused] = [c for c in slack.calls_to("chat.postMessage") if c.error == "invalid_blocks"]
+    assert f"Run `{run_id}`" in json.dumps(refused.body["blocks"])
+
+
 def test_created_assets_wait_for_the_preview_gate(bot):
     command(bot, "redshift sales-dw/finance/public/invoices", APPROVER)
     run_id = run_of(bot, "opsbot-redshift-sales-dw-finance")

@@ -37,6 +37,7 @@ def bot(box, tmp_path, monkeypatch):
     deps.jobs.attach(scheduler)
     app = build_app(settings, deps)
     box.slack.reset()
+    box.slack.workspace.join("C0GENERAL")  # where the tests' signed clicks and commands come from
     yield {
         "deps": deps,
         "inbox": build_inbox(deps),

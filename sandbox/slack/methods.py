@@ -1,0 +1,255 @@
+"""Web API methods the fake Slack answers, each checking its arguments as the method's reference page says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sandbox.slack.blockkit import Problems, check_view
+from sandbox.slack.messages import check_message, refusal_body, success_body
+
+if TYPE_CHECKING:
+    from sandbox.slack.server import FakeSlack
+
+Body = dict[str, Any]
+
+
+@dataclass
+class Upload:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal, and after."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    shared: bool = False
+
+
+def _missing(body: Body, *names: str) -> Body | None:
+    # Slack's answer to a missing required argument, e.g. chat.postEphemeral without `user`.
+    absent = [name for name in names if body.get(name) in (None, "")]
+    if absent:
+        return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [
+            f"[ERROR] missing required field: {name}" for name in absent
+        ]}}  # fmt: skip
+    return None
+
+
+def post_message(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/chat.postMessage"""
+    channel, error = fake.workspace.resolve(str(body.get("channel") or ""))
+    if error:
+        return {"ok": False, "error": error}
+    verdict = check_message(body)
+    if verdict.error:
+        return refusal_body(verdict.error, verdict.messages)
+    fake.note_fallback(verdict, "chat.postMessage", body)
+    message = fake.store_message(channel.id, verdict.text, verdict.blocks, body.get("thread_ts"))
+    return success_body(verdict, channel=channel.id, ts=message["ts"], message=message)
+
+
+def post_ephemeral(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/chat.postEphemeral"""
+    if refused := _missing(body, "channel", "user"):
+        return refused
+    channel, error = fake.workspace.resolve(str(body["channel"]))
+    if error:
+        return {"ok": False, "error": error}
+    # chat.postEphemeral: "user_not_in_channel: Intended recipient is not in the specified channel."
+    if channel.kind == "im" and channel.name != body["user"]:
+        return {"ok": False, "error": "user_not_in_channel"}
+    verdict = check_message(body)
+    if verdict.error:
+        return refusal_body(verdict.error, verdict.messages)
+    fake.note_fallback(verdict, "chat.postEphemeral", body)
+    return success_body(verdict, message_ts=fake.next_ts())
+
+
+def update(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/chat.update: the message must be one the bot posted there."""
+    if refused := _missing(body, "channel", "ts"):
+        return refused
+    channel, error = fake.workspace.resolve(str(body["channel"]))
+    if error:
+        return {"ok": False, "error": error}
+    message = fake.messages.get((channel.id, str(body["ts"])))
+    if message is None:
+        return {"ok": False, "error": "message_not_found"}
+    verdict = check_message(body)
+    if verdict.error:
+        return refusal_body(verdict.error, verdict.messages)
+    fake.note_fallback(verdict, "chat.update", body)
+    message.update(text=verdict.text, blocks=verdict.blocks, edited={"user": fake.workspace.bot_user_id})
+    return success_body(verdict, channel=channel.id, ts=message["ts"], text=verdict.text, message=message)
+
+
+def permalink(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/chat.getPermalink"""
+    channel, error = fake.workspace.resolve(str(body.get("channel") or ""))
+    if error:
+        return {"ok": False, "error": error}
+    ts = str(body.get("message_ts") or "")
+    if (channel.id, ts) not in fake.messages:
+        return {"ok": False, "error": "message_not_found"}
+    link = f"https://sandbox.slack.test/archives/{channel.id}/p{ts.replace('.', '')}"
+    return {"ok": True, "channel": channel.id, "permalink": link}
+
+
+def _view_answer(fake: FakeSlack, body: Body, kinds: tuple[str, ...], view_id: str | None = None) -> Body:
+    view = body.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except json.JSONDecodeError:
+            return {"ok": False, "error": "invalid_arguments"}
+    problems = Problems()
+    check_view(view, problems, kinds=kinds)
+    if problems:
+        # A view that fails its schema is refused with invalid_arguments and json-pointers under /view, as
+        # reported from views.open in https://github.com/jeremeamia/slack-block-kit/issues/3.
+        return refusal_body("invalid_arguments", ["[ERROR] failed to match all allowed schemas [json-pointer:/view]"]
+                            + [f"[ERROR] {item}" for item in problems.items])  # fmt: skip
+    return {"ok": True, "view": fake.store_view(view, view_id, body.get("user_id"))}
+
+
+def views_open(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/views.open: a trigger_id and a modal."""
+    if refused := _missing(body, "trigger_id"):
+        return refused
+    return _view_answer(fake, body, ("modal",))
+
+
+def views_push(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/views.push"""
+    if refused := _missing(body, "trigger_id"):
+        return refused
+    return _view_answer(fake, body, ("modal",))
+
+
+def views_update(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/views.update: view_id or external_id of a view shown."""
+    view_id = body.get("view_id")
+    if not view_id and body.get("external_id"):
+        view_id = next((k for k, v in fake.views.items() if v.get("external_id") == body["external_id"]), None)
+    if not view_id and not body.get("external_id"):
+        return {"ok": False, "error": "invalid_arguments"}
+    if view_id not in fake.views:
+        return {"ok": False, "error": "not_found"}
+    if body.get("hash") and body["hash"] != fake.views[view_id]["hash"]:
+        return {"ok": False, "error": "hash_conflict"}
+    return _view_answer(fake, body, ("modal", "home"), view_id)
+
+
+def views_publish(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/views.publish: a Home tab for a user."""
+    if refused := _missing(body, "user_id"):
+        return refused
+    return _view_answer(fake, body, ("home",))
+
+
+def auth_test(fake: FakeSlack, _body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/auth.test"""
+    ws = fake.workspace
+    return {
+        "ok": True,
+        "url": "https://sandbox.slack.test/",
+        "team": ws.team,
+        "user": "opsbot",
+        "team_id": ws.team_id,
+        "user_id": ws.bot_user_id,
+        "bot_id": ws.bot_id,
+    }
+
+
+def usergroup_users(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/usergroups.users.list"""
+    members = fake.workspace.usergroups.get(str(body.get("usergroup")))
+    if members is None:
+        return {"ok": False, "error": "no_such_subteam"}
+    return {"ok": True, "users": list(members)}
+
+
+def users_info(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/users.info"""
+    user = fake.workspace.users.get(str(body.get("user")))
+    if user is None:
+        return {"ok": False, "error": "user_not_found"}
+    return {"ok": True, "user": user}
+
+
+def upload_url(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/files.getUploadURLExternal: filename and length in bytes."""
+    if refused := _missing(body, "filename", "length"):
+        return refused
+    try:
+        length = int(body["length"])
+    except (TypeError, ValueError):
+        return {"ok": False, "error": "invalid_arguments"}
+    if length < 1:
+        return {"ok": False, "error": "invalid_arguments"}
+    upload = Upload(f"F{next(fake.ids):09d}", str(body["filename"]), length)
+    fake.uploads[upload.id] = upload
+    return {"ok": True, "upload_url": f"{fake.url}/upload/v1/{upload.id}", "file_id": upload.id}
+
+
+def complete_upload(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/files.completeUploadExternal: files=[{id, title}], then shares."""
+    files = body.get("files")
+    if isinstance(files, str):
+        try:
+            files = json.loads(files)
+        except json.JSONDecodeError:
+            return {"ok": False, "error": "invalid_arguments"}
+    if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+        return {"ok": False, "error": "invalid_arguments"}
+    channel = None
+    if body.get("channel_id"):
+        channel, error = fake.workspace.resolve(str(body["channel_id"]))
+        if error:
+            return {"ok": False, "error": error}
+    uploads = [fake.uploads.get(str(f["id"])) for f in files]
+    # An id never handed out, or whose bytes never reached the upload URL, is not a file Slack has.
+    if any(u is None or u.content is None or u.shared for u in uploads):
+        return {"ok": False, "error": "file_not_found"}
+    answered = []
+    for upload, item in zip(uploads, files, strict=True):
+        upload.title = item.get("title") or upload.filename
+        upload.channel = channel.id if channel else None
+        upload.thread_ts = body.get("thread_ts")
+        upload.initial_comment = body.get("initial_comment")
+        upload.shared = True
+        answered.append({"id": upload.id, "name": upload.filename, "title": upload.title, "size": len(upload.content)})
+    return {"ok": True, "files": answered}
+
+
+def retired(_fake: FakeSlack, _body: Body) -> Body:
+    """files.upload was sunset on November 12, 2025; new apps were refused it since May 2024.
+
+    https://docs.slack.dev/changelog/2024-04-a-better-way-to-upload-files-is-here-to-stay. Slack answers a
+    retired method with method_deprecated, the error its method pages list as "The method has been deprecated".
+    """
+    return {"ok": False, "error": "method_deprecated"}
+
+
+ANSWERS: dict[str, Callable[[FakeSlack, Body], Body]] = {
+    "chat.postMessage": post_message,
+    "chat.update": update,
+    "chat.postEphemeral": post_ephemeral,
+    "chat.getPermalink": permalink,
+    "views.open": views_open,
+    "views.update": views_update,
+    "views.push": views_push,
+    "views.publish": views_publish,
+    "auth.test": auth_test,
+    "usergroups.users.list": usergroup_users,
+    "users.info": users_info,
+    "files.getUploadURLExternal": upload_url,
+    "files.completeUploadExternal": complete_upload,
+    "files.upload": retired,
+}
