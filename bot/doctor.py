@@ -42,14 +42,10 @@ class Check:
         return cls(name, status != "FAIL", detail, "" if status in ("PASS", "FAIL") else status)
 
 
-def check_mode(settings: Settings, mode: Mode) -> list[Check]:
-    """The settings the mode that will run needs; the other mode is reported as not checked, never as a failure."""
+def check_mode(settings: Settings, mode: Mode) -> Check:
+    """The settings of the mode that will run; the other mode's are not this deployment's concern."""
     missing = settings.missing_for(mode)
-    other = "http" if mode == "socket" else "socket"
-    return [
-        Check(f"settings for {mode} mode", not missing, "ready" if not missing else "needs " + ", ".join(missing)),
-        Check.of(f"settings for {other} mode", "SKIP", f"not checked: `opsbot doctor --mode {other}` checks it"),
-    ]
+    return Check(f"settings for {mode} mode", not missing, "ready" if not missing else "needs " + ", ".join(missing))
 
 
 def check_policy(settings: Settings) -> Check:
@@ -154,7 +150,7 @@ def run_checks(settings: Settings, mode: Mode = "socket") -> list[Check]:
     """Every check for running in `mode`, in the order a person would fix them."""
     aws = check_aws(settings)
     checks = [
-        *check_mode(settings, mode),
+        check_mode(settings, mode),
         check_policy(settings),
         check_database(settings),
         *check_slack(settings, mode),
