@@ -61,7 +61,9 @@ def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str,
     blocks = [_section(head)]
     blocks.append(_section(table(shown)) if shown else _section("No proteins found."))
     if csv_name and len(result.hits) > len(shown):
-        blocks.append(_section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`."))
+        blocks.append(
+            _section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`, in your DM.")
+        )
     note = "identity: global alignment (BLOSUM62) to the query" if any(h.identity is not None for h in shown) else ""
     settings = f"k={params.k} nprobes={params.nprobes} refine={params.refine_factor}"
     timing = f"{_count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"

@@ -35,6 +35,19 @@ def router(search: Handler | None = None, info: Handler | None = None) -> Comman
 ROUTER = router()
 
 
+def _send_privately(invocation: Invocation, filename: str, content: str, label: str, hits: int) -> None:
+    """The CSV goes to the asker's DM with opsbot: the answer was only for them, so the file is too."""
+    user = invocation.command.user_id
+    dm = invocation.client.conversations_open(users=user)["channel"]["id"]
+    invocation.client.files_upload_v2(
+        channel=dm,
+        content=content,
+        filename=filename,
+        title=f"{hits} nearest proteins to {label}",
+        initial_comment=f"The nearest proteins to `{label}`, as you asked.",
+    )
+
+
 def build_service(settings: Settings) -> ProteinService | None:
     """The service for OPSBOT_PROTEIN_DB, or None when no database is configured."""
     if not settings.protein_db:
@@ -71,17 +84,10 @@ def register(registry: Registry) -> None:
             invocation.respond(response_type="ephemeral", replace_original=True, text=f":warning: {error.message}")
             return
         csv_name, upload_error = None, None
-        channel = invocation.command.channel_id
-        if len(result.hits) > blocks.INLINE_HITS and channel:
+        if len(result.hits) > blocks.INLINE_HITS:
             csv_name = f"proteins-near-{query.value[:24] if query.kind == 'id' else 'sequence'}.csv"
             try:
-                invocation.client.files_upload_v2(
-                    channel=channel,
-                    content=blocks.results_csv(result),
-                    filename=csv_name,
-                    title=f"{len(result.hits)} nearest proteins to {query.label}",
-                    initial_comment=f"<@{invocation.command.user_id}>: the nearest proteins to `{query.label}`.",
-                )
+                _send_privately(invocation, csv_name, blocks.results_csv(result), query.label, len(result.hits))
             except SlackApiError as error:
                 csv_name, upload_error = None, error.response.get("error")
         invocation.respond(
@@ -93,8 +99,7 @@ def register(registry: Registry) -> None:
         if upload_error:
             invocation.respond(
                 response_type="ephemeral",
-                text=f":warning: The CSV of all {len(result.hits)} could not be uploaded ({upload_error}); "
-                "invite opsbot to this channel to get it.",
+                text=f":warning: The CSV of all {len(result.hits)} could not be sent to you ({upload_error}).",
             )
 
     def info(invocation: Invocation) -> None:

@@ -183,6 +183,24 @@ def users_info(fake: FakeSlack, body: Body) -> Body:
     return {"ok": True, "user": user}
 
 
+def conversations_open(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/conversations.open: the bot's DM with one user (`users`).
+
+    The fake opens one-to-one DMs only; a group DM (several users) or reopening by `channel` is not something
+    opsbot does.
+    """
+    users = [u for u in str(body.get("users") or "").split(",") if u]
+    if not users:
+        return {"ok": False, "error": "users_list_not_supplied"}
+    if len(users) > 1:
+        return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [
+            "[ERROR] the fake Slack opens one-to-one DMs only"
+        ]}}  # fmt: skip
+    if users[0] not in fake.workspace.users:
+        return {"ok": False, "error": "user_not_found"}
+    return {"ok": True, "channel": {"id": fake.workspace.dm_of(users[0]).id}}
+
+
 def upload_url(fake: FakeSlack, body: Body) -> Body:
     """https://docs.slack.dev/reference/methods/files.getUploadURLExternal: filename and length in bytes."""
     if refused := _missing(body, "filename", "length"):
@@ -249,6 +267,7 @@ ANSWERS: dict[str, Callable[[FakeSlack, Body], Body]] = {
     "auth.test": auth_test,
     "usergroups.users.list": usergroup_users,
     "users.info": users_info,
+    "conversations.open": conversations_open,
     "files.getUploadURLExternal": upload_url,
     "files.completeUploadExternal": complete_upload,
     "files.upload": retired,

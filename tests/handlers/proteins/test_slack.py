@@ -77,27 +77,27 @@ def test_search_by_sequence_finds_its_family(bot, fake_slack):
     assert _text(answer).count("FAM012") == 3
 
 
-def test_large_k_uploads_a_csv_of_every_hit(bot, fake_slack):
+def test_large_k_sends_a_csv_of_every_hit_to_the_askers_dm_only(bot, fake_slack):
     fake_slack.workspace.join("C0LAB")
     bot().command("/protein", "FAM001_root k=60", user=ALICE, channel_id="C0LAB")
     answer = _responses(fake_slack, 2)[1]
-    assert "all 60 are in `proteins-near-FAM001_root.csv`" in _text(answer)
+    assert "all 60 are in `proteins-near-FAM001_root.csv`, in your DM" in _text(answer)
     upload = fake_slack.wait_for("file_upload")
     rows = list(csv.DictReader(io.StringIO(upload.body["content"])))
     assert len(rows) == 60 and rows[0]["id"] == "FAM001_root"
     assert [r["id"].split("_")[0] for r in rows[:25]] == ["FAM001"] * 25
-    complete = fake_slack.wait_for("files.completeUploadExternal")
-    assert complete.body["channel_id"] == "C0LAB"
     [shared] = fake_slack.files.values()
-    assert shared.channel == "C0LAB" and shared.content.decode() == upload.body["content"]
+    # The answer was ephemeral: the file is shared in the asker's DM, never in the channel.
+    assert shared.channel == fake_slack.workspace.dm_of(ALICE).id and shared.channel != "C0LAB"
+    assert shared.content.decode() == upload.body["content"]
 
 
-@pytest.mark.slack_refusals("not_in_channel")
-def test_a_csv_for_a_channel_the_bot_is_not_in_is_explained(bot, fake_slack):
-    fake_slack.workspace.add_channel("C0LAB", "lab", member=False)
+@pytest.mark.slack_refusals("user_not_found")
+def test_a_csv_that_cannot_be_sent_is_explained(bot, fake_slack):
+    fake_slack.workspace.users.pop(ALICE)
     bot().command("/protein", "FAM001_root k=60", user=ALICE, channel_id="C0LAB")
     *_, warning = _responses(fake_slack, 3)
-    assert "could not be uploaded (not_in_channel); invite opsbot to this channel" in _text(warning)
+    assert "The CSV of all 60 could not be sent to you (user_not_found)" in _text(warning)
     assert not fake_slack.files
 
 
