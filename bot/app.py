@@ -46,6 +46,8 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
     _register_directory_events(app, deps)
     for register in capabilities:
         register(registry)
+    # After registration, so every capability's on_sent callbacks are in place before the first delivery.
+    deps.outbox.start()
     return app
 
 

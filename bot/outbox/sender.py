@@ -1,0 +1,148 @@
+"""One Slack call per outbox message, and what its outcome means: landed, retry, maybe landed, rate limited, refused.
+
+Posts carry the outbox id in Slack message metadata (https://docs.slack.dev/messaging/message-metadata), so
+after an ambiguous outcome (5xx, timeout, dropped connection: the post may have been stored) the next attempt
+first looks for it with conversations.history / conversations.replies and `include_all_metadata` instead of
+posting a second copy. README.md, "Slack outbox", says why and where a rare duplicate remains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.outbox.models import DM, EPHEMERAL, POST, REPLY, UNCERTAIN, UPDATE, UPLOAD, OutboxMessage
+from bot.outbox.store import Claimed
+
+log = structlog.get_logger(__name__)
+
+# The metadata event type that marks the bot's own outbox posts.
+EVENT_TYPE = "opsbot_outbox_message"
+# Slack errors that come with HTTP 200 yet leave the outcome open ("It's possible some aspect of the operation
+# succeeded before the error was raised": https://docs.slack.dev/reference/methods/chat.postMessage, Errors).
+AMBIGUOUS_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
+# Errors a look-up gives when it cannot see the conversation: the post is then sent again (a rare duplicate).
+UNREADABLE = frozenset(
+    {"missing_scope", "not_in_channel", "channel_not_found", "thread_not_found", "not_allowed_token_type"}
+)
+# How far back of the first attempt a look-up starts (clocks of Slack and the replica differ a little).
+LOOK_BACK = timedelta(minutes=2)
+LOOKUP_PAGES = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended."""
+
+    state: str  # sent | retry | uncertain | rate_limited | refused
+    channel: str | None = None
+    ts: str | None = None
+    error: str = ""
+    retry_after: float = 0.0
+
+
+def metadata_for(message_id: int) -> dict[str, Any]:
+    """The metadata a post carries so it can be found again."""
+    return {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": str(message_id)}}
+
+
+def attempt(client: WebClient, claimed: Claimed) -> Outcome:
+    """Send the claimed message (after looking for an earlier attempt that may have landed)."""
+    message = claimed.message
+    try:
+        if message.status == UNCERTAIN and message.kind in (POST, REPLY):
+            found = _landed(client, claimed)
+            if found is not None:
+                log.info("outbox_found_landed", message=message.id, channel=found[0], ts=found[1])
+                return Outcome("sent", found[0], found[1])
+        return _call(client, claimed)
+    except SlackApiError as exc:
+        return _slack_error(exc)
+    except Exception as exc:  # timeouts and dropped connections: the request may have reached Slack
+        return Outcome("uncertain", error=f"{type(exc).__name__}: {exc}")
+
+
+def _call(client: WebClient, claimed: Claimed) -> Outcome:
+    message, payload = claimed.message, claimed.message.payload
+    text, blocks = payload.get("text", ""), payload.get("blocks")
+    target_ts = payload.get("ts") or claimed.target_ts
+    channel = claimed.target_channel or message.channel if message.after_id else message.channel
+    if message.kind in (POST, DM, REPLY):
+        thread = {"thread_ts": target_ts} if message.kind == REPLY else {}
+        answer = client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, metadata=metadata_for(message.id), **thread
+        )
+        return Outcome("sent", answer.get("channel"), answer.get("ts"))
+    if message.kind == UPDATE:
+        answer = client.chat_update(channel=channel, ts=target_ts, text=text, blocks=blocks)
+        return Outcome("sent", answer.get("channel"), answer.get("ts"))
+    if message.kind == EPHEMERAL:
+        answer = client.chat_postEphemeral(channel=channel, user=payload["user"], text=text, blocks=blocks)
+        return Outcome("sent", channel, answer.get("message_ts"))
+    if message.kind == UPLOAD:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=target_ts,
+            file=message.file,
+            filename=payload.get("filename"),
+            title=payload.get("title"),
+            request_file_info=False,
+        )
+        return Outcome("sent", channel, target_ts)
+    return Outcome("refused", error=f"unknown kind {message.kind}")
+
+
+def _slack_error(exc: SlackApiError) -> Outcome:
+    status = exc.response.status_code
+    error = str(exc.response.get("error") or f"HTTP {status}")
+    if status == 429 or error == "ratelimited":
+        retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+        return Outcome("rate_limited", error=error, retry_after=retry_after)
+    if status >= 500 or error in AMBIGUOUS_ERRORS:
+        return Outcome("uncertain", error=error)
+    return Outcome("refused", error=error)
+
+
+def _landed(client: WebClient, claimed: Claimed) -> tuple[str, str] | None:
+    """The channel and ts of an earlier attempt that reached Slack, or None (not there, or not readable)."""
+    message = claimed.message
+    started: datetime = message.first_sent_at or message.created_at
+    oldest = f"{(started - LOOK_BACK).timestamp():.6f}"
+    wanted = str(message.id)
+    cursor = None
+    for _ in range(LOOKUP_PAGES):
+        try:
+            if message.kind == REPLY:
+                thread = message.payload.get("ts") or claimed.target_ts
+                channel = claimed.target_channel or message.channel
+                page = client.conversations_replies(
+                    channel=channel, ts=thread, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            else:
+                channel = message.channel
+                page = client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
+        except SlackApiError as exc:
+            if exc.response.get("error") in UNREADABLE:
+                log.warning("outbox_cannot_look", message=message.id, error=exc.response.get("error"))
+                return None
+            raise
+        for seen in page.get("messages") or []:
+            payload = (seen.get("metadata") or {}).get("event_payload") or {}
+            if (seen.get("metadata") or {}).get("event_type") == EVENT_TYPE and payload.get("outbox_id") == wanted:
+                return channel, seen["ts"]
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
+    return None
+
+
+def describe(message: OutboxMessage) -> dict[str, Any]:
+    """Fields for a log line about a message."""
+    return {"message": message.id, "kind": message.kind, "channel": message.channel, "key": message.key}
