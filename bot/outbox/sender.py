@@ -46,9 +46,14 @@ class Outcome:
     retry_after: float = 0.0
 
 
+def marker(mark: str) -> dict[str, Any]:
+    """The metadata a post carries so it can be found again by `mark`."""
+    return {"event_type": EVENT_TYPE, "event_payload": {"id": mark}}
+
+
 def metadata_for(message_id: int) -> dict[str, Any]:
-    """The metadata a post carries so it can be found again."""
-    return {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": str(message_id)}}
+    """The metadata of an outbox message's post."""
+    return marker(f"outbox:{message_id}")
 
 
 def attempt(client: WebClient, claimed: Claimed) -> Outcome:
@@ -111,32 +116,39 @@ def _slack_error(exc: SlackApiError) -> Outcome:
 def _landed(client: WebClient, claimed: Claimed) -> tuple[str, str] | None:
     """The channel and ts of an earlier attempt that reached Slack, or None (not there, or not readable)."""
     message = claimed.message
-    started: datetime = message.first_sent_at or message.created_at
-    oldest = f"{(started - LOOK_BACK).timestamp():.6f}"
-    wanted = str(message.id)
+    since = message.first_sent_at or message.created_at
+    if message.kind == REPLY:
+        channel = claimed.target_channel or message.channel
+        thread = message.payload.get("ts") or claimed.target_ts
+    else:
+        channel, thread = message.channel, None
+    ts = find_marked(client, channel, f"outbox:{message.id}", since=since, thread_ts=thread)
+    return (channel, ts) if ts else None
+
+
+def find_marked(
+    client: WebClient, channel: str, mark: str, *, since: datetime, thread_ts: str | None = None
+) -> str | None:
+    """The ts of the bot's post marked `mark` in `channel` (or in one thread) since `since`; None if it is not
+    there or the bot may not read the conversation (then the caller posts again: a rare duplicate)."""
+    oldest = f"{(since - LOOK_BACK).timestamp():.6f}"
     cursor = None
     for _ in range(LOOKUP_PAGES):
+        page_args = {"channel": channel, "oldest": oldest, "include_all_metadata": True, "limit": 200, "cursor": cursor}
         try:
-            if message.kind == REPLY:
-                thread = message.payload.get("ts") or claimed.target_ts
-                channel = claimed.target_channel or message.channel
-                page = client.conversations_replies(
-                    channel=channel, ts=thread, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
-                )
+            if thread_ts:
+                page = client.conversations_replies(ts=thread_ts, **page_args)
             else:
-                channel = message.channel
-                page = client.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
-                )
+                page = client.conversations_history(**page_args)
         except SlackApiError as exc:
             if exc.response.get("error") in UNREADABLE:
-                log.warning("outbox_cannot_look", message=message.id, error=exc.response.get("error"))
+                log.warning("outbox_cannot_look", channel=channel, error=exc.response.get("error"))
                 return None
             raise
         for seen in page.get("messages") or []:
-            payload = (seen.get("metadata") or {}).get("event_payload") or {}
-            if (seen.get("metadata") or {}).get("event_type") == EVENT_TYPE and payload.get("outbox_id") == wanted:
-                return channel, seen["ts"]
+            metadata = seen.get("metadata") or {}
+            if metadata.get("event_type") == EVENT_TYPE and (metadata.get("event_payload") or {}).get("id") == mark:
+                return str(seen["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return None

@@ -72,6 +72,7 @@ def register(registry: Registry) -> None:
         pacing_client(deps.slack),
         runbook_for=lambda alert: alert_route(deps, alert).runbook,
         chart_for=lambda alert: _chart(reader, alert),
+        pacer=deps.outbox.pacer,
         alive=_running(deps.executor),
     ).start()
     intake = Intake(deps, Lifecycle(deps.db), store, reader, outbox.kick)
