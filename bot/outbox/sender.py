@@ -141,10 +141,12 @@ def find_marked(
             else:
                 page = client.conversations_history(**page_args)
         except SlackApiError as exc:
-            if exc.response.get("error") in UNREADABLE:
-                log.warning("outbox_cannot_look", channel=channel, error=exc.response.get("error"))
-                return None
-            raise
+            status, error = exc.response.status_code, exc.response.get("error")
+            if status == 429 or status >= 500 or error in AMBIGUOUS_ERRORS:
+                raise  # Slack is still away: look again on the next attempt
+            # Anything else (missing_scope, not_in_channel, a DM addressed by user id) will not pass by waiting.
+            log.warning("outbox_cannot_look", channel=channel, error=error)
+            return None
         for seen in page.get("messages") or []:
             metadata = seen.get("metadata") or {}
             if metadata.get("event_type") == EVENT_TYPE and (metadata.get("event_payload") or {}).get("id") == mark:

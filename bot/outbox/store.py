@@ -202,6 +202,11 @@ class OutboxStore:
                 .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
                 .values(status=FAILED, last_error=error[:1000], claimed_by=None, claimed_at=None)
             )
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.after_id == message.id, OutboxMessage.status.in_(WAITING))
+                .values(status=FAILED, last_error="the message it depends on was never posted")
+            )
 
     def housekeeping(self, now: datetime) -> dict[str, int]:
         """Claims left by a dead replica become uncertain; dependents of failed messages fail."""
