@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db import Database
@@ -25,6 +25,9 @@ from bot.outbox.models import (
 
 # A message claimed longer ago than this belonged to a replica that died mid-call: it may have landed.
 STALE_CLAIM = timedelta(minutes=2)
+# Finished messages are kept this long: their keys keep a rerun from saying the same thing again, and later
+# lines find a card's ts by its key (a publishing run is followed for a day at most).
+KEEP_FINISHED = timedelta(days=30)
 
 
 class MissingDependency(LookupError):
@@ -138,9 +141,8 @@ class OutboxStore:
     def pending_count(self) -> int:
         """Messages not yet sent (for health and benchmarks)."""
         with self._db.session() as session:
-            return len(
-                session.scalars(select(OutboxMessage.id).where(OutboxMessage.status.in_((*WAITING, SENDING)))).all()
-            )
+            query = select(func.count()).select_from(OutboxMessage)
+            return int(session.scalar(query.where(OutboxMessage.status.in_((*WAITING, SENDING)))) or 0)
 
     def get(self, message_id: int) -> OutboxMessage | None:
         """One message."""
@@ -209,7 +211,7 @@ class OutboxStore:
             )
 
     def housekeeping(self, now: datetime) -> dict[str, int]:
-        """Claims left by a dead replica become uncertain; dependents of failed messages fail."""
+        """Claims left by a dead replica become uncertain; dependents of failed messages fail; old rows go."""
         dep = aliased(OutboxMessage)
         with self._db.session() as session:
             stale = session.execute(
@@ -228,4 +230,9 @@ class OutboxStore:
                     .where(OutboxMessage.id.in_(orphans), OutboxMessage.status.in_(WAITING))
                     .values(status=FAILED, last_error="the message it depends on was never posted")
                 )
-        return {"stale": stale, "orphans": len(orphans)}
+            pruned = session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.status.in_((SENT, FAILED, SUPERSEDED)), OutboxMessage.created_at < now - KEEP_FINISHED
+                )
+            ).rowcount
+        return {"stale": stale, "orphans": len(orphans), "pruned": pruned}

@@ -248,16 +248,21 @@ class Outbox:
         try:
             return str(self._client.chat_postMessage(channel=channel, metadata=marker(mark), **content)["ts"])
         except Exception as exc:
-            if _ambiguous(exc):
-                try:
-                    found = find_marked(self._client, channel, mark, since=now)
-                except Exception:
-                    found = None  # Slack is still away: the next round posts again (README: a rare duplicate)
-                if found is not None:
-                    log.info("failover_card_found_after_error", channel=channel, ts=found)
-                    return found
+            found = self._landed(channel, mark, now) if _ambiguous(exc) else None
+            if found is not None:
+                return found
             self._store.release_cards(alert_ids)
             raise
+
+    def _landed(self, channel: str, mark: str, since: datetime, thread_ts: str | None = None) -> str | None:
+        """The ts of the post marked `mark` if Slack has it after all; None if not, or if it cannot be told now."""
+        try:
+            found = find_marked(self._client, channel, mark, since=since, thread_ts=thread_ts)
+        except Exception:
+            return None  # Slack is still away: the next round posts again (README: a rare duplicate)
+        if found is not None:
+            log.info("failover_post_found_after_error", channel=channel, mark=mark, ts=found)
+        return found
 
     def _update(self, channel: str, alert: Alert, silences: dict[str, datetime], now: datetime) -> bool:
         ts = alert.card_ts or ""
@@ -276,11 +281,15 @@ class Outbox:
     def _post_note(self, channel: str, event: Any, alert: Alert, *, now: datetime) -> bool:
         if not self._store.claim_note(event.id, now):
             return False
+        mark = f"failover-note:{event.id}"
         try:
-            self._client.chat_postMessage(channel=channel, thread_ts=alert.card_ts, text=event.summary)
-        except Exception:
-            self._store.release_note(event.id)
-            raise
+            self._client.chat_postMessage(
+                channel=channel, thread_ts=alert.card_ts, text=event.summary, metadata=marker(mark)
+            )
+        except Exception as exc:
+            if not (_ambiguous(exc) and self._landed(channel, mark, now, thread_ts=alert.card_ts)):
+                self._store.release_note(event.id)
+                raise
         return True
 
     def _post_chart(self, channel: str, alert: Alert) -> bool:
