@@ -108,7 +108,6 @@ class Deliverer:
                     self.serve(channel)
             except Exception:  # the database may be away for a moment; the next round tries again
                 log.exception("outbox_round_failed")
-                channels = []
             with self._wake:
                 if not self._kicked and not self._stop:
                     self._wake.wait(POLL_SECONDS)

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
-from bot.outbox.models import ChannelPace, utc
+from bot.outbox.models import ChannelPace
 
 # Slack allows about one message per second per channel (https://api.slack.com/apis/rate-limits, "Posting
 # messages"), with short bursts it does not promise.
@@ -68,17 +68,3 @@ class ChannelPacer:
                 .where(ChannelPace.channel == channel, ChannelPace.held_by == self._owner)
                 .values(next_at=datetime.now(UTC), held_by=None)
             )
-
-    def pause(self, channel: str, until: datetime) -> None:
-        """Nobody sends to `channel` before `until` (a 429 seen outside a held slot)."""
-        with self._db.session() as session:
-            session.execute(
-                update(ChannelPace)
-                .where(ChannelPace.channel == channel, ChannelPace.next_at < until)
-                .values(next_at=until)
-            )
-
-    def open_at(self, channel: str) -> datetime | None:
-        """When `channel` opens next, if it has a row."""
-        with self._db.session() as session:
-            return utc(session.scalar(select(ChannelPace.next_at).where(ChannelPace.channel == channel)))

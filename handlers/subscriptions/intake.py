@@ -13,7 +13,7 @@ from handlers.subscriptions import blocks, messages
 from handlers.subscriptions.decisions import show_outcome_from_datazone
 from handlers.subscriptions.messages import channel_for
 from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import CardStore
+from handlers.subscriptions.store import IN_FLIGHT, CardStore
 
 log = structlog.get_logger(__name__)
 
@@ -113,10 +113,21 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
     return counts
 
 
-def reconcile(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
-    """Cards still pending here that DataZone has decided (an event lost): update the card, tell the requester."""
-    counts = {"reconciled": 0}
+def reconcile(
+    deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, still_pending: set[str]
+) -> dict[str, int]:
+    """Cards still pending here that DataZone has decided (an event lost): update the card, tell the requester.
+
+    Only cards missing from DataZone's PENDING listing (`still_pending`) are looked up, one call each.
+    A decision whose replica died before DataZone heard of it goes back to pending, so someone can decide.
+    """
+    counts = {"reconciled": 0, "reopened": 0}
     for card in store.undecided(domain_id, datetime.now(UTC) - STUCK_DECISION):
+        if card.request_id in still_pending:
+            if card.status in IN_FLIGHT:
+                store.abandon_decision(card.request_id)
+                counts["reopened"] += 1
+            continue
         try:
             if show_outcome_from_datazone(deps, service, store, domain_id, card.request_id):
                 counts["reconciled"] += 1
@@ -129,10 +140,11 @@ def sweep(deps: Deps, service: SubscriptionService, store: CardStore, domain_id:
     """Card every pending request events missed (EventBridge delivery is best-effort), settle cards DataZone
     decided without an event reaching us, then follow up on old ones."""
     outcomes: dict[str, int] = {}
-    for summary in service.pending(domain_id, None):
+    pending = service.pending(domain_id, None)
+    for summary in pending:
         outcome = intake(deps, service, store, domain_id, summary.request_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    outcomes.update(reconcile(deps, service, store, domain_id))
+    outcomes.update(reconcile(deps, service, store, domain_id, {s.request_id for s in pending}))
     outcomes.update(follow_up(deps, store, datetime.now(UTC)))
     log.info("subscriptions_swept", domain=domain_id, **outcomes)
     return outcomes

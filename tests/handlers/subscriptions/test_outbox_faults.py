@@ -1,15 +1,17 @@
 """Subscriptions through the outbox while Slack fails: nothing lost, nothing doubled; decisions settled by the sweep."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.app import build_app
 from bot.deps import build_deps
 from bot.inbox.service import build_inbox
 from bot.settings import load_settings
 from handlers.subscriptions import ids, tasks
-from handlers.subscriptions.store import CardStore
+from handlers.subscriptions.store import CardStore, RequestCard
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
@@ -148,3 +150,21 @@ def test_the_sweep_settles_a_card_decided_in_datazone_without_an_event(proxied):
     assert tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)["reconciled"] == 0
     eventually(_settled(bot), timeout=30)
     assert len(proxy.landed("chat.postMessage", _to(ANALYST))) == 1
+
+
+def test_a_decision_whose_replica_died_before_datazone_heard_is_reopened_by_the_sweep(proxied):
+    bot = proxied
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    store = CardStore(bot["deps"].db)
+    eventually(lambda: store.get(request_id).message_ts, timeout=30)
+    assert store.start_decision(request_id, APPROVER, approve=True)
+    with bot["deps"].db.session() as session:  # the replica that claimed it died an hour ago
+        session.execute(
+            update(RequestCard)
+            .where(RequestCard.request_id == request_id)
+            .values(decided_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    assert tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)["reopened"] == 1
+    assert store.get(request_id).status == "pending"
+    assert status(bot, request_id)["status"] == "PENDING"
