@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
+from sqlalchemy import update
 
 from bot.outbox import Outbox, message
-from bot.outbox.models import FAILED, SENT
+from bot.outbox.models import FAILED, SENT, OutboxMessage
+from bot.outbox.sender import metadata_for
 from bot.slack_client import build_delivery_client
 from tests.harness import eventually
 from tests.slack_proxy import SlackProxy
@@ -125,3 +129,25 @@ def test_a_message_slack_refuses_fails_after_a_few_tries_and_takes_its_dependent
     eventually(lambda: _status(outbox, post_id) == FAILED, timeout=60)
     assert outbox.store.get(post_id).last_error == "channel_not_found"
     eventually(lambda: _status(outbox, update_id) == FAILED, timeout=60)
+
+
+def test_a_post_whose_replica_died_mid_call_is_found_by_the_next_one(replicas, proxy, fake_slack, database):
+    dead, alive = replicas
+    post_id = dead.send(message.post("C0ONE", "the card", key="card-5"))
+    # The dead replica claimed the message and its post reached Slack; then the process was killed.
+    claimed = dead.store.claim_next("C0ONE", dead.owner, datetime.now(UTC))
+    dead.store.started(claimed.message, datetime.now(UTC))
+    with database.session() as session:  # ... five minutes ago
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == post_id)
+            .values(claimed_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    stored = WebClient(token=fake_slack.bot_token, base_url=proxy.api_url).chat_postMessage(
+        channel="C0ONE", text="the card", metadata=metadata_for(post_id)
+    )
+    alive.start()
+    eventually(lambda: _status(alive, post_id) == SENT, timeout=60)
+    assert len(proxy.landed("chat.postMessage", _marked(post_id))) == 1
+    assert alive.store.get(post_id).result_ts == stored["ts"]
+    assert any(s.method == "conversations.history" for s in proxy.seen)  # looked, found, did not post
