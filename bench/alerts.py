@@ -7,7 +7,11 @@ and prints JSON:
 - burst: NOTIFICATIONS alarm notifications (repeats, SNS and EventBridge copies, recoveries) for CLUSTERS
   clusters routed to CHANNELS channels, sent at once: Slack calls made, the most calls in any one second in
   one channel, and alerts lost (final state in the database or on the last card not what was sent), beside
-  the baseline of posting one message per notification as fast as it comes.
+  the baseline of posting one message per notification as fast as it comes;
+- replicas: the same burst (fresh clusters) against REPLICAS bot replicas on one database, each with its own
+  inbox consumer and senders, beside the single replica of the same run: the most calls in one channel within
+  any one second and over any ten seconds (per second) across all replicas, alerts lost, and alerts doubled
+  (a cluster on more than one top-level card or digest).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from sandbox.runtime import start_sandbox  # noqa: E402
 
 LATENCY_SAMPLES = 20
 NOTIFICATIONS, CLUSTERS, CHANNELS = 500, 25, 5
+REPLICAS = 3
+SUSTAINED_SECONDS = 10.0
 SLACK_LIMIT_PER_CHANNEL_PER_SECOND = 1
 
 
@@ -58,8 +64,8 @@ def _channel(body: dict) -> str | None:
     return body.get("channel") or body.get("channel_id")
 
 
-def max_per_channel_per_second(stamped: list[tuple[float, str]]) -> int:
-    """The most calls any one channel got within any one-second window."""
+def max_per_channel_per_second(stamped: list[tuple[float, str]], window: float = 1.0) -> int:
+    """The most calls any one channel got within any `window`-second window."""
     by_channel: dict[str, list[float]] = defaultdict(list)
     for at, channel in stamped:
         by_channel[channel].append(at)
@@ -68,7 +74,7 @@ def max_per_channel_per_second(stamped: list[tuple[float, str]]) -> int:
         times.sort()
         start = 0
         for end, at in enumerate(times):
-            while at - times[start] >= 1.0:
+            while at - times[start] >= window:
                 start += 1
             best = max(best, end - start + 1)
     return best
@@ -125,12 +131,12 @@ def latency(box, fake, sqs) -> dict:
     }
 
 
-def _burst_messages(now: datetime) -> tuple[list[str], dict[str, str]]:
+def _burst_messages(now: datetime, prefix: str = "BURST") -> tuple[list[str], dict[str, str]]:
     """NOTIFICATIONS bodies and the final state each cluster's alert must end in."""
     per_cluster = NOTIFICATIONS // CLUSTERS
     bodies, expected = [], {}
     for c in range(CLUSTERS):
-        cluster, name = f"j-BURST{c:06d}", f"burst-{c}"
+        cluster, name = f"j-{prefix}{c:06d}", f"{prefix.lower()}-{c}"
         recovers = c % 2 == 1
         for n in range(per_cluster):
             at = now - timedelta(seconds=per_cluster - n)
@@ -148,11 +154,11 @@ def _burst_messages(now: datetime) -> tuple[list[str], dict[str, str]]:
     return bodies, expected
 
 
-def burst(box, deps, fake, recorder, sqs) -> dict:
+def burst(box, deps, fake, recorder, sqs, prefix: str = "BURST") -> dict:
     """Everything at once into the queue; then wait until every card shows its alert's final state."""
     for c in range(CLUSTERS):
-        box.emr_fleets.add_cluster(f"j-BURST{c:06d}", f"burst-{c}", tags={"team": f"t{c % CHANNELS}"})
-    bodies, expected = _burst_messages(datetime.now(UTC))
+        box.emr_fleets.add_cluster(f"j-{prefix}{c:06d}", f"{prefix.lower()}-{c}", tags={"team": f"t{c % CHANNELS}"})
+    bodies, expected = _burst_messages(datetime.now(UTC), prefix)
     mark = len(recorder.stamped)
     started = time.monotonic()
     for start in range(0, len(bodies), 10):
@@ -174,13 +180,31 @@ def burst(box, deps, fake, recorder, sqs) -> dict:
     calls = recorder.since(mark)
     slack_calls = [(at, _channel(call.body)) for at, call in calls if call.method != "file_upload"]
     lost = _lost(deps.db, expected, [call for _, call in calls])
+    in_channels = [s for s in slack_calls if s[1]]
     return {
         "sent_in_seconds": round(sent_in, 2),
         "slack_calls": len(slack_calls),
-        "max_calls_per_channel_per_second": max_per_channel_per_second([s for s in slack_calls if s[1]]),
+        "max_calls_per_channel_per_second": max_per_channel_per_second(in_channels),
+        "max_calls_per_channel_per_second_sustained": round(
+            max_per_channel_per_second(in_channels, SUSTAINED_SECONDS) / SUSTAINED_SECONDS, 2
+        ),
         "alerts_lost": lost,
+        "alerts_doubled": _doubled(expected, [call for _, call in calls]),
         "seconds_until_every_card_is_current": round(settle_seconds, 1),
     }
+
+
+def _doubled(expected: dict[str, str], calls: list) -> int:
+    """Clusters shown on more than one top-level post (card or digest): a card posted twice."""
+    posts: dict[str, int] = defaultdict(int)
+    for call in calls:
+        if call.method != "chat.postMessage" or call.body.get("thread_ts"):
+            continue
+        text = json.dumps(call.body.get("blocks") or [])
+        for cluster in expected:
+            if f"{cluster}" in text:
+                posts[cluster] += 1
+    return sum(1 for count in posts.values() if count > 1)
 
 
 def _alerts(db):
@@ -223,6 +247,29 @@ def baseline_burst(fake, recorder) -> dict:
     return {"slack_calls": len(calls), "max_calls_per_channel_per_second": max_per_channel_per_second(calls)}
 
 
+def replicas_burst(box, workdir: Path, policy: Path, recorder, sqs) -> dict:
+    """The burst against REPLICAS replicas on one database, each consuming the queue and sending to Slack."""
+    shared = workdir / "replicas"
+    shared.mkdir()
+    replicas, consumers = [], []
+    for _ in range(REPLICAS):
+        settings, deps = box.bot_deps(shared, OPSBOT_CONFIG=str(policy))
+        build_app(settings, deps)
+        consumer = SqsConsumer(
+            deps.aws.client("sqs"), box.world.queue_url, build_inbox(deps), deps.metrics, wait_seconds=1
+        )
+        consumer.start()
+        replicas.append(deps)
+        consumers.append(consumer)
+    try:
+        return burst(box, replicas[0], box.slack, recorder, sqs, prefix="REPL")
+    finally:
+        for consumer in consumers:
+            consumer.stop()
+        for deps in replicas:
+            deps.close()
+
+
 def main() -> None:
     configure_logging("ERROR", "console")
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,6 +301,12 @@ def main() -> None:
             finally:
                 consumer.stop()
                 deps.close()
+            result["replicas"] = {
+                "replicas": REPLICAS,
+                "notifications": NOTIFICATIONS,
+                "opsbot_replicas": replicas_burst(box, workdir, policy, recorder, sqs),
+                "single_replica_same_run": result["burst"]["opsbot"],
+            }
         finally:
             box.stop()
     print(json.dumps({"benchmark": "alerts", **result}, indent=2))

@@ -53,6 +53,8 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
     deps.groups.start(deps.access.usergroups())
     for register in capabilities:
         register(registry)
+    # After registration, so every capability's on_sent callbacks are in place before the first delivery.
+    deps.outbox.start()
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -14,9 +15,10 @@ from bot.db import Database
 from bot.directory import GroupDirectory
 from bot.inbox.router import EventRouter
 from bot.metrics import Metrics
+from bot.outbox import Outbox
 from bot.policy import Policy, load_policy
 from bot.settings import Settings
-from bot.slack_client import build_slack_client
+from bot.slack_client import build_delivery_client, build_slack_client
 from scheduler.jobs import Jobs
 
 
@@ -34,6 +36,8 @@ class Deps:
     aws: AwsClients
     executor: ThreadPoolExecutor
     events: EventRouter
+    # Everything the bot says in Slack; build_app starts its deliverer, close() stops it.
+    outbox: Outbox
     # Empty until the runner (or console) attaches the process's scheduler.
     jobs: Jobs = field(default_factory=Jobs)
 
@@ -41,7 +45,21 @@ class Deps:
         """Finish the work in flight, then release connections."""
         self.executor.shutdown(wait=True)
         self.groups.close()
+        self.outbox.stop()
         self.db.close()
+
+
+def accepting(executor: ThreadPoolExecutor) -> Callable[[], bool]:
+    """False once `executor` is shut down: the process is stopping, so its background senders stop too."""
+
+    def alive() -> bool:
+        try:
+            executor.submit(int)
+        except RuntimeError:
+            return False
+        return True
+
+    return alive
 
 
 def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database | None = None) -> Deps:
@@ -50,6 +68,7 @@ def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database
     database = db or Database.from_url(settings.database_url)
     groups = GroupDirectory(slack, ttl_seconds=settings.group_cache_seconds)
     access = Access(policy if policy is not None else load_policy(settings.config), groups)
+    executor = ThreadPoolExecutor(settings.listener_workers, thread_name_prefix="opsbot-listener")
     return Deps(
         settings=settings,
         slack=slack,
@@ -59,6 +78,7 @@ def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database
         access=access,
         metrics=Metrics(),
         aws=AwsClients(settings.aws_region),
-        executor=ThreadPoolExecutor(settings.listener_workers, thread_name_prefix="opsbot-listener"),
+        executor=executor,
         events=EventRouter(),
+        outbox=Outbox(database, build_delivery_client(settings), alive=accepting(executor)),
     )

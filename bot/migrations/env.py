@@ -5,6 +5,7 @@ from alembic import context
 from bot.audit import AuditEntry  # noqa: F401  (registers the tables on the metadata)
 from bot.db import Base
 from bot.inbox.store import HandledEvent  # noqa: F401
+from bot.outbox.models import ChannelPace, OutboxMessage  # noqa: F401
 from handlers.backups.store import BackupAlert, BackupRun, RestorePlan  # noqa: F401
 from handlers.failover.models import Alert  # noqa: F401
 from handlers.publishing.store import RunCard  # noqa: F401

@@ -20,6 +20,7 @@ from bot.directory import GroupDirectory
 from bot.errors import OpsbotError
 from bot.inbox.router import EventRouter
 from bot.metrics import Metrics
+from bot.outbox import Outbox
 from bot.policy import load_policy
 from bot.settings import SettingsError, load_settings
 from handlers.backups import alerts, blocks
@@ -60,6 +61,8 @@ def _service() -> Iterator[BackupService]:
         aws=AwsClients(settings.aws_region),
         executor=ThreadPoolExecutor(1),
         events=EventRouter(),
+        # Never started here: what the CLI enqueues, the bot's replicas deliver.
+        outbox=Outbox(db, slack),
     )
     # The stored jobs say when the next run is; the command only reads them (it runs no scheduler).
     deps.jobs.read_from(job_store(db))

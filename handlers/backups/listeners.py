@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import structlog
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
+from bot.outbox import Outbox, message
 from bot.registry import Registry
 from handlers.backups import alerts, blocks, ids
 from handlers.backups.arguments import HistoryArgs, parse_restore
@@ -53,29 +54,23 @@ ROUTER = router()
 
 
 class Thread:
-    """A message in the channel and its thread: where a long job reports progress."""
+    """A message in the channel and its thread: where a long job reports progress, through the outbox."""
 
-    def __init__(self, client: WebClient, channel: str, text: str, user: str) -> None:
-        self.client = client
-        try:
-            posted = client.chat_postMessage(channel=channel, text=text)
-        except SlackApiError as error:
-            # Commands and buttons work in channels the bot was never invited to, where it cannot post:
-            # the progress goes to the user's DM with the bot instead of failing the job before it starts.
-            if error.response.get("error") not in ("not_in_channel", "channel_not_found") or channel == user:
-                raise
-            posted = client.chat_postMessage(channel=user, text=text)
-        # Posting to a user id answers with the DM's own id, which chat.update needs.
-        self.channel = str(posted["channel"])
-        self.ts = str(posted["ts"])
+    def __init__(self, outbox: Outbox, channel: str, text: str, user: str) -> None:
+        self.outbox = outbox
+        self.channel = channel
+        # Lines and the final update name the parent by key: they go out once it has landed, in order (in the
+        # user's DM if the bot is not in the channel: commands and buttons work where the bot was never invited).
+        self.key = f"backups.thread:{uuid.uuid4().hex}"
+        outbox.send(message.post(channel, text, key=self.key, fallback_user=user))
 
     def say(self, text: str) -> None:
         """One progress line in the thread."""
-        self.client.chat_postMessage(channel=self.channel, thread_ts=self.ts, text=text)
+        self.outbox.send(message.reply(self.channel, text, after=self.key))
 
     def finish(self, text: str) -> None:
         """Replace the parent message with the outcome, and repeat it in the thread."""
-        self.client.chat_update(channel=self.channel, ts=self.ts, text=text)
+        self.outbox.send(message.update(self.channel, text, after=self.key))
         self.say(text)
 
 
@@ -99,7 +94,7 @@ def register(registry: Registry) -> None:
         service.domain()
         service.table()
         channel = invocation.command.channel_id or user
-        thread = Thread(invocation.client, channel, f":floppy_disk: <@{user}> started a full catalog backup…", user)
+        thread = Thread(deps.outbox, channel, f":floppy_disk: <@{user}> started a full catalog backup…", user)
         finished = service.run(FULL, user, thread.say)
         thread.finish(blocks.run_text(finished))
         deps.audit.record(actor=user, action="backups.run", target=finished.run_id, result=finished.status)
@@ -157,7 +152,10 @@ def register(registry: Registry) -> None:
             respond(replace_original=True, text=f"Applying restore plan `{ref.plan}`…")
             channel = (body.get("channel") or {}).get("id") or user
             thread = Thread(
-                client, channel, f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…", user
+                deps.outbox,
+                channel,
+                f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…",
+                user,
             )
             result = service.apply(ref.plan, user, thread.say)
             thread.finish(blocks.applied_text(ref.plan, plan.target_domain_id, result))

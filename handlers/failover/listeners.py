@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.authz import ALLOW, Access, Decision, admin, anyone
-from bot.deps import Deps
+from bot.deps import Deps, accepting
 from bot.registry import Registry
 from bot.replies import channel_of, tell_user, user_of
 from handlers.failover import blocks, ids
@@ -39,17 +38,6 @@ def _ref(body: dict[str, Any]) -> ids.AlertRef | None:
         return None
 
 
-def _running(executor: Executor) -> Callable[[], bool]:
-    def alive() -> bool:
-        try:
-            executor.submit(int)
-        except RuntimeError:
-            return False  # shut down: the app is stopping
-        return True
-
-    return alive
-
-
 def _tell(client: WebClient, body: dict[str, Any], text: str, view: list[dict[str, Any]]) -> None:
     """An ephemeral answer with blocks to whoever clicked."""
     try:
@@ -72,7 +60,8 @@ def register(registry: Registry) -> None:
         pacing_client(deps.slack),
         runbook_for=lambda alert: alert_route(deps, alert).runbook,
         chart_for=lambda alert: _chart(reader, alert),
-        alive=_running(deps.executor),
+        pacer=deps.outbox.pacer,
+        alive=accepting(deps.executor),
     ).start()
     intake = Intake(deps, Lifecycle(deps.db), store, reader, outbox.kick)
     for source, detail_type in (*ALARM_FORMS, *EMR_FORMS):

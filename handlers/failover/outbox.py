@@ -1,9 +1,11 @@
 """Sends what the alert store says is pending: at most one Slack call per channel per second, digests in a burst.
 
 Intake only writes state; this thread reads what a channel lacks (a card, a newer rendering, a thread line, a
-chart) and sends the most important thing, one call per channel per interval. Repeats therefore coalesce
-into one update, many new alerts become one digest, and a 429 pauses that channel alone for Retry-After.
-Nothing is lost on a crash: the work is derived from the database, and every replica rescans it.
+chart) and sends the most important thing, one call per channel slot. Repeats therefore coalesce into one
+update, many new alerts become one digest, and a 429 pauses that channel alone for Retry-After. Slots come
+from the bot's shared per-channel pacing (bot/outbox/pacing.py), so all replicas together, and the bot's other
+messages in the same channel, keep to one call a second. Nothing is lost on a crash: the work is derived from
+the database, and every replica rescans it.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
+from bot.outbox import ChannelPacer
+from bot.outbox.sender import AMBIGUOUS_ERRORS, find_marked, marker
 from handlers.failover import blocks
 from handlers.failover.models import Alert
 from handlers.failover.store import AlertStore
@@ -39,17 +42,20 @@ ChartMaker = Callable[[Alert], bytes | None]
 
 
 def pacing_client(slack: WebClient) -> WebClient:
-    """A client like the bot's, but one that hands 429s back instead of sleeping: only that channel should wait."""
-    return WebClient(
-        token=slack.token,
-        base_url=slack.base_url,
-        timeout=slack.timeout,
-        retry_handlers=[ServerErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler(max_retry_count=2)],
-    )
+    """A client like the bot's that retries nothing: a 429 waits in its channel alone, and a 5xx after a post may
+    have landed, so this outbox looks for the post before sending it again."""
+    return WebClient(token=slack.token, base_url=slack.base_url, timeout=slack.timeout, retry_handlers=[])
+
+
+def _ambiguous(exc: Exception) -> bool:
+    # A 5xx, a timeout or a dropped connection: Slack may have stored the post before the answer was lost.
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500 or exc.response.get("error") in AMBIGUOUS_ERRORS
+    return True
 
 
 class Outbox:
-    """One background thread serving every channel, each at most once per `interval`."""
+    """One background thread serving every channel, each at most once per slot of the shared pacer."""
 
     def __init__(
         self,
@@ -58,12 +64,14 @@ class Outbox:
         runbook_for: Callable[[Alert], str | None],
         chart_for: ChartMaker,
         *,
+        pacer: ChannelPacer,
         alive: Callable[[], bool] = lambda: True,
         interval: float = INTERVAL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._client = client
+        self._pacer = pacer
         self._runbook_for = runbook_for
         self._chart_for = chart_for
         self._alive = alive
@@ -137,14 +145,24 @@ class Outbox:
             self._ready.update(channels)
 
     def _serve(self, channel: str) -> None:
+        if not self._pacer.acquire(channel):
+            # Another replica (or the bot's outbox) holds this channel's slot: look again after an interval.
+            with self._wake:
+                self._next_at[channel] = self._clock() + self._interval
+            return
+        sent, pause = False, self._interval
         try:
             sent = self.step(channel)
-            pause = self._interval
         except SlackApiError as exc:
             sent, pause = True, self._pause_for(channel, exc)
         except Exception:
             log.exception("failover_outbox_failed", channel=channel)
             sent, pause = True, ERROR_PAUSE_SECONDS
+        finally:
+            if sent:
+                self._pacer.release(channel, timedelta(seconds=pause))
+            else:
+                self._pacer.give_back(channel)
         with self._wake:
             if sent:
                 self._next_at[channel] = self._clock() + pause
@@ -194,16 +212,16 @@ class Outbox:
         if not self._store.claim_cards([alert.id], now):
             return False
         until = silences.get(alert.cluster_id or alert.key)
-        try:
-            posted = self._client.chat_postMessage(
-                channel=channel,
-                text=blocks.card_text(alert),
-                blocks=blocks.card(alert, self._runbook_for(alert), until, now),
-            )
-        except Exception:
-            self._store.release_cards([alert.id])
-            raise
-        self._store.carded([alert.id], posted["ts"], digest=False, versions={alert.id: alert.version})
+        mark = f"failover-card:{alert.id}:{now.timestamp():.6f}"
+        posted = self._post_once(
+            channel,
+            mark,
+            [alert.id],
+            now,
+            text=blocks.card_text(alert),
+            blocks=blocks.card(alert, self._runbook_for(alert), until, now),
+        )
+        self._store.carded([alert.id], posted, digest=False, versions={alert.id: alert.version})
         return True
 
     def _post_digest(self, channel: str, alerts: list[Alert], silences: dict[str, datetime], now: datetime) -> bool:
@@ -211,20 +229,40 @@ class Outbox:
         alerts = [a for a in alerts if a.id in won]
         if not alerts:
             return False
-        try:
-            posted = self._client.chat_postMessage(
-                channel=channel,
-                text=f"{len(alerts)} cluster alerts at once",
-                blocks=blocks.digest(alerts, silences, now),
-            )
-        except Exception:
-            self._store.release_cards([a.id for a in alerts])
-            raise
-        self._store.carded(
-            [a.id for a in alerts], posted["ts"], digest=True, versions={a.id: a.version for a in alerts}
+        mark = f"failover-digest:{alerts[0].id}:{now.timestamp():.6f}"
+        posted = self._post_once(
+            channel,
+            mark,
+            [a.id for a in alerts],
+            now,
+            text=f"{len(alerts)} cluster alerts at once",
+            blocks=blocks.digest(alerts, silences, now),
         )
+        self._store.carded([a.id for a in alerts], posted, digest=True, versions={a.id: a.version for a in alerts})
         log.info("failover_digest_posted", channel=channel, alerts=len(alerts))
         return True
+
+    def _post_once(self, channel: str, mark: str, alert_ids: list[int], now: datetime, **content: Any) -> str:
+        """Post a card or digest; after an ambiguous failure, look for it (by its metadata) before giving the
+        claim back, so a 5xx after Slack stored the post does not become a second card."""
+        try:
+            return str(self._client.chat_postMessage(channel=channel, metadata=marker(mark), **content)["ts"])
+        except Exception as exc:
+            found = self._landed(channel, mark, now) if _ambiguous(exc) else None
+            if found is not None:
+                return found
+            self._store.release_cards(alert_ids)
+            raise
+
+    def _landed(self, channel: str, mark: str, since: datetime, thread_ts: str | None = None) -> str | None:
+        """The ts of the post marked `mark` if Slack has it after all; None if not, or if it cannot be told now."""
+        try:
+            found = find_marked(self._client, channel, mark, since=since, thread_ts=thread_ts)
+        except Exception:
+            return None  # Slack is still away: the next round posts again (README: a rare duplicate)
+        if found is not None:
+            log.info("failover_post_found_after_error", channel=channel, mark=mark, ts=found)
+        return found
 
     def _update(self, channel: str, alert: Alert, silences: dict[str, datetime], now: datetime) -> bool:
         ts = alert.card_ts or ""
@@ -243,11 +281,15 @@ class Outbox:
     def _post_note(self, channel: str, event: Any, alert: Alert, *, now: datetime) -> bool:
         if not self._store.claim_note(event.id, now):
             return False
+        mark = f"failover-note:{event.id}"
         try:
-            self._client.chat_postMessage(channel=channel, thread_ts=alert.card_ts, text=event.summary)
-        except Exception:
-            self._store.release_note(event.id)
-            raise
+            self._client.chat_postMessage(
+                channel=channel, thread_ts=alert.card_ts, text=event.summary, metadata=marker(mark)
+            )
+        except Exception as exc:
+            if not (_ambiguous(exc) and self._landed(channel, mark, now, thread_ts=alert.card_ts)):
+                self._store.release_note(event.id)
+                raise
         return True
 
     def _post_chart(self, channel: str, alert: Alert) -> bool:

@@ -12,6 +12,7 @@ from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, OpsbotError
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
+from bot.outbox import message
 from bot.registry import Registry
 from handlers.publishing import blocks, ids
 from handlers.publishing.arguments import GlueArgs, RedshiftArgs, RunArgs
@@ -223,9 +224,8 @@ def register(registry: Registry) -> None:
         except BadInput as bad:
             channel = deps.settings.admin_channel
             if channel:
-                deps.slack.chat_postMessage(
-                    channel=channel, text=f"Registration event `{event.event_id}`: {bad.message}"
-                )
+                text = f"Registration event `{event.event_id}`: {bad.message}"
+                deps.outbox.send(message.post(channel, text, key=f"publishing.invalid:{event.event_id}"))
             deps.audit.record(
                 actor="inbox",
                 action="publishing.register",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.errors import BadInput
+from bot.outbox import message
 from handlers.publishing import blocks
 from handlers.publishing.owners import Owners
 from handlers.publishing.registration import Outcome, Registrar, Registration
@@ -19,6 +20,10 @@ from handlers.publishing.runs import DONE, RunService
 from handlers.publishing.store import FOLLOWING, RunCard, RunStore
 
 log = structlog.get_logger(__name__)
+
+# A registration card's outbox key; it stands in for the card's ts (RunCard.thread_ts, 32 characters at most)
+# until the card lands.
+CARD_KEY_PREFIX = "pub:"
 
 # Runs take seconds to many minutes: poll often at first, then back off to once a minute, for at most a day
 # (the Succeeded/Failed event usually ends it sooner).
@@ -123,23 +128,21 @@ class Publishing:
         return outcome
 
     def _post(self, channel: str | None, thread: str | None, text: str, card: list | None = None) -> str | None:
+        """Say `text` through the outbox: a new card (returns the key its thread goes by) or a line in `thread`.
+
+        `thread` is the card's ts, or, while the card may not have landed yet, its outbox key: the line then waits
+        for the card and takes its ts.
+        """
         if not channel:
             return None
-        try:
-            kwargs: dict[str, Any] = {"channel": channel, "text": text}
-            if card:
-                kwargs["blocks"] = card
-            if thread:
-                kwargs["thread_ts"] = thread
-            return str(self.deps.slack.chat_postMessage(**kwargs)["ts"])
-        except SlackApiError as exc:
-            error = exc.response.get("error")
-            log.warning("publishing_post_failed", channel=channel, error=error, messages=exc.response.get("errors"))
-            if card and error in ("invalid_blocks", "invalid_blocks_format"):
-                # A run's summary is claimed before it is posted, so a card Slack refuses would lose it for good:
-                # the same facts go as plain text instead.
-                return self._post(channel, thread, text)
-            return None
+        extra: dict[str, Any] = {"blocks": card} if card else {}
+        if thread is None:
+            key = f"{CARD_KEY_PREFIX}{uuid.uuid4().hex[:24]}"
+            self.deps.outbox.send(message.post(channel, text, key=key, **extra))
+            return key
+        target = {"after": thread} if thread.startswith(CARD_KEY_PREFIX) else {"thread_ts": thread}
+        self.deps.outbox.send(message.reply(channel, text, **target, **extra))
+        return thread
 
     # -- following runs ------------------------------------------------------------------------------
 

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotAllowed
-from handlers.subscriptions import blocks, expiry, ids
+from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.policy import self_approval
 from handlers.subscriptions.service import RequestView, SubscriptionService
-from handlers.subscriptions.store import CardStore, RequestCard
+from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, CardStore, RequestCard
 
 Tell = Callable[[str], None]
 """Tells the deciding user something privately."""
+
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# How each recorded state reads to someone who lost the race to decide.
+_WAY = {
+    APPROVING: "is approving",
+    REJECTING: "is rejecting",
+    "deciding": "is deciding",
+    "accepted": "already approved",
+    "rejected": "already rejected",
+    "auto_approved": "already approved (by policy)",
+    "denied": "already denied (by policy)",
+    "decided_elsewhere": "already decided in DataZone",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,23 @@ class Decider:
 
     user_id: str
     name: str
+
+
+def who(decided_by: str | None) -> str:
+    """A recorded decider as Slack shows them: a mention for a Slack user, the name otherwise."""
+    if not decided_by:
+        return "someone else"
+    return f"<@{decided_by}>" if SLACK_USER.match(decided_by) else decided_by
+
+
+def winner_of(card: RequestCard | None) -> str:
+    """What the loser of a race is told: who holds the decision and which way it goes."""
+    if card is None:
+        return ":information_source: Someone else already decided this request."
+    way = _WAY.get(card.status, f"already marked this request {card.status}")
+    return f":information_source: {who(card.decided_by)} {way} this request" + (
+        "." if card.status not in (APPROVING, REJECTING) else " right now."
+    )
 
 
 def refuse_self_approval(deps: Deps, view: RequestView, user_id: str) -> None:
@@ -54,7 +85,7 @@ def decide(
     decision: Decision,
     tell: Tell,
 ) -> None:
-    """Decide the request for `decider`; the first decision wins and later ones are told who made it."""
+    """Decide the request for `decider`; the first decision wins and later ones are told who made it, which way."""
     view = service.load(ref.domain, ref.request)
     refuse_self_approval(deps, view, decider.user_id)
     service.check_can_decide(decider.user_id)
@@ -66,10 +97,9 @@ def decide(
     store.claim(
         ref.domain, ref.request, view.created_at, view.owner_project_id
     )  # decided by command before any card was posted
-    card = store.get(ref.request)
-    if not store.start_decision(ref.request, decider.user_id):
-        decided_by = f"<@{card.decided_by}>" if card and card.decided_by else "someone else"
-        tell(f":information_source: {decided_by} already decided this request.")
+    if not store.start_decision(ref.request, decider.user_id, decision.approve):
+        # The claim carries the winner and the way: read it after losing.
+        tell(winner_of(store.get(ref.request)))
         return
     verb = "Approved" if decision.approve else "Rejected"
     comment = f"{verb} in Slack by {decider.name} ({decider.user_id})"
@@ -78,14 +108,29 @@ def decide(
     try:
         (service.accept if decision.approve else service.reject)(view, comment, decider.user_id)
     except Conflict as conflict:
-        show_outcome_from_datazone(service, store, deps.slack, ref.domain, ref.request)
-        tell(f":information_source: {conflict.message}")
+        shown = show_outcome_from_datazone(deps, service, store, ref.domain, ref.request)
+        tell(f":information_source: {shown or conflict.message}")
         return
     except Exception:
         store.abandon_decision(ref.request)  # the next click may succeed (throttling, a network blip)
         raise
     outcome = "accepted" if decision.approve else "rejected"
-    store.finish(ref.request, outcome, decider.user_id)
+    try:
+        until = expiry.start(deps, view, days) if days else None
+    except Exception:
+        # DataZone has the decision; back to pending here, so the sweep settles the card from DataZone.
+        store.abandon_decision(ref.request)
+        raise
+    ends = f"Access ends {until:%Y-%m-%d %H:%M} UTC." if until else ""
+    note = "\n".join(part for part in (decision.text, ends) if part)
+    card = store.get(ref.request)
+    text = f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>." + (
+        f"\n{note}" if note else ""
+    )
+    # The outcome, the card's new face and the requester's word commit together; the outbox delivers both.
+    with deps.db.session() as session:
+        store.finish(ref.request, outcome, decider.user_id, session)
+        _announce(deps, session, view, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note), text)
     deps.audit.record(
         actor=decider.user_id,
         action=f"subscriptions.{'approve' if decision.approve else 'reject'}",
@@ -93,44 +138,42 @@ def decide(
         result="ok",
         detail={"asset": view.asset_name, "comment": decision.text, "days": days},
     )
-    until = expiry.start(deps, view, days) if days else None
-    ends = f"Access ends {until:%Y-%m-%d %H:%M} UTC." if until else ""
-    note = "\n".join(part for part in (decision.text, ends) if part)
-    _update_card(deps.slack, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note))
-    tell_requester(
-        deps,
-        view,
-        card,
-        f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>." + (f"\n{note}" if note else ""),
+
+
+def _announce(
+    deps: Deps, session: Session, view: RequestView, card: RequestCard | None, new_blocks: list[Any], text: str
+) -> None:
+    # Keyed by request: whichever of the decision, the event and the sweep says it first, it is said once.
+    request = view.request_id
+    messages.update_card(
+        deps, session, card, "Subscription request decided", new_blocks, f"subscriptions.decided:{request}"
     )
-
-
-def tell_requester(deps: Deps, view: RequestView, card: RequestCard | None, text: str) -> None:
-    """A DM when the policy maps the requester to a Slack user, else a reply in the card's thread."""
-    if view.requester_slack is not None:
-        deps.slack.chat_postMessage(channel=view.requester_slack, text=text)
-    elif card is not None and card.channel and card.message_ts:
-        deps.slack.chat_postMessage(channel=card.channel, thread_ts=card.message_ts, text=f"{view.requester}: {text}")
+    messages.tell_requester(
+        deps, session, view.requester_slack, view.requester, card, text, f"subscriptions.told:{request}"
+    )
 
 
 def show_outcome_from_datazone(
-    service: SubscriptionService, store: CardStore, client: WebClient, domain_id: str, request_id: str
-) -> None:
-    """The request was decided outside Slack (portal, API): show DataZone's outcome on the card."""
-    card = store.get(request_id)
+    deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str
+) -> str | None:
+    """The request was decided outside Slack (portal, API, a lost event): show DataZone's outcome on the card and
+    tell the requester, once; returns what was shown, or None if there was nothing to settle."""
     current = service.load(domain_id, request_id)
     if current.status == "PENDING":
-        return
-    store.finish(request_id, current.status.lower(), current.reviewer or "datazone")
-    _update_card(
-        client,
-        card,
-        blocks.decided_card(current, current.status.lower(), "someone in DataZone", current.decision_comment),
+        return None
+    name, slack_user = service.person(domain_id, current.reviewer)
+    by = f"<@{slack_user}>" if slack_user else (name or "someone in DataZone")
+    outcome = current.status.lower()
+    card = store.get(request_id)
+    text = f"Your request for *{current.asset_name}* was {outcome} by {by}." + (
+        f"\n{current.decision_comment}" if current.decision_comment else ""
     )
-
-
-def _update_card(client: WebClient, card: Any, new_blocks: list[dict[str, Any]]) -> None:
-    if card is not None and card.channel and card.message_ts:
-        client.chat_update(
-            channel=card.channel, ts=card.message_ts, text="Subscription request decided", blocks=new_blocks
-        )
+    with deps.db.session() as session:
+        # Only from pending (or a decision whose replica died): the event and the sweep settle a card once.
+        if not store.finish(
+            request_id, outcome, slack_user or current.reviewer or "datazone", session, only_from=(PENDING, *IN_FLIGHT)
+        ):
+            return None
+        new_blocks = blocks.decided_card(current, outcome, by, current.decision_comment)
+        _announce(deps, session, current, card, new_blocks, text)
+    return f"This request was already {outcome} in DataZone by {by}."

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import Conflict, NotAllowed, NotFound
+from bot.outbox import message
 from bot.policy import SubscriptionPolicy
-from handlers.subscriptions import blocks, ids
+from handlers.subscriptions import blocks, ids, messages
 from handlers.subscriptions.grants import GrantService
-from handlers.subscriptions.intake import channel_for
+from handlers.subscriptions.messages import channel_for
 from handlers.subscriptions.service import RequestView
 from handlers.subscriptions.store import ACTIVE, ENDED, AccessStore, CardStore, TimedAccess
 
@@ -62,16 +64,21 @@ def start(deps: Deps, view: RequestView, days: int) -> datetime | None:
     return row.expires_at
 
 
-def tell(deps: Deps, row: TimedAccess, text: str, blocks_: list[dict[str, object]] | None = None) -> None:
-    """Tell the requester: a DM when mapped, else the request card's thread."""
-    if row.requester_slack:
-        deps.slack.chat_postMessage(channel=row.requester_slack, text=text, blocks=blocks_)
-        return
+def tell(
+    deps: Deps,
+    row: TimedAccess,
+    text: str,
+    key: str,
+    blocks_: list[dict[str, object]] | None = None,
+    session: Session | None = None,
+) -> None:
+    """Tell the requester through the outbox: a DM when mapped, else the request card's thread; once per `key`."""
     card = CardStore(deps.db).get(row.request_id)
-    if card is not None and card.channel and card.message_ts:
-        deps.slack.chat_postMessage(
-            channel=card.channel, thread_ts=card.message_ts, text=f"{row.requester}: {text}", blocks=blocks_
-        )
+    if session is None:
+        with deps.db.session() as own:
+            messages.tell_requester(deps, own, row.requester_slack, row.requester, card, text, key, blocks_)
+        return
+    messages.tell_requester(deps, session, row.requester_slack, row.requester, card, text, key, blocks_)
 
 
 def expire(deps: Deps, domain_id: str, subscription_id: str) -> str:
@@ -87,7 +94,12 @@ def expire(deps: Deps, domain_id: str, subscription_id: str) -> str:
         GrantService(deps.aws).revoke(domain_id, subscription_id)
     except (Conflict, NotFound):
         log.info("subscription_already_revoked", subscription=subscription_id)
-    if not access.end(subscription_id):
+    text = f"Your {row.days}-day access to *{row.asset_name}* has ended and was revoked."
+    # The end and the word to the requester commit together.
+    if not access.end(
+        subscription_id,
+        then=lambda session: tell(deps, row, text, f"subscriptions.expired:{subscription_id}", session=session),
+    ):
         return "nothing to do"
     deps.audit.record(
         actor="opsbot-expiry",
@@ -96,7 +108,6 @@ def expire(deps: Deps, domain_id: str, subscription_id: str) -> str:
         result="ok",
         detail={"asset": row.asset_name, "request": row.request_id, "days": row.days},
     )
-    tell(deps, row, f"Your {row.days}-day access to *{row.asset_name}* has ended and was revoked.")
     return "revoked"
 
 
@@ -110,6 +121,7 @@ def remind(deps: Deps, domain_id: str, subscription_id: str) -> str:
         deps,
         row,
         f"Your access to {row.asset_name} ends {row.expires_at:%Y-%m-%d %H:%M} UTC.",
+        f"subscriptions.expiry_reminder:{subscription_id}:{row.expires_at.isoformat()}",
         blocks.expiry_reminder(row, ref),
     )
     return "reminded"
@@ -121,14 +133,17 @@ def ask_renewal(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
     row = access.get(ref.subscription)
     if row is None or row.status == ENDED:
         return "This access has already ended; ask for it again in DataZone."
-    if not access.ask_renewal(ref.subscription, user_id):
-        return "Renewal was already asked for; the approvers have it."
     channel = channel_for(deps, row.owner_project_id)
     if channel is None:
         return "No channel is set up for this project's approvers; ask an opsbot admin."
-    deps.slack.chat_postMessage(
-        channel=channel, text=f"Renewal asked for {row.asset_name}", blocks=blocks.renewal_card(row, ref, user_id)
+    card = message.post(
+        channel,
+        f"Renewal asked for {row.asset_name}",
+        blocks.renewal_card(row, ref, user_id),
+        key=f"subscriptions.renewal:{ref.subscription}:{row.expires_at.isoformat()}",
     )
+    if not access.ask_renewal(ref.subscription, user_id, then=lambda session: deps.outbox.send(card, session)):
+        return "Renewal was already asked for; the approvers have it."
     deps.audit.record(actor=user_id, action="subscriptions.ask_renewal", target=ref.subscription, result="ok")
     return f"Asked the approvers to extend your access to {row.asset_name} by {row.days} days."
 
@@ -154,5 +169,10 @@ def extend(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
         result="ok",
         detail={"until": until.isoformat(), "days": row.days},
     )
-    tell(deps, row, f"<@{user_id}> extended your access to *{row.asset_name}* until {until:%Y-%m-%d %H:%M} UTC.")
+    tell(
+        deps,
+        row,
+        f"<@{user_id}> extended your access to *{row.asset_name}* until {until:%Y-%m-%d %H:%M} UTC.",
+        f"subscriptions.extended:{ref.subscription}:{until.isoformat()}",
+    )
     return f"Extended by <@{user_id}> until {until:%Y-%m-%d %H:%M} UTC."

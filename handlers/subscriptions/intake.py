@@ -8,19 +8,18 @@ import structlog
 
 from bot.deps import Deps
 from bot.errors import Conflict
-from handlers.subscriptions import blocks
+from bot.outbox import message
+from handlers.subscriptions import blocks, messages
+from handlers.subscriptions.decisions import show_outcome_from_datazone
+from handlers.subscriptions.messages import channel_for
 from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import CardStore
+from handlers.subscriptions.store import IN_FLIGHT, CardStore
 
 log = structlog.get_logger(__name__)
 
 POLICY_ACTOR = "opsbot-policy"
-
-
-def channel_for(deps: Deps, owner_project_id: str) -> str | None:
-    """The publishing project's channel from the policy, else the admin channel."""
-    project = deps.access.policy.projects.get(owner_project_id)
-    return (project.channel if project else None) or deps.settings.admin_channel
+# A decision in flight longer than this lost its replica: the sweep settles it from DataZone.
+STUCK_DECISION = timedelta(minutes=10)
 
 
 def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str) -> str:
@@ -35,15 +34,22 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
         # Not claimed, so the sweep carries it once the policy names a channel.
         log.error("no_channel_for_project", project=view.owner_project_id, request=request_id)
         return "no channel"
-    if not store.claim(domain_id, request_id, view.created_at, view.owner_project_id):
-        return "already carded"
     route = view.verdict.route
     if route == "review":
-        posted = deps.slack.chat_postMessage(
-            channel=channel, text=f"Subscription request for {view.asset_name}", blocks=blocks.card(view)
+        # The claim and the card's outbox message commit together: a Slack outage delays the card, never loses it.
+        carded = store.claim(
+            domain_id,
+            request_id,
+            view.created_at,
+            view.owner_project_id,
+            channel=channel,
+            then=lambda session: messages.post_card(
+                deps, session, channel, request_id, f"Subscription request for {view.asset_name}", blocks.card(view)
+            ),
         )
-        store.posted(request_id, posted["channel"], posted["ts"])
-        return "carded"
+        return "carded" if carded else "already carded"
+    if not store.claim(domain_id, request_id, view.created_at, view.owner_project_id):
+        return "already carded"
     outcome = "auto_approved" if route == "auto_approve" else "denied"
     comment = (
         f"{'Approved automatically' if route == 'auto_approve' else 'Denied'} by opsbot policy: {view.verdict.reason}"
@@ -53,7 +59,11 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
     except Conflict:
         store.finish(request_id, "decided_elsewhere", "datazone")
         return "decided elsewhere"
-    store.finish(request_id, outcome, POLICY_ACTOR)
+    with deps.db.session() as session:
+        store.finish(request_id, outcome, POLICY_ACTOR, session)
+        if deps.access.policy.subscriptions.auto_approval_notice == "compact":
+            notice = message.post(channel, blocks.notice(view, outcome), key=f"subscriptions.notice:{request_id}")
+            deps.outbox.send(notice, session)
     deps.audit.record(
         actor=POLICY_ACTOR,
         action=f"subscriptions.{outcome}",
@@ -61,8 +71,6 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
         result="ok",
         detail={"asset": view.asset_name, "reason": view.verdict.reason},
     )
-    if deps.access.policy.subscriptions.auto_approval_notice == "compact":
-        deps.slack.chat_postMessage(channel=channel, text=blocks.notice(view, outcome))
     return outcome
 
 
@@ -80,34 +88,63 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
     counts = {"reminded": 0, "escalated": 0}
     if policy.remind_after_hours:
         for card in store.waiting(now - timedelta(hours=policy.remind_after_hours), "reminded_at"):
-            if store.mark(card.request_id, "reminded_at"):  # one replica, one reminder
-                deps.slack.chat_postMessage(
-                    channel=card.channel,
-                    thread_ts=card.message_ts,
-                    text=f":alarm_clock: {_approvers(deps, card.owner_project_id or '')}: this request has waited over "
-                    f"{policy.remind_after_hours:g} hours for a decision.",
-                )
-                counts["reminded"] += 1
+            text = (
+                f":alarm_clock: {_approvers(deps, card.owner_project_id or '')}: this request has waited over "
+                f"{policy.remind_after_hours:g} hours for a decision."
+            )
+            with deps.db.session() as session:
+                if store.mark(card.request_id, "reminded_at", session):  # one replica, one reminder
+                    messages.in_thread(deps, session, card, text, f"subscriptions.reminder:{card.request_id}")
+                    counts["reminded"] += 1
     admin_channel = deps.settings.admin_channel
     if policy.escalate_after_hours and admin_channel:
         for card in store.waiting(now - timedelta(hours=policy.escalate_after_hours), "escalated_at"):
-            if store.mark(card.request_id, "escalated_at"):
-                link = deps.slack.chat_getPermalink(channel=card.channel, message_ts=card.message_ts)["permalink"]
-                deps.slack.chat_postMessage(
-                    channel=admin_channel,
-                    text=f":rotating_light: Subscription request `{card.request_id}` has waited over "
-                    f"{policy.escalate_after_hours:g} hours without a decision: {link}",
-                )
-                counts["escalated"] += 1
+            # A read, asked before anything is marked: if Slack is away, the next sweep escalates instead.
+            link = deps.slack.chat_getPermalink(channel=card.channel, message_ts=card.message_ts)["permalink"]
+            text = (
+                f":rotating_light: Subscription request `{card.request_id}` has waited over "
+                f"{policy.escalate_after_hours:g} hours without a decision: {link}"
+            )
+            with deps.db.session() as session:
+                if store.mark(card.request_id, "escalated_at", session):
+                    key = f"subscriptions.escalation:{card.request_id}"
+                    deps.outbox.send(message.post(admin_channel, text, key=key), session)
+                    counts["escalated"] += 1
+    return counts
+
+
+def reconcile(
+    deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, still_pending: set[str]
+) -> dict[str, int]:
+    """Cards still pending here that DataZone has decided (an event lost): update the card, tell the requester.
+
+    Only cards missing from DataZone's PENDING listing (`still_pending`) are looked up, one call each.
+    A decision whose replica died before DataZone heard of it goes back to pending, so someone can decide.
+    """
+    counts = {"reconciled": 0, "reopened": 0}
+    for card in store.undecided(domain_id, datetime.now(UTC) - STUCK_DECISION):
+        if card.request_id in still_pending:
+            if card.status in IN_FLIGHT:
+                store.abandon_decision(card.request_id)
+                counts["reopened"] += 1
+            continue
+        try:
+            if show_outcome_from_datazone(deps, service, store, domain_id, card.request_id):
+                counts["reconciled"] += 1
+        except Exception:  # one unreadable request must not stop the others
+            log.exception("subscription_reconcile_failed", request=card.request_id)
     return counts
 
 
 def sweep(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
-    """Card every pending request events missed (EventBridge delivery is best-effort), then follow up on old ones."""
+    """Card every pending request events missed (EventBridge delivery is best-effort), settle cards DataZone
+    decided without an event reaching us, then follow up on old ones."""
     outcomes: dict[str, int] = {}
-    for summary in service.pending(domain_id, None):
+    pending = service.pending(domain_id, None)
+    for summary in pending:
         outcome = intake(deps, service, store, domain_id, summary.request_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    outcomes.update(reconcile(deps, service, store, domain_id, {s.request_id for s in pending}))
     outcomes.update(follow_up(deps, store, datetime.now(UTC)))
     log.info("subscriptions_swept", domain=domain_id, **outcomes)
     return outcomes

@@ -17,7 +17,7 @@ from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from bot.replies import tell_user
-from handlers.subscriptions import blocks, expiry, ids
+from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
 from handlers.subscriptions.decisions import Decider, Decision, decide, refuse_self_approval, show_outcome_from_datazone
 from handlers.subscriptions.grants import GrantService
@@ -104,6 +104,7 @@ def register(registry: Registry) -> None:
     grants = GrantService(deps.aws)
     store = CardStore(deps.db)
     access_store = AccessStore(deps.db)
+    messages.register_callbacks(deps, store)
     usage = {sub.name: sub.usage("/subscriptions") for sub in router().subcommands}
 
     def domain() -> str:
@@ -230,7 +231,7 @@ def register(registry: Registry) -> None:
             return
         card = store.get(request)
         if card is not None and card.status == PENDING:
-            show_outcome_from_datazone(service, store, deps.slack, domain_id, request)
+            show_outcome_from_datazone(deps, service, store, domain_id, request)
 
     for decided in ("Subscription Request Accepted", "Subscription Request Rejected"):
         registry.on_event(datazone_events.SOURCE, datazone_events.service_event(decided), on_decided)
@@ -321,7 +322,8 @@ def register(registry: Registry) -> None:
             )
             respond(replace_original=True, text=f"Revoked subscription `{ref.subscription}`.")
             if timed is not None:
-                expiry.tell(deps, timed, f"<@{user}> revoked your access to *{timed.asset_name}*. {ref.reason}".strip())
+                text = f"<@{user}> revoked your access to *{timed.asset_name}*. {ref.reason}".strip()
+                expiry.tell(deps, timed, text, f"subscriptions.revoked:{ref.subscription}")
 
     registry.action(ids.CONFIRM_REVOKE, project_approver(_owner_of_button(ids.RevokeRef)), confirm_revoke)
 

@@ -150,6 +150,13 @@ class SubscriptionService:
             decision_comment=detail.get("decisionComment"),
         )
 
+    def person(self, domain_id: str, user_id: str | None) -> tuple[str | None, str | None]:
+        """A DataZone user (a reviewer) as a name to show and the Slack user the policy's `people` map gives them."""
+        if not user_id:
+            return None, None
+        profile = self._profile(domain_id, user_id)
+        return _person(profile), self._policy.slack_user_for((user_id, *_identities(profile)))
+
     def _profile(self, domain_id: str, user_id: Any) -> dict[str, Any]:
         # The human behind a request; without the profile the card still shows the requesting principal.
         if not isinstance(user_id, str) or not user_id:

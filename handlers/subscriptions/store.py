@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, Integer, String, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db import Base, Database
 
-PENDING, DECIDING = "pending", "deciding"
+PENDING = "pending"
+# A decision in flight carries its winner (decided_by) and which way it goes, so a loser can be told both.
+APPROVING, REJECTING = "approving", "rejecting"
+# Rows written before the way was recorded.
+DECIDING = "deciding"
+IN_FLIGHT = (APPROVING, REJECTING, DECIDING)
 
 
 class RequestCard(Base):
@@ -64,10 +71,28 @@ class CardStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @contextmanager
+    def _within(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+        else:
+            with self._db.session() as own:
+                yield own
+
     def claim(
-        self, domain_id: str, request_id: str, requested_at: datetime | None = None, owner_project_id: str | None = None
+        self,
+        domain_id: str,
+        request_id: str,
+        requested_at: datetime | None = None,
+        owner_project_id: str | None = None,
+        *,
+        channel: str | None = None,
+        then: Callable[[Session], None] | None = None,
     ) -> bool:
-        """True for the first caller only; later ones (a redelivered event, the sweep) get False."""
+        """True for the first caller only; later ones (a redelivered event, the sweep) get False.
+
+        `then` runs in the claim's transaction (the card's outbox message), so both happen or neither does.
+        """
         try:
             with self._db.session() as session:
                 session.add(
@@ -75,49 +100,73 @@ class CardStore:
                         request_id=request_id,
                         domain_id=domain_id,
                         status=PENDING,
+                        channel=channel,
                         created_at=datetime.now(UTC),
                         requested_at=requested_at,
                         owner_project_id=owner_project_id,
                     )
                 )
+                session.flush()
+                if then is not None:
+                    then(session)
         except IntegrityError:
             return False
         return True
 
-    def posted(self, request_id: str, channel: str, ts: str) -> None:
+    def posted(self, request_id: str, channel: str, ts: str, session: Session | None = None) -> None:
         """Remember where the card is."""
-        with self._db.session() as session:
+        with self._within(session) as session:
             session.execute(
                 update(RequestCard).where(RequestCard.request_id == request_id).values(channel=channel, message_ts=ts)
             )
 
-    def start_decision(self, request_id: str, user_id: str) -> bool:
+    def start_decision(self, request_id: str, user_id: str, approve: bool = True) -> bool:
         """True if `user_id` is first to decide; False if someone else already is or did."""
         with self._db.session() as session:
             won = session.execute(
                 update(RequestCard)
                 .where(RequestCard.request_id == request_id, RequestCard.status == PENDING)
-                .values(status=DECIDING, decided_by=user_id, decided_at=datetime.now(UTC))
+                .values(status=APPROVING if approve else REJECTING, decided_by=user_id, decided_at=datetime.now(UTC))
             ).rowcount
         return bool(won)
 
-    def finish(self, request_id: str, outcome: str, decided_by: str) -> None:
-        """Record the outcome (accepted, rejected, auto_approved, denied)."""
-        with self._db.session() as session:
-            session.execute(
-                update(RequestCard)
-                .where(RequestCard.request_id == request_id)
-                .values(status=outcome, decided_by=decided_by, decided_at=datetime.now(UTC))
-            )
+    def finish(
+        self,
+        request_id: str,
+        outcome: str,
+        decided_by: str,
+        session: Session | None = None,
+        *,
+        only_from: tuple[str, ...] | None = None,
+    ) -> bool:
+        """Record the outcome (accepted, rejected, auto_approved, denied); with `only_from`, only from those states."""
+        query = update(RequestCard).where(RequestCard.request_id == request_id)
+        if only_from is not None:
+            query = query.where(RequestCard.status.in_(only_from))
+        with self._within(session) as session:
+            done = session.execute(
+                query.values(status=outcome, decided_by=decided_by, decided_at=datetime.now(UTC))
+            ).rowcount
+        return bool(done)
 
     def abandon_decision(self, request_id: str) -> None:
         """The DataZone call failed for a reason that may pass: let the next click try."""
         with self._db.session() as session:
             session.execute(
                 update(RequestCard)
-                .where(RequestCard.request_id == request_id, RequestCard.status == DECIDING)
+                .where(RequestCard.request_id == request_id, RequestCard.status.in_(IN_FLIGHT))
                 .values(status=PENDING, decided_by=None, decided_at=None)
             )
+
+    def undecided(self, domain_id: str, stuck_before: datetime) -> list[RequestCard]:
+        """Cards still pending here, and decisions in flight since before `stuck_before` (their replica died)."""
+        with self._db.session() as session:
+            cards = session.scalars(
+                select(RequestCard).where(
+                    RequestCard.domain_id == domain_id, RequestCard.status.in_((PENDING, *IN_FLIGHT))
+                )
+            ).all()
+        return [c for c in cards if c.status == PENDING or (_aware(c.decided_at) or stuck_before) < stuck_before]
 
     def get(self, request_id: str) -> RequestCard | None:
         """The card record, if any."""
@@ -135,9 +184,9 @@ class CardStore:
             ).all()
         return [c for c in cards if (_aware(c.requested_at) or _aware(c.created_at)) < older_than]  # type: ignore[operator]
 
-    def mark(self, request_id: str, column: str) -> bool:
+    def mark(self, request_id: str, column: str, session: Session | None = None) -> bool:
         """Set `column` to now if it was unset; False when another replica got there first."""
-        with self._db.session() as session:
+        with self._within(session) as session:
             return bool(
                 session.execute(
                     update(RequestCard)
@@ -174,16 +223,17 @@ class AccessStore:
             row.expires_at = _aware(row.expires_at)  # type: ignore[assignment]
         return {row.subscription_id: row for row in rows}
 
-    def ask_renewal(self, subscription_id: str, user_id: str) -> bool:
-        """Mark a renewal as asked for; False if it already was, or the access has ended."""
+    def ask_renewal(self, subscription_id: str, user_id: str, then: Callable[[Session], None] | None = None) -> bool:
+        """Mark a renewal as asked for (and run `then` in that transaction); False if it already was, or has ended."""
         with self._db.session() as session:
-            return bool(
-                session.execute(
-                    update(TimedAccess)
-                    .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status == ACTIVE)
-                    .values(status=RENEWAL_REQUESTED, renewal_requested_by=user_id)
-                ).rowcount
-            )
+            won = session.execute(
+                update(TimedAccess)
+                .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status == ACTIVE)
+                .values(status=RENEWAL_REQUESTED, renewal_requested_by=user_id)
+            ).rowcount
+            if won and then is not None:
+                then(session)
+        return bool(won)
 
     def extend(self, subscription_id: str, expected_expiry: datetime) -> datetime | None:
         """Push the end back by the approved duration once; None if someone else extended it or it ended."""
@@ -200,13 +250,14 @@ class AccessStore:
             ).rowcount
         return new_expiry if won else None
 
-    def end(self, subscription_id: str) -> bool:
-        """Mark the access ended; False if it already was (the expiry task ran twice)."""
+    def end(self, subscription_id: str, then: Callable[[Session], None] | None = None) -> bool:
+        """Mark the access ended (and run `then` in that transaction); False if it already was (a second run)."""
         with self._db.session() as session:
-            return bool(
-                session.execute(
-                    update(TimedAccess)
-                    .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status != ENDED)
-                    .values(status=ENDED)
-                ).rowcount
-            )
+            won = session.execute(
+                update(TimedAccess)
+                .where(TimedAccess.subscription_id == subscription_id, TimedAccess.status != ENDED)
+                .values(status=ENDED)
+            ).rowcount
+            if won and then is not None:
+                then(session)
+        return bool(won)

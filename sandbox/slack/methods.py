@@ -49,9 +49,77 @@ def post_message(fake: FakeSlack, body: Body) -> Body:
     verdict = check_message(body)
     if verdict.error:
         return refusal_body(verdict.error, verdict.messages)
+    metadata = body.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return {"ok": False, "error": "invalid_metadata_format"}
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and isinstance(metadata.get("event_payload"), dict)
+    ):
+        return {"ok": False, "error": "invalid_metadata_schema"}
     fake.note_fallback(verdict, "chat.postMessage", body)
-    message = fake.store_message(channel.id, verdict.text, verdict.blocks, body.get("thread_ts"))
-    return success_body(verdict, channel=channel.id, ts=message["ts"], message=message)
+    message = fake.store_message(channel.id, verdict.text, verdict.blocks, body.get("thread_ts"), metadata)
+    shown = {k: v for k, v in message.items() if k != "metadata"}
+    return success_body(verdict, channel=channel.id, ts=shown["ts"], message=shown)
+
+
+def _page(body: Body, messages: list[Body]) -> Body:
+    """One page of `messages`, `limit` at a time, with metadata only when `include_all_metadata` asks for it."""
+    limit = max(1, min(int(body.get("limit") or 100), 999))
+    start = int(str(body.get("cursor") or "0").removeprefix("next_")) if body.get("cursor") else 0
+    with_metadata = str(body.get("include_all_metadata")).lower() in ("true", "1")
+    page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in messages]
+    page = page[start : start + limit]
+    more = start + limit < len(messages)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": f"next_{start + limit}" if more else ""},
+    }
+
+
+def _readable(fake: FakeSlack, body: Body) -> tuple[Any, Body | None]:
+    channel, error = fake.workspace.resolve(str(body.get("channel") or ""))
+    if error:
+        return None, {"ok": False, "error": error}
+    return channel, None
+
+
+def conversations_history(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/conversations.history: a channel's messages (not thread replies),
+    newest first, from `oldest`; message metadata only with `include_all_metadata`."""
+    channel, refused = _readable(fake, body)
+    if refused:
+        return refused
+    oldest = float(body.get("oldest") or 0)
+    found = [
+        m
+        for (where, _ts), m in sorted(fake.messages.items(), key=lambda item: float(item[0][1]), reverse=True)
+        if where == channel.id and float(m["ts"]) >= oldest and m.get("thread_ts", m["ts"]) == m["ts"]
+    ]
+    return _page(body, found)
+
+
+def conversations_replies(fake: FakeSlack, body: Body) -> Body:
+    """https://docs.slack.dev/reference/methods/conversations.replies: a thread, its parent first, oldest first."""
+    channel, refused = _readable(fake, body)
+    if refused:
+        return refused
+    parent = str(body.get("ts") or "")
+    if (channel.id, parent) not in fake.messages:
+        return {"ok": False, "error": "thread_not_found"}
+    oldest = float(body.get("oldest") or 0)
+    found = [
+        m
+        for (where, _ts), m in sorted(fake.messages.items(), key=lambda item: float(item[0][1]))
+        if where == channel.id and (m["ts"] == parent or m.get("thread_ts") == parent) and float(m["ts"]) >= oldest
+    ]
+    return _page(body, found)
 
 
 def post_ephemeral(fake: FakeSlack, body: Body) -> Body:
@@ -268,6 +336,8 @@ ANSWERS: dict[str, Callable[[FakeSlack, Body], Body]] = {
     "usergroups.users.list": usergroup_users,
     "users.info": users_info,
     "conversations.open": conversations_open,
+    "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
     "files.getUploadURLExternal": upload_url,
     "files.completeUploadExternal": complete_upload,
     "files.upload": retired,

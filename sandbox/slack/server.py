@@ -170,12 +170,21 @@ class FakeSlack:
         """A message timestamp, increasing."""
         return f"{int(time.time())}.{next(self.ids):06d}"
 
-    def store_message(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: Any) -> dict[str, Any]:
-        """Keep a posted message, so chat.update and chat.getPermalink find it."""
+    def store_message(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        thread_ts: Any,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Keep a posted message, so chat.update, chat.getPermalink and conversations.history find it."""
         ts = self.next_ts()
         message = {"type": "message", "ts": ts, "text": text, "blocks": blocks, "bot_id": self.workspace.bot_id}
         if thread_ts:
             message["thread_ts"] = str(thread_ts)
+        if metadata:
+            message["metadata"] = metadata
         with self._lock:
             self.messages[(channel, ts)] = message
         return message

@@ -30,7 +30,8 @@ def test_restore_into_an_empty_domain_reproduces_the_catalog_and_is_idempotent(b
     bot["driver"].click(
         "backups.apply_plan", user=ADMIN, value=button["value"], response_url=slack.response_url(), channel_id="C0OPS"
     )
-    done = slack.wait_for("chat.update", lambda c: "RTO" in c.body.get("text", ""))
+    # Progress lines go out at Slack's pace, one a second in the channel, before the final update.
+    done = slack.wait_for("chat.update", lambda c: "RTO" in c.body.get("text", ""), timeout=90)
     assert "10 created, 0 updated" in done.body["text"]
     assert any("assets: done" in c.body.get("text", "") for c in slack.calls_to("chat.postMessage"))
 

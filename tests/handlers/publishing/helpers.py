@@ -35,8 +35,8 @@ def press(bot, action_id, value, user):
     assert response.status == 200, response.body
 
 
-def posted(bot, predicate, timeout=10.0):
-    """The next chat.postMessage whose JSON satisfies `predicate`."""
+def posted(bot, predicate, timeout=60.0):
+    """The next chat.postMessage whose JSON satisfies `predicate` (the outbox sends one a second per channel)."""
     return bot["box"].slack.wait_for("chat.postMessage", lambda c: predicate(json.dumps(c.body)), timeout=timeout)
 
 

@@ -41,7 +41,8 @@ def finished(bot, run_id):
 
 
 def thread_posts(bot, text):
-    """Every chat.postMessage so far that mentions `text`."""
+    """Every chat.postMessage that mentions `text`, once the outbox has delivered what it holds."""
+    eventually(lambda: bot["deps"].outbox.store.pending_count() == 0, timeout=60)
     return [c for c in bot["box"].slack.calls_to("chat.postMessage") if text in json.dumps(c.body)]
 
 

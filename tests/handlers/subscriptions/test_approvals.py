@@ -100,9 +100,14 @@ def test_two_concurrent_approvals_make_one_datazone_call(bot):
     for thread in threads:
         thread.join()
     eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
-    # The modal has closed, so the one who lost the race hears it in a DM.
-    told = bot["box"].slack.wait_for("chat.postMessage", lambda c: "already decided" in c.body.get("text", ""))
-    assert told.body["channel"] in (APPROVER, ADMIN)
+    # The modal has closed, so the one who lost the race hears it in a DM: who won, and which way.
+    told = bot["box"].slack.wait_for(
+        "chat.postMessage",
+        lambda c: c.body.get("channel") in (APPROVER, ADMIN) and "this request" in c.body.get("text", ""),
+    )
+    winner = ADMIN if told.body["channel"] == APPROVER else APPROVER
+    assert f"<@{winner}>" in told.body["text"]
+    assert "approv" in told.body["text"]
     assert calls.count("AcceptSubscriptionRequest") - before == 1
 
 

@@ -47,10 +47,11 @@ def test_time_bound_access_is_revoked_by_the_scheduler_after_a_restart(bot):
         try:
             eventually(lambda: _subscription_status(bot, subscription) == "REVOKED")
             eventually(lambda: deps.jobs.due(f"subscriptions.expire.{subscription}") is None)
+            # The new process's outbox delivers what its expiry task enqueued.
+            ended = bot["box"].slack.wait_for("chat.postMessage", lambda c: "has ended" in c.body.get("text", ""))
         finally:
             scheduler.shutdown()
             deps.close()
-    ended = bot["box"].slack.wait_for("chat.postMessage", lambda c: "has ended" in c.body.get("text", ""))
     assert ended.body["channel"] == ANALYST
     assert bot["deps"].audit.recent(action="subscriptions.expire")[0].target == subscription
     # Run again (a job that survived a stop between run and removal): nothing more happens.
@@ -103,6 +104,7 @@ def test_waiting_cards_get_one_reminder_then_one_escalation(bot):
     bot["inbox"].handle(event(request_id))
     card(bot, request_id)
     store, now = CardStore(bot["deps"].db), datetime.now(UTC)
+    eventually(lambda: store.get(request_id).message_ts)  # the outbox records where the card landed
     assert follow_up(bot["deps"], store, now) == {"reminded": 0, "escalated": 0}
     assert follow_up(bot["deps"], store, now + timedelta(hours=25))["reminded"] >= 1
     nudge = bot["box"].slack.wait_for("chat.postMessage", lambda c: "waited over 24 hours" in c.body.get("text", ""))

@@ -1,0 +1,238 @@
+"""The outbox's rows: enqueue in the caller's transaction, claim one message at a time, record how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from bot.db import Database
+from bot.outbox.message import Outgoing
+from bot.outbox.models import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    SUPERSEDED,
+    UNCERTAIN,
+    WAITING,
+    ChannelPace,
+    OutboxMessage,
+)
+
+# A message claimed longer ago than this belonged to a replica that died mid-call: it may have landed.
+STALE_CLAIM = timedelta(minutes=2)
+# Finished messages are kept this long: their keys keep a rerun from saying the same thing again, and later
+# lines find a card's ts by its key (a publishing run is followed for a day at most).
+KEEP_FINISHED = timedelta(days=30)
+
+
+class MissingDependency(LookupError):
+    """An update or reply named (by key) a message the outbox has never been asked to send."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this replica now sends, with the ts and channel of the message it depends on, if any."""
+
+    message: OutboxMessage
+    target_channel: str | None
+    target_ts: str | None
+
+
+class OutboxStore:
+    """Rows of the outbox; every transition is a conditional UPDATE, so replicas cannot both send a message."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- enqueue ------------------------------------------------------------------------------------
+
+    def enqueue(self, session: Session, outgoing: Outgoing, now: datetime | None = None) -> int:
+        """Add `outgoing` in the caller's transaction; a key already there returns that message's id instead."""
+        now = now or datetime.now(UTC)
+        if outgoing.key is not None:
+            existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == outgoing.key))
+            if existing is not None:
+                return existing
+        after_id = None
+        if outgoing.after is not None:
+            after_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == outgoing.after))
+            if after_id is None:
+                raise MissingDependency(f"no outbox message with key {outgoing.after!r}")
+        if outgoing.replaces is not None:
+            # Only the newest rendering matters; one not yet claimed is dropped (one being sent finishes).
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.replaces == outgoing.replaces, OutboxMessage.status.in_(WAITING))
+                .values(status=SUPERSEDED)
+            )
+        row = OutboxMessage(
+            key=outgoing.key,
+            kind=outgoing.kind,
+            channel=outgoing.channel,
+            payload=outgoing.payload(),
+            file=outgoing.file,
+            after_id=after_id,
+            replaces=outgoing.replaces,
+            on_sent=outgoing.on_sent,
+            context=outgoing.context or None,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+    # -- what is due --------------------------------------------------------------------------------
+
+    def ready_channels(self, now: datetime) -> list[str]:
+        """Channels with a message due whose send slot is open now."""
+        dep = aliased(OutboxMessage)
+        query = (
+            select(OutboxMessage.channel)
+            .outerjoin(dep, dep.id == OutboxMessage.after_id)
+            .outerjoin(ChannelPace, ChannelPace.channel == OutboxMessage.channel)
+            .where(
+                OutboxMessage.status.in_(WAITING),
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.after_id.is_(None), dep.status == SENT),
+                or_(ChannelPace.next_at.is_(None), ChannelPace.next_at <= now),
+            )
+            .distinct()
+        )
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    def claim_next(self, channel: str, owner: str, now: datetime) -> Claimed | None:
+        """Claim the oldest due message in `channel` whose dependency has landed; None if there is none."""
+        dep = aliased(OutboxMessage)
+        query = (
+            select(OutboxMessage, dep.result_channel, dep.result_ts)
+            .outerjoin(dep, dep.id == OutboxMessage.after_id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status.in_(WAITING),
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.after_id.is_(None), dep.status == SENT),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(5)
+        )
+        with self._db.session() as session:
+            candidates = session.execute(query).all()
+        for message, dep_channel, dep_ts in candidates:
+            with self._db.session() as session:
+                won = session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message.id, OutboxMessage.status == message.status)
+                    .values(status=SENDING, claimed_by=owner, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                ).rowcount
+            if won:
+                message.attempts += 1
+                return Claimed(message, dep_channel, dep_ts)
+        return None
+
+    def pending_count(self) -> int:
+        """Messages not yet sent (for health and benchmarks)."""
+        with self._db.session() as session:
+            query = select(func.count()).select_from(OutboxMessage)
+            return int(session.scalar(query.where(OutboxMessage.status.in_((*WAITING, SENDING)))) or 0)
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        """One message."""
+        with self._db.session() as session:
+            return session.get(OutboxMessage, message_id)
+
+    def by_key(self, key: str) -> OutboxMessage | None:
+        """The message enqueued under `key`."""
+        with self._db.session() as session:
+            return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+
+    # -- outcomes -----------------------------------------------------------------------------------
+
+    def sent(
+        self,
+        message: OutboxMessage,
+        channel: str | None,
+        ts: str | None,
+        then: Callable[[Session], None] | None = None,
+    ) -> None:
+        """Slack has it; `then` (the caller's callback) runs in the same transaction."""
+        with self._db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+                .values(status=SENT, sent_at=datetime.now(UTC), result_channel=channel, result_ts=ts, last_error=None)
+            )
+            if then is not None:
+                then(session)
+
+    def started(self, message: OutboxMessage, now: datetime) -> None:
+        """The first attempt goes out now: a later look for it starts here."""
+        if message.first_sent_at is None:
+            with self._db.session() as session:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(first_sent_at=now))
+            message.first_sent_at = now
+
+    def retry(self, message: OutboxMessage, error: str, delay: timedelta, *, uncertain: bool) -> None:
+        """Try again after `delay`; `uncertain` when the last attempt may have reached Slack."""
+        status = UNCERTAIN if uncertain or message.status == UNCERTAIN else PENDING
+        with self._db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+                .values(
+                    status=status,
+                    next_attempt_at=datetime.now(UTC) + delay,
+                    claimed_by=None,
+                    claimed_at=None,
+                    last_error=error[:1000],
+                )
+            )
+
+    def failed(self, message: OutboxMessage, error: str) -> None:
+        """Slack will not take it; messages that needed its ts fail with it."""
+        with self._db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+                .values(status=FAILED, last_error=error[:1000], claimed_by=None, claimed_at=None)
+            )
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.after_id == message.id, OutboxMessage.status.in_(WAITING))
+                .values(status=FAILED, last_error="the message it depends on was never posted")
+            )
+
+    def housekeeping(self, now: datetime) -> dict[str, int]:
+        """Claims left by a dead replica become uncertain; dependents of failed messages fail; old rows go."""
+        dep = aliased(OutboxMessage)
+        with self._db.session() as session:
+            stale = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - STALE_CLAIM)
+                .values(status=UNCERTAIN, claimed_by=None, claimed_at=None, next_attempt_at=now)
+            ).rowcount
+            orphans = session.scalars(
+                select(OutboxMessage.id)
+                .join(dep, dep.id == OutboxMessage.after_id)
+                .where(OutboxMessage.status.in_(WAITING), dep.status.in_((FAILED, SUPERSEDED)))
+            ).all()
+            if orphans:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(orphans), OutboxMessage.status.in_(WAITING))
+                    .values(status=FAILED, last_error="the message it depends on was never posted")
+                )
+            pruned = session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.status.in_((SENT, FAILED, SUPERSEDED)), OutboxMessage.created_at < now - KEEP_FINISHED
+                )
+            ).rowcount
+        return {"stale": stale, "orphans": len(orphans), "pruned": pruned}
