@@ -1,12 +1,7 @@
-"""A proxy in front of the fake Slack for outbox tests: records what each call got back, loses answers on demand,
-and answers conversations.history / conversations.replies from the posts that went through it.
+"""A proxy in front of the fake Slack for outbox tests: records what each call got back and loses answers on demand.
 
 Losing an answer (the post reaches the fake, which stores it and gives it a ts, and the bot gets a 500) is the
 fault Slack's own 5xx-after-store is; the fake cannot make it, since its failures answer before storing.
-The history shapes follow Slack's reference: https://docs.slack.dev/reference/methods/conversations.history and
-https://docs.slack.dev/reference/methods/conversations.replies (`messages[]` with `type`, `ts`, `text`,
-`thread_ts` for replies, and `metadata {event_type, event_payload}` only with `include_all_metadata`;
-`has_more`; `response_metadata.next_cursor`).
 """
 
 from __future__ import annotations
@@ -54,7 +49,6 @@ class SlackProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.seen: list[Seen] = []
-        self.stored: list[dict[str, Any]] = []  # posts Slack holds: channel, ts, text, thread_ts, metadata
         self._lose: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -84,25 +78,6 @@ class SlackProxy:
 
     # -- serving ------------------------------------------------------------------------------------
 
-    def _history(self, body: dict[str, Any], replies: bool) -> dict[str, Any]:
-        channel, oldest = body.get("channel"), float(body.get("oldest") or 0)
-        metadata = str(body.get("include_all_metadata", "")).lower() in ("true", "1")
-        with self._lock:
-            posts = [p for p in self.stored if p["channel"] == channel and float(p["ts"]) > oldest]
-        if replies:
-            posts = [p for p in posts if p.get("thread_ts") == body.get("ts")]
-        else:
-            posts = [p for p in posts if not p.get("thread_ts")]
-        messages = []
-        for post in sorted(posts, key=lambda p: float(p["ts"]), reverse=not replies):
-            shown = {"type": "message", "ts": post["ts"], "text": post["text"], "bot_id": "B0OPSBOT"}
-            if post.get("thread_ts"):
-                shown["thread_ts"] = post["thread_ts"]
-            if metadata and post.get("metadata"):
-                shown["metadata"] = post["metadata"]
-            messages.append(shown)
-        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
-
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
@@ -118,12 +93,6 @@ class SlackProxy:
                 at = time.monotonic()
                 method = self.path.split("?", 1)[0].removeprefix("/api/")
                 body = _form(raw, self.headers.get("Content-Type", ""))
-                if method in ("conversations.history", "conversations.replies"):
-                    answer = proxy._history(body, replies=method == "conversations.replies")
-                    self._send(200, answer, {})
-                    with proxy._lock:
-                        proxy.seen.append(Seen(at, method, body, 200, answer, True))
-                    return
                 request = urllib.request.Request(
                     proxy.upstream + self.path,
                     data=raw,
@@ -141,16 +110,6 @@ class SlackProxy:
                     lose = proxy._lose.get(method, 0) > 0 and ok
                     if lose:
                         proxy._lose[method] -= 1
-                    if ok and method == "chat.postMessage":
-                        proxy.stored.append(
-                            {
-                                "channel": body.get("channel"),
-                                "ts": answer.get("ts"),
-                                "text": body.get("text", ""),
-                                "thread_ts": body.get("thread_ts"),
-                                "metadata": body.get("metadata"),
-                            }
-                        )
                     sent_status = 500 if lose else status
                     proxy.seen.append(Seen(at, method, body, sent_status, answer, ok))
                 if lose:

@@ -20,6 +20,7 @@ from tests.slack_proxy import SlackProxy
 
 @pytest.fixture
 def proxy(fake_slack) -> Iterator[SlackProxy]:
+    fake_slack.workspace.join("C0ONE", "C0TWO", "C0BUSY", "C0QUIET")
     served = SlackProxy(fake_slack.url)
     yield served
     served.stop()
