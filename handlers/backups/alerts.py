@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import structlog
-from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.outbox import message
 from handlers.backups import blocks
 from handlers.backups.status import BackupStatus
 from handlers.backups.store import SUCCEEDED, BackupRun, BackupStore
@@ -13,23 +13,22 @@ from handlers.backups.store import SUCCEEDED, BackupRun, BackupStore
 log = structlog.get_logger(__name__)
 
 
-def _post(deps: Deps, text: str) -> None:
+def _alert_once(deps: Deps, store: BackupStore, key: str, text: str) -> bool:
+    """Claim the alert and queue it for the admins' channel in one transaction; True for the first caller."""
     channel = deps.settings.admin_channel
     if not channel:
         log.warning("backup_alert_without_channel", text=text)
-        return
-    try:
-        deps.slack.chat_postMessage(channel=channel, text=text)
-    except SlackApiError as exc:
-        log.warning("backup_alert_failed", error=exc.response.get("error"))
+        return False
+    return store.alert_once(
+        key, then=lambda session: deps.outbox.send(message.post(channel, text, key=f"backups.alert:{key}"), session)
+    )
 
 
 def run_finished(deps: Deps, store: BackupStore, run: BackupRun) -> bool:
     """Alert once if the run did not fully succeed; True when an alert went out."""
-    if run.status == SUCCEEDED or not store.alert_once(f"run:{run.run_id}"):
+    if run.status == SUCCEEDED:
         return False
-    _post(deps, blocks.alert_run(run))
-    return True
+    return _alert_once(deps, store, f"run:{run.run_id}", blocks.alert_run(run))
 
 
 def rpo_checked(deps: Deps, store: BackupStore, status: BackupStatus) -> bool:
@@ -37,7 +36,4 @@ def rpo_checked(deps: Deps, store: BackupStore, status: BackupStatus) -> bool:
     if status.colour != "red" or status.running is not None:
         return False
     key = f"rpo:{status.domain_id}:{status.last.run_id if status.last else 'never'}"
-    if not store.alert_once(key):
-        return False
-    _post(deps, blocks.alert_rpo(status))
-    return True
+    return _alert_once(deps, store, key, blocks.alert_rpo(status))

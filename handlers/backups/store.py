@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Float, Integer, String, Text, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db import Base, Database
 
@@ -222,11 +223,17 @@ class BackupStore:
         with self._db.session() as session:
             return session.scalar(query.limit(1))
 
-    def alert_once(self, key: str) -> bool:
-        """True for the first caller with `key` (across replicas); False if that alert was posted."""
+    def alert_once(self, key: str, then: Callable[[Session], object] | None = None) -> bool:
+        """True for the first caller with `key` (across replicas); False if that alert was posted.
+
+        `then` runs in the same transaction (the alert's outbox message), so a claimed alert is never lost.
+        """
         try:
             with self._db.session() as session:
                 session.add(BackupAlert(key=key[:120], posted_at=datetime.now(UTC)))
+                session.flush()
+                if then is not None:
+                    then(session)
         except IntegrityError:
             return False
         return True

@@ -20,6 +20,7 @@ from sandbox.runtime import ADMIN, ANALYST
 from sandbox.world import DOMAIN_ID, REPLICA_REGION
 from tests.conformance.datazone.samples import api_call, inbound
 from tests.handlers.backups.helpers import command, items, reply
+from tests.harness import eventually
 
 
 def _age_last_run(bot, minutes):
@@ -178,11 +179,13 @@ def test_one_alert_per_failed_run_and_per_breach(bot, monkeypatch):
     _age_last_run(bot, 500)
     assert alerts.rpo_checked(deps, store, bot["service"].status()) is True
     assert alerts.rpo_checked(deps, store, bot["service"].status()) is False  # the next watch, minutes later
-    posted = [
-        c.body["text"]
-        for c in bot["box"].slack.calls_to("chat.postMessage")
-        if c.body.get("channel") == "C0DATAPLATFORM"
-    ]
+
+    def posted():
+        calls = bot["box"].slack.calls_to("chat.postMessage")
+        return [c.body["text"] for c in calls if c.body.get("channel") == "C0DATAPLATFORM"]
+
+    eventually(lambda: len(posted()) >= 2)  # through the outbox, paced per channel
+    posted = posted()
     assert len(posted) == 2
     assert "failed" in posted[0] and "AccessDenied" in posted[0] and "breaches its RPO" in posted[1]
 
