@@ -68,7 +68,8 @@ def test_reminder_renewal_and_extension(bot):
     request_id = request(bot, as_user="maria")
     command(bot, f"approve {request_id} 7d", APPROVER)
     subscription = _subscription(bot, request_id)
-    eventually(lambda: AccessStore(bot["deps"].db).get(subscription) is not None)
+    # The access row is stored, then its expiry and reminder jobs scheduled, on the listener's worker.
+    eventually(lambda: bot["deps"].jobs.due(f"subscriptions.expiry_reminder.{subscription}") is not None)
     ends = AccessStore(bot["deps"].db).get(subscription).expires_at
     assert bot["deps"].jobs.due(f"subscriptions.expiry_reminder.{subscription}") == ends - timedelta(days=1)
 
