@@ -11,6 +11,7 @@ from bot.deps import build_deps
 from bot.inbox.service import build_inbox
 from bot.settings import load_settings
 from handlers.subscriptions import ids, tasks
+from handlers.subscriptions.messages import card_key
 from handlers.subscriptions.store import CardStore, RequestCard
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET
 from sandbox.slack_requests import SlackRequests
@@ -58,8 +59,7 @@ def _cards(proxy, request_id):
 
 
 def _buttons(post):
-    actions = next(b for b in post.body["blocks"] if b.get("type") == "actions")["elements"]
-    return {b["action_id"]: b["value"] for b in actions}
+    return _buttons_of(post.body["blocks"])
 
 
 def _to(user):
@@ -168,3 +168,31 @@ def test_a_decision_whose_replica_died_before_datazone_heard_is_reopened_by_the_
     assert tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)["reopened"] == 1
     assert store.get(request_id).status == "pending"
     assert status(bot, request_id)["status"] == "PENDING"
+
+
+def test_fifteen_seconds_of_429s_then_500s_during_a_request_and_its_decision_lose_and_double_nothing(proxied):
+    bot, proxy, fake = proxied, proxied["proxy"], proxied["box"].slack
+    # Slack's outage as it would come: rate limited for 7.5 s (Retry-After 1), then failing with 500s until 15 s.
+    for method in ("chat.postMessage", "chat.update"):
+        fake.fail_for(method, 7.5, 429, retry_after=1)
+        fake.fail_for(method, 15, 500)
+    request_id = request(bot, as_user="maria")  # confidential, and maria is mapped to a Slack user
+    assert bot["inbox"].handle(event(request_id)) == "handled"
+    # The approver decides while Slack is still down, from the card the outbox holds (the one Slack will show).
+    queued = bot["deps"].outbox.store.by_key(card_key(request_id))
+    value = _buttons_of(queued.payload["blocks"])[ids.APPROVE]
+    submit(bot, APPROVER, ids.APPROVE_MODAL, value, "ok", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
+    eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")  # DataZone does not wait for Slack
+    eventually(_settled(bot), timeout=120)
+
+    ts = CardStore(bot["deps"].db).get(request_id).message_ts
+    assert [c.answer["ts"] for c in _cards(proxy, request_id)] == [ts]
+    assert len(proxy.landed("chat.update", lambda b: b.get("ts") == ts)) == 1
+    assert len(proxy.landed("chat.postMessage", _to(ANALYST))) == 1
+    refused = [s.status for s in proxy.seen if s.method in ("chat.postMessage", "chat.update") and s.status != 200]
+    assert 429 in refused and 500 in refused  # the outage was really met
+
+
+def _buttons_of(blocks):
+    actions = next(b for b in blocks if b.get("type") == "actions")["elements"]
+    return {b["action_id"]: b["value"] for b in actions}
