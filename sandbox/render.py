@@ -56,6 +56,10 @@ def blocks_text(blocks: list[dict[str, Any]], out: Rendered, indent: str = "  ")
             )
         elif kind == "image":
             out.lines.append(f"{indent}[image: {block.get('alt_text', '')}]")
+        elif kind == "table":
+            rows = [[_text(cell) for cell in row] for row in block.get("rows") or []]
+            widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(map(len, rows), default=0))]
+            out.lines += [indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in rows]
 
 
 def _button(element: dict[str, Any], block: dict[str, Any], out: Rendered, indent: str) -> None:

@@ -12,7 +12,7 @@ from handlers.proteins.indexing import IndexParams
 from handlers.proteins.search import Hit
 from handlers.proteins.service import DatabaseInfo, SearchResult
 
-# A section's text may hold 3,000 characters; 25 rows of the table stay well inside it. More go in a CSV.
+# A table block holds 100 rows; 25 (and the header) keep the answer readable on a phone. More go in a CSV.
 INLINE_HITS = 25
 _ID_WIDTH = 28
 
@@ -29,23 +29,28 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _identity(hit: Hit) -> str:
-    return f"{hit.identity:5.1f}%" if hit.identity is not None else "     -"
-
-
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(hits: list[Hit]) -> str:
-    """The hits as a fixed-width table: rank, id, cosine distance, identity, bucket."""
-    lines = [f"{'rank':>4}  {'id':<{_ID_WIDTH}}  {'distance':>8}  {'identity':>8}  bucket"]
+def _cell(text: str) -> dict[str, str]:
+    return {"type": "raw_text", "text": text}
+
+
+def table(hits: list[Hit]) -> dict[str, Any]:
+    """The hits as Slack's table block (https://docs.slack.dev/reference/block-kit/blocks/table-block): rank, id,
+    cosine distance, identity, bucket. A table reflows on a phone, where a fixed-width code block wraps mid-row."""
+    rows = [[_cell(title) for title in ("#", "protein", "distance", "identity", "bucket")]]
     for rank, hit in enumerate(hits, start=1):
-        ident = _short(hit.id, _ID_WIDTH).replace("`", "'")
-        lines.append(
-            f"{rank:>4}  {ident:<{_ID_WIDTH}}  {max(hit.distance, 0.0):8.4f}  {_identity(hit):>8}  {hit.bucket}"
-        )
-    return "```\n" + "\n".join(lines) + "\n```"
+        identity = f"{hit.identity:.1f}%" if hit.identity is not None else "-"
+        values = (str(rank), _short(hit.id, _ID_WIDTH), f"{max(hit.distance, 0.0):.4f}", identity, hit.bucket)
+        rows.append([_cell(value) for value in values])
+    numbers = {"align": "right"}
+    return {
+        "type": "table",
+        "column_settings": [numbers, {"is_wrapped": True}, numbers, numbers, {"align": "left"}],
+        "rows": rows,
+    }
 
 
 def searching(label: str, buckets: int, k: int) -> str:
@@ -59,7 +64,7 @@ def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str,
     params = result.params
     head = f"*{len(result.hits)} nearest proteins to `{result.query.label}`* (cosine distance, smaller is closer)"
     blocks = [_section(head)]
-    blocks.append(_section(table(shown)) if shown else _section("No proteins found."))
+    blocks.append(table(shown) if shown else _section("No proteins found."))
     if csv_name and len(result.hits) > len(shown):
         blocks.append(
             _section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`, in your DM.")

@@ -61,8 +61,10 @@ def test_search_by_id_says_searching_then_shows_the_family(bot, fake_slack):
     searching, answer = _responses(fake_slack, 2)
     assert "Searching 1 bucket for the 5 nearest proteins to `FAM004_m07`" in searching["text"]
     assert answer["replace_original"] is True
-    table = answer["blocks"][1]["text"]["text"]
-    rows = [line.split() for line in table.strip("`\n").splitlines()[1:]]
+    table = answer["blocks"][1]
+    assert table["type"] == "table"  # Slack's table block: it reflows on a phone
+    header, *rows = [[cell["text"] for cell in row] for row in table["rows"]]
+    assert header == ["#", "protein", "distance", "identity", "bucket"]
     assert rows[0][1] == "FAM004_m07" and len(rows) == 5
     assert all(r[1].startswith("FAM004") for r in rows)
     assert rows[0][3] == "100.0%" and all(r[4] == "bucket_0000" for r in rows)
