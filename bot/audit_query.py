@@ -136,6 +136,14 @@ def read_page(db: Database, filters: AuditFilter, *, offset: int = 0, limit: int
     return AuditPage(entries=entries, total=total, offset=offset)
 
 
+def reason_of(entry: AuditEntry) -> str:
+    """Why an entry was refused or failed: `detail.reason`, or the detail itself where a capability wrote a string."""
+    detail = entry.detail
+    if isinstance(detail, dict):
+        return str(detail.get("reason") or "")
+    return str(detail) if isinstance(detail, str) else ""
+
+
 def when(moment: datetime) -> str:
     """A time as people read it in a log: UTC, to the second, with its zone."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

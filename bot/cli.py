@@ -116,7 +116,7 @@ def audit(
     user: str | None, capability: str | None, since: str | None, result: str | None, limit: int, as_csv: bool
 ) -> None:
     """The audit log, newest first: who did what, when, and how it ended (refusals included)."""
-    from bot.audit_query import parse_filters, read_page, when
+    from bot.audit_query import parse_filters, read_page, reason_of, when
     from bot.db import Database
     from bot.errors import BadInput
 
@@ -133,10 +133,7 @@ def audit(
         raise _database_failure(settings, exc) from None
     finally:
         database.close()
-    rows = [
-        (when(e.at), e.actor, e.action, e.target, e.result, str((e.detail or {}).get("reason", "")), e.error_id or "")
-        for e in page.entries
-    ]
+    rows = [(when(e.at), e.actor, e.action, e.target, e.result, reason_of(e), e.error_id or "") for e in page.entries]
     if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["at", "actor", "action", "target", "result", "reason", "error_id"])

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.audit import AuditEntry
-from bot.audit_query import AuditFilter, AuditPage, when
+from bot.audit_query import AuditFilter, AuditPage, reason_of, when
 
 MORE = "audit.more"
 PAGE_SIZE = 20
@@ -21,7 +21,7 @@ def line(entry: AuditEntry) -> str:
     if target:
         text += f" `{target[:60]}{'…' if len(target) > 60 else ''}`"
     text += f" {entry.result}"
-    reason = (entry.detail or {}).get("reason") if entry.result in ("denied", "failed", "conflict") else None
+    reason = reason_of(entry) if entry.result in ("denied", "failed", "conflict") else None
     if reason:
         text += f": {str(reason)[:100]}"
     if entry.error_id:

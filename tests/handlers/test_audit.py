@@ -39,11 +39,14 @@ def _seed(deps, count, **fields):
 
 def test_a_refusal_is_in_the_log_and_an_admin_sees_it(slack, sqlite_deps, fake_slack):
     slack.command("/backup", "run", user=MALLORY)  # refused: only admins run backups
+    # Some capabilities write a refusal's reason as the detail itself rather than as `detail.reason`.
+    sqlite_deps.audit.record(actor=ALICE, action="subscriptions.decide", target="r", result="denied", detail="self")
     slack.command("/audit", "result denied", user=ADMIN)
     eventually(lambda: _ephemerals(fake_slack))
     shown = _text(_ephemerals(fake_slack)[-1])
     assert "<@U0MALLORY> */backup run*" in shown and "denied: Only opsbot admins can do this" in shown
-    assert "entries 1 to 1 of 1" in shown
+    assert "<@U0ALICE> *subscriptions.decide* `r` denied: self" in shown
+    assert "entries 1 to 2 of 2" in shown
 
 
 def test_only_admins_read_the_log(slack, sqlite_deps, fake_slack):
@@ -107,6 +110,10 @@ def test_no_text_crashes_the_filter_parser(text):
 
 def test_the_command_line_reads_the_same_log_as_csv(fake_slack, sqlite_deps, tmp_path):
     _seed(sqlite_deps, 3)
+    # Capabilities write a refusal's reason as `detail.reason` or, some of them, as the detail itself.
+    sqlite_deps.audit.record(
+        actor=ALICE, action="subscriptions.decide", target="req-9", result="denied", detail="not an approver"
+    )
     sqlite_deps.audit.record(
         actor=MALLORY,
         action="/backup run",
@@ -126,7 +133,8 @@ def test_the_command_line_reads_the_same_log_as_csv(fake_slack, sqlite_deps, tmp
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["actor"], r["action"], r["reason"]) for r in rows] == [
-        (MALLORY, "/backup run", "Only opsbot admins can do this.")
+        (MALLORY, "/backup run", "Only opsbot admins can do this."),
+        (ALICE, "subscriptions.decide", "not an approver"),
     ]
     assert rows[0]["at"].endswith(" UTC")
     table = subprocess.run(
@@ -137,4 +145,4 @@ def test_the_command_line_reads_the_same_log_as_csv(fake_slack, sqlite_deps, tmp
         text=True,
         timeout=120,
     )
-    assert table.stdout.splitlines()[-1] == "2 of 4 entries; --limit 4 shows all"
+    assert table.stdout.splitlines()[-1] == "2 of 5 entries; --limit 5 shows all"
