@@ -16,7 +16,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox.models import DM, EPHEMERAL, POST, REPLY, UNCERTAIN, UPDATE, UPLOAD, OutboxMessage
+from bot.outbox.models import DM, EPHEMERAL, POST, REPLY, UNCERTAIN, UPDATE, UPLOAD, OutboxMessage, utc
 from bot.outbox.store import Claimed
 
 log = structlog.get_logger(__name__)
@@ -149,7 +149,7 @@ def _slack_error(exc: SlackApiError) -> Outcome:
 def _landed(client: WebClient, claimed: Claimed) -> tuple[str, str] | None:
     """The channel and ts of an earlier attempt that reached Slack, or None (not there, or not readable)."""
     message = claimed.message
-    since = message.first_sent_at or message.created_at
+    since = utc(message.first_sent_at or message.created_at)  # SQLite hands datetimes back naive
     if message.kind == REPLY:
         channel = claimed.target_channel or message.channel
         thread = message.payload.get("ts") or claimed.target_ts

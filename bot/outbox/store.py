@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot.db import Database
@@ -70,24 +72,30 @@ class OutboxStore:
                 .where(OutboxMessage.replaces == outgoing.replaces, OutboxMessage.status.in_(WAITING))
                 .values(status=SUPERSEDED)
             )
-        row = OutboxMessage(
-            key=outgoing.key,
-            kind=outgoing.kind,
-            channel=outgoing.channel,
-            payload=outgoing.payload(),
-            file=outgoing.file,
-            after_id=after_id,
-            replaces=outgoing.replaces,
-            on_sent=outgoing.on_sent,
-            context=outgoing.context or None,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        session.add(row)
-        session.flush()
-        return row.id
+        values = {
+            "key": outgoing.key,
+            "kind": outgoing.kind,
+            "channel": outgoing.channel,
+            "payload": outgoing.payload(),
+            "file": outgoing.file,
+            "after_id": after_id,
+            "replaces": outgoing.replaces,
+            "on_sent": outgoing.on_sent,
+            "context": outgoing.context or None,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        # Two callers may enqueue one key at once (a redelivered event racing the sweep): the second must be a no-op,
+        # not an IntegrityError that rolls back the state it came with.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+        new_id = session.scalar(statement.returning(OutboxMessage.id))
+        if new_id is None:
+            new_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == outgoing.key))
+        return int(new_id)
 
     # -- what is due --------------------------------------------------------------------------------
 

@@ -133,7 +133,12 @@ class Outbox:
                     self._wake.wait(max(0.0, min(waits)))
                     continue
             for channel in sorted(due):
-                self._serve(channel)
+                try:
+                    self._serve(channel)
+                except Exception:  # the pacing table is in the database, which may be away: the thread must live on
+                    log.exception("failover_outbox_round_failed", channel=channel)
+                    with self._wake:
+                        self._next_at[channel] = self._clock() + RESCAN_SECONDS
 
     def _rescan(self) -> None:
         try:
