@@ -34,6 +34,10 @@ class _Entry:
     due: float = 0.0
     failures: int = 0
     refreshing: bool = False
+    # Bumped by every membership change Slack announces, with the users it removed: a fetch that was already in
+    # flight answers with the old list, which must not give those users back their roles.
+    generation: int = 0
+    removed: frozenset[str] = frozenset()
 
 
 class GroupDirectory:
@@ -92,6 +96,8 @@ class GroupDirectory:
             entry = self._entries.setdefault(group_id, _Entry())
             if entry.members is not None:
                 entry.members = entry.members - frozenset(removed)
+            entry.generation += 1
+            entry.removed |= frozenset(removed)
             entry.due = self._clock()
             self._changed.notify_all()
 
@@ -148,6 +154,8 @@ class GroupDirectory:
         return group if when <= now else None
 
     def _refresh(self, group_id: str) -> bool:
+        with self._changed:
+            generation = self._entries.setdefault(group_id, _Entry()).generation
         try:
             response = self._client.usergroups_users_list(usergroup=group_id)
             users = response.get("users")
@@ -162,8 +170,12 @@ class GroupDirectory:
         now = self._clock()
         with self._changed:
             entry = self._entries.setdefault(group_id, _Entry())
-            entry.members, entry.fetched_at = frozenset(users), now
-            entry.due, entry.failures, entry.refreshing = now + self._ttl / 2, 0, False
+            entry.failures, entry.refreshing, entry.fetched_at = 0, False, now
+            if entry.generation == generation:
+                entry.members, entry.removed, entry.due = frozenset(users), frozenset(), now + self._ttl / 2
+            else:
+                # The group changed while this answer was on its way: keep the removals, and fetch again now.
+                entry.members, entry.due = frozenset(users) - entry.removed, now
         return True
 
     def _failed(self, group_id: str, status: int | None, error: object, headers: object) -> None:

@@ -12,6 +12,7 @@ from bot.app import CAPABILITIES, build_app
 from bot.authz import Access, project_approver
 from bot.directory import GroupDirectory
 from bot.registry import Registry
+from bot.slack_client import build_slack_client
 from tests.conftest import BOB, POLICY
 from tests.harness import BoltDriver, eventually
 
@@ -113,3 +114,25 @@ def test_warm_cache_under_rate_limit_answers_from_memory(settings, clock_deps, r
     reply = fake_slack.wait_for("response_url")
     assert "try again in a moment" in reply.body["text"]
     assert clicks.done == 1
+
+
+def test_a_removal_announced_while_a_fetch_is_in_flight_is_not_undone_by_its_answer(settings, fake_slack):
+    directory = GroupDirectory(build_slack_client(settings), ttl_seconds=300)
+    fake_slack.workspace.usergroups["S0APPROVERS"] = ["U0BOB", "U0CAROL"]
+    directory.start(["S0APPROVERS"])
+    assert directory.is_member("U0BOB", ["S0APPROVERS"])
+
+    def removal_announced_meanwhile(_body):
+        # Slack's subteam_members_changed arrives while this fetch is on its way; the fetch answers the old list.
+        fake_slack.workspace.usergroups["S0APPROVERS"] = ["U0CAROL"]
+        directory.invalidate("S0APPROVERS", removed=["U0BOB"])
+        return True
+
+    stale = {"ok": True, "users": ["U0BOB", "U0CAROL"]}
+    fake_slack.fail_next("usergroups.users.list", 200, stale, when=removal_announced_meanwhile)
+    directory.invalidate("S0APPROVERS")  # some other change: the refresher fetches the group now
+    lookups = lambda: len(fake_slack.calls_to("usergroups.users.list"))  # noqa: E731
+    eventually(lambda: lookups() >= 2)  # the stale answer, then the fetch it made due at once
+    eventually(lambda: directory.members("S0APPROVERS") == frozenset({"U0CAROL"}))
+    assert not directory.is_member("U0BOB", ["S0APPROVERS"])
+    directory.close()
