@@ -24,7 +24,7 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(512))
-    result: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
 

@@ -27,7 +27,7 @@ class RequestCard(Base):
 
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     domain_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -5,6 +5,7 @@ import threading
 from sqlalchemy import inspect
 
 from bot.audit import AuditLog
+from handlers.subscriptions.store import RequestCard
 
 
 def test_migrations_create_the_tables(database):
@@ -58,3 +59,12 @@ def test_long_targets_are_truncated_not_refused(database):
     audit = AuditLog(database)
     audit.record(actor="U0X", action="test", target="x" * 2000, result="ok")
     assert len(audit.recent()[0].target) == 512
+
+
+def test_the_longest_status_words_fit_their_columns(database):
+    # PostgreSQL enforces String lengths (SQLite does not): a run's "partially_succeeded" is the longest result written.
+    AuditLog(database).record(actor="opsbot", action="publishing.run", target="run-1", result="partially_succeeded")
+    assert AuditLog(database).recent(1)[0].result == "partially_succeeded"
+    columns = {c["name"]: c["type"] for c in inspect(database.engine).get_columns("subscription_cards")}
+    assert columns["status"].length >= len("decided_elsewhere")
+    assert RequestCard.__table__.c.status.type.length == columns["status"].length
