@@ -13,6 +13,8 @@ from slack_sdk import WebClient
 from bot.authz import Guards, Rule, anyone
 from bot.commands import CommandRouter, ErrorReporter, listener_for
 from bot.deps import Deps
+from bot.inbox.datazone_events import SOURCE as DATAZONE_SOURCE
+from bot.inbox.datazone_events import service_event
 from bot.inbox.router import EventHandler
 
 HomeSection = Callable[[str], list[dict[str, Any]]]
@@ -59,7 +61,12 @@ class Registry:
         self.app.view(callback_id)(listener)
 
     def on_event(self, source: str, detail_type: str, handler: EventHandler) -> None:
-        """Route inbound AWS events of `source` and `detail_type` ("*" for all) to `handler`."""
+        """Route inbound AWS events of `source` and `detail_type` ("*" for all) to `handler`.
+
+        DataZone's names are checked against AWS's published list: a name DataZone never sends fails at start-up.
+        """
+        if source == DATAZONE_SOURCE and detail_type != "*":
+            service_event(detail_type)
         self.deps.events.on(source, detail_type, handler)
 
     def on_api_call(self, source: str, event_name: str, handler: EventHandler) -> None:

@@ -136,7 +136,7 @@ class Deliverer:
         if outcome.state == "sent":
             self._store.sent(message, outcome.channel, outcome.ts, self._callback(message, outcome))
             return None
-        if outcome.state == "rate_limited":
+        if outcome.state == "rate_limited" and not self._too_old(message):
             wait = timedelta(seconds=max(outcome.retry_after, 1.0))
             log.info("outbox_rate_limited", retry_after=outcome.retry_after, **describe(message))
             self._store.retry(message, outcome.error, wait, uncertain=False)
@@ -144,7 +144,8 @@ class Deliverer:
         if self._too_old(message):
             log.error("outbox_gave_up", error=outcome.error, attempts=message.attempts, **describe(message))
             self._store.failed(message, f"gave up: {outcome.error}")
-            return None
+            # A 429 still holds the channel for its Retry-After, whatever becomes of this message.
+            return timedelta(seconds=max(outcome.retry_after, 1.0)) if outcome.state == "rate_limited" else None
         if outcome.state == "uncertain":
             log.warning("outbox_uncertain", error=outcome.error, attempts=message.attempts, **describe(message))
             self._store.retry(message, outcome.error, backoff(message.attempts), uncertain=True)
