@@ -12,7 +12,8 @@ import structlog
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.outbox.models import OutboxMessage, utc
+from bot.db import utc
+from bot.outbox.models import OutboxMessage
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.sender import Outcome, attempt, describe
 from bot.outbox.store import Claimed, OutboxStore

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String, Text
@@ -28,13 +28,6 @@ PENDING, SENDING, UNCERTAIN, SENT, FAILED, SUPERSEDED = (
     "superseded",
 )
 WAITING = (PENDING, UNCERTAIN)
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite hands timezone-aware columns back naive)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class OutboxMessage(Base):

@@ -16,7 +16,8 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox.models import DM, EPHEMERAL, POST, REPLY, UNCERTAIN, UPDATE, UPLOAD, OutboxMessage, utc
+from bot.db import utc
+from bot.outbox.models import DM, EPHEMERAL, POST, REPLY, UNCERTAIN, UPDATE, UPLOAD, OutboxMessage
 from bot.outbox.store import Claimed
 
 log = structlog.get_logger(__name__)

@@ -6,8 +6,9 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.db import utc
 from handlers.failover import ids
-from handlers.failover.models import ACKNOWLEDGED, RESOLVED, Alert, ClusterEvent, utc
+from handlers.failover.models import ACKNOWLEDGED, RESOLVED, Alert, ClusterEvent
 
 if TYPE_CHECKING:
     from handlers.failover.cluster_info import ClusterInfo

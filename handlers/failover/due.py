@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.db import utc
 from bot.deps import Deps
 from bot.errors import NotFound
 from bot.policy import People
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.intake import alert_route
 from handlers.failover.lifecycle import Lifecycle, Placement
-from handlers.failover.models import Alert, utc
+from handlers.failover.models import Alert
 from handlers.failover.signals import AlertSignal, origin
 from handlers.failover.store import AlertStore, silence_target
 

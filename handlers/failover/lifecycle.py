@@ -9,8 +9,8 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Database
-from handlers.failover.models import ACKNOWLEDGED, OPEN, RESOLVED, Alert, ClusterEvent, utc
+from bot.db import Database, utc
+from handlers.failover.models import ACKNOWLEDGED, OPEN, RESOLVED, Alert, ClusterEvent
 from handlers.failover.signals import AlertSignal
 
 Outcome = Literal["created", "reopened", "updated", "resolved", "duplicate", "stale", "ignored"]

@@ -15,6 +15,7 @@ from bot.authz import ALLOW, Access, Decision, admin, anyone
 from bot.deps import Deps, accepting
 from bot.registry import Registry
 from bot.replies import channel_of, tell_user, user_of
+from bot.slack_client import build_delivery_client
 from handlers.failover import blocks, ids
 from handlers.failover.chart import render_chart
 from handlers.failover.cluster_info import ClusterReader
@@ -22,7 +23,7 @@ from handlers.failover.commands import command_handlers, router
 from handlers.failover.intake import Intake, alert_route
 from handlers.failover.lifecycle import Lifecycle
 from handlers.failover.models import Alert
-from handlers.failover.outbox import Outbox, pacing_client
+from handlers.failover.outbox import Outbox
 from handlers.failover.parse import ALARM_FORMS, EMR_FORMS
 from handlers.failover.store import AlertStore, silence_target
 
@@ -57,7 +58,7 @@ def register(registry: Registry) -> None:
     store, reader = AlertStore(deps.db), ClusterReader(deps.aws)
     outbox = Outbox(
         store,
-        pacing_client(deps.slack),
+        build_delivery_client(deps.settings),
         runbook_for=lambda alert: alert_route(deps, alert).runbook,
         chart_for=lambda alert: _chart(reader, alert),
         pacer=deps.outbox.pacer,

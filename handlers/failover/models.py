@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String
@@ -14,13 +14,6 @@ OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 # While a replica posts the card, card_ts holds this claim instead of a timestamp.
 POSTING = "posting"
 _ID = BigInteger().with_variant(Integer, "sqlite")
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite hands timezone-aware columns back naive)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Alert(Base):

@@ -41,12 +41,6 @@ ERROR_PAUSE_SECONDS = 60.0
 ChartMaker = Callable[[Alert], bytes | None]
 
 
-def pacing_client(slack: WebClient) -> WebClient:
-    """A client like the bot's that retries nothing: a 429 waits in its channel alone, and a 5xx after a post may
-    have landed, so this outbox looks for the post before sending it again."""
-    return WebClient(token=slack.token, base_url=slack.base_url, timeout=slack.timeout, retry_handlers=[])
-
-
 def _ambiguous(exc: Exception) -> bool:
     # A 5xx, a timeout or a dropped connection: Slack may have stored the post before the answer was lost.
     if isinstance(exc, SlackApiError):

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 
-from bot.db import Database
-from handlers.failover.models import ACKNOWLEDGED, OPEN, POSTING, RESOLVED, Alert, ClusterEvent, Silence, utc
+from bot.db import Database, utc
+from handlers.failover.models import ACKNOWLEDGED, OPEN, POSTING, RESOLVED, Alert, ClusterEvent, Silence
 
 # A card claim older than this belonged to a replica that died mid-post; another may take it.
 STALE_CLAIM = timedelta(minutes=2)
