@@ -140,7 +140,7 @@ class Deliverer:
         if outcome.state == "rate_limited" and not self._too_old(message):
             wait = timedelta(seconds=max(outcome.retry_after, 1.0))
             log.info("outbox_rate_limited", retry_after=outcome.retry_after, **describe(message))
-            self._store.retry(message, outcome.error, wait, uncertain=False)
+            self._store.retry(message, outcome.error, wait, uncertain=False, counts=False)
             return wait
         if self._too_old(message):
             log.error("outbox_gave_up", error=outcome.error, attempts=message.attempts, **describe(message))

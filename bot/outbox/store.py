@@ -188,9 +188,16 @@ class OutboxStore:
                 session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(first_sent_at=now))
             message.first_sent_at = now
 
-    def retry(self, message: OutboxMessage, error: str, delay: timedelta, *, uncertain: bool) -> None:
-        """Try again after `delay`; `uncertain` when the last attempt may have reached Slack."""
+    def retry(
+        self, message: OutboxMessage, error: str, delay: timedelta, *, uncertain: bool, counts: bool = True
+    ) -> None:
+        """Try again after `delay`; `uncertain` when the last attempt may have reached Slack.
+
+        `counts=False` for a rate-limited call: Slack turned it away unread, so it is no failure, and counting it
+        would make the backoff after a rate-limit window start minutes long (2 ** attempts).
+        """
         status = UNCERTAIN if uncertain or message.status == UNCERTAIN else PENDING
+        attempts = OutboxMessage.attempts if counts else OutboxMessage.attempts - 1
         with self._db.session() as session:
             session.execute(
                 update(OutboxMessage)
@@ -201,8 +208,11 @@ class OutboxStore:
                     claimed_by=None,
                     claimed_at=None,
                     last_error=error[:1000],
+                    attempts=attempts,
                 )
             )
+        if not counts:
+            message.attempts -= 1
 
     def failed(self, message: OutboxMessage, error: str) -> None:
         """Slack will not take it; messages that needed its ts fail with it."""

@@ -121,6 +121,21 @@ def test_a_429_pauses_its_channel_alone_for_retry_after(replicas, proxy, fake_sl
     assert other.at < retried.at  # the other channel did not wait
 
 
+def test_rate_limited_calls_are_not_counted_as_failed_attempts(replicas, proxy, fake_slack):
+    # The backoff after a failure grows with the attempts counted; a 429 is Slack saying "later", not a failure,
+    # so six of them before a 503 must not turn the 503's retry into a two-minute wait.
+    outbox = replicas[0]
+    limited = {"ok": False, "error": "ratelimited"}
+    fake_slack.fail_next("chat.postMessage", 429, limited, {"Retry-After": "1"}, times=6)
+    fake_slack.fail_next("chat.postMessage", 503)
+    post_id = outbox.send(message.post("C0ONE", "after the storm"))
+    outbox.start()
+    eventually(lambda: _status(outbox, post_id) == SENT, timeout=60)
+    statuses = [s.status for s in proxy.seen if s.method == "chat.postMessage"]
+    assert statuses == [429] * 6 + [503, 200]
+    assert outbox.store.get(post_id).attempts == 2  # the 503 and the post that landed
+
+
 def test_a_message_slack_refuses_fails_after_a_few_tries_and_takes_its_dependents(replicas, fake_slack):
     outbox = replicas[0]
     fake_slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "channel_not_found"}, times=20)
