@@ -133,7 +133,10 @@ class Deliverer:
     def _deliver(self, claimed: Claimed) -> timedelta | None:
         message = claimed.message
         self._store.started(message, datetime.now(UTC))
-        outcome = attempt(self._client, claimed)
+        outcome = attempt(self._client, claimed, keep=lambda: self._keep(claimed))
+        if outcome.state == "lost":
+            log.warning("outbox_claim_lost", attempts=message.attempts, **describe(message))
+            return None
         if outcome.state == "sent":
             self._store.sent(message, outcome.channel, outcome.ts, self._callback(message, outcome))
             return None
@@ -158,6 +161,10 @@ class Deliverer:
         log.warning("outbox_retry", error=outcome.error, attempts=message.attempts, **describe(message))
         self._store.retry(message, outcome.error, backoff(message.attempts), uncertain=False)
         return None
+
+    def _keep(self, claimed: Claimed) -> bool:
+        """Before each call of an attempt: still this replica's slot and claim, both held a while longer."""
+        return self._pacer.extend(claimed.message.channel) and self._store.renew(claimed.message, datetime.now(UTC))
 
     @staticmethod
     def _too_old(message: OutboxMessage) -> bool:

@@ -14,7 +14,8 @@ from bot.outbox.models import ChannelPace
 # messages"), with short bursts it does not promise.
 INTERVAL = timedelta(seconds=1)
 # While a call is in flight the channel is held this long; a replica that dies mid-call frees it when it passes.
-# Longer than the delivery client's timeout, so a slow call never loses the slot while it runs.
+# Longer than the delivery client's timeout, so a slow call never loses the slot while it runs; an attempt of
+# several calls (a look-up, then the post) extends the hold before each one.
 HOLD = timedelta(seconds=30)
 
 
@@ -48,6 +49,18 @@ class ChannelPacer:
         except IntegrityError:
             return False  # another replica made the row, and holds it, this very moment
         return True
+
+    def extend(self, channel: str, now: datetime | None = None) -> bool:
+        """Hold the slot a while longer before another call of the same attempt; False if it is no longer ours."""
+        now = now or datetime.now(UTC)
+        with self._db.session() as session:
+            return bool(
+                session.execute(
+                    update(ChannelPace)
+                    .where(ChannelPace.channel == channel, ChannelPace.held_by == self._owner)
+                    .values(next_at=now + HOLD)
+                ).rowcount
+            )
 
     def release(self, channel: str, pause: timedelta | None = None, now: datetime | None = None) -> None:
         """The call ended: the channel opens again after `pause` (the interval, or a 429's Retry-After)."""

@@ -8,9 +8,10 @@ posting a second copy. README.md, "Slack outbox", says why and where a rare dupl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from slack_sdk import WebClient
@@ -44,7 +45,7 @@ LOOKUP_PAGES = 5
 class Outcome:
     """How one attempt ended."""
 
-    state: str  # sent | retry | uncertain | rate_limited | refused
+    state: str  # sent | retry | uncertain | rate_limited | refused | lost
     channel: str | None = None
     ts: str | None = None
     error: str = ""
@@ -61,9 +62,35 @@ def metadata_for(message_id: int) -> dict[str, Any]:
     return marker(f"outbox:{message_id}")
 
 
-def attempt(client: WebClient, claimed: Claimed) -> Outcome:
-    """Send the claimed message (after looking for an earlier attempt that may have landed)."""
+class Lost(Exception):
+    """The channel's slot or the message's claim passed to another replica during the attempt."""
+
+
+class _Held:
+    """The client, with `keep()` asked before each call: an attempt of several calls holds its slot and claim."""
+
+    def __init__(self, client: WebClient, keep: Callable[[], bool]) -> None:
+        self._client, self._keep = client, keep
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._client, name)
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            if not self._keep():
+                raise Lost
+            return call(*args, **kwargs)
+
+        return held
+
+
+def attempt(client: WebClient, claimed: Claimed, keep: Callable[[], bool] = lambda: True) -> Outcome:
+    """Send the claimed message (after looking for an earlier attempt that may have landed).
+
+    `keep()` runs before every Slack call and says whether the attempt still holds its channel slot and claim;
+    once it does not, no further call is made and the outcome is "lost" (the row is someone else's now).
+    """
     message = claimed.message
+    client = cast(WebClient, _Held(client, keep))
     try:
         if message.status == UNCERTAIN and message.kind in (POST, REPLY):
             found = _landed(client, claimed)
@@ -71,6 +98,8 @@ def attempt(client: WebClient, claimed: Claimed) -> Outcome:
                 log.info("outbox_found_landed", message=message.id, channel=found[0], ts=found[1])
                 return Outcome("sent", found[0], found[1])
         return _call(client, claimed)
+    except Lost:
+        return Outcome("lost")
     except SlackApiError as exc:
         return _slack_error(exc)
     except Exception as exc:  # timeouts and dropped connections: the request may have reached Slack

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -143,6 +143,7 @@ class OutboxStore:
                 ).rowcount
             if won:
                 message.attempts += 1
+                message.claimed_by, message.claimed_at = owner, now
                 return Claimed(message, dep_channel, dep_ts)
         return None
 
@@ -173,12 +174,14 @@ class OutboxStore:
     ) -> None:
         """Slack has it; `then` (the caller's callback) runs in the same transaction."""
         with self._db.session() as session:
-            session.execute(
+            recorded = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+                .where(_held(message))
                 .values(status=SENT, sent_at=datetime.now(UTC), result_channel=channel, result_ts=ts, last_error=None)
-            )
-            if then is not None:
+            ).rowcount
+            # A claim lost meanwhile (taken for a dead replica's) belongs to the replica that took it: its look-up
+            # finds this post, records it and runs the callback once.
+            if recorded and then is not None:
                 then(session)
 
     def started(self, message: OutboxMessage, now: datetime) -> None:
@@ -187,6 +190,14 @@ class OutboxStore:
             with self._db.session() as session:
                 session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(first_sent_at=now))
             message.first_sent_at = now
+
+    def renew(self, message: OutboxMessage, now: datetime) -> bool:
+        """Keep the claim fresh before another call of the same attempt; False if it is no longer this replica's.
+
+        A claim older than STALE_CLAIM is taken for a dead replica's, so a long attempt renews it as it goes.
+        """
+        with self._db.session() as session:
+            return bool(session.execute(update(OutboxMessage).where(_held(message)).values(claimed_at=now)).rowcount)
 
     def retry(
         self, message: OutboxMessage, error: str, delay: timedelta, *, uncertain: bool, counts: bool = True
@@ -201,7 +212,7 @@ class OutboxStore:
         with self._db.session() as session:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+                .where(_held(message))
                 .values(
                     status=status,
                     next_attempt_at=datetime.now(UTC) + delay,
@@ -217,11 +228,13 @@ class OutboxStore:
     def failed(self, message: OutboxMessage, error: str) -> None:
         """Slack will not take it; messages that needed its ts fail with it."""
         with self._db.session() as session:
-            session.execute(
+            failed = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+                .where(_held(message))
                 .values(status=FAILED, last_error=error[:1000], claimed_by=None, claimed_at=None)
-            )
+            ).rowcount
+            if not failed:
+                return
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.after_id == message.id, OutboxMessage.status.in_(WAITING))
@@ -254,3 +267,12 @@ class OutboxStore:
                 )
             ).rowcount
         return {"stale": stale, "orphans": len(orphans), "pruned": pruned}
+
+
+def _held(message: OutboxMessage) -> ColumnElement[bool]:
+    """The row is still claimed by the replica that claimed `message` (not re-claimed after looking stale)."""
+    return and_(
+        OutboxMessage.id == message.id,
+        OutboxMessage.status == SENDING,
+        OutboxMessage.claimed_by == message.claimed_by,
+    )

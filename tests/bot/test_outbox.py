@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from bot.outbox import Outbox, message
 from bot.outbox.models import FAILED, SENT, OutboxMessage
-from bot.outbox.sender import metadata_for
+from bot.outbox.sender import attempt, metadata_for
 from bot.slack_client import build_delivery_client
 from tests.harness import eventually
 from tests.slack_proxy import SlackProxy
@@ -167,3 +167,27 @@ def test_a_post_whose_replica_died_mid_call_is_found_by_the_next_one(replicas, p
     assert len(proxy.landed("chat.postMessage", _marked(post_id))) == 1
     assert alive.store.get(post_id).result_ts == stored["ts"]
     assert any(s.method == "conversations.history" for s in proxy.seen)  # looked, found, did not post
+
+
+def test_a_replica_whose_claim_was_taken_over_records_nothing_and_calls_slack_no_more(replicas, proxy, database):
+    slow, other = replicas
+    post_id = slow.send(message.post("C0ONE", "the card", key="card-6"))
+    landed: list[str | None] = []
+    slow.on_sent("test.landed", lambda _session, _context, _channel, ts: landed.append(ts))
+    claimed = slow.store.claim_next("C0ONE", slow.owner, datetime.now(UTC))
+    # The slow replica's call outlived STALE_CLAIM: housekeeping took the claim for a dead one's, another took it.
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    slow.store.housekeeping(later)
+    retaken = other.store.claim_next("C0ONE", other.owner, later)
+    assert retaken is not None and retaken.message.id == post_id
+
+    # The slow replica's late outcomes change nothing; the row stays the other replica's.
+    slow.store.sent(claimed.message, "C0ONE", "1.000001", lambda session: landed.append("late"))
+    slow.store.retry(claimed.message, "late", timedelta(0), uncertain=False)
+    slow.store.failed(claimed.message, "late")
+    row = slow.store.get(post_id)
+    assert (row.status, row.claimed_by, row.result_ts, landed) == ("sending", other.owner, None, [])
+    # And an attempt that finds its claim gone makes no call at all.
+    assert not slow.store.renew(claimed.message, datetime.now(UTC))
+    assert attempt(WebClient(base_url=proxy.api_url), claimed, keep=lambda: False).state == "lost"
+    assert not [s for s in proxy.seen if s.method == "chat.postMessage"]
