@@ -12,7 +12,8 @@ class UnreadableJson(ValueError):
 
 def loads_bounded(raw: bytes | str, *, max_bytes: int, max_depth: int) -> Any:
     """The JSON value in `raw`, refused with UnreadableJson past `max_bytes` or `max_depth` levels."""
-    if len(raw) > max_bytes:
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
         raise UnreadableJson(f"larger than {max_bytes} bytes")
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw

@@ -145,7 +145,7 @@ def _no_unexpected_slack_refusals(request: pytest.FixtureRequest) -> Iterator[No
     unexpected = [
         str(refusal)
         for fake in FakeSlack.running()
-        for refusal in [*fake.refused, *fake.warned]
+        for refusal in [*fake.forgotten, *fake.refused, *fake.warned]
         if refusal.seq > start
         and not refusal.injected
         and not refusal.expected

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.bounded_json import UnreadableJson, loads_bounded
 
 Via = Literal["sns", "eventbridge", "raw"]
 
@@ -19,11 +19,8 @@ SNS_ALARM_DETAIL_TYPE = "CloudWatch Alarm Notification"
 MAX_BODY_BYTES = 1_048_576
 # The deepest event we route (a CloudWatch alarm in EventBridge, metric-math alarms under SNS) nests under ten
 # levels. json, pydantic and the log renderer all recurse once per level, and Python stops at 1,000 frames, so
-# nesting is counted before decoding and anything deeper than this never reaches them.
+# anything deeper than this is refused as it is decoded and never reaches them.
 MAX_DEPTH = 64
-
-# One JSON string (escapes included) or one bracket: brackets inside strings do not nest anything.
-_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 class MalformedMessage(ValueError):
@@ -67,34 +64,13 @@ class _EventBridgeEvent(BaseModel):
     region: str | None = Field(None, max_length=64)
 
 
-def nests_deeper_than(text: str, limit: int) -> bool:
-    """True if `text` nests arrays and objects more than `limit` levels deep (stops counting there)."""
-    if text.count("[") + text.count("{") <= limit:
-        return False  # cannot be deeper than its number of openers
-    depth = 0
-    for token in _STRING_OR_BRACKET.finditer(text):
-        bracket = token.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif bracket in "]}":
-            depth -= 1
-    return False
-
-
 def _json_object(text: object, what: str) -> dict[str, Any]:
     if not isinstance(text, str):
         raise MalformedMessage(f"{what} is not a string")
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise MalformedMessage(f"{what} is over {MAX_BODY_BYTES} bytes")
-    if nests_deeper_than(text, MAX_DEPTH):
-        raise MalformedMessage(f"{what} nests deeper than {MAX_DEPTH} levels")
     try:
-        value = json.loads(text)
-    except ValueError as exc:
-        # JSONDecodeError, and also a number of over 4,300 digits (int's str-to-int limit): both plain ValueError.
-        raise MalformedMessage(f"{what} is not JSON: {str(exc)[:120]}") from None
+        value = loads_bounded(text, max_bytes=MAX_BODY_BYTES, max_depth=MAX_DEPTH)
+    except UnreadableJson as exc:
+        raise MalformedMessage(f"{what} is {exc}") from None
     if not isinstance(value, dict):
         raise MalformedMessage(f"{what} is not a JSON object")
     return value

@@ -37,6 +37,7 @@ class FakeSlack:
         self.socket_mode_url = "ws://127.0.0.1:9/link"
         self.calls: list[Call] = []
         self.refused: list[Refusal] = []
+        self.forgotten: list[Refusal] = []
         self.warned: list[Refusal] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -140,8 +141,12 @@ class FakeSlack:
             return [call for call in self.calls if call.method == method]
 
     def reset(self) -> None:
-        """Forget recorded calls, refusals, messages, files and pending faults."""
+        """Forget recorded calls, refusals, messages, files and pending faults.
+
+        Refusals forgotten mid-test stay in `forgotten`, so the check for refusals a test did not expect sees them.
+        """
         with self._lock:
+            self.forgotten = [*self.forgotten, *self.refused, *self.warned][-1000:]
             self.calls.clear()
             self.refused.clear()
             self.warned.clear()
