@@ -153,7 +153,7 @@ def main() -> None:
         )
         Path(f"{tmp}/policy.yml").write_text(POLICY, encoding="utf-8")
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--mode", "http", "--port", str(port)],
+            [sys.executable, "-m", "opsbot", "run", "--mode", "http", "--port", str(port)],
             env=env,
             cwd=tmp,
             stderr=subprocess.DEVNULL,

@@ -37,6 +37,7 @@ from bot.inbox.service import build_inbox  # noqa: E402
 from bot.logs import configure_logging  # noqa: E402
 from handlers.failover.models import Alert  # noqa: E402
 from handlers.failover.store import AlertStore  # noqa: E402
+from opsbot.capabilities import CAPABILITIES  # noqa: E402
 from sandbox.aws.notifications import alarm_message, alarm_state_change, sns_envelope  # noqa: E402
 from sandbox.runtime import start_sandbox  # noqa: E402
 
@@ -254,7 +255,7 @@ def replicas_burst(box, workdir: Path, policy: Path, recorder, sqs) -> dict:
     replicas, consumers = [], []
     for _ in range(REPLICAS):
         settings, deps = box.bot_deps(shared, OPSBOT_CONFIG=str(policy))
-        build_app(settings, deps)
+        build_app(settings, deps, CAPABILITIES)
         consumer = SqsConsumer(
             deps.aws.client("sqs"), box.world.queue_url, build_inbox(deps), deps.metrics, wait_seconds=1
         )
@@ -281,7 +282,7 @@ def main() -> None:
             # The bot was invited to every channel the bench's policy routes alerts to.
             box.slack.workspace.join(*routed.values(), "C0BENCHDEFAULT")
             settings, deps = box.bot_deps(workdir, OPSBOT_CONFIG=str(policy))
-            build_app(settings, deps)
+            build_app(settings, deps, CAPABILITIES)
             recorder = Recorder(box.slack)
             sqs = box.client("sqs")
             consumer = SqsConsumer(

@@ -30,6 +30,7 @@ from bot.app import build_app  # noqa: E402
 from bot.inbox.envelope import InboundEvent  # noqa: E402
 from bot.inbox.service import build_inbox  # noqa: E402
 from handlers.subscriptions import ids  # noqa: E402
+from opsbot.capabilities import CAPABILITIES  # noqa: E402
 from sandbox.runtime import ADMIN, APPROVER, SIGNING_SECRET, start_sandbox  # noqa: E402
 from sandbox.slack_requests import SlackRequests  # noqa: E402
 from sandbox.world import DOMAIN_ID  # noqa: E402
@@ -147,7 +148,7 @@ def main() -> None:
         box = start_sandbox(Path(workdir))
         try:
             settings, deps = box.bot_deps(Path(workdir))
-            driver = BoltDriver(build_app(settings, deps), SlackRequests(SIGNING_SECRET))
+            driver = BoltDriver(build_app(settings, deps, CAPABILITIES), SlackRequests(SIGNING_SECRET))
             result = {
                 "approve_click_to_card_updated": bench_approve(box, deps, driver, args.rounds),
                 "subscriptions_pending": bench_pending(box, driver, args.pending),

@@ -1,36 +1,23 @@
-"""build_app: the Bolt app with every capability registered explicitly."""
+"""build_app: the Bolt app with the capabilities it is given registered, in order."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App
 
+from bot.capability import Capability
 from bot.deps import Deps
 from bot.error_handler import bolt_error_handler, build_error_handler
 from bot.middleware import build_middleware
 from bot.registry import Registry
 from bot.settings import Settings
 from bot.slack_signature import SlackSignature, VerifiedRequests
-from handlers import audit, backups, failover, home, proteins, publishing, subscriptions
-
-Capability = Callable[[Registry], None]
-
-CAPABILITIES: tuple[Capability, ...] = (
-    subscriptions.register,
-    publishing.register,
-    backups.register,
-    failover.register,
-    proteins.register,
-    audit.register,
-    # Home last: it lists the commands and sections the others registered.
-    home.register,
-)
 
 
-def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capability] = CAPABILITIES) -> App:
+def build_app(settings: Settings, deps: Deps, capabilities: Sequence[Capability]) -> App:
     """A Bolt app wired to `deps`, with each capability's listeners and rules."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
@@ -51,8 +38,8 @@ def build_app(settings: Settings, deps: Deps, *, capabilities: Sequence[Capabili
     _register_directory_events(app, deps)
     # The policy names its groups up front: load them now, so the first click finds them in memory.
     deps.groups.start(deps.access.usergroups())
-    for register in capabilities:
-        register(registry)
+    for capability in capabilities:
+        capability.register(registry)
     # After registration, so every capability's on_sent callbacks are in place before the first delivery.
     deps.outbox.start()
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 
 import click
@@ -11,9 +13,24 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from bot.capability import Capability
 from bot.logs import configure_logging
 from bot.policy import PolicyError
 from bot.settings import Settings, SettingsError, load_settings, unknown_variables
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What the composition root hands the command line: the capabilities to run and check."""
+
+    capabilities: tuple[Capability, ...]
+
+
+def _capabilities() -> tuple[Capability, ...]:
+    composition = click.get_current_context().find_object(Composition)
+    if composition is None:  # bot/ names no capability: only the composition root can supply them
+        raise click.ClickException("started without its capabilities: run the `opsbot` command")
+    return composition.capabilities
 
 
 def _settings() -> Settings:
@@ -64,7 +81,7 @@ def run(mode: str, port: int | None) -> None:
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     try:
-        run_bot(settings, mode, port)  # type: ignore[arg-type]
+        run_bot(settings, mode, _capabilities(), port)  # type: ignore[arg-type]
     except (SettingsError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     except DBAPIError as exc:
@@ -91,7 +108,7 @@ def doctor(mode: str) -> None:
     except SettingsError as exc:
         click.echo(f"FAIL  settings: {exc}")
         sys.exit(1)
-    checks = run_checks(settings, "http" if mode == "http" else "socket")
+    checks = run_checks(settings, _capabilities(), "http" if mode == "http" else "socket")
     checks = [*(Check.of("setting", "WARN", warning) for warning in unknown_variables()), *checks]
     for check in checks:
         click.echo(f"{check.label}  {check.name}: {check.detail}")
@@ -169,5 +186,6 @@ def upgrade() -> None:
     click.echo("database schema is current")
 
 
-if __name__ == "__main__":
-    main()
+def run_cli(capabilities: Sequence[Capability], args: Sequence[str] | None = None) -> None:
+    """The command line with `capabilities` (the composition root's entry point calls this)."""
+    main(args, obj=Composition(tuple(capabilities)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot import doctor_probes as probes
 from bot import doctor_resources as resources
 from bot.aws import PROBE_APPID, AwsClients
+from bot.capability import Capability
 from bot.db import MIGRATIONS, Database
 from bot.policy import PolicyError, load_policy
 from bot.settings import Mode, Settings
@@ -124,8 +126,8 @@ def _approver_roles(settings: Settings) -> list[str]:
         return []  # check_policy reports it
 
 
-def check_aws_resources(settings: Settings) -> list[Check]:
-    """The queue, topics, backup table and replicas, domain, protein database, EMR and CloudWatch."""
+def check_aws_resources(settings: Settings, capabilities: Sequence[Capability]) -> list[Check]:
+    """The queue, topics, backup table and replicas, domain, EMR and CloudWatch; then each capability's own."""
     aws = AwsClients(settings.aws_region)
     queue, queue_arn = resources.check_queue(settings, aws)
     findings = [
@@ -133,8 +135,8 @@ def check_aws_resources(settings: Settings) -> list[Check]:
         *resources.check_topics(settings, aws, queue_arn),
         *resources.check_backup_table(settings, aws),
         resources.check_domain(settings, aws),
-        resources.check_proteins(settings),
         *resources.check_emr_cloudwatch(aws),
+        *(finding for capability in capabilities for finding in capability.doctor(settings)),
     ]
     return [Check.of(f.name, f.status, f.detail) for f in findings]
 
@@ -146,7 +148,7 @@ def check_permissions(settings: Settings) -> list[Check]:
     return [Check.of(f"permission {action}", o.status, o.detail) for action, o in outcomes.items()]
 
 
-def run_checks(settings: Settings, mode: Mode = "socket") -> list[Check]:
+def run_checks(settings: Settings, capabilities: Sequence[Capability], mode: Mode = "socket") -> list[Check]:
     """Every check for running in `mode`, in the order a person would fix them."""
     aws = check_aws(settings)
     checks = [
@@ -158,4 +160,4 @@ def run_checks(settings: Settings, mode: Mode = "socket") -> list[Check]:
     ]
     if not aws.ok:
         return [*checks, Check.of("AWS resources and permissions", "SKIP", "skipped: no AWS identity")]
-    return [*checks, *check_aws_resources(settings), *check_permissions(settings)]
+    return [*checks, *check_aws_resources(settings, capabilities), *check_permissions(settings)]

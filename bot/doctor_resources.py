@@ -303,25 +303,6 @@ def check_domain(settings: Settings, aws: AwsClients) -> Finding:
     return Finding("DataZone domain", "PASS", f"{domain} answers ({pending})")
 
 
-def check_proteins(settings: Settings) -> Finding:
-    """The protein database opens with LanceDB and holds buckets."""
-    if settings.protein_db is None:
-        return Finding("protein database", "SKIP", "skipped: OPSBOT_PROTEIN_DB unset")
-    from handlers.proteins.catalog import Catalog  # LanceDB is heavy: load it only when asked
-
-    try:
-        buckets = Catalog(settings.protein_db, settings.protein_storage).buckets()
-    except Exception as exc:  # LanceDB and object stores raise many kinds
-        return Finding("protein database", "FAIL", f"{settings.protein_db}: {type(exc).__name__}: {exc}")
-    if not buckets:
-        return Finding(
-            "protein database", "WARN", f"{settings.protein_db} holds no buckets: run `opsbot proteins ingest`"
-        )
-    return Finding(
-        "protein database", "PASS", f"{len(buckets)} buckets, {sum(buckets.values())} proteins in {settings.protein_db}"
-    )
-
-
 def check_emr_cloudwatch(aws: AwsClients) -> list[Finding]:
     """EMR and CloudWatch answer: active clusters, the bot's alarms."""
     findings = []

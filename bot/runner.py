@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import signal
+from collections.abc import Sequence
 
 import structlog
 import uvicorn
 
 from bot.app import build_app
+from bot.capability import Capability, names
 from bot.deps import build_deps
 from bot.health import Health, connection_check
 from bot.http import build_http_app
@@ -16,7 +18,6 @@ from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.settings import Mode, Settings
 from bot.socket_mode import CheckedSocketModeHandler
-from handlers.backups.service import BackupService
 from scheduler import bound_tasks, build_scheduler, register_jobs
 from scheduler.leader import LeaderElection
 from scheduler.lease import Lease, replica_id
@@ -35,11 +36,11 @@ def _raise_stopped(signum: int, _frame: object) -> None:
     raise _Stopped(signal.Signals(signum).name)
 
 
-def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
-    """Start the bot and block until SIGTERM or SIGINT; then drain and stop every part."""
+def run(settings: Settings, mode: Mode, capabilities: Sequence[Capability], port: int | None = None) -> None:
+    """Start the bot with `capabilities` and block until SIGTERM or SIGINT; then drain and stop every part."""
     settings.require(mode)
     deps = build_deps(settings)
-    scheduler = build_scheduler(deps.db, bound_tasks(deps))
+    scheduler = build_scheduler(deps.db, bound_tasks(deps, capabilities))
     deps.jobs.attach(scheduler)
     election = LeaderElection(Lease(deps.db, "scheduler", replica_id(), settings.scheduler_lease_seconds), scheduler)
     socket_handler = None
@@ -47,10 +48,11 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
     health = Health()
     try:
         deps.db.migrate()
-        # Runs whose process died (this one's last life, or another replica's) are abandoned, not left running.
-        BackupService(deps).abandon_stale()
-        app = build_app(settings, deps)
-        jobs = register_jobs(scheduler, deps)
+        # Work whose process died (this one's last life, or another replica's) is settled, not left running.
+        for capability in capabilities:
+            capability.recover(deps)
+        app = build_app(settings, deps, capabilities)
+        jobs = register_jobs(scheduler, deps, capabilities)
         # Every replica registers the jobs; only the lease holder's scheduler runs them.
         election.start()
         if mode == "socket":
@@ -87,7 +89,14 @@ def run(settings: Settings, mode: Mode, port: int | None = None) -> None:
         # collection stalls every request in flight for ~100 ms (bench/ack_latency.py shows it).
         gc.collect()
         gc.freeze()
-        log.info("opsbot_started", mode=mode, port=port or settings.port, jobs=jobs, events_queue=bool(consumer))
+        log.info(
+            "opsbot_started",
+            capabilities=names(capabilities),
+            mode=mode,
+            port=port or settings.port,
+            jobs=jobs,
+            events_queue=bool(consumer),
+        )
         _serve(server)
     finally:
         if consumer is not None:

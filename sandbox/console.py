@@ -19,6 +19,7 @@ from bot.bolt_request import bolt_request
 from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
+from opsbot.capabilities import CAPABILITIES
 from sandbox.aws.alarms import set_alarm
 from sandbox.render import Rendered, render_call
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, CONSOLE_CHANNEL, SIGNING_SECRET, USERS, Sandbox
@@ -62,10 +63,10 @@ class Console:
         self.terminal = terminal or Terminal(highlight=False)
         self.settings, self.deps = sandbox.bot_deps(workdir)
         # The console is its own leader: stored jobs (access expiry, reminders) run here.
-        self.scheduler = build_scheduler(self.deps.db, bound_tasks(self.deps))
+        self.scheduler = build_scheduler(self.deps.db, bound_tasks(self.deps, CAPABILITIES))
         self.scheduler.start()
         self.deps.jobs.attach(self.scheduler)
-        self.app = build_app(self.settings, self.deps)
+        self.app = build_app(self.settings, self.deps, CAPABILITIES)
         self.requests = SlackRequests(SIGNING_SECRET, response_url=sandbox.slack.response_url("console"))
         self.consumer = SqsConsumer(
             self.deps.aws.client("sqs"),

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 
 from bot.db import Database
-from scheduler.tasks import Task, TaskExecutor, schedule
+from scheduler.tasks import Task, TaskExecutor
 
 if TYPE_CHECKING:  # bot.deps holds the Jobs of this package, so the import goes one way only at run time
+    from bot.capability import Capability
     from bot.deps import Deps
 
 JOBS_TABLE = "apscheduler_jobs"
@@ -37,30 +40,15 @@ def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = 
     )
 
 
-# EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
-SWEEP_MINUTES = 10
-# A run whose poller died with a replaced task (every deploy) and whose Succeeded/Failed event was lost gets its
-# summary within this time: runs take seconds to minutes, so a longer wait would be most of the run's story.
-# Each tick costs one GetDataSourceRun per run still followed (at most a day's runs, usually none), and 5
-# minutes is also the misfire grace: a tick missed during a deploy still runs if a leader is back within it.
-PUBLISHING_SWEEP_MINUTES = 5
-# Escalations and silence expiry are due to the minute.
-FAILOVER_DUE_SECONDS = 60
+def bound_tasks(deps: Deps, capabilities: Sequence[Capability]) -> dict[str, Task]:
+    """The named tasks stored jobs may run, bound to this process's deps: every capability's."""
+    tasks: dict[str, Task] = {}
+    for capability in capabilities:
+        tasks.update(capability.tasks(deps))
+    return tasks
 
 
-def bound_tasks(deps: Deps) -> dict[str, Task]:
-    """The named tasks stored jobs may run, bound to this process's deps. Capabilities add theirs here."""
-    from handlers import backups, failover, publishing, subscriptions
-
-    return {
-        **subscriptions.tasks(deps),
-        **publishing.tasks(deps),
-        **backups.tasks(deps),
-        "failover.due": failover.due_task(deps),
-    }
-
-
-def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
+def register_jobs(scheduler: BaseScheduler, deps: Deps, capabilities: Sequence[Capability]) -> list[str]:
     """Add each capability's periodic jobs, keeping stored ones that are unchanged; returns their ids.
 
     The scheduler is started paused if it is not running yet: only a started scheduler reads its store,
@@ -69,20 +57,4 @@ def register_jobs(scheduler: BackgroundScheduler, deps: Deps) -> list[str]:
     """
     if not scheduler.running:
         scheduler.start(paused=True)
-    jobs = []
-    domain = deps.settings.datazone_domain_id
-    if domain:
-        jobs.append(
-            schedule(
-                scheduler, "subscriptions.sweep", "subscriptions.sweep", "interval", domain, minutes=SWEEP_MINUTES
-            ).id
-        )
-        # Runs are only started with a domain; each run's card names its own, so the job needs no arguments.
-        jobs.append(
-            schedule(scheduler, "publishing.sweep", "publishing.sweep", "interval", minutes=PUBLISHING_SWEEP_MINUTES).id
-        )
-    jobs.append(schedule(scheduler, "failover.due", "failover.due", "interval", seconds=FAILOVER_DUE_SECONDS).id)
-    from handlers.backups.schedule import register_backup_jobs
-
-    jobs += register_backup_jobs(scheduler, deps.settings)
-    return jobs
+    return [job for capability in capabilities for job in capability.jobs(scheduler, deps.settings)]

@@ -15,6 +15,7 @@ from bot.deps import Deps, build_deps
 from bot.logs import configure_logging
 from bot.policy import Policy
 from bot.settings import Settings, load_settings
+from opsbot.capabilities import CAPABILITIES
 from sandbox.slack import FakeSlack, Workspace, last_sequence
 from sandbox.slack_requests import SlackRequests
 from tests import aws_calls
@@ -212,7 +213,7 @@ def requests_(fake_slack: FakeSlack) -> SlackRequests:
 @pytest.fixture
 def slack(settings: Settings, sqlite_deps: Deps, requests_: SlackRequests) -> BoltDriver:
     """The real app on SQLite, driven by signed requests."""
-    return BoltDriver(build_app(settings, sqlite_deps), requests_)
+    return BoltDriver(build_app(settings, sqlite_deps, CAPABILITIES), requests_)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

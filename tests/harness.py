@@ -99,7 +99,7 @@ class Stopped:
 @contextmanager
 def running_opsbot(mode: str, port: int, env: dict[str, str], cwd: Path) -> Iterator[tuple[subprocess.Popen, Stopped]]:
     """`opsbot run` in a subprocess; on leaving the block it gets SIGTERM and `Stopped` says how it ended."""
-    command = [sys.executable, "-m", "bot.cli", "run", "--mode", mode, "--port", str(port)]
+    command = [sys.executable, "-m", "opsbot", "run", "--mode", mode, "--port", str(port)]
     process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stopped = Stopped()
     try:

@@ -1,4 +1,4 @@
-"""DESIGN's boundaries: production code never imports the sandbox; services never import Slack."""
+"""DESIGN's boundaries: no sandbox in production code, no Slack in services, no capability in the kernel."""
 
 import ast
 from pathlib import Path
@@ -34,3 +34,22 @@ def test_services_never_import_slack():
         if any(name.startswith(("slack_bolt", "slack_sdk")) for name in _imports(path))
     ]
     assert offenders == []
+
+
+def _importing(packages: tuple[str, ...], prefixes: tuple[str, ...]) -> list[str]:
+    return [
+        str(path.relative_to(ROOT))
+        for package in packages
+        for path in (ROOT / package).rglob("*.py")
+        if any(name == prefix or name.startswith(prefix + ".") for name in _imports(path) for prefix in prefixes)
+    ]
+
+
+def test_the_kernel_names_no_capability():
+    # bot/ and scheduler/ know capabilities only through bot.capability.Capability; the composition root
+    # (opsbot/) is the one place that imports them.
+    assert _importing(("bot", "scheduler"), ("handlers", "opsbot")) == []
+
+
+def test_capabilities_do_not_reach_for_the_composition_root():
+    assert _importing(("handlers",), ("opsbot",)) == []

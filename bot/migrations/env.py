@@ -2,14 +2,13 @@
 
 from alembic import context
 
+# The migrations themselves name every table; the metadata is for comparing models with them (autogenerate,
+# tests/bot/test_migrations_match_models.py). The kernel's models are imported here; the capabilities' are on it
+# once the composition root has imported them.
 from bot.audit import AuditEntry  # noqa: F401  (registers the tables on the metadata)
 from bot.db import Base
 from bot.inbox.store import HandledEvent  # noqa: F401
 from bot.outbox.models import ChannelPace, OutboxMessage  # noqa: F401
-from handlers.backups.store import BackupAlert, BackupRun, RestorePlan  # noqa: F401
-from handlers.failover.models import Alert  # noqa: F401
-from handlers.publishing.store import RunCard  # noqa: F401
-from handlers.subscriptions.store import RequestCard, TimedAccess  # noqa: F401
 from scheduler.lease import LeaseRow  # noqa: F401
 
 connection = context.config.attributes["connection"]

@@ -2,10 +2,12 @@
 
 import structlog
 
+from bot.capability import Capability
 from bot.deps import Deps
 from handlers.backups import alerts
 from handlers.backups.engine import FULL, INCREMENTAL
 from handlers.backups.listeners import register
+from handlers.backups.schedule import register_backup_jobs
 from handlers.backups.service import FULL_JOB, INCREMENTAL_JOB, WATCH_JOB, BackupService
 from scheduler.tasks import Task
 
@@ -30,4 +32,11 @@ def tasks(deps: Deps) -> dict[str, Task]:
     return {FULL_JOB: lambda: scheduled(FULL), INCREMENTAL_JOB: lambda: scheduled(INCREMENTAL), WATCH_JOB: watch}
 
 
-__all__ = ["register", "tasks"]
+def recover(deps: Deps) -> None:
+    """Runs and restores whose process died (this one's last life, or another replica's) are abandoned."""
+    BackupService(deps).abandon_stale()
+
+
+CAPABILITY = Capability("backups", register=register, tasks=tasks, jobs=register_backup_jobs, recover=recover)
+
+__all__ = ["CAPABILITY", "register", "tasks"]

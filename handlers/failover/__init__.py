@@ -1,17 +1,33 @@
 """EMR primary-node failover alerts from CloudWatch and EMR events."""
 
-from collections.abc import Callable
+from collections.abc import Mapping
 
+from apscheduler.schedulers.base import BaseScheduler
+
+from bot.capability import Capability
 from bot.deps import Deps
+from bot.settings import Settings
 from handlers.failover.due import run_due
 from handlers.failover.listeners import register
 from handlers.failover.store import AlertStore
+from scheduler.tasks import Task, schedule
+
+DUE = "failover.due"
+# Escalations and silence expiry are due to the minute.
+DUE_SECONDS = 60
 
 
-def due_task(deps: Deps) -> Callable[[], dict[str, int]]:
+def tasks(deps: Deps) -> Mapping[str, Task]:
     """The scheduled sweep (escalation, silence expiry), bound to `deps`."""
     store = AlertStore(deps.db)
-    return lambda: run_due(deps, store)
+    return {DUE: lambda: run_due(deps, store)}
 
 
-__all__ = ["due_task", "register"]
+def jobs(scheduler: BaseScheduler, _settings: Settings) -> list[str]:
+    """The sweep, every minute."""
+    return [schedule(scheduler, DUE, DUE, "interval", seconds=DUE_SECONDS).id]
+
+
+CAPABILITY = Capability("failover", register=register, tasks=tasks, jobs=jobs)
+
+__all__ = ["CAPABILITY", "register", "tasks"]

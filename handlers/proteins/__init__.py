@@ -1,5 +1,17 @@
 """Protein similarity search over bucketed LanceDB embeddings."""
 
+from bot.capability import Capability
+from bot.doctor_resources import Finding
+from bot.settings import Settings
+from handlers.proteins.doctor import check_proteins
 from handlers.proteins.listeners import register
 
-__all__ = ["register"]
+
+def doctor(settings: Settings) -> list[Finding]:
+    """The protein database opens and holds buckets."""
+    return [check_proteins(settings)]
+
+
+CAPABILITY = Capability("proteins", register=register, doctor=doctor)
+
+__all__ = ["CAPABILITY", "register"]

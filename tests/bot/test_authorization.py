@@ -5,10 +5,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import CAPABILITIES, build_app
+from bot.app import build_app
 from bot.authz import admin, project_approver
+from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
+from opsbot.capabilities import CAPABILITIES
 from tests.conftest import ADMIN, ALICE, BOB, MALLORY
 from tests.harness import BoltDriver, eventually
 
@@ -49,7 +51,7 @@ def counter_capability(counter: Counter):
         registry.action("test.bump", project_approver(project_of), on_click)
         registry.view("test.bump_modal", admin, on_submit)
 
-    return register
+    return Capability("counter", register=register)
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def counter():
 
 @pytest.fixture
 def driver(settings, sqlite_deps, requests_, counter):
-    app = build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, counter_capability(counter)])
+    app = build_app(settings, sqlite_deps, [*CAPABILITIES, counter_capability(counter)])
     return BoltDriver(app, requests_)
 
 
@@ -178,7 +180,7 @@ def test_added_member_is_allowed_after_the_refresh(driver, fake_slack, counter, 
 def unloaded_driver(settings, sqlite_deps, requests_, counter, fake_slack):
     """The app built while Slack does not know the approvers' group: its membership stays unknown."""
     fake_slack.workspace.usergroups.pop("S0APPROVERS")
-    app = build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, counter_capability(counter)])
+    app = build_app(settings, sqlite_deps, [*CAPABILITIES, counter_capability(counter)])
     return BoltDriver(app, requests_)
 
 

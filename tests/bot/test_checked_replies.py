@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import CAPABILITIES, build_app
+from bot.app import build_app
 from bot.authz import anyone
+from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
 from bot.registry import Registry
+from opsbot.capabilities import CAPABILITIES
 from tests.bot.hostile import drain
 from tests.conftest import MALLORY
 from tests.harness import BoltDriver, eventually
@@ -47,7 +49,10 @@ def replying_capability(registry: Registry) -> None:
 
 @pytest.fixture
 def driver(settings, sqlite_deps, requests_):
-    return BoltDriver(build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, replying_capability]), requests_)
+    return BoltDriver(
+        build_app(settings, sqlite_deps, [*CAPABILITIES, Capability("replying", register=replying_capability)]),
+        requests_,
+    )
 
 
 def _logged(caplog, event):

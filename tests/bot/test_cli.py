@@ -13,7 +13,7 @@ from tests.harness import eventually, free_port, opsbot_env, running_opsbot
 
 def _opsbot(*args, env, cwd):
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "opsbot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 
@@ -141,6 +141,6 @@ def test_a_misspelt_setting_is_warned_with_the_closest_name(fake_slack, tmp_path
 
 def test_version(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        [sys.executable, "-m", "opsbot", "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert result.returncode == 0 and re.fullmatch(r"opsbot, version \d+\.\d+\.\d+\S*\n", result.stdout)

@@ -9,8 +9,9 @@ from dataclasses import asdict
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli import Composition, main
 from bot.doctor_probes import PERMISSION_PROBES
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import start_sandbox
 from sandbox.world import BACKUP_TABLE, REPLICA_REGION
 
@@ -31,7 +32,7 @@ def env(box, tmp_path):
 
 def doctor(env: dict[str, str], **changes: str | None):
     """Run `opsbot doctor` with the sandbox environment, some variables changed (None unsets)."""
-    result = CliRunner().invoke(main, ["doctor"], env={**env, **changes})
+    result = CliRunner().invoke(main, ["doctor"], env={**env, **changes}, obj=Composition(CAPABILITIES))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
 

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli import Composition, main
+from opsbot.capabilities import CAPABILITIES
 from tests.harness import eventually, free_port, opsbot_env
 
 # moto enforces IAM for SQS and SNS (not for CloudWatch or EMR): the denials are chosen among those.
@@ -82,7 +83,7 @@ def test_denied_actions_fail_by_name_and_doctor_only_reads_are_skipped(enforcing
         **keys,
     )
     assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
-    result = CliRunner().invoke(main, ["doctor"], env=env)
+    result = CliRunner().invoke(main, ["doctor"], env=env, obj=Composition(CAPABILITIES))
     assert result.exit_code == 1, result.output
     assert "PASS  AWS identity: arn:aws:iam::123456789012:user/opsbot" in result.output
     fails = [line for line in result.output.splitlines() if line.startswith("FAIL")]

@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
-from bot.app import CAPABILITIES, build_app
+from bot.app import build_app
 from bot.authz import anyone
+from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
 from bot.errors import NotFound
 from bot.registry import Registry
+from opsbot.capabilities import CAPABILITIES
 from tests.conftest import MALLORY
 from tests.harness import BoltDriver
 
@@ -42,7 +44,9 @@ def failing_capability(registry: Registry) -> None:
 
 @pytest.fixture
 def driver(settings, sqlite_deps, requests_):
-    return BoltDriver(build_app(settings, sqlite_deps, capabilities=[*CAPABILITIES, failing_capability]), requests_)
+    return BoltDriver(
+        build_app(settings, sqlite_deps, [*CAPABILITIES, Capability("failing", register=failing_capability)]), requests_
+    )
 
 
 def test_unexpected_error_gets_an_error_id(driver, fake_slack, caplog, sqlite_deps):

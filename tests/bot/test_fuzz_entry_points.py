@@ -20,6 +20,7 @@ from bot.http import build_http_app
 from bot.inbox.service import build_inbox
 from bot.inbox.sns import CertificateCache
 from bot.settings import load_settings
+from opsbot.capabilities import CAPABILITIES
 from sandbox.slack_requests import SlackRequests
 from sandbox.sns_signing import SnsSigner
 from tests.bot.hostile import drain, signed_bytes
@@ -103,7 +104,7 @@ def entry_points(tmp_path_factory, fake_slack_server):
             raise OSError(f"no certificate at {url}")
         return signer.pem
 
-    app = build_http_app(deps, build_app(app_settings, deps), build_inbox(deps), CertificateCache(fetch))
+    app = build_http_app(deps, build_app(app_settings, deps, CAPABILITIES), build_inbox(deps), CertificateCache(fetch))
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         fake_slack_server.reset()
         yield client, deps, fake_slack_server, signer, seen

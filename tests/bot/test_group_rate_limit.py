@@ -8,11 +8,13 @@ import dataclasses
 
 import pytest
 
-from bot.app import CAPABILITIES, build_app
+from bot.app import build_app
 from bot.authz import Access, project_approver
+from bot.capability import Capability
 from bot.directory import GroupDirectory
 from bot.registry import Registry
 from bot.slack_client import build_slack_client
+from opsbot.capabilities import CAPABILITIES
 from tests.conftest import BOB, POLICY
 from tests.harness import BoltDriver, eventually
 
@@ -33,7 +35,7 @@ def approval_capability(clicks: Clicks):
         project_of = lambda body: body["actions"][0].get("value")  # noqa: E731
         registry.action("test.approve", project_approver(project_of), approve)
 
-    return register
+    return Capability("approval", register=register)
 
 
 class Clock:
@@ -56,7 +58,7 @@ def clicks():
 
 
 def _driver(settings, deps, requests_, clicks):
-    app = build_app(settings, deps, capabilities=[*CAPABILITIES, approval_capability(clicks)])
+    app = build_app(settings, deps, [*CAPABILITIES, approval_capability(clicks)])
     return BoltDriver(app, requests_)
 
 

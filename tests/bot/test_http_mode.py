@@ -10,13 +10,14 @@ from bot.app import build_app
 from bot.audit import AuditLog
 from bot.db import Database
 from bot.http import build_http_app
+from opsbot.capabilities import CAPABILITIES
 from tests.conftest import ADMIN, MALLORY
 from tests.harness import serve
 
 
 @pytest.fixture
 def server(settings, sqlite_deps):
-    with serve(build_http_app(sqlite_deps, build_app(settings, sqlite_deps))) as url:
+    with serve(build_http_app(sqlite_deps, build_app(settings, sqlite_deps, CAPABILITIES))) as url:
         yield url
 
 

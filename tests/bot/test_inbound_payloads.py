@@ -12,6 +12,7 @@ from bot.app import build_app
 from bot.deps import build_deps
 from bot.http import build_http_app
 from bot.settings import load_settings
+from opsbot.capabilities import CAPABILITIES
 from sandbox.slack_requests import SlackRequests
 from tests.conftest import POLICY, SIGNING_SECRET
 from tests.harness import serve
@@ -62,7 +63,10 @@ def http_app(tmp_path_factory, fake_slack_server):
     )
     deps = build_deps(app_settings, policy=POLICY)
     deps.db.migrate()
-    with serve(build_http_app(deps, build_app(app_settings, deps))) as url, httpx.Client(base_url=url) as client:
+    with (
+        serve(build_http_app(deps, build_app(app_settings, deps, CAPABILITIES))) as url,
+        httpx.Client(base_url=url) as client,
+    ):
         yield client, deps
     deps.close()
 

@@ -12,6 +12,7 @@ import pytest
 from bot.app import build_app
 from bot.audit import AuditLog
 from bot.http import build_http_app
+from opsbot.capabilities import CAPABILITIES
 from tests.bot.hostile import FORM, drain, signed_bytes, signed_with, unverified_requests
 from tests.harness import BoltDriver, serve
 
@@ -20,14 +21,14 @@ CASES = list(unverified_requests("http://placeholder/response/r"))
 
 @pytest.fixture
 def http(settings, sqlite_deps, fake_slack):
-    with serve(build_http_app(sqlite_deps, build_app(settings, sqlite_deps))) as url:
+    with serve(build_http_app(sqlite_deps, build_app(settings, sqlite_deps, CAPABILITIES))) as url:
         fake_slack.reset()  # building the app called auth.test and loaded the user groups
         yield url
 
 
 @pytest.fixture
 def bolt(settings, sqlite_deps, requests_, fake_slack):
-    driver = BoltDriver(build_app(settings, sqlite_deps), requests_)
+    driver = BoltDriver(build_app(settings, sqlite_deps, CAPABILITIES), requests_)
     fake_slack.reset()
     return driver
 

@@ -17,6 +17,7 @@ from bot.http import build_http_app
 from bot.inbox.service import Inbox, build_inbox
 from bot.inbox.sns import CertificateCache
 from bot.settings import load_settings
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import SIGNING_SECRET, Sandbox, start_sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.sns_signing import SnsSigner
@@ -116,10 +117,10 @@ def bot(box: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     deps = build_deps(settings)
     deps.db.migrate()
     # Paused, as on a replica that is not the leader: time-bound approvals store their revoke as a job.
-    scheduler = build_scheduler(deps.db, bound_tasks(deps))
+    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
     scheduler.start(paused=True)
     deps.jobs.attach(scheduler)
-    app = build_app(settings, deps)
+    app = build_app(settings, deps, CAPABILITIES)
     inbox = build_inbox(deps)
     signer = SnsSigner()
 

@@ -17,6 +17,7 @@ from bot.inbox.envelope import SNS_ALARM_DETAIL_TYPE
 from bot.inbox.router import API_CALL_DETAIL_TYPE
 from bot.policy import load_policy
 from bot.settings import Settings
+from opsbot.capabilities import CAPABILITIES
 from tests.deploy.iam_policy import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +126,7 @@ def _rule_patterns():
 
 def test_eventbridge_rules_match_the_routed_events(settings, sqlite_deps):
     """The rules deliver exactly the (source, detail-type) pairs the handlers register (SNS alarms aside)."""
-    build_app(settings, sqlite_deps)
+    build_app(settings, sqlite_deps, CAPABILITIES)
     routed = {route for route in sqlite_deps.events.routes() if route[1] != SNS_ALARM_DETAIL_TYPE}
     delivered = set()
     for pattern in _rule_patterns():
@@ -135,7 +136,7 @@ def test_eventbridge_rules_match_the_routed_events(settings, sqlite_deps):
 
 def test_cloudtrail_rules_deliver_exactly_the_routed_api_calls(settings, sqlite_deps):
     """CloudTrail's records reach the queue for exactly the actions routed, each from its own service only."""
-    build_app(settings, sqlite_deps)
+    build_app(settings, sqlite_deps, CAPABILITIES)
     delivered = set()
     for pattern in _rule_patterns():
         if API_CALL_DETAIL_TYPE not in pattern["detail-type"]:

@@ -123,7 +123,7 @@ def test_the_command_line_reads_the_same_log_as_csv(fake_slack, sqlite_deps, tmp
     )
     env = opsbot_env(fake_slack, tmp_path, OPSBOT_DATABASE_URL=sqlite_deps.settings.database_url)
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "audit", "--result", "denied", "--csv"],
+        [sys.executable, "-m", "opsbot", "audit", "--result", "denied", "--csv"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -138,7 +138,7 @@ def test_the_command_line_reads_the_same_log_as_csv(fake_slack, sqlite_deps, tmp
     ]
     assert rows[0]["at"].endswith(" UTC")
     table = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "audit", "--limit", "2"],
+        [sys.executable, "-m", "opsbot", "audit", "--limit", "2"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -2,9 +2,11 @@
 
 from typing import Any
 
-from bot.app import CAPABILITIES, build_app
+from bot.app import build_app
+from bot.capability import Capability
 from bot.registry import Registry
 from handlers import home
+from opsbot.capabilities import CAPABILITIES
 from tests.conftest import ADMIN, ALICE, BOB, MALLORY
 from tests.harness import BoltDriver
 
@@ -43,8 +45,9 @@ def test_sections_render_and_a_broken_one_does_not_blank_the_tab(settings, sqlit
 
         registry.home_section("Alerts", broken)
 
-    capabilities = [c for c in CAPABILITIES if c is not home.register] + [sections, home.register]
-    driver = BoltDriver(build_app(settings, sqlite_deps, capabilities=capabilities), requests_)
+    others = [c for c in CAPABILITIES if c is not home.CAPABILITY]
+    capabilities = [*others, Capability("sections", register=sections), home.CAPABILITY]
+    driver = BoltDriver(build_app(settings, sqlite_deps, capabilities), requests_)
     text = _texts(_open_home(driver, fake_slack, MALLORY))
     assert f"last backup fine for {MALLORY}" in text
     assert "This section could not be loaded (error id" in text

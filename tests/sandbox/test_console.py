@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_demo_script_passes_through_the_cli(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", "--script", str(ROOT / "demo.txt")],
+        [sys.executable, "-m", "opsbot", "console", "--script", str(ROOT / "demo.txt")],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -61,7 +61,7 @@ def test_a_script_that_fails_exits_non_zero(tmp_path):
     script = tmp_path / "bad.txt"
     script.write_text("/backup help\nexpect a line that is not there\n")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", "--script", str(script)],
+        [sys.executable, "-m", "opsbot", "console", "--script", str(script)],
         cwd=tmp_path,
         capture_output=True,
         text=True,

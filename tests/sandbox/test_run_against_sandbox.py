@@ -54,7 +54,7 @@ def test_opsbot_run_consumes_sandbox_events(tmp_path):
 
 def test_opsbot_sandbox_prints_exports_and_stops_on_interrupt(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox"],
+        [sys.executable, "-m", "opsbot", "sandbox"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,6 +7,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import build_deps
 from handlers.backups.service import FULL_JOB, INCREMENTAL_JOB, WATCH_JOB
+from opsbot.capabilities import CAPABILITIES
 from scheduler import build_scheduler, register_jobs
 from scheduler.tasks import schedule
 
@@ -20,7 +21,7 @@ def _replica_start(settings, database):
     deps = build_deps(settings, db=database)
     scheduler = build_scheduler(database, {})
     try:
-        register_jobs(scheduler, deps)  # on a stopped scheduler, as the runner calls it
+        register_jobs(scheduler, deps, CAPABILITIES)  # on a stopped scheduler, as the runner calls it
         return _stored(scheduler)
     finally:
         scheduler.shutdown(wait=True)

@@ -11,6 +11,7 @@ from bot.inbox.datazone_events import CLOUDTRAIL_DETAIL_TYPE, SERVICE_EVENTS, SO
 from bot.inbox.envelope import InboundEvent
 from bot.inbox.router import EventRouter
 from handlers.backups.events import API_CALLS, entity_of
+from opsbot.capabilities import CAPABILITIES
 from tests.conformance.datazone.samples import HERE, inbound, load
 
 MODEL = botocore.session.Session().get_service_model("datazone")
@@ -30,7 +31,7 @@ SAMPLES = sorted(p.name for p in HERE.glob("*.json"))
 
 @pytest.fixture
 def routed(settings, sqlite_deps):
-    build_app(settings, sqlite_deps)
+    build_app(settings, sqlite_deps, CAPABILITIES)
     return sqlite_deps.events
 
 

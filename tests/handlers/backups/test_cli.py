@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from handlers.backups.service import INCREMENTAL_JOB
+from opsbot.capabilities import CAPABILITIES
 from sandbox.world import RECOVERY_DOMAIN_ID
 from scheduler import job_store, register_jobs
 
@@ -44,7 +45,7 @@ def test_run_status_verify_and_restore_from_the_command_line(bot, monkeypatch, t
 
 def test_status_reads_the_stored_jobs_without_moving_them(bot, monkeypatch):
     monkeypatch.setenv("OPSBOT_DATABASE_URL", bot["settings"].database_url)
-    register_jobs(bot["scheduler"], bot["deps"])
+    register_jobs(bot["scheduler"], bot["deps"], CAPABILITIES)
     # An incremental run fell due while no leader ran: it must still run once when a leader is back.
     overdue = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
     bot["scheduler"].modify_job(INCREMENTAL_JOB, next_run_time=overdue)

@@ -88,14 +88,14 @@ def _env(box, tmp_path, **extra):
 
 
 def _backup(*args, env, cwd):
-    command = [sys.executable, "-m", "bot.cli", "backup", *args]
+    command = [sys.executable, "-m", "opsbot", "backup", *args]
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
 def test_a_killed_run_is_abandoned_and_the_next_one_completes(bot, box, gate, tmp_path):
     env = _env(box, tmp_path)
     dying = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "backup", "run"],
+        [sys.executable, "-m", "opsbot", "backup", "run"],
         env={**env, "AWS_ENDPOINT_URL_DYNAMODB": gate.url},
         cwd=tmp_path,
         stdout=subprocess.PIPE,

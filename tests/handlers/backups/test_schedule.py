@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from bot.deps import build_deps
 from handlers.backups.service import FULL_JOB, INCREMENTAL_JOB, WATCH_JOB
+from opsbot.capabilities import CAPABILITIES
 from sandbox.world import DOMAIN_ID
 from scheduler import bound_tasks, build_scheduler, register_jobs
 from scheduler.leader import LeaderElection
@@ -12,7 +13,7 @@ from tests.harness import eventually
 
 
 def test_jobs_come_from_settings(bot):
-    ids = register_jobs(bot["scheduler"], bot["deps"])
+    ids = register_jobs(bot["scheduler"], bot["deps"], CAPABILITIES)
     assert {FULL_JOB, INCREMENTAL_JOB, WATCH_JOB} <= set(ids)
     full, incremental = bot["scheduler"].get_job(FULL_JOB), bot["scheduler"].get_job(INCREMENTAL_JOB)
     assert (full.coalesce, full.max_instances, full.misfire_grace_time) == (True, 1, 300)
@@ -27,8 +28,8 @@ def test_two_scheduler_instances_make_one_run(bot):
     replicas = [bot["deps"], build_deps(settings)]
     try:
         for n, deps in enumerate(replicas):
-            scheduler = build_scheduler(deps.db, bound_tasks(deps))
-            register_jobs(scheduler, deps)
+            scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
+            register_jobs(scheduler, deps, CAPABILITIES)
             schedulers.append(scheduler)
             elections.append(LeaderElection(Lease(deps.db, "scheduler", f"replica-{n}", ttl_seconds=30), scheduler))
         for election in elections:

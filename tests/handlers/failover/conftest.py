@@ -13,6 +13,7 @@ from bot.inbox.envelope import parse_message
 from bot.inbox.service import build_inbox
 from bot.settings import load_settings
 from handlers.failover.models import Alert, ClusterEvent
+from opsbot.capabilities import CAPABILITIES
 from sandbox.aws.notifications import alarm_message, sns_envelope
 from sandbox.runtime import SIGNING_SECRET, start_sandbox
 from sandbox.slack_requests import SlackRequests
@@ -84,7 +85,7 @@ def bot(box, tmp_path, monkeypatch):
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
     deps.db.migrate()
-    app = build_app(settings, deps)
+    app = build_app(settings, deps, CAPABILITIES)
     box.slack.reset()
     yield Bot(box, deps, app)
     deps.close()

@@ -11,6 +11,7 @@ from bot.inbox.consumer import SqsConsumer
 from handlers.failover import ids
 from handlers.failover.due import run_due
 from handlers.failover.store import AlertStore
+from opsbot.capabilities import CAPABILITIES
 from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change, sns_envelope
 from sandbox.runtime import ADMIN, ANALYST, APPROVER
 from sandbox.world import CLUSTER_ID
@@ -208,12 +209,12 @@ def test_the_due_sweep_is_a_stored_job_bound_to_its_task(bot):
     scheduler = build_scheduler()
     scheduler.start(paused=True)
     try:
-        assert "failover.due" in register_jobs(scheduler, bot.deps)
+        assert "failover.due" in register_jobs(scheduler, bot.deps, CAPABILITIES)
         assert scheduler.get_job("failover.due").args == ("failover.due",)
     finally:
         scheduler.shutdown(wait=False)
     bot.alarm("ALARM")
-    swept = bound_tasks(bot.deps)["failover.due"]()
+    swept = bound_tasks(bot.deps, CAPABILITIES)["failover.due"]()
     assert swept == {"escalated": 0, "silences_expired": 0, "claims_released": 0, "recovered_by_check": 0}
 
 

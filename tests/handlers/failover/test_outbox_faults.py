@@ -8,6 +8,7 @@ from bot.app import build_app
 from bot.deps import build_deps
 from bot.settings import load_settings
 from handlers.failover.store import AlertStore
+from opsbot.capabilities import CAPABILITIES
 from tests.handlers.failover.conftest import DEFAULT, SALES, Bot
 from tests.harness import eventually
 from tests.slack_proxy import SlackProxy
@@ -24,7 +25,7 @@ def replicas(box, tmp_path, monkeypatch):
     for _ in range(2):
         deps = build_deps(settings)
         deps.db.migrate()
-        bots.append(Bot(box, deps, build_app(settings, deps)))
+        bots.append(Bot(box, deps, build_app(settings, deps, CAPABILITIES)))
     box.slack.reset()
     yield bots, proxy
     for bot in bots:

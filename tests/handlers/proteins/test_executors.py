@@ -134,7 +134,7 @@ def test_an_unknown_executor_is_refused():
 
 
 def _proteins(*args, env):
-    command = [sys.executable, "-m", "bot.cli", "proteins", *args]
+    command = [sys.executable, "-m", "opsbot", "proteins", *args]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return result

@@ -13,6 +13,7 @@ from bot.deps import build_deps
 from bot.errors import BadInput
 from bot.settings import load_settings
 from handlers.proteins.query import parse_command
+from opsbot.capabilities import CAPABILITIES
 from sandbox.proteins import build_sample_database, families
 from tests.conftest import ALICE, POLICY
 from tests.harness import SIGNING_SECRET, BoltDriver, eventually
@@ -38,7 +39,7 @@ def bot(fake_slack, requests_, tmp_path, sample_db):
         deps = build_deps(settings, policy=POLICY)
         deps.db.migrate()
         built.append(deps)
-        return BoltDriver(build_app(settings, deps), requests_)
+        return BoltDriver(build_app(settings, deps, CAPABILITIES), requests_)
 
     built = []
     yield build

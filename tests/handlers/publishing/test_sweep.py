@@ -12,6 +12,7 @@ from handlers.publishing.registration import Registration, SchemaFilter
 from handlers.publishing.store import FOLLOWING, GAVE_UP, GONE, REPORTED, RunCard
 from handlers.publishing.sweep import SWEEP
 from handlers.publishing.workflow import GIVE_UP, Publishing
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import APPROVER
 from sandbox.world import DOMAIN_ID
 from scheduler import build_scheduler, register_jobs
@@ -163,12 +164,12 @@ def test_the_sweep_is_scheduled_when_the_domain_is_set(bot):
     scheduler = build_scheduler()
     scheduler.start(paused=True)
     try:
-        assert SWEEP in register_jobs(scheduler, bot["deps"])
+        assert SWEEP in register_jobs(scheduler, bot["deps"], CAPABILITIES)
         job = scheduler.get_job(SWEEP)
         assert job.args == (SWEEP,) and str(job.trigger) == "interval[0:05:00]"
         unset = bot["deps"].settings.model_copy(update={"datazone_domain_id": None})
         bot["deps"].settings = unset
         scheduler.remove_all_jobs()
-        assert SWEEP not in register_jobs(scheduler, bot["deps"])
+        assert SWEEP not in register_jobs(scheduler, bot["deps"], CAPABILITIES)
     finally:
         scheduler.shutdown(wait=False)

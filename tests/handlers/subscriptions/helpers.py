@@ -10,6 +10,7 @@ from bot.deps import build_deps
 from bot.inbox.envelope import InboundEvent
 from bot.inbox.service import build_inbox
 from bot.settings import load_settings
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import SIGNING_SECRET, start_sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
@@ -32,10 +33,10 @@ def bot(box, tmp_path, monkeypatch):
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
     deps.db.migrate()
-    scheduler = build_scheduler(deps.db, bound_tasks(deps))
+    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
     scheduler.start(paused=True)
     deps.jobs.attach(scheduler)
-    app = build_app(settings, deps)
+    app = build_app(settings, deps, CAPABILITIES)
     box.slack.reset()
     box.slack.workspace.join("C0GENERAL")  # where the tests' signed clicks and commands come from
     yield {

@@ -11,6 +11,7 @@ from bot.inbox.service import build_inbox
 from bot.policy import load_policy
 from bot.settings import load_settings
 from handlers.subscriptions import ids, tasks
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import ADMIN, ANALYST, APPROVER
 from sandbox.world import DOMAIN_ID
 from scheduler import build_scheduler, register_jobs
@@ -143,7 +144,7 @@ def test_quality_gate_denies_by_policy(bot, tmp_path):
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'strict.db'}", config=strict)
     deps = build_deps(settings)
     deps.db.migrate()
-    build_app(settings, deps)
+    build_app(settings, deps, CAPABILITIES)
     try:
         request_id = request(bot, asset="customer_pii")  # quality 0.88
         build_inbox(deps).handle(event(request_id))
@@ -171,7 +172,7 @@ def test_the_sweep_is_scheduled_for_the_configured_domain(bot):
     scheduler = build_scheduler()
     scheduler.start(paused=True)
     try:
-        assert "subscriptions.sweep" in register_jobs(scheduler, bot["deps"])
+        assert "subscriptions.sweep" in register_jobs(scheduler, bot["deps"], CAPABILITIES)
         job = scheduler.get_job("subscriptions.sweep")
         assert job.args == ("subscriptions.sweep", DOMAIN_ID)
     finally:

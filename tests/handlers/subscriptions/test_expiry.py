@@ -12,6 +12,7 @@ from handlers.subscriptions import ids, tasks
 from handlers.subscriptions.expiry import days_for
 from handlers.subscriptions.intake import follow_up
 from handlers.subscriptions.store import AccessStore, CardStore
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import ADMIN_CHANNEL, ANALYST, APPROVER
 from sandbox.world import DOMAIN_ID
 from scheduler import bound_tasks, build_scheduler
@@ -40,8 +41,8 @@ def test_time_bound_access_is_revoked_by_the_scheduler_after_a_restart(bot):
 
     with time_machine.travel(due + timedelta(minutes=2), tick=True):
         deps = build_deps(bot["settings"])  # a new process over the same database
-        build_app(bot["settings"], deps)
-        scheduler = build_scheduler(deps.db, bound_tasks(deps))
+        build_app(bot["settings"], deps, CAPABILITIES)
+        scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
         deps.jobs.attach(scheduler)
         scheduler.start()
         try:

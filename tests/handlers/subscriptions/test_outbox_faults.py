@@ -13,6 +13,7 @@ from bot.settings import load_settings
 from handlers.subscriptions import ids, tasks
 from handlers.subscriptions.messages import card_key
 from handlers.subscriptions.store import CardStore, RequestCard
+from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
@@ -33,10 +34,10 @@ def proxied(box, tmp_path, monkeypatch):
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
     deps.db.migrate()
-    scheduler = build_scheduler(deps.db, bound_tasks(deps))
+    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
     scheduler.start(paused=True)
     deps.jobs.attach(scheduler)
-    app = build_app(settings, deps)
+    app = build_app(settings, deps, CAPABILITIES)
     box.slack.reset()
     yield {
         "deps": deps,
