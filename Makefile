@@ -21,6 +21,7 @@ demo: $(BIN)/opsbot
 lint: $(BIN)/opsbot
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/check-jsonschema --schemafile schemas/slack-app-manifest.schema.json manifest.yml
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/cfn-lint deploy/*.yaml

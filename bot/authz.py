@@ -77,7 +77,8 @@ def usergroups_in(policy: Policy) -> list[str]:
 class Rule(Protocol):
     """Decides whether `user_id` may perform a request whose Slack payload is `body`."""
 
-    def __call__(self, access: Access, user_id: str, body: dict[str, Any]) -> Decision: ...
+    # Positional-only: rules are plain functions whose parameter names say what they ignore (`_body`).
+    def __call__(self, access: Access, user_id: str, body: dict[str, Any], /) -> Decision: ...
 
 
 def anyone(_access: Access, _user_id: str, _body: dict[str, Any]) -> Decision:

@@ -20,6 +20,7 @@ def bolt_request(
     command whose text, user name or channel name contains that word parses as {} and goes unanswered.
     The raw body must stay as Slack signed it, so the parsed body is corrected instead.
     """
+    # BoltRequest's annotation asks for dict[str, str | Sequence[str]]; a plain dict[str, str] is that at run time.
     request = BoltRequest(body=body, headers=dict(headers), query=query)  # type: ignore[arg-type]
     if "payload" in body and request.content_type == FORM:
         fields = dict(parse_qsl(body, keep_blank_values=True))

@@ -81,7 +81,7 @@ def run(mode: str, port: int | None) -> None:
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     try:
-        run_bot(settings, mode, _capabilities(), port)  # type: ignore[arg-type]
+        run_bot(settings, "http" if mode == "http" else "socket", _capabilities(), port)
     except (SettingsError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     except DBAPIError as exc:

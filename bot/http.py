@@ -57,6 +57,7 @@ def build_http_app(
         # The shape check proved the body UTF-8; Bolt checks the signature again over this same text.
         incoming = bolt_request(body.decode("utf-8"), request.headers, request.url.query)
         # Bolt's dispatch is synchronous (middleware may call Slack); keep it off the event loop.
+        # The route is added only with an app (below), so slack_app is never None here.
         bolt_response = await run_in_threadpool(slack_app.dispatch, incoming)  # type: ignore[union-attr]
         deps.metrics.ack_seconds.observe(time.perf_counter() - started)
         if bolt_response.status == 404:

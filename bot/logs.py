@@ -6,11 +6,12 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import Processor
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Route structlog and the standard library (Bolt, boto3, uvicorn) through one formatter."""
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

@@ -71,6 +71,10 @@ class QualityGate(BaseModel):
 Route = Literal["auto_approve", "review", "deny"]
 
 
+# The reference's policy: public and internal data are approved automatically, confidential reviewed.
+REFERENCE_RULES: dict[str, Route] = {"public": "auto_approve", "internal": "auto_approve", "confidential": "review"}
+
+
 class SubscriptionPolicy(BaseModel):
     """How subscription requests are decided: by the asset's classification, with an optional quality gate."""
 
@@ -78,10 +82,7 @@ class SubscriptionPolicy(BaseModel):
 
     classification: FormField = FormField(form="BusinessMetadata", field="classification")
     quality_score: FormField = FormField(form="BusinessMetadata", field="data_quality_score")
-    # The reference's policy: public and internal data are approved automatically, confidential reviewed.
-    rules: dict[str, Route] = Field(
-        default_factory=lambda: {"public": "auto_approve", "internal": "auto_approve", "confidential": "review"}
-    )
+    rules: dict[str, Route] = Field(default_factory=lambda: dict(REFERENCE_RULES))
     default: Route = "review"
     quality: QualityGate | None = None
     auto_approval_notice: Literal["compact", "silent"] = "compact"

@@ -114,6 +114,7 @@ class CheckedRespond(Respond):
         self._channel = channel
         self._user = user
 
+    # The same call as Bolt's Respond, which also takes a whole message as a dict in `text` (ours does too).
     def __call__(  # type: ignore[override]
         self,
         text: str | dict[str, Any] = "",
@@ -161,5 +162,7 @@ class CheckedRespond(Respond):
         )
         if whole.get("delete_original"):
             return response  # nothing to say instead: the message simply stays
-        deliver_by_web_api(self._client, self._channel, self._user, str(whole.get("text") or ""), whole.get("blocks"))
+        shown = whole.get("blocks")
+        blocks_given = shown if isinstance(shown, list | tuple) else None
+        deliver_by_web_api(self._client, self._channel, self._user, str(whole.get("text") or ""), blocks_given)
         return response

@@ -234,8 +234,16 @@ class Settings(BaseSettings):
             raise SettingsError("SLACK_BOT_TOKEN is not set")
         return self.slack_bot_token.get_secret_value()
 
+    @property
+    def app_token(self) -> str:
+        """The app-level token of Socket Mode; start-up has already required it."""
+        if self.slack_app_token is None:
+            raise SettingsError("SLACK_APP_TOKEN is not set")
+        return self.slack_app_token.get_secret_value()
+
 
 _ALIASES = {
+    # Every field is declared with _env(...), an AliasChoices whose first choice is the variable's name.
     name: field.validation_alias.choices[0]  # type: ignore[union-attr]
     for name, field in Settings.model_fields.items()
 }
@@ -254,7 +262,7 @@ def unknown_variables(environ: Mapping[str, str] | None = None, env_file: Path |
     names = set(os.environ if environ is None else environ)
     if env_file is not None and env_file.is_file():
         names |= {name for name in dotenv_values(env_file) if name}
-    known = {alias for alias in _ALIASES.values() if alias.startswith("OPSBOT_")}
+    known = {alias for alias in _ALIASES.values() if isinstance(alias, str) and alias.startswith("OPSBOT_")}
     warnings = []
     for name in sorted(n for n in names if n.startswith("OPSBOT_") and n not in known | _TEST_VARIABLES):
         closest = get_close_matches(name, known, n=1, cutoff=0.6)
@@ -266,7 +274,7 @@ def unknown_variables(environ: Mapping[str, str] | None = None, env_file: Path |
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning validation errors into one message that names each variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates each override
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -23,7 +23,7 @@ class CheckedSocketModeHandler(SocketModeHandler):
     """Acknowledges and drops malformed envelopes instead of letting Bolt trip on them; acknowledges unhandled ones."""
 
     def __init__(self, *args: object, metrics: Metrics, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # passed through as the runner gave them
         self._metrics = metrics
 
     def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:

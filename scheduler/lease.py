@@ -12,7 +12,7 @@ from sqlalchemy import Float, String, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, Database
+from bot.db import Base, Database, rows_changed
 
 
 class LeaseRow(Base):
@@ -46,11 +46,13 @@ class Lease:
         """Take the lease if it is free or expired, or renew it if ours; True if we hold it now."""
         now = self._clock()
         with self._db.session() as session:
-            taken = session.execute(
-                update(LeaseRow)
-                .where(LeaseRow.name == self.name, or_(LeaseRow.holder == self.holder, LeaseRow.expires_at < now))
-                .values(holder=self.holder, expires_at=now + self.ttl)
-            ).rowcount
+            taken = rows_changed(
+                session.execute(
+                    update(LeaseRow)
+                    .where(LeaseRow.name == self.name, or_(LeaseRow.holder == self.holder, LeaseRow.expires_at < now))
+                    .values(holder=self.holder, expires_at=now + self.ttl)
+                )
+            )
         if taken:
             return True
         try:

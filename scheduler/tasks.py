@@ -51,7 +51,7 @@ class _BoundJob:
         return self.label
 
 
-class TaskExecutor(ThreadPoolExecutor):
+class TaskExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 publishes no types: Any to mypy
     """A thread pool that runs `task` jobs by looking their name up in `tasks`."""
 
     def __init__(self, tasks: dict[str, Task], max_workers: int = 4) -> None:
@@ -73,7 +73,7 @@ class TaskExecutor(ThreadPoolExecutor):
             job._jobstore_alias,
             f"{name} ({job.id})",
         )
-        super()._do_submit_job(view, run_times)  # type: ignore[arg-type]
+        super()._do_submit_job(view, run_times)
 
 
 def _unknown(name: str) -> Task:

@@ -25,7 +25,7 @@ Outcome = Literal["handled", "malformed", "failed"]
 
 def retry_delay(receive_count: int) -> int:
     """Seconds before a failed message is seen again: 5, 10, 20, ... capped."""
-    return min(MAX_RETRY_DELAY, 5 * 2 ** max(0, receive_count - 1))
+    return int(min(MAX_RETRY_DELAY, 5 * 2 ** max(0, receive_count - 1)))
 
 
 def _receive_count(message: dict[str, Any]) -> int:

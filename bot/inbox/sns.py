@@ -95,7 +95,7 @@ class CertificateCache:
 
 def _https_get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read()
+        return bytes(response.read())
 
 
 def verify(message: dict[str, Any], certificates: CertificateCache, topics: Collection[str]) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Database
+from bot.db import Database, rows_changed
 from bot.outbox.models import ChannelPace
 
 # Slack allows about one message per second per channel (https://api.slack.com/apis/rate-limits, "Posting
@@ -36,11 +36,13 @@ class ChannelPacer:
         """True if this replica may send one call to `channel` now; the slot is held until `release`."""
         now = now or datetime.now(UTC)
         with self._db.session() as session:
-            won = session.execute(
-                update(ChannelPace)
-                .where(ChannelPace.channel == channel, ChannelPace.next_at <= now)
-                .values(next_at=now + HOLD, held_by=self._owner)
-            ).rowcount
+            won = rows_changed(
+                session.execute(
+                    update(ChannelPace)
+                    .where(ChannelPace.channel == channel, ChannelPace.next_at <= now)
+                    .values(next_at=now + HOLD, held_by=self._owner)
+                )
+            )
             if won or session.scalar(select(ChannelPace.channel).where(ChannelPace.channel == channel)):
                 return bool(won)
         try:
@@ -55,11 +57,13 @@ class ChannelPacer:
         now = now or datetime.now(UTC)
         with self._db.session() as session:
             return bool(
-                session.execute(
-                    update(ChannelPace)
-                    .where(ChannelPace.channel == channel, ChannelPace.held_by == self._owner)
-                    .values(next_at=now + HOLD)
-                ).rowcount
+                rows_changed(
+                    session.execute(
+                        update(ChannelPace)
+                        .where(ChannelPace.channel == channel, ChannelPace.held_by == self._owner)
+                        .values(next_at=now + HOLD)
+                    )
+                )
             )
 
     def release(self, channel: str, pause: timedelta | None = None, now: datetime | None = None) -> None:

@@ -197,12 +197,15 @@ def find_marked(
     oldest = f"{(since - LOOK_BACK).timestamp():.6f}"
     cursor = None
     for _ in range(LOOKUP_PAGES):
-        page_args = {"channel": channel, "oldest": oldest, "include_all_metadata": True, "limit": 200, "cursor": cursor}
         try:
             if thread_ts:
-                page = client.conversations_replies(ts=thread_ts, **page_args)
+                page = client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
             else:
-                page = client.conversations_history(**page_args)
+                page = client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
         except SlackApiError as exc:
             status, error = exc.response.status_code, exc.response.get("error")
             if status == 429 or status >= 500 or error in AMBIGUOUS_ERRORS:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from bot.db import Database
+from bot.db import Database, rows_changed
 from bot.outbox.message import Outgoing
 from bot.outbox.models import (
     FAILED,
@@ -95,6 +95,8 @@ class OutboxStore:
         new_id = session.scalar(statement.returning(OutboxMessage.id))
         if new_id is None:
             new_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == outgoing.key))
+        if new_id is None:  # the row was there a moment ago: only a delete in between could do this
+            raise RuntimeError(f"outbox message {outgoing.key!r} vanished while it was enqueued")
         return int(new_id)
 
     # -- what is due --------------------------------------------------------------------------------
@@ -136,11 +138,13 @@ class OutboxStore:
             candidates = session.execute(query).all()
         for message, dep_channel, dep_ts in candidates:
             with self._db.session() as session:
-                won = session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == message.id, OutboxMessage.status == message.status)
-                    .values(status=SENDING, claimed_by=owner, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                ).rowcount
+                won = rows_changed(
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == message.id, OutboxMessage.status == message.status)
+                        .values(status=SENDING, claimed_by=owner, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                    )
+                )
             if won:
                 message.attempts += 1
                 message.claimed_by, message.claimed_at = owner, now
@@ -174,11 +178,15 @@ class OutboxStore:
     ) -> None:
         """Slack has it; `then` (the caller's callback) runs in the same transaction."""
         with self._db.session() as session:
-            recorded = session.execute(
-                update(OutboxMessage)
-                .where(_held(message))
-                .values(status=SENT, sent_at=datetime.now(UTC), result_channel=channel, result_ts=ts, last_error=None)
-            ).rowcount
+            recorded = rows_changed(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(_held(message))
+                    .values(
+                        status=SENT, sent_at=datetime.now(UTC), result_channel=channel, result_ts=ts, last_error=None
+                    )
+                )
+            )
             # A claim lost meanwhile (taken for a dead replica's) belongs to the replica that took it: its look-up
             # finds this post, records it and runs the callback once.
             if recorded and then is not None:
@@ -197,7 +205,9 @@ class OutboxStore:
         A claim older than STALE_CLAIM is taken for a dead replica's, so a long attempt renews it as it goes.
         """
         with self._db.session() as session:
-            return bool(session.execute(update(OutboxMessage).where(_held(message)).values(claimed_at=now)).rowcount)
+            return bool(
+                rows_changed(session.execute(update(OutboxMessage).where(_held(message)).values(claimed_at=now)))
+            )
 
     def retry(
         self, message: OutboxMessage, error: str, delay: timedelta, *, uncertain: bool, counts: bool = True
@@ -228,11 +238,13 @@ class OutboxStore:
     def failed(self, message: OutboxMessage, error: str) -> None:
         """Slack will not take it; messages that needed its ts fail with it."""
         with self._db.session() as session:
-            failed = session.execute(
-                update(OutboxMessage)
-                .where(_held(message))
-                .values(status=FAILED, last_error=error[:1000], claimed_by=None, claimed_at=None)
-            ).rowcount
+            failed = rows_changed(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(_held(message))
+                    .values(status=FAILED, last_error=error[:1000], claimed_by=None, claimed_at=None)
+                )
+            )
             if not failed:
                 return
             session.execute(
@@ -245,11 +257,13 @@ class OutboxStore:
         """Claims left by a dead replica become uncertain; dependents of failed messages fail; old rows go."""
         dep = aliased(OutboxMessage)
         with self._db.session() as session:
-            stale = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - STALE_CLAIM)
-                .values(status=UNCERTAIN, claimed_by=None, claimed_at=None, next_attempt_at=now)
-            ).rowcount
+            stale = rows_changed(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - STALE_CLAIM)
+                    .values(status=UNCERTAIN, claimed_by=None, claimed_at=None, next_attempt_at=now)
+                )
+            )
             orphans = session.scalars(
                 select(OutboxMessage.id)
                 .join(dep, dep.id == OutboxMessage.after_id)
@@ -261,11 +275,14 @@ class OutboxStore:
                     .where(OutboxMessage.id.in_(orphans), OutboxMessage.status.in_(WAITING))
                     .values(status=FAILED, last_error="the message it depends on was never posted")
                 )
-            pruned = session.execute(
-                delete(OutboxMessage).where(
-                    OutboxMessage.status.in_((SENT, FAILED, SUPERSEDED)), OutboxMessage.created_at < now - KEEP_FINISHED
+            pruned = rows_changed(
+                session.execute(
+                    delete(OutboxMessage).where(
+                        OutboxMessage.status.in_((SENT, FAILED, SUPERSEDED)),
+                        OutboxMessage.created_at < now - KEEP_FINISHED,
+                    )
                 )
-            ).rowcount
+            )
         return {"stale": stale, "orphans": len(orphans), "pruned": pruned}
 
 

@@ -85,4 +85,4 @@ def test_poison_does_not_stop_intake_and_healthz_follows_socket_mode(fake_slack,
         socket_mode[1].wait_connected(timeout=90)
         eventually(lambda: _health(port) == (200, {"status": "ok"}), timeout=60)
     assert stopped.returncode == 0, stopped.stderr
-    assert '"event": "inbox_malformed_message"' in stopped.stderr and "nests deeper than 64" in stopped.stderr
+    assert '"event": "inbox_malformed_message"' in stopped.stderr and "nested deeper than 64" in stopped.stderr
