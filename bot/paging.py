@@ -45,6 +45,11 @@ def take_page(text: str, usage: str) -> tuple[str, int | None]:
     return _PAGE_WORD.sub(" ", text).strip(), int(value)
 
 
+def count(total: int, noun: tuple[str, str]) -> str:
+    """`1 open alert`, `61 open alerts`: a number of things as a sentence says it."""
+    return f"1 {noun[0]}" if total == 1 else f"{total} {noun[1]}"
+
+
 @dataclass(frozen=True)
 class Window:
     """One page of a list of `total` items: `size` a page, starting at `offset`."""
@@ -62,9 +67,9 @@ class Window:
         window = cls(offset=((page or 1) - 1) * size, size=size, total=total)
         if total and window.offset >= total:
             pages = window.pages
-            items = f"is 1 {noun[0]}" if total == 1 else f"are {total} {noun[1]}"
             raise BadInput(
-                f"There is no page {page}: there {items} on {pages} page{'s' if pages != 1 else ''}. "
+                f"There is no page {page}: there {'is' if total == 1 else 'are'} {count(total, noun)} "
+                f"on {count(pages, ('page', 'pages'))}. "
                 f"`{command} page={pages}` shows the last."
             )
         return window

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,8 @@ from handlers.subscriptions.store import PENDING, AccessStore, CardStore
 HOME_LINES = 5
 PENDING_NOUN = ("pending request", "pending requests")
 ACCESS_NOUN = ("active subscription", "active subscriptions")
+# How a page is chosen once the list's length is known: by its number, or by where a button's page starts.
+WindowOf = Callable[[int], paging.Window]
 
 
 def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
@@ -115,7 +118,7 @@ def register(registry: Registry) -> None:
             raise BadInput("opsbot has no DataZone domain yet: an admin sets OPSBOT_DATAZONE_DOMAIN_ID.")
         return deps.settings.datazone_domain_id
 
-    def show_pending(user: str, number: int | None, offset: int | None, respond: Any, *, replace: bool) -> None:
+    def show_pending(user: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
         """A page of `user`'s queue: requests for the projects they approve; everything for admins.
 
         The queue is always the presser's own, so a page button carries nothing that widens what anyone sees.
@@ -131,14 +134,7 @@ def register(registry: Registry) -> None:
             return
         # DataZone lists requests without counting them, so the queue is read whole and cut here.
         summaries = service.pending(domain(), projects)
-        size = blocks.MAX_QUEUE_LINES
-        window = (
-            paging.Window.at(offset, size, len(summaries))
-            if offset is not None
-            else paging.Window.numbered(
-                number, size, len(summaries), command="/subscriptions pending", noun=PENDING_NOUN
-            )
-        )
+        window = window_of(len(summaries))
         scope = "in the domain" if admin else "for your projects"
         respond(
             response_type="ephemeral",
@@ -152,7 +148,14 @@ def register(registry: Registry) -> None:
         rest, number = paging.take_page(invocation.args, usage["pending"])
         if rest:
             raise BadInput(f"`/subscriptions pending` takes only a page number.\nUsage: `{usage['pending']}`")
-        show_pending(invocation.command.user_id, number, None, invocation.respond, replace=False)
+        show_pending(
+            invocation.command.user_id,
+            lambda total: paging.Window.numbered(
+                number, blocks.MAX_QUEUE_LINES, total, command="/subscriptions pending", noun=PENDING_NOUN
+            ),
+            invocation.respond,
+            replace=False,
+        )
 
     def show(invocation: Invocation) -> None:
         """One request as its card."""
@@ -193,19 +196,12 @@ def register(registry: Registry) -> None:
         args = parse(RejectArgs, invocation.args, usage["reject"])
         decide_by_command(invocation, args.request_id, Decision(False, args.reason))
 
-    def show_access(asset: str, number: int | None, offset: int | None, respond: Any, *, replace: bool) -> None:
+    def show_access(asset: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
         """A page of the active subscriptions to an asset: who, since when, approved by whom, grant, end date."""
         listing = grants.listing(domain(), asset)
         # DataZone lists subscriptions without counting them, so they are read whole and cut here.
         subscriptions = grants.active(domain(), listing)
-        size = blocks.MAX_QUEUE_LINES
-        window = (
-            paging.Window.at(offset, size, len(subscriptions))
-            if offset is not None
-            else paging.Window.numbered(
-                number, size, len(subscriptions), command=f"/subscriptions access {asset}", noun=ACCESS_NOUN
-            )
-        )
+        window = window_of(len(subscriptions))
         shown = window.cut(subscriptions)
         timed = access_store.for_subscriptions([s.subscription_id for s in shown])
         deciders = {}
@@ -216,7 +212,7 @@ def register(registry: Registry) -> None:
         respond(
             response_type="ephemeral",
             replace_original=replace,
-            text=f"{len(subscriptions)} active subscriptions to {listing.asset_name}",
+            text=f"{paging.count(len(subscriptions), ACCESS_NOUN)} to {listing.asset_name}",
             blocks=blocks.access_list(listing, shown, window, asset, timed, deciders),
         )
 
@@ -224,7 +220,14 @@ def register(registry: Registry) -> None:
         """Who has access to an asset, a page at a time."""
         rest, number = paging.take_page(invocation.args, usage["access"])
         args = parse(AssetArgs, rest, usage["access"])
-        show_access(args.asset, number, None, invocation.respond, replace=False)
+        show_access(
+            args.asset,
+            lambda total: paging.Window.numbered(
+                number, blocks.MAX_QUEUE_LINES, total, command=f"/subscriptions access {args.asset}", noun=ACCESS_NOUN
+            ),
+            invocation.respond,
+            replace=False,
+        )
 
     def revoke(invocation: Invocation) -> None:
         """Show what would be revoked, with a confirm button; only the owning project's approvers or admins."""
@@ -382,7 +385,8 @@ def register(registry: Registry) -> None:
         ack()
         with registry.reporting(body, client):
             state = ids.PENDING_PAGES.state(ids.PendingPage, body, "/subscriptions pending")
-            show_pending(body["user"]["id"], None, state.offset, respond, replace=True)
+            turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+            show_pending(body["user"]["id"], turned, respond, replace=True)
 
     # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
     # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
@@ -394,7 +398,8 @@ def register(registry: Registry) -> None:
         ack()
         with registry.reporting(body, client):
             state = ids.ACCESS_PAGES.state(ids.AccessPage, body, "/subscriptions access <asset>")
-            show_access(state.asset, None, state.offset, respond, replace=True)
+            turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+            show_access(state.asset, turned, respond, replace=True)
 
     for action_id in ids.ACCESS_PAGES.action_ids:
         registry.action(action_id, router().form("access").rule, turn_access)
