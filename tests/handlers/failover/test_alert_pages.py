@@ -129,3 +129,11 @@ def test_a_digest_points_at_the_paged_list(database):
     _open(database, 25)
     digest = blocks.digest(AlertStore(database).active_page(0, 25), {}, T0)
     assert digest[-1]["elements"][0]["text"] == "and 5 more: `/cluster alerts` pages through every open alert"
+
+
+def test_the_home_tab_counts_the_rest_and_says_where_they_are(bot):
+    _open(bot.deps.db, 15)
+    bot.driver.event({"type": "app_home_opened", "user": ANALYST, "channel": "D0HOME", "tab": "home"})
+    view = json.dumps(bot.slack.wait_for("views.publish").body["view"])
+    assert sum(_cluster(n) in view for n in range(15)) == 10  # the newest ten
+    assert "and 5 more: `/cluster alerts` pages through them all" in view

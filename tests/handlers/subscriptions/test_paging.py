@@ -129,3 +129,12 @@ def test_everyone_with_access_to_an_asset_is_reachable_page_by_page(bot):
     listed = [subscription for ids_on_page, _ in pages for subscription in ids_on_page]
     assert len(listed) == len(set(listed)) and set(listed) == expected
     assert json.loads(_buttons(_replies(bot)[-1])["Previous page"]["value"]) == {"asset": "customer_pii", "offset": 0}
+
+
+def test_the_home_tab_points_at_the_paged_queue(bot):
+    for _ in range(6):
+        request(bot)
+    bot["driver"].event({"type": "app_home_opened", "user": APPROVER, "tab": "home"})
+    view = bot["box"].slack.wait_for("views.publish", lambda c: c.body.get("user_id") == APPROVER).body["view"]
+    hidden = len(_pending_ids(bot)) - 5
+    assert f"and {hidden} more: `/subscriptions pending` pages through them all" in json.dumps(view)
