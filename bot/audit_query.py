@@ -13,7 +13,7 @@ from bot.audit import AuditEntry
 from bot.db import Database
 from bot.errors import BadInput
 
-USAGE = "[user <@user>] [capability <name>] [since <YYYY-MM-DD | 7d | 12h>] [result ok|denied|failed|conflict]"
+USAGE = "[user <@user>] [capability <name>] [since <YYYY-MM-DD | 7d | 12h>] [result ok|denied|failed|conflict] [page=N]"
 RESULTS = ("ok", "denied", "failed", "conflict")
 
 # A user as Slack escapes it in command text (`<@U123|maria>`), or a bare id.
@@ -126,14 +126,23 @@ class AuditPage(BaseModel):
         return end if end < self.total else None
 
 
-def read_page(db: Database, filters: AuditFilter, *, offset: int = 0, limit: int = 20) -> AuditPage:
-    """Entries matching `filters`, newest first, `limit` from `offset`."""
-    conditions = filters.where()
+def count_matching(db: Database, filters: AuditFilter) -> int:
+    """How many entries match `filters`."""
     with db.session() as session:
-        total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
-        query = select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
-        entries = list(session.scalars(query))
-    return AuditPage(entries=entries, total=total, offset=offset)
+        return session.scalar(select(func.count()).select_from(AuditEntry).where(*filters.where())) or 0
+
+
+def read_entries(db: Database, filters: AuditFilter, *, offset: int, limit: int) -> list[AuditEntry]:
+    """Entries matching `filters`, newest first, `limit` from `offset`."""
+    query = select(AuditEntry).where(*filters.where()).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+    with db.session() as session:
+        return list(session.scalars(query))
+
+
+def read_page(db: Database, filters: AuditFilter, *, offset: int = 0, limit: int = 20) -> AuditPage:
+    """Entries matching `filters`, newest first, `limit` from `offset`, and how many match in all."""
+    total = count_matching(db, filters)
+    return AuditPage(entries=read_entries(db, filters, offset=offset, limit=limit), total=total, offset=offset)
 
 
 def reason_of(entry: AuditEntry) -> str:

@@ -96,6 +96,10 @@ class CommandRouter:
         """The key under which a form's rule is registered."""
         return f"{self.command} {sub.name}".rstrip() if sub else self.command
 
+    def form(self, name: str) -> Subcommand:
+        """The form called `name`, e.g. to guard a button that continues its reply with the form's own rule."""
+        return self._by_name[name]
+
     def forms(self) -> list[Subcommand]:
         """Every form in the order users should read them."""
         head = [self.fallback] if self.fallback else []

@@ -1,17 +1,29 @@
-"""Block Kit for `/audit`: a page of entries, newest first, and a button to the next page."""
+"""Block Kit for `/audit`: a page of entries, newest first, and buttons to the pages either side."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from bot.audit import AuditEntry
-from bot.audit_query import AuditFilter, AuditPage, reason_of, when
+from pydantic import BaseModel, ConfigDict, Field
 
-MORE = "audit.more"
+from bot.audit import AuditEntry
+from bot.audit_query import AuditFilter, reason_of, when
+from bot.paging import PageButtons, Window
+
+# `audit.more` is the id the Next button had before pages were numbered, so buttons already posted still work.
+BUTTONS = PageButtons(next="audit.more", previous="audit.previous")
 PAGE_SIZE = 20
 # Ten lines a section keeps each section well under Slack's 3,000 characters (a line is at most ~260).
 LINES_PER_SECTION = 10
+
+
+class PageState(BaseModel):
+    """What a page button carries: the filters as typed and where its page starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filters: str = Field(max_length=400)
+    offset: int = Field(ge=0)
 
 
 def line(entry: AuditEntry) -> str:
@@ -29,38 +41,23 @@ def line(entry: AuditEntry) -> str:
     return text
 
 
-def page(result: AuditPage, filters: AuditFilter) -> list[dict[str, Any]]:
-    """The page's entries and, when more match, a button to the next page."""
+def page(entries: list[AuditEntry], window: Window, filters: AuditFilter) -> list[dict[str, Any]]:
+    """The page's entries and buttons to the pages either side."""
     shown = filters.words() or "no filters"
-    first, last = result.offset + 1, result.offset + len(result.entries)
-    if not result.entries:
+    if not entries:
         return [_section(f"No audit entries match ({shown}).")]
-    summary = f"*Audit log*: entries {first} to {last} of {result.total}, newest first ({shown})."
+    summary = f"*Audit log*: entries {window.label()}, newest first ({shown})."
     blocks = [_section(summary)]
-    lines = [line(entry) for entry in result.entries]
+    lines = [line(entry) for entry in entries]
     for start in range(0, len(lines), LINES_PER_SECTION):
         blocks.append(_section("\n".join(lines[start : start + LINES_PER_SECTION])))
-    if result.next_offset is not None:
-        value = json.dumps({"filters": filters.words(), "offset": result.next_offset})
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": MORE,
-                        "text": {"type": "plain_text", "text": f"Next {min(PAGE_SIZE, result.total - last)}"},
-                        "value": value,
-                    }
-                ],
-            }
-        )
-    return blocks
+    buttons = BUTTONS.block(window, lambda offset: PageState(filters=filters.words(), offset=offset))
+    return [*blocks, buttons] if buttons else blocks
 
 
-def page_text(result: AuditPage) -> str:
+def page_text(total: int) -> str:
     """The notification text of a page."""
-    return f"{result.total} audit entries" if result.total != 1 else "1 audit entry"
+    return f"{total} audit entries" if total != 1 else "1 audit entry"
 
 
 def _section(text: str) -> dict[str, Any]:

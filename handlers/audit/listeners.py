@@ -2,56 +2,49 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot.audit_query import USAGE, AuditFilter, parse_filters, read_page
+from bot.audit_query import USAGE, AuditFilter, count_matching, parse_filters, read_entries
 from bot.authz import admin
 from bot.commands import CommandRouter, Invocation, Subcommand
-from bot.errors import BadInput
+from bot.paging import Window, take_page
 from bot.registry import Registry
 from handlers.audit import blocks
 
-
-class _More(BaseModel):
-    """What the "Next" button carries: the filters as typed and where the next page starts."""
-
-    model_config = ConfigDict(frozen=True)
-
-    filters: str = Field(max_length=400)
-    offset: int = Field(ge=0)
+NOUN = ("matching entry", "matching entries")
 
 
 def register(registry: Registry) -> None:
-    """Register /audit and its paging button (admins only)."""
+    """Register /audit and its page buttons (admins only, as the command)."""
     db = registry.deps.db
 
-    def show(filters: AuditFilter, offset: int, respond: Respond, *, replace: bool) -> None:
-        result = read_page(db, filters, offset=offset, limit=blocks.PAGE_SIZE)
+    def show(filters: AuditFilter, window: Window, respond: Respond, *, replace: bool) -> None:
+        entries = read_entries(db, filters, offset=window.offset, limit=window.size)
         respond(
             response_type="ephemeral",
             replace_original=replace,
-            text=blocks.page_text(result),
-            blocks=blocks.page(result, filters),
+            text=blocks.page_text(window.total),
+            blocks=blocks.page(entries, window, filters),
         )
 
     def audit(invocation: Invocation) -> None:
-        """The newest entries matching the filters."""
-        show(parse_filters(invocation.args), 0, invocation.respond, replace=False)
+        """The newest entries matching the filters, or page N of them."""
+        text, number = take_page(invocation.args, f"/audit {USAGE}")
+        filters = parse_filters(text)
+        command = " ".join(["/audit", filters.words()]).strip()
+        window = Window.numbered(number, blocks.PAGE_SIZE, count_matching(db, filters), command=command, noun=NOUN)
+        show(filters, window, invocation.respond, replace=False)
 
-    def more(ack: Any, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        """The next page of the same filters, in place of the one clicked."""
+    def turn(ack: Any, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        """Another page of the same filters, in place of the one clicked."""
         ack()
         with registry.reporting(body, client):
-            try:
-                state = _More.model_validate(json.loads(body["actions"][0].get("value") or ""))
-            except (ValueError, ValidationError):
-                raise BadInput("That page button is from an older opsbot; run `/audit` again.") from None
-            show(parse_filters(state.filters), state.offset, respond, replace=True)
+            state = blocks.BUTTONS.state(blocks.PageState, body, "/audit")
+            filters = parse_filters(state.filters)
+            show(filters, Window.at(state.offset, blocks.PAGE_SIZE, count_matching(db, filters)), respond, replace=True)
 
     registry.command(
         CommandRouter(
@@ -62,4 +55,5 @@ def register(registry: Registry) -> None:
             subcommands=[],
         )
     )
-    registry.action(blocks.MORE, admin, more)
+    for action_id in blocks.BUTTONS.action_ids:
+        registry.action(action_id, admin, turn)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.db import utc
+from bot.paging import Window
 from handlers.failover import ids
 from handlers.failover.models import ACKNOWLEDGED, RESOLVED, Alert, ClusterEvent
 
@@ -181,21 +182,41 @@ def digest(alerts: list[Alert], silences: dict[str, datetime], now: datetime) ->
             }
         )
     if len(alerts) > MAX_DIGEST_LINES:
-        blocks.append(_context(f"and {len(alerts) - MAX_DIGEST_LINES} more: `/cluster alerts` lists them all"))
+        hidden = len(alerts) - MAX_DIGEST_LINES
+        # A digest's alerts may have resolved since; `/cluster alerts` pages through every one still open.
+        blocks.append(_context(f"and {hidden} more: `/cluster alerts` pages through every open alert"))
     return blocks
 
 
-def alert_list(alerts: list[Alert], silences: dict[str, datetime], now: datetime, limit: int = 30) -> list[dict]:
-    """Open alerts, one line each."""
+def _alert_line(alert: Alert, silences: dict[str, datetime], now: datetime) -> str:
+    until = silences.get(alert.cluster_id or alert.key)
+    return f"*{cluster_label(alert)}*: {HEADLINE[alert.severity]} · {state_line(alert, until, now)} · alert {alert.id}"
+
+
+def alert_list(alerts: list[Alert], silences: dict[str, datetime], now: datetime, window: Window) -> list[dict]:
+    """A page of open alerts, newest first, one line each: which page it is, and buttons to the pages either side."""
     if not alerts:
         return [mrkdwn("No open cluster alerts.")]
-    lines = [
-        f"*{cluster_label(a)}*: {HEADLINE[a.severity]} · {state_line(a, silences.get(a.cluster_id or a.key), now)}"
-        for a in alerts[:limit]
+    out = [
+        mrkdwn(f"*Open cluster alerts*: {window.label()}, newest first"),
+        *(mrkdwn(_alert_line(alert, silences, now)) for alert in alerts),
     ]
-    out = [mrkdwn(line) for line in lines]
-    if len(alerts) > limit:
-        out.append(_context(f"and {len(alerts) - limit} more"))
+    buttons = ids.ALERTS_PAGES.block(window, lambda offset: ids.AlertsPage(offset=offset))
+    return [*out, buttons] if buttons else out
+
+
+def alert_list_text(total: int) -> str:
+    """The notification text of a page of open alerts."""
+    return "1 open cluster alert" if total == 1 else f"{total} open cluster alerts"
+
+
+def home_alerts(alerts: list[Alert], total: int, silences: dict[str, datetime], now: datetime) -> list[dict]:
+    """The Home tab's newest open alerts; the rest counted, and where to page through them."""
+    if not alerts:
+        return [mrkdwn("No open cluster alerts.")]
+    out = [mrkdwn(_alert_line(alert, silences, now)) for alert in alerts]
+    if total > len(alerts):
+        out.append(_context(f"and {total - len(alerts)} more: `/cluster alerts` pages through them all"))
     return out
 
 

@@ -7,16 +7,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field, ValidationError
+from slack_bolt import Respond
 
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.deps import Deps
 from bot.errors import BadInput
+from bot.paging import Window, take_page
 from handlers.failover import alarms, blocks
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.store import AlertStore
 
 MAX_SILENCE = timedelta(days=7)
+# Thirty one-line sections, the page's heading and its buttons stay well inside Slack's 50 blocks.
+ALERTS_PAGE = 30
+ALERTS_USAGE = "/cluster alerts [page=N]"
 _DURATION = re.compile(r"^(\d{1,5})(m|min|h|d)$")
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
 
@@ -59,7 +64,9 @@ def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
             Subcommand(
                 "status", "state, primaries, alarms and recent events", anyone, "<cluster>", bound.get("status")
             ),
-            Subcommand("alerts", "open alerts", anyone, handler=bound.get("alerts")),
+            Subcommand(
+                "alerts", "open alerts, newest first, a page at a time", anyone, "[page=N]", bound.get("alerts")
+            ),
             Subcommand("watch", "create the recommended MultiMaster alarms", admin, "<cluster>", bound.get("watch")),
             Subcommand("unwatch", "delete the alarms opsbot created", admin, "<cluster>", bound.get("unwatch")),
             Subcommand(
@@ -70,6 +77,18 @@ def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
                 bound.get("silence"),
             ),
         ],
+    )
+
+
+def show_alerts(store: AlertStore, window: Window, respond: Respond, *, replace: bool) -> None:
+    """One page of open alerts, as the command's reply or in place of the page whose button was pressed."""
+    now = datetime.now(UTC)
+    alerts = store.active_page(window.offset, window.size)
+    respond(
+        response_type="ephemeral",
+        replace_original=replace,
+        text=blocks.alert_list_text(window.total),
+        blocks=blocks.alert_list(alerts, store.silences(now), now, window),
     )
 
 
@@ -93,11 +112,14 @@ def command_handlers(
         invocation.respond(response_type="ephemeral", text=f"Cluster {info.name}", blocks=view)
 
     def alerts(invocation: Invocation) -> None:
-        """Open alerts across clusters."""
-        now = datetime.now(UTC)
-        active = store.active()
-        view = blocks.alert_list(active, store.silences(now), now)
-        invocation.respond(response_type="ephemeral", text=f"{len(active)} open cluster alerts", blocks=view)
+        """Open alerts across clusters, a page at a time."""
+        rest, number = take_page(invocation.args, ALERTS_USAGE)
+        if rest:
+            raise BadInput(f"`/cluster alerts` takes only a page number.\nUsage: `{ALERTS_USAGE}`")
+        window = Window.numbered(
+            number, ALERTS_PAGE, store.count_active(), command="/cluster alerts", noun=("open alert", "open alerts")
+        )
+        show_alerts(store, window, invocation.respond, replace=False)
 
     def watch(invocation: Invocation) -> None:
         """Create the recommended alarms, once."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.paging import PageButtons
+
 ACKNOWLEDGE = "failover.acknowledge"
 INSTANCES = "failover.instances"
 RUNBOOK = "failover.runbook"
@@ -11,6 +13,8 @@ OPEN_CARD = "failover.open_card"
 # The Silence buttons: label to action id; the duration is in the id, so the value stays one small model.
 SILENCES = {"1h": "failover.silence_1h", "4h": "failover.silence_4h", "24h": "failover.silence_24h"}
 SILENCE_HOURS = {action: int(label.removesuffix("h")) for label, action in SILENCES.items()}
+# The page buttons of `/cluster alerts`.
+ALERTS_PAGES = PageButtons(next="failover.alerts_next", previous="failover.alerts_previous")
 
 
 class AlertRef(BaseModel):
@@ -19,3 +23,11 @@ class AlertRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     alert: int = Field(ge=1, le=2**62)
+
+
+class AlertsPage(BaseModel):
+    """Where a page of `/cluster alerts` starts; the list has no filters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int = Field(ge=0, le=2**31)

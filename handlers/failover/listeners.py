@@ -7,19 +7,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.authz import ALLOW, Access, Decision, admin, anyone
 from bot.deps import Deps, accepting
+from bot.paging import Window
 from bot.registry import Registry
 from bot.replies import channel_of, tell_user, user_of
 from bot.slack_client import build_delivery_client
 from handlers.failover import blocks, ids
 from handlers.failover.chart import render_chart
 from handlers.failover.cluster_info import ClusterReader
-from handlers.failover.commands import command_handlers, router
+from handlers.failover.commands import ALERTS_PAGE, command_handlers, router, show_alerts
 from handlers.failover.intake import Intake, alert_route
 from handlers.failover.lifecycle import Lifecycle
 from handlers.failover.models import Alert
@@ -27,7 +29,7 @@ from handlers.failover.outbox import Outbox
 from handlers.failover.parse import ALARM_FORMS, EMR_FORMS
 from handlers.failover.store import AlertStore, silence_target
 
-# The Home tab lists this many open alerts; `/cluster alerts` has them all.
+# The Home tab lists this many open alerts; `/cluster alerts` pages through them all.
 HOME_ALERTS = 10
 
 
@@ -81,7 +83,7 @@ def _chart(reader: ClusterReader, alert: Alert) -> bytes | None:
 
 def _home(store: AlertStore) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    return blocks.alert_list(store.active(), store.silences(now), now, limit=HOME_ALERTS)
+    return blocks.home_alerts(store.active_page(0, HOME_ALERTS), store.count_active(), store.silences(now), now)
 
 
 def responder(store: AlertStore, deps: Deps) -> Any:
@@ -191,3 +193,14 @@ def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterRead
         ack()
 
     registry.action(ids.RUNBOOK, anyone, runbook)
+
+    def turn_page(ack: Any, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        """Another page of `/cluster alerts`, in place of the one clicked."""
+        ack()
+        with registry.reporting(body, client):
+            state = ids.ALERTS_PAGES.state(ids.AlertsPage, body, "/cluster alerts")
+            show_alerts(store, Window.at(state.offset, ALERTS_PAGE, store.count_active()), respond, replace=True)
+
+    # Who may page is who may run `/cluster alerts`: its rule, not a second opinion.
+    for action_id in ids.ALERTS_PAGES.action_ids:
+        registry.action(action_id, router().form("alerts").rule, turn_page)

@@ -39,6 +39,27 @@ class AlertStore:
         with self._db.session() as session:
             return list(session.scalars(query))
 
+    def count_active(self) -> int:
+        """How many alerts are open or acknowledged."""
+        query = select(func.count()).select_from(Alert).where(Alert.active_key.is_not(None))
+        with self._db.session() as session:
+            return session.scalar(query) or 0
+
+    def active_page(self, offset: int, limit: int) -> list[Alert]:
+        """`limit` open and acknowledged alerts from `offset`, newest first.
+
+        The id breaks ties of opened_at (a burst opens many in one second), so pages neither repeat nor skip.
+        """
+        query = (
+            select(Alert)
+            .where(Alert.active_key.is_not(None))
+            .order_by(Alert.opened_at.desc(), Alert.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
     def events(self, cluster_id: str, limit: int = 8) -> list[ClusterEvent]:
         """A cluster's recent events, newest first."""
         query = select(ClusterEvent).where(ClusterEvent.cluster_id == cluster_id)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.blockkit import HEADER_TEXT, SECTION_FIELD, join_within, truncate
+from bot.paging import Window
 from handlers.subscriptions import ids
 from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.service import PendingSummary, RequestView
@@ -190,38 +191,46 @@ def notice(view: RequestView, outcome: str) -> str:
     return f"{view.requester}'s request for *{view.asset_name}* was {verb} ({view.verdict.reason})."
 
 
-# A reply of 50 blocks stays well inside Slack's limits and is as much as anyone reads.
+# Forty one-line sections, a header, the page's context and its buttons stay well inside Slack's 50 blocks.
 MAX_QUEUE_LINES = 40
 
 
-def queue(summaries: list[PendingSummary], scope: str, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The pending queue, oldest first, one line each; the rest counted."""
+def _requests(total: int) -> str:
+    return "1 pending request" if total == 1 else f"{total} pending requests"
+
+
+def queue_text(total: int) -> str:
+    """The notification text of a page of the pending queue."""
+    return _requests(total)
+
+
+def queue(
+    summaries: list[PendingSummary], window: Window, scope: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """A page of the pending queue, oldest first, one line each: which page it is, and buttons to either side."""
     now = now or datetime.now(UTC)
     if not summaries:
         return [{"type": "section", "text": {"type": "mrkdwn", "text": f"No pending requests {scope}."}}]
     lines = [
         f"`{s.request_id}` *{s.asset_name}* ({s.owner_project_name}) for {s.requester}, "
         f"waiting {_age(s.created_at, now)}"
-        for s in summaries[:MAX_QUEUE_LINES]
+        for s in summaries
     ]
     out: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{len(summaries)} pending requests"}},
+        {"type": "header", "text": {"type": "plain_text", "text": _requests(window.total)}},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"{window.label()}, oldest first; `/subscriptions show <request-id>` for one",
+                }
+            ],
+        },
         *({"type": "section", "text": {"type": "mrkdwn", "text": line}} for line in lines),
     ]
-    if len(summaries) > MAX_QUEUE_LINES:
-        out.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"and {len(summaries) - MAX_QUEUE_LINES} more; "
-                        "`/subscriptions show <request-id>` for one",
-                    }
-                ],
-            }
-        )
-    return out
+    buttons = ids.PENDING_PAGES.block(window, lambda offset: ids.PendingPage(offset=offset))
+    return [*out, buttons] if buttons else out
 
 
 def home(summaries: list[PendingSummary], lines: int, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -233,7 +242,8 @@ def home(summaries: list[PendingSummary], lines: int, now: datetime | None = Non
         f"• *{s.asset_name}* for {s.requester}, waiting {_age(s.created_at, now)} (`{s.request_id}`)"
         for s in summaries[:lines]
     )
-    more = f"\n_and {len(summaries) - lines} more: `/subscriptions pending`_" if len(summaries) > lines else ""
+    hidden = len(summaries) - lines
+    more = f"\n_and {hidden} more: `/subscriptions pending` pages through them all_" if hidden > 0 else ""
     return [_section(f"{len(summaries)} waiting for your decision:\n{text}{more}")]
 
 
@@ -292,13 +302,21 @@ def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) 
 
 
 def access_list(
-    listing: Listing, subscriptions: list[Subscription], timed: dict[str, TimedAccess], by_request: dict[str, str]
+    listing: Listing,
+    subscriptions: list[Subscription],
+    window: Window,
+    asset: str,
+    timed: dict[str, TimedAccess],
+    by_request: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """Who has access to an asset: subscriber, since when, approved by whom, grant status, and any end date."""
+    """A page of who has access to an asset: subscriber, since when, approved by whom, grant status, any end date.
+
+    `asset` is the asset as it was typed, which the page buttons carry to draw their page.
+    """
     if not subscriptions:
         return [_section(f"Nobody has an active subscription to *{listing.asset_name}*.")]
     lines = []
-    for sub in subscriptions[:MAX_QUEUE_LINES]:
+    for sub in subscriptions:
         approver = by_request.get(sub.request_id or "")
         line = (
             f"`{sub.subscription_id}` {sub.subscriber}, since {sub.since:%Y-%m-%d}, "
@@ -309,8 +327,8 @@ def access_list(
         lines.append(line)
     out: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Access to {listing.asset_name}"[:150]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{window.label()}, oldest first"}]},
         *(_section(line) for line in lines),
     ]
-    if len(subscriptions) > MAX_QUEUE_LINES:
-        out.append(_section(f"and {len(subscriptions) - MAX_QUEUE_LINES} more"))
-    return out
+    buttons = ids.ACCESS_PAGES.block(window, lambda offset: ids.AccessPage(asset=asset, offset=offset))
+    return [*out, buttons] if buttons else out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.paging import PageButtons
+
 APPROVE = "subscriptions.approve"
 REJECT = "subscriptions.reject"
 APPROVE_MODAL = "subscriptions.approve_modal"
@@ -15,6 +17,8 @@ CANCEL = "subscriptions.cancel"
 DAYS_BLOCK, DAYS_ACTION = "days", "days_select"
 COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_input"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_input"
+PENDING_PAGES = PageButtons(next="subscriptions.pending_next", previous="subscriptions.pending_previous")
+ACCESS_PAGES = PageButtons(next="subscriptions.access_next", previous="subscriptions.access_previous")
 
 
 class RequestRef(BaseModel):
@@ -41,3 +45,20 @@ class RevokeRef(AccessRef):
     """A confirmed revoke: the subscription and the reason the owner gave."""
 
     reason: str = Field("", max_length=1500)
+
+
+class PendingPage(BaseModel):
+    """Where a page of the pending queue starts; whose queue it is comes from who presses, never from the button."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int = Field(ge=0, le=2**31)
+
+
+class AccessPage(BaseModel):
+    """A page of who has access to an asset: the asset as it was typed, and where the page starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    asset: str = Field(min_length=1, max_length=256)
+    offset: int = Field(ge=0, le=2**31)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from slack_sdk import WebClient
 
+from bot import paging
 from bot.arguments import AssetArgs, parse
 from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
@@ -25,15 +27,19 @@ from handlers.subscriptions.intake import intake
 from handlers.subscriptions.service import SubscriptionService
 from handlers.subscriptions.store import PENDING, AccessStore, CardStore
 
-# Home tab: the oldest few; the command shows the rest.
+# Home tab: the oldest few; the command pages through the rest.
 HOME_LINES = 5
+PENDING_NOUN = ("pending request", "pending requests")
+ACCESS_NOUN = ("active subscription", "active subscriptions")
+# How a page is chosen once the list's length is known: by its number, or by where a button's page starts.
+WindowOf = Callable[[int], paging.Window]
 
 
 def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
     """/subscriptions and its forms; the handlers are bound to deps at registration."""
     bound = handlers or {}
     forms = [
-        ("pending", "pending requests you can decide", anyone, ""),
+        ("pending", "pending requests you can decide, a page at a time", anyone, "[page=N]"),
         ("show", "one request in full", anyone, "<request-id>"),
         (
             "approve",
@@ -42,7 +48,7 @@ def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
             "<request-id> [comment]",
         ),
         ("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
-        ("access", "who has access to an asset", anyone, "<asset>"),
+        ("access", "who has access to an asset, a page at a time", anyone, "<asset> [page=N]"),
         ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
     ]
     return CommandRouter(
@@ -112,20 +118,43 @@ def register(registry: Registry) -> None:
             raise BadInput("opsbot has no DataZone domain yet: an admin sets OPSBOT_DATAZONE_DOMAIN_ID.")
         return deps.settings.datazone_domain_id
 
-    def pending(invocation: Invocation) -> None:
-        """The caller's queue: requests for the projects they approve; everything for admins."""
-        user = invocation.command.user_id
+    def show_pending(user: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
+        """A page of `user`'s queue: requests for the projects they approve; everything for admins.
+
+        The queue is always the presser's own, so a page button carries nothing that widens what anyone sees.
+        """
         admin = deps.access.is_admin(user)
         projects = None if admin else deps.access.approver_projects(user)
         if projects == []:
-            invocation.respond(
-                response_type="ephemeral", text="You approve for no DataZone project, so no requests wait for you."
+            respond(
+                response_type="ephemeral",
+                replace_original=replace,
+                text="You approve for no DataZone project, so no requests wait for you.",
             )
             return
+        # DataZone lists requests without counting them, so the queue is read whole and cut here.
         summaries = service.pending(domain(), projects)
+        window = window_of(len(summaries))
         scope = "in the domain" if admin else "for your projects"
-        invocation.respond(
-            response_type="ephemeral", text=f"{len(summaries)} pending requests", blocks=blocks.queue(summaries, scope)
+        respond(
+            response_type="ephemeral",
+            replace_original=replace,
+            text=blocks.queue_text(len(summaries)),
+            blocks=blocks.queue(window.cut(summaries), window, scope),
+        )
+
+    def pending(invocation: Invocation) -> None:
+        """The caller's queue, a page at a time."""
+        rest, number = paging.take_page(invocation.args, usage["pending"])
+        if rest:
+            raise BadInput(f"`/subscriptions pending` takes only a page number.\nUsage: `{usage['pending']}`")
+        show_pending(
+            invocation.command.user_id,
+            lambda total: paging.Window.numbered(
+                number, blocks.MAX_QUEUE_LINES, total, command="/subscriptions pending", noun=PENDING_NOUN
+            ),
+            invocation.respond,
+            replace=False,
         )
 
     def show(invocation: Invocation) -> None:
@@ -167,21 +196,37 @@ def register(registry: Registry) -> None:
         args = parse(RejectArgs, invocation.args, usage["reject"])
         decide_by_command(invocation, args.request_id, Decision(False, args.reason))
 
-    def access(invocation: Invocation) -> None:
-        """Active subscriptions to an asset: who, since when, approved by whom, grant status, end date."""
-        args = parse(AssetArgs, invocation.args, usage["access"])
-        listing = grants.listing(domain(), args.asset)
+    def show_access(asset: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
+        """A page of the active subscriptions to an asset: who, since when, approved by whom, grant, end date."""
+        listing = grants.listing(domain(), asset)
+        # DataZone lists subscriptions without counting them, so they are read whole and cut here.
         subscriptions = grants.active(domain(), listing)
-        timed = access_store.for_subscriptions([s.subscription_id for s in subscriptions])
+        window = window_of(len(subscriptions))
+        shown = window.cut(subscriptions)
+        timed = access_store.for_subscriptions([s.subscription_id for s in shown])
         deciders = {}
-        for sub in subscriptions:
+        for sub in shown:
             card = store.get(sub.request_id) if sub.request_id else None
             if card is not None and card.decided_by and card.decided_by.startswith(("U", "W")):
                 deciders[sub.request_id or ""] = card.decided_by
-        invocation.respond(
+        respond(
             response_type="ephemeral",
-            text=f"{len(subscriptions)} active subscriptions to {listing.asset_name}",
-            blocks=blocks.access_list(listing, subscriptions, timed, deciders),
+            replace_original=replace,
+            text=f"{paging.count(len(subscriptions), ACCESS_NOUN)} to {listing.asset_name}",
+            blocks=blocks.access_list(listing, shown, window, asset, timed, deciders),
+        )
+
+    def access(invocation: Invocation) -> None:
+        """Who has access to an asset, a page at a time."""
+        rest, number = paging.take_page(invocation.args, usage["access"])
+        args = parse(AssetArgs, rest, usage["access"])
+        show_access(
+            args.asset,
+            lambda total: paging.Window.numbered(
+                number, blocks.MAX_QUEUE_LINES, total, command=f"/subscriptions access {args.asset}", noun=ACCESS_NOUN
+            ),
+            invocation.respond,
+            replace=False,
         )
 
     def revoke(invocation: Invocation) -> None:
@@ -334,6 +379,30 @@ def register(registry: Registry) -> None:
             respond(delete_original=True)
 
     registry.action(ids.CANCEL, anyone, cancel)
+
+    def turn_pending(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """Another page of the presser's queue, in place of the one clicked."""
+        ack()
+        with registry.reporting(body, client):
+            state = ids.PENDING_PAGES.state(ids.PendingPage, body, "/subscriptions pending")
+            turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+            show_pending(body["user"]["id"], turned, respond, replace=True)
+
+    # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
+    # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
+    for action_id in ids.PENDING_PAGES.action_ids:
+        registry.action(action_id, any_approver, turn_pending)
+
+    def turn_access(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """Another page of who has access to the same asset, in place of the one clicked."""
+        ack()
+        with registry.reporting(body, client):
+            state = ids.ACCESS_PAGES.state(ids.AccessPage, body, "/subscriptions access <asset>")
+            turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+            show_access(state.asset, turned, respond, replace=True)
+
+    for action_id in ids.ACCESS_PAGES.action_ids:
+        registry.action(action_id, router().form("access").rule, turn_access)
 
     def home(user_id: str) -> list[dict[str, Any]]:
         """The caller's pending approvals, oldest first."""

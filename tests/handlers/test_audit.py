@@ -46,13 +46,21 @@ def test_a_refusal_is_in_the_log_and_an_admin_sees_it(slack, sqlite_deps, fake_s
     shown = _text(_ephemerals(fake_slack)[-1])
     assert "<@U0MALLORY> */backup run*" in shown and "denied: Only opsbot admins can do this" in shown
     assert "<@U0ALICE> *subscriptions.decide* `r` denied: self" in shown
-    assert "entries 1 to 2 of 2" in shown
+    assert "entries 1\u20132 of 2, page 1 of 1" in shown
 
 
 def test_only_admins_read_the_log(slack, sqlite_deps, fake_slack):
     response = slack.command("/audit", "", user=ALICE)
     assert "Only opsbot admins" in json.loads(response.body)["text"]
     assert _ephemerals(fake_slack) == []
+
+
+def _buttons(body):
+    return {e["text"]["text"]: e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]}
+
+
+def _targets(body):
+    return [line.split("`")[-2] for line in _text(body).splitlines() if line.startswith("`20")]
 
 
 def test_every_entry_is_reachable_by_paging(slack, sqlite_deps, fake_slack):
@@ -62,15 +70,45 @@ def test_every_entry_is_reachable_by_paging(slack, sqlite_deps, fake_slack):
     for page in range(3):
         eventually(lambda page=page: len(_ephemerals(fake_slack)) > page)
         body = _ephemerals(fake_slack)[page]
-        seen += [line.split("`")[-2] for line in _text(body).splitlines() if line.startswith("`20")]
-        buttons = [b for b in body["blocks"] if b["type"] == "actions"]
+        assert f"page {page + 1} of 3" in _text(body)
+        seen += _targets(body)
+        buttons = _buttons(body)
+        assert ("Previous page" in buttons) == (page > 0)
         if page < 2:
-            [button] = buttons[0]["elements"]
             assert page > 0 or body["replace_original"] is False
-            slack.click(button["action_id"], user=ADMIN, value=button["value"])
+            slack.click(buttons["Next page"]["action_id"], user=ADMIN, value=buttons["Next page"]["value"])
         else:
-            assert buttons == [] and body["replace_original"] is True
+            assert "Next page" not in buttons and body["replace_original"] is True
     assert sorted(seen) == [f"req-{n:03d}" for n in range(45)]
+
+
+def test_a_page_can_be_asked_for_by_number(slack, sqlite_deps, fake_slack):
+    _seed(sqlite_deps, 45)
+    slack.command("/audit", "page=3 capability subscriptions", user=ADMIN)
+    eventually(lambda: _ephemerals(fake_slack))
+    body = _ephemerals(fake_slack)[0]
+    assert "entries 41\u201345 of 45, page 3 of 3" in _text(body)
+    assert sorted(_targets(body)) == [f"req-{n:03d}" for n in range(5)]  # newest first: the oldest are last
+    slack.command("/audit", "capability subscriptions page=4", user=ADMIN)
+    eventually(lambda: len(_ephemerals(fake_slack)) > 1)
+    answer = _ephemerals(fake_slack)[1]["text"]
+    assert "There is no page 4: there are 45 matching entries on 3 pages" in answer
+    assert "`/audit capability subscriptions page=3` shows the last" in answer
+
+
+def test_a_page_button_is_for_admins_only(slack, sqlite_deps, fake_slack):
+    _seed(sqlite_deps, 25)
+    slack.command("/audit", "", user=ADMIN)
+    eventually(lambda: _ephemerals(fake_slack))
+    button = _buttons(_ephemerals(fake_slack)[0])["Next page"]
+    slack.click(button["action_id"], user=MALLORY, value=button["value"])
+    eventually(lambda: sqlite_deps.audit.recent(action=button["action_id"]))
+    assert sqlite_deps.audit.recent(action=button["action_id"])[0].result == "denied"
+    eventually(lambda: len(_ephemerals(fake_slack)) == 2)
+    refusal = _ephemerals(fake_slack)[1]
+    # Told why, beside the page; the page itself is neither replaced nor turned.
+    assert "Only opsbot admins" in refusal["text"] and refusal["replace_original"] is False
+    assert "blocks" not in refusal
 
 
 def test_filters_narrow_by_user_capability_and_time(sqlite_deps):
