@@ -34,7 +34,8 @@ def render(history: AgeHistory, domain: str) -> Picture | None:
     axes.set_ylabel("age (hours)", fontsize=FONT)
     axes.set_xlabel("UTC, days start at 00:00", fontsize=FONT - 2)
     axes.legend(fontsize=FONT - 2, loc="upper left", frameon=False, ncols=2)
-    return Picture(png(drawing, axes, "Catalog backup age, last 7 days"), alt_text(history, domain))
+    title = f"Catalog backup age, last 7 days: {_breaches(len(history.breaches))}"
+    return Picture(png(drawing, axes, title), alt_text(history, domain))
 
 
 def span(delta: timedelta | None) -> str:
@@ -50,6 +51,10 @@ def span(delta: timedelta | None) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+def _breaches(count: int) -> str:
+    return "no breaches" if count == 0 else f"{count} breach{'' if count == 1 else 'es'}"
+
+
 def alt_text(history: AgeHistory, domain: str) -> str:
     """What the chart shows, e.g. "oldest 3 h 10 min, RPO 1 h, 2 breaches in 7 days"."""
     days = round((history.until - history.since).total_seconds() / 86400)
@@ -57,8 +62,7 @@ def alt_text(history: AgeHistory, domain: str) -> str:
     if not history.points:
         return f"{head}: no complete backup."
     now = history.points[-1][1]
-    count = len(history.breaches)
-    breaches = "no breaches" if count == 0 else f"{count} breach{'' if count == 1 else 'es'}"
+    breaches = _breaches(len(history.breaches))
     text = f"{head}: oldest {span(history.oldest)}, now {span(now)}, RPO {span(history.rpo)}, {breaches} in {days} days"
     if history.breaches:
         worst = max(history.breaches, key=lambda b: b[1] - b[0])
