@@ -15,13 +15,16 @@ from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.outbox import Outbox, message
 from bot.registry import Registry
-from handlers.backups import alerts, blocks, ids
+from handlers.backups import age_chart, alerts, blocks, ids
 from handlers.backups.arguments import HistoryArgs, parse_restore
 from handlers.backups.engine import FULL
 from handlers.backups.events import API_CALLS, SERVICE_EVENTS, entity_of
 from handlers.backups.service import BackupService
 
 log = structlog.get_logger(__name__)
+
+# files.getUploadURLExternal refuses a longer alt_txt (alt_txt_too_large).
+ALT_TXT = 1000
 
 FORMS = [
     ("status", "age of the last backup against the RPO, next run, replicas, failures", anyone, ""),
@@ -74,6 +77,33 @@ class Thread:
         self.say(text)
 
 
+AGE_CHART_SENT = "A chart of the backup's age against the RPO over the last 7 days is in your DM with opsbot."
+
+
+def _send_age_chart(invocation: Invocation, service: BackupService) -> bool:
+    """The age chart, to the asker's DM only: the answer was private, so its picture is too. True once sent.
+
+    A nicety: if it cannot be drawn or sent, the history answer goes out as before.
+    """
+    try:
+        picture = age_chart.render(service.age_history(), service.domain())
+        if picture is None:
+            return False  # no complete run: nothing to draw, and the history says so
+        dm = invocation.client.conversations_open(users=invocation.command.user_id)["channel"]["id"]
+        invocation.client.files_upload_v2(
+            channel=dm,
+            file=picture.png,
+            filename="backup-age.png",
+            title="Catalog backup age against the RPO, last 7 days",
+            alt_txt=picture.alt_text[:ALT_TXT],
+            initial_comment=picture.alt_text,
+        )
+    except Exception:
+        log.warning("backup_age_chart_failed", exc_info=True)
+        return False
+    return True
+
+
 def register(registry: Registry) -> None:
     """Register /backup, the restore confirm buttons, catalog events and the Home section."""
     deps = registry.deps
@@ -101,12 +131,13 @@ def register(registry: Registry) -> None:
         alerts.run_finished(deps, service.store, finished)
 
     def history(invocation: Invocation) -> None:
-        """The newest runs."""
+        """The newest runs, and the backup's age against the RPO over the week as a chart in the asker's DM."""
         args = HistoryArgs.parse(invocation.args)
         runs = service.history(args.n)
-        invocation.respond(
-            response_type="ephemeral", text=f"{len(runs)} backup runs", blocks=blocks.history_blocks(runs)
-        )
+        answer = blocks.history_blocks(runs)
+        if _send_age_chart(invocation, service):
+            answer.append({"type": "context", "elements": [{"type": "mrkdwn", "text": AGE_CHART_SENT}]})
+        invocation.respond(response_type="ephemeral", text=f"{len(runs)} backup runs", blocks=answer)
 
     def verify(invocation: Invocation) -> None:
         """Drift between catalog and backup."""

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
+from handlers.backups.age import WINDOW, AgeHistory, age_history
 from handlers.backups.catalog import KINDS, CatalogReader
 from handlers.backups.engine import BackupEngine, as_entity, new_run_id, stored_entities
 from handlers.backups.restore import ApplyResult, Restorer, plan_steps, summarise
@@ -127,6 +128,12 @@ class BackupService:
         """The newest runs (runs whose process died shown as abandoned)."""
         self.abandon_stale()
         return self.store.recent(self.domain(), limit)
+
+    def age_history(self, now: datetime | None = None) -> AgeHistory:
+        """The backup's age against the RPO over the last week, from the run records."""
+        until = now or datetime.now(UTC)
+        runs = self.store.completed(self.domain(), until - WINDOW)
+        return age_history(runs, timedelta(minutes=self.settings.backup_rpo_minutes), until)
 
     def status(self) -> BackupStatus:
         """Age against the RPO, next run, replica health, recent failures."""

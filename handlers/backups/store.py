@@ -215,6 +215,22 @@ class BackupStore:
         with self._db.session() as session:
             return session.scalar(query)
 
+    def completed(self, domain_id: str, since: datetime) -> list[BackupRun]:
+        """The full and incremental runs that completed since `since`, and the last one before (the backup's age
+        at `since` counts from it), oldest first."""
+        counted = (
+            BackupRun.domain_id == domain_id,
+            BackupRun.mode.in_(("full", "incremental")),
+            BackupRun.status.in_(COMPLETE),
+            BackupRun.ended_at.is_not(None),
+        )
+        with self._db.session() as session:
+            recent = list(session.scalars(select(BackupRun).where(*counted, BackupRun.ended_at >= since)))
+            before = session.scalar(
+                select(BackupRun).where(*counted, BackupRun.ended_at < since).order_by(BackupRun.ended_at.desc())
+            )
+        return sorted([*([before] if before else []), *recent], key=lambda r: aware(r.ended_at))  # type: ignore[arg-type, return-value]
+
     def running(self, domain_id: str) -> BackupRun | None:
         """A run in progress, if any."""
         query = select(BackupRun).where(

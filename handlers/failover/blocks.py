@@ -136,8 +136,26 @@ def _button(action_id: str, text: str, value: str, style: str | None = None) -> 
     return {**button, "style": style} if style else button
 
 
-def card(alert: Alert, runbook: str | None, silenced_until: datetime | None, now: datetime) -> list[dict[str, Any]]:
-    """The incident card: what, what it means, the primaries, and what to do."""
+def chart_image(alert: Alert) -> dict[str, Any] | None:
+    """The uploaded MultiMaster chart as an image block, by its Slack file id; None before it is uploaded."""
+    if not alert.chart_file:
+        return None
+    return {
+        "type": "image",
+        "slack_file": {"id": alert.chart_file},
+        "alt_text": (alert.chart_alt or f"MultiMaster chart of {cluster_label(alert)}")[:2000],
+    }
+
+
+def card(
+    alert: Alert,
+    runbook: str | None,
+    silenced_until: datetime | None,
+    now: datetime,
+    *,
+    with_chart: bool = True,
+) -> list[dict[str, Any]]:
+    """The incident card: what, what it means, the primaries, the chart once uploaded, and what to do."""
     name = alert.cluster_name or alert.cluster_id or alert.key.removeprefix("alarm:")
     headline = HEADLINE[alert.severity] if alert.state != RESOLVED else f"resolved ({HEADLINE[alert.severity]})"
     blocks: list[dict[str, Any]] = [
@@ -153,6 +171,9 @@ def card(alert: Alert, runbook: str | None, silenced_until: datetime | None, now
     ]
     if alert.cluster_id:
         blocks.append(mrkdwn(f"*Primaries*\n{primaries_text(alert.primaries)}"))
+    image = chart_image(alert) if with_chart else None
+    if image is not None:
+        blocks.append(image)
     context = f"Alert {alert.id} · opened {_hhmm(alert.opened_at)} · updated {_hhmm(alert.updated_at)}"
     if alert.state != RESOLVED and not alert.escalated_at and alert.escalate_at:
         context += f" · escalates at {_hhmm(alert.escalate_at)} unless acknowledged"

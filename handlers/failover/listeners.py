@@ -13,13 +13,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.authz import ALLOW, Access, Decision, admin, anyone
+from bot.charts import Picture
+from bot.db import utc
 from bot.deps import Deps, accepting
 from bot.paging import Window
 from bot.registry import Registry
 from bot.replies import channel_of, tell_user, user_of
 from bot.slack_client import build_delivery_client
 from handlers.failover import blocks, ids
-from handlers.failover.chart import render_chart
+from handlers.failover.chart import alt_text, render_chart
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.commands import ALERTS_PAGE, command_handlers, router, show_alerts
 from handlers.failover.intake import Intake, alert_route
@@ -74,11 +76,15 @@ def register(registry: Registry) -> None:
     registry.home_section("Cluster alerts", lambda _user: _home(store))
 
 
-def _chart(reader: ClusterReader, alert: Alert) -> bytes | None:
+def _chart(reader: ClusterReader, alert: Alert) -> Picture | None:
     if not alert.cluster_id:
         return None
     series = reader.metrics(alert.cluster_id, datetime.now(UTC))
-    return render_chart(series, f"{alert.cluster_name or alert.cluster_id}: primaries, last 3 hours", alert.opened_at)
+    name = alert.cluster_name or alert.cluster_id
+    drawn = render_chart(series, f"{name}: primaries, last 3 hours", alert.opened_at)
+    if drawn is None:
+        return None
+    return Picture(drawn, alt_text(series, f"{name} ({alert.cluster_id})", utc(alert.opened_at)))
 
 
 def _home(store: AlertStore) -> list[dict[str, Any]]:

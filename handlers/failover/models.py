@@ -47,6 +47,11 @@ class Alert(Base):
     card_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     digest: Mapped[bool] = mapped_column(Boolean, default=False)
     chart: Mapped[str] = mapped_column(String(16), default="pending")
+    # The uploaded chart the card shows (its Slack file id and alt text); refusals count Slack's invalid_blocks
+    # answers to a card showing it (the file was not processed yet), after a few of which the card goes without.
+    chart_file: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chart_alt: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    chart_refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Every change bumps version; the card is re-rendered while rendered_version lags (updates coalesce).
     version: Mapped[int] = mapped_column(Integer, default=1)
     rendered_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.charts import Picture
 from bot.outbox import ChannelPacer
 from bot.outbox.sender import AMBIGUOUS_ERRORS, find_marked, marker
 from handlers.failover import blocks
@@ -37,8 +38,14 @@ MAX_DIGEST = 50
 RESCAN_SECONDS = 5.0
 # After an error Slack will not fix by itself (channel_not_found, not_in_channel) the channel waits this long.
 ERROR_PAUSE_SECONDS = 60.0
+# files.getUploadURLExternal refuses a longer alt_txt (alt_txt_too_large); the image block allows 2,000.
+ALT_TXT = 1000
 
-ChartMaker = Callable[[Alert], bytes | None]
+# Slack processes an upload asynchronously: a card naming the file refused (invalid_blocks) is sent again, one
+# slot later each time, and after this many refusals goes without the picture (the chart stays in the thread).
+CHART_REFUSALS = 5
+
+ChartMaker = Callable[[Alert], Picture | None]
 
 
 def _ambiguous(exc: Exception) -> bool:
@@ -271,8 +278,19 @@ class Outbox:
         else:
             shown = [alert]
             until = silences.get(alert.cluster_id or alert.key)
-            text, new_blocks = blocks.card_text(alert), blocks.card(alert, self._runbook_for(alert), until, now)
-        self._client.chat_update(channel=channel, ts=ts, text=text, blocks=new_blocks)
+            with_chart = alert.chart_refusals < CHART_REFUSALS
+            text = blocks.card_text(alert)
+            new_blocks = blocks.card(alert, self._runbook_for(alert), until, now, with_chart=with_chart)
+        try:
+            self._client.chat_update(channel=channel, ts=ts, text=text, blocks=new_blocks)
+        except SlackApiError as exc:
+            if not (exc.response.get("error") == "invalid_blocks" and any(b["type"] == "image" for b in new_blocks)):
+                raise
+            # Most likely the chart's file is not processed yet: the card stays as it was and is sent again next
+            # slot; after CHART_REFUSALS it goes without the picture, so the card always catches up.
+            refusals = self._store.chart_refused(alert.id)
+            log.warning("failover_chart_refused", alert=alert.id, refusals=refusals, error=exc.response.get("errors"))
+            return True
         for each in shown:
             self._store.rendered(each.id, each.version)
         return True
@@ -295,24 +313,30 @@ class Outbox:
         if not self._store.chart_done(alert.id, "posted"):
             return False
         try:
-            png = self._chart_for(alert)
+            chart = self._chart_for(alert)
         except Exception:
             # A chart is a nicety: without CloudWatch access the card still stands.
             log.warning("failover_chart_failed", alert=alert.id, exc_info=True)
-            png = None
-        if png is None:
+            chart = None
+        if chart is None:
             self._store.chart_done(alert.id, "none", expected="posted")
             return False
         try:
-            self._client.files_upload_v2(
+            # Shared into the card's thread, not uploaded privately: the card's image block then shows a file
+            # everyone in the channel may see, and the thread keeps it full size (and whatever Slack refuses).
+            uploaded = self._client.files_upload_v2(
                 channel=channel,
                 thread_ts=alert.card_ts,
-                file=png,
+                file=chart.png,
                 filename=f"multimaster-{alert.cluster_id}.png",
                 title=f"MultiMaster metrics of {alert.cluster_name or alert.cluster_id}, last 3 hours",
+                alt_txt=chart.alt_text[:ALT_TXT],
                 request_file_info=False,
             )
         except Exception:
             self._store.chart_done(alert.id, "pending", expected="posted")
             raise
+        file_id = (uploaded.get("file") or {}).get("id")
+        if file_id:
+            self._store.chart_uploaded(alert.id, str(file_id), chart.alt_text)
         return True

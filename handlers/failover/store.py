@@ -292,6 +292,21 @@ class AlertStore:
                 ).rowcount
             )
 
+    def chart_uploaded(self, alert_id: int, file_id: str, alt_text: str) -> None:
+        """The chart is in the card's thread as `file_id`: show it in the card too (a re-render, as any change)."""
+        with self._db.session() as session:
+            session.execute(
+                update(Alert)
+                .where(Alert.id == alert_id, Alert.chart == "posted")
+                .values(chart_file=file_id, chart_alt=alt_text[:2000], chart_refusals=0, version=Alert.version + 1)
+            )
+
+    def chart_refused(self, alert_id: int) -> int:
+        """Slack refused the card showing the chart once more; how many times it has now."""
+        with self._db.session() as session:
+            session.execute(update(Alert).where(Alert.id == alert_id).values(chart_refusals=Alert.chart_refusals + 1))
+            return int(session.scalar(select(Alert.chart_refusals).where(Alert.id == alert_id)) or 0)
+
     def chart_due(self, channel: str) -> Alert | None:
         """A carded alert in `channel` whose chart is still to post."""
         query = select(Alert).where(

@@ -7,6 +7,8 @@ validators miss are checked here with the reference page beside them. SOURCES.md
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -44,6 +46,13 @@ MESSAGE_TYPES = {
 }  # fmt: skip
 VIEW_TYPES = {"actions", "context", "divider", "header", "image", "input", "rich_text", "section", "video"}
 TEXT_TYPES = {"plain_text", "mrkdwn"}
+# A slack_file object names a file the workspace holds: given the object, the held file's name, or None.
+FileLookup = Callable[[dict[str, Any]], str | None]
+# Slack's answer to a slack_file id of the wrong shape, quoted in python-slack-sdk issue 1521.
+FILE_ID = re.compile(r"^[F][A-Z0-9]{8,}$")
+# https://docs.slack.dev/reference/block-kit/composition-objects/slack-file-object: "Currently only png, jpg,
+# jpeg, and gif Slack image files are supported."
+IMAGE_FILES = (".png", ".jpg", ".jpeg", ".gif")
 
 
 class Problems:
@@ -193,7 +202,41 @@ def _check_context(block: dict[str, Any], pointer: str, problems: Problems) -> N
         check_text(element, f"{pointer}/elements/{i}", problems, None)
 
 
-def _check_block_fields(block: dict[str, Any], pointer: str, problems: Problems) -> None:
+def _check_slack_file(value: Any, pointer: str, problems: Problems, files: FileLookup | None) -> None:
+    """https://docs.slack.dev/reference/block-kit/composition-objects/slack-file-object: `url` or `id`, never both
+    ("If both are provided then the payload will be rejected"), of an image file the poster can see."""
+    if not isinstance(value, dict) or (value.get("id") is None) == (value.get("url") is None):
+        problems.add(pointer)
+        return
+    if value.get("id") is not None and not (isinstance(value["id"], str) and FILE_ID.match(value["id"])):
+        problems.add(f"{pointer}/id", f"input must match regex pattern: {FILE_ID.pattern}")
+        return
+    name = files(value) if files is not None else None
+    if name is None or not name.lower().endswith(IMAGE_FILES):
+        # Slack's wording for a file it cannot use, quoted in python-slack-sdk issues 1658 and 1797.
+        problems.add(pointer, "invalid slack file")
+
+
+def _check_image(block: dict[str, Any], pointer: str, problems: Problems, files: FileLookup | None) -> None:
+    """https://docs.slack.dev/reference/block-kit/blocks/image-block: alt_text required (2,000), either image_url
+    (3,000) or slack_file, an optional plain_text title (2,000)."""
+    if not block.get("alt_text"):
+        # Slack's wording for an absent required field, e.g. "missing required field: source [json-pointer:/blocks/0]".
+        problems.add(pointer, "missing required field: alt_text")
+    _check_length(block.get("alt_text"), f"{pointer}/alt_text", problems, ImageBlock.alt_text_max_length)
+    url, slack_file = block.get("image_url"), block.get("slack_file")
+    if (url is None) == (slack_file is None):
+        problems.add(pointer, "must provide exactly one of image_url, slack_file")
+        return
+    _check_length(url, f"{pointer}/image_url", problems, ImageBlock.image_url_max_length)
+    if slack_file is not None:
+        _check_slack_file(slack_file, f"{pointer}/slack_file", problems, files)
+    check_text(
+        block.get("title"), f"{pointer}/title", problems, ImageBlock.title_max_length, plain=True, required=False
+    )
+
+
+def _check_block_fields(block: dict[str, Any], pointer: str, problems: Problems, files: FileLookup | None) -> None:
     kind = block["type"]
     if kind == "section":
         _check_section(block, pointer, problems)
@@ -204,8 +247,7 @@ def _check_block_fields(block: dict[str, Any], pointer: str, problems: Problems)
     elif kind == "context":
         _check_context(block, pointer, problems)
     elif kind == "image":
-        _check_length(block.get("image_url"), f"{pointer}/image_url", problems, ImageBlock.image_url_max_length)
-        _check_length(block.get("alt_text"), f"{pointer}/alt_text", problems, ImageBlock.alt_text_max_length)
+        _check_image(block, pointer, problems, files)
     elif kind == "input":
         check_text(block.get("label"), f"{pointer}/label", problems, InputBlock.label_max_length, plain=True)
         hint = block.get("hint")
@@ -244,8 +286,11 @@ def _check_with_sdk(block: dict[str, Any], pointer: str, problems: Problems) -> 
     _unknown_keys(block, rendered, pointer, problems)
 
 
-def check_blocks(blocks: Any, pointer: str, problems: Problems, *, types: set[str], most: int) -> None:
-    """A blocks array: at most `most` blocks of `types`, unique block_ids, each block valid."""
+def check_blocks(
+    blocks: Any, pointer: str, problems: Problems, *, types: set[str], most: int, files: FileLookup | None = None
+) -> None:
+    """A blocks array: at most `most` blocks of `types`, unique block_ids, each block valid; an image's slack_file
+    must name a file `files` knows (with no lookup, none is known)."""
     if not isinstance(blocks, list):
         problems.add(pointer, "must provide an array")
         return
@@ -268,12 +313,12 @@ def check_blocks(blocks: Any, pointer: str, problems: Problems, *, types: set[st
                 problems.add(f"{at}/block_id", f"duplicate block_id {block_id!r}")
             block_ids.add(block_id)
         before = len(problems.items)
-        _check_block_fields(block, at, problems)
+        _check_block_fields(block, at, problems, files)
         if len(problems.items) == before:
             _check_with_sdk(block, at, problems)
 
 
-def check_view(view: Any, problems: Problems, *, kinds: tuple[str, ...]) -> None:
+def check_view(view: Any, problems: Problems, *, kinds: tuple[str, ...], files: FileLookup | None = None) -> None:
     """A modal or Home tab: https://docs.slack.dev/reference/views (limits from slack_sdk's View)."""
     pointer = "/view"
     if not isinstance(view, dict):
@@ -294,4 +339,4 @@ def check_view(view: Any, problems: Problems, *, kinds: tuple[str, ...]) -> None
     _check_length(view.get("private_metadata"), f"{pointer}/private_metadata", problems, metadata_limit)
     _check_length(view.get("callback_id"), f"{pointer}/callback_id", problems, VIEW_ID)
     _check_length(view.get("external_id"), f"{pointer}/external_id", problems, VIEW_ID)
-    check_blocks(view.get("blocks"), f"{pointer}/blocks", problems, types=VIEW_TYPES, most=VIEW_BLOCKS)
+    check_blocks(view.get("blocks"), f"{pointer}/blocks", problems, types=VIEW_TYPES, most=VIEW_BLOCKS, files=files)

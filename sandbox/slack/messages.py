@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.slack.blockkit import MESSAGE_BLOCKS, MESSAGE_TYPES, Problems, check_blocks
+from sandbox.slack.blockkit import MESSAGE_BLOCKS, MESSAGE_TYPES, FileLookup, Problems, check_blocks
 
 # https://docs.slack.dev/changelog/2018-04-truncating-really-long-messages: text over 40,000 characters is
 # truncated and posted, with the warning message_truncated and this message.
@@ -41,8 +41,9 @@ def _json_field(body: dict[str, Any], key: str) -> tuple[Any, bool]:
     return value, True
 
 
-def check_message(body: dict[str, Any], *, needs_content: bool = True) -> Verdict:
-    """Slack's checks of text, blocks and attachments, in the order its errors take precedence."""
+def check_message(body: dict[str, Any], *, needs_content: bool = True, files: FileLookup | None = None) -> Verdict:
+    """Slack's checks of text, blocks and attachments, in the order its errors take precedence; `files` knows
+    the workspace's files that image blocks may show."""
     verdict = Verdict()
     blocks, parsed = _json_field(body, "blocks")
     if not parsed or (blocks is not None and not isinstance(blocks, list)):
@@ -65,7 +66,7 @@ def check_message(body: dict[str, Any], *, needs_content: bool = True) -> Verdic
         return verdict
     if blocks:
         problems = Problems()
-        check_blocks(blocks, "/blocks", problems, types=MESSAGE_TYPES, most=MESSAGE_BLOCKS)
+        check_blocks(blocks, "/blocks", problems, types=MESSAGE_TYPES, most=MESSAGE_BLOCKS, files=files)
         if problems:
             verdict.error = "invalid_blocks"
             verdict.messages = [f"[ERROR] {item}" for item in problems.items]

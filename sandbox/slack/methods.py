@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from sandbox.slack.server import FakeSlack
 
 Body = dict[str, Any]
+# files.getUploadURLExternal: "alt_txt_too_large: Description for the image is longer than the limit of 1000
+# character".
+ALT_TXT = 1000
 
 
 @dataclass
@@ -28,7 +31,8 @@ class Upload:
     channel: str | None = None
     thread_ts: str | None = None
     initial_comment: str | None = None
-    shared: bool = False
+    shared: bool = False  # completed (files.completeUploadExternal), with or without a channel
+    alt_txt: str | None = None
 
 
 def _missing(body: Body, *names: str) -> Body | None:
@@ -46,7 +50,7 @@ def post_message(fake: FakeSlack, body: Body) -> Body:
     channel, error = fake.workspace.resolve(str(body.get("channel") or ""))
     if error:
         return {"ok": False, "error": error}
-    verdict = check_message(body)
+    verdict = check_message(body, files=fake.file_named)
     if verdict.error:
         return refusal_body(verdict.error, verdict.messages)
     metadata = body.get("metadata")
@@ -132,7 +136,7 @@ def post_ephemeral(fake: FakeSlack, body: Body) -> Body:
     # chat.postEphemeral: "user_not_in_channel: Intended recipient is not in the specified channel."
     if channel.kind == "im" and channel.name != body["user"]:
         return {"ok": False, "error": "user_not_in_channel"}
-    verdict = check_message(body)
+    verdict = check_message(body, files=fake.file_named)
     if verdict.error:
         return refusal_body(verdict.error, verdict.messages)
     fake.note_fallback(verdict, "chat.postEphemeral", body)
@@ -149,7 +153,7 @@ def update(fake: FakeSlack, body: Body) -> Body:
     message = fake.messages.get((channel.id, str(body["ts"])))
     if message is None:
         return {"ok": False, "error": "message_not_found"}
-    verdict = check_message(body)
+    verdict = check_message(body, files=fake.file_named)
     if verdict.error:
         return refusal_body(verdict.error, verdict.messages)
     fake.note_fallback(verdict, "chat.update", body)
@@ -177,7 +181,7 @@ def _view_answer(fake: FakeSlack, body: Body, kinds: tuple[str, ...], view_id: s
         except json.JSONDecodeError:
             return {"ok": False, "error": "invalid_arguments"}
     problems = Problems()
-    check_view(view, problems, kinds=kinds)
+    check_view(view, problems, kinds=kinds, files=fake.file_named)
     if problems:
         # A view that fails its schema is refused with invalid_arguments and json-pointers under /view, as
         # reported from views.open in https://github.com/jeremeamia/slack-block-kit/issues/3.
@@ -270,7 +274,8 @@ def conversations_open(fake: FakeSlack, body: Body) -> Body:
 
 
 def upload_url(fake: FakeSlack, body: Body) -> Body:
-    """https://docs.slack.dev/reference/methods/files.getUploadURLExternal: filename and length in bytes."""
+    """https://docs.slack.dev/reference/methods/files.getUploadURLExternal: filename and length in bytes, and
+    optionally alt_txt, the "Description of image for screen-reader"."""
     if refused := _missing(body, "filename", "length"):
         return refused
     try:
@@ -279,7 +284,10 @@ def upload_url(fake: FakeSlack, body: Body) -> Body:
         return {"ok": False, "error": "invalid_arguments"}
     if length < 1:
         return {"ok": False, "error": "invalid_arguments"}
-    upload = Upload(f"F{next(fake.ids):09d}", str(body["filename"]), length)
+    alt = body.get("alt_txt")
+    if alt is not None and len(str(alt)) > ALT_TXT:
+        return {"ok": False, "error": "alt_txt_too_large"}
+    upload = Upload(f"F{next(fake.ids):09d}", str(body["filename"]), length, alt_txt=alt)
     fake.uploads[upload.id] = upload
     return {"ok": True, "upload_url": f"{fake.url}/upload/v1/{upload.id}", "file_id": upload.id}
 

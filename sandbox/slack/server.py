@@ -72,6 +72,32 @@ class FakeSlack:
         """Files shared through files.completeUploadExternal, with their bytes."""
         return {key: upload for key, upload in self.uploads.items() if upload.shared}
 
+    def file_named(self, ref: dict[str, Any]) -> str | None:
+        """The name of the file a Block Kit slack_file object names ({"id"} or {"url"}), if the workspace holds it.
+
+        A file is held once files.completeUploadExternal completed it, shared to a channel or not (the bot that
+        uploaded it can see it either way). The fake hands out no url_private or permalink, so only ids it gave
+        out, and URLs of the form Slack's file objects show, name a file.
+        """
+        with self._lock:
+            held = {key: upload for key, upload in self.uploads.items() if upload.shared}
+        if ref.get("id") is not None:
+            upload = held.get(str(ref["id"]))
+            return upload.filename if upload else None
+        for upload in held.values():
+            if ref.get("url") in self.file_urls(upload.id):
+                return upload.filename
+        return None
+
+    def file_urls(self, file_id: str) -> tuple[str, str]:
+        """url_private and permalink of a held file, in the shapes Slack's file object gives them."""
+        upload = self.uploads[file_id]
+        ws = self.workspace
+        return (
+            f"https://files.sandbox.slack.test/files-pri/{ws.team_id}-{file_id}/{upload.filename}",
+            f"https://sandbox.slack.test/files/{ws.bot_user_id}/{file_id}/{upload.filename}",
+        )
+
     def response_url(self, name: str = "r") -> str:
         """A response_url the fake records posts to."""
         return f"{self.url}/response/{name}"
@@ -284,7 +310,7 @@ class FakeSlack:
         # https://docs.slack.dev/interactivity/handling-user-interaction#message_responses: a response_url takes
         # the message payload of chat.postMessage (plus response_type, replace_original, delete_original).
         body = call.body
-        verdict = check_message(body, needs_content=not body.get("delete_original"))
+        verdict = check_message(body, needs_content=not body.get("delete_original"), files=self.file_named)
         if verdict.error:
             call.error, call.messages = verdict.error, verdict.messages
             self._complain(call.method, verdict.error, verdict.messages, call)

@@ -25,7 +25,7 @@ def test_doctor_passes_on_a_healthy_setup(fake_slack, tmp_path, moto_url):
     assert "PASS  Slack bot token: bot opsbot in team opsbot sandbox" in result.stdout
     assert "PASS  Slack app token" in result.stdout
     assert "PASS  AWS identity: arn:aws:sts::123456789012:user/moto" in result.stdout
-    assert "PASS  database: schema at 0011" in result.stdout
+    assert "PASS  database: schema at 0012" in result.stdout
     assert "PASS  EMR: reachable" in result.stdout and "PASS  CloudWatch: reachable" in result.stdout
     # Nothing names a queue, table or domain: those checks and their permission probes are skipped.
     assert "SKIP  backup table: skipped: OPSBOT_BACKUP_TABLE unset" in result.stdout

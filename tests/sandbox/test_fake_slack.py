@@ -410,6 +410,56 @@ def test_the_upload_flow_refuses_steps_out_of_order(client, fake_slack):
     assert complete()["ok"]
 
 
+def _png(client: WebClient, **more: Any) -> str:
+    return client.files_upload_v2(file=b"\x89PNG\r\n\x1a\n" + bytes(64), filename="chart.png", **more)["file"]["id"]
+
+
+def test_an_image_block_shows_a_file_the_workspace_holds_by_id_or_url(client, fake_slack):
+    file_id = _png(client, alt_txt="primaries over 3 hours")
+    assert fake_slack.files[file_id].alt_txt == "primaries over 3 hours"
+    assert post(client, [{"type": "image", "slack_file": {"id": file_id}, "alt_text": "primaries"}])["ok"]
+    url_private, permalink = fake_slack.file_urls(file_id)
+    for url in (url_private, permalink):
+        assert post(client, [{"type": "image", "slack_file": {"url": url}, "alt_text": "primaries"}])["ok"]
+
+
+def test_an_image_block_whose_slack_file_names_no_held_file_is_refused(client, fake_slack):
+    file_id = _png(client)
+    csv = client.files_upload_v2(content="a,b\n", filename="rows.csv")["file"]["id"]
+    for slack_file in ({"id": "F0NOSUCHFILE"}, {"id": csv}, {"url": "https://files.slack.com/files-pri/T0-F0/x.png"}):
+        image = {"type": "image", "slack_file": slack_file, "alt_text": "x"}
+        body = refused(fake_slack, lambda image=image: post(client, [image]), "invalid_blocks")
+        assert body["errors"] == ["invalid slack file [json-pointer:/blocks/0/slack_file]"]
+    body = refused(fake_slack, lambda: post(client, [{"type": "image", "slack_file": {"id": "x1"}, "alt_text": "x"}]),
+                   "invalid_blocks")  # fmt: skip
+    assert body["errors"][0].endswith("[json-pointer:/blocks/0/slack_file/id]")
+    both = {"id": file_id, "url": fake_slack.file_urls(file_id)[0]}
+    refused(
+        fake_slack, lambda: post(client, [{"type": "image", "slack_file": both, "alt_text": "x"}]), "invalid_blocks"
+    )
+
+
+def test_an_image_block_needs_alt_text_and_exactly_one_source(client, fake_slack):
+    file_id = _png(client)
+    shown = {"slack_file": {"id": file_id}}
+    body = refused(fake_slack, lambda: post(client, [{"type": "image", **shown}]), "invalid_blocks")
+    assert body["errors"] == ["missing required field: alt_text [json-pointer:/blocks/0]"]
+    body = refused(fake_slack, lambda: post(client, [{"type": "image", **shown, "alt_text": "x" * 2001}]),
+                   "invalid_blocks")  # fmt: skip
+    assert body["errors"] == ["must be less than 2001 characters [json-pointer:/blocks/0/alt_text]"]
+    assert post(client, [{"type": "image", **shown, "alt_text": "x" * 2000}])["ok"]
+    refused(fake_slack, lambda: post(client, [{"type": "image", "alt_text": "x"}]), "invalid_blocks")
+    both = {**shown, "image_url": "https://example.com/a.png", "alt_text": "x"}
+    refused(fake_slack, lambda: post(client, [{"type": "image", **both}]), "invalid_blocks")
+    titled = {**shown, "alt_text": "x", "title": {"type": "mrkdwn", "text": "*t*"}}
+    refused(fake_slack, lambda: post(client, [{"type": "image", **titled}]), "invalid_blocks")
+
+
+def test_alt_txt_of_an_upload_is_at_most_1000_characters(client, fake_slack):
+    refused(fake_slack, lambda: client.files_getUploadURLExternal(filename="a.png", length=3, alt_txt="x" * 1001),
+            "alt_txt_too_large")  # fmt: skip
+
+
 def test_files_upload_is_retired(client, fake_slack):
     refused(fake_slack, lambda: client.api_call("files.upload", data={"content": "x", "channels": "C0SALES"}),
             "method_deprecated")  # fmt: skip

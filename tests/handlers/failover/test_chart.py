@@ -30,11 +30,12 @@ def test_no_data_no_chart():
     assert render_chart({RUNNING: [], REQUESTED: []}, "empty") is None
 
 
-def test_alt_text_says_how_many_run_and_whether_quorum_was_lost():
+def test_alt_text_says_how_many_run_whether_quorum_was_lost_the_lines_and_when_the_alert_opened():
     lost = _series([3.0] * 30 + [1.0] * 3 + [2.0] * 3)
-    assert alt_text(lost, "sales") == (
-        "Primary nodes of sales over the last 3 hours: 2 of 3 running now, lowest 1 (quorum lost)."
-    )
-    healthy = _series([3.0] * 36)
-    assert alt_text(healthy, "sales") == "Primary nodes of sales over the last 3 hours: 3 of 3 running now, lowest 3."
+    text = alt_text(lost, "sales (j-1)", opened_at=TIMES[30])
+    assert text.startswith("Primary nodes of sales (j-1) over the last 3 hours (MultiMasterInstanceGroupNodesRunning")
+    assert "2 of 3 running now, lowest 1 (quorum lost)." in text
+    assert "Lines at 3 (all primaries) and 2 (quorum); the alert opened at 11:35 UTC." in text
+    healthy = alt_text(_series([3.0] * 36), "sales")
+    assert "3 of 3 running now, lowest 3." in healthy and "quorum lost" not in healthy
     assert alt_text({}, "sales") == "No MultiMaster data for sales in the last 3 hours."

@@ -105,3 +105,19 @@ def test_outbox_bookkeeping(database):
     assert store.claim_note(event.id, T0) and not store.claim_note(event.id, T0)
     store.rendered(alert.id, store.get(alert.id).version)
     assert store.channels_with_work() == []
+
+
+def test_an_uploaded_chart_is_shown_once_claimed_and_its_refusals_counted(database):
+    lifecycle, store = Lifecycle(database), AlertStore(database)
+    _apply(lifecycle, _signal("ALARM", 0), 0)
+    (alert,) = store.uncarded("C0X", 10)
+    store.claim_cards([alert.id], T0)
+    store.carded([alert.id], "123.456", digest=False, versions={alert.id: alert.version})
+    store.chart_uploaded(alert.id, "F0000000001", "chart")  # not claimed (still pending): nothing changes
+    assert store.get(alert.id).chart_file is None and store.stale("C0X") is None
+    assert store.chart_done(alert.id, "posted")
+    store.chart_uploaded(alert.id, "F0000000001", "x" * 2500)
+    shown = store.get(alert.id)
+    assert (shown.chart_file, len(shown.chart_alt), shown.chart_refusals) == ("F0000000001", 2000, 0)
+    assert store.stale("C0X").id == alert.id  # the card re-renders with it
+    assert [store.chart_refused(alert.id) for _ in range(2)] == [1, 2]
