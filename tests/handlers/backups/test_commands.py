@@ -91,9 +91,9 @@ def test_a_run_from_a_channel_the_bot_is_not_in_reports_in_a_dm(bot):
     slack = bot["box"].slack
     slack.workspace.add_channel("C0QUIET", "quiet", member=False)
     bot["driver"].command("/backup", "run", user=ADMIN, channel_id="C0QUIET", response_url=slack.response_url())
-    started = slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ADMIN)
+    started = slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ADMIN, timeout=30)
     assert "started a full catalog backup" in started.body["text"]
-    done = slack.wait_for("chat.update", lambda c: "succeeded" in c.body.get("text", ""))
+    done = slack.wait_for("chat.update", lambda c: "succeeded" in c.body.get("text", ""), timeout=90)
     assert done.body["channel"] == started.answer["channel"] and done.body["channel"].startswith("D")
     assert [r.error for r in slack.refused] == ["not_in_channel"]
 
