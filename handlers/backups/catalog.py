@@ -20,6 +20,21 @@ LABELS = {
     "ASSET": "assets",
     "SUBSCRIPTION": "approved subscriptions",
 }
+# The same kinds counted one at a time: "1 glossary", not "1 glossaries".
+SINGULAR = {
+    "PROJECT": "project",
+    "FORM_TYPE": "form type",
+    "ASSET_TYPE": "asset type",
+    "GLOSSARY": "glossary",
+    "TERM": "glossary term",
+    "ASSET": "asset",
+    "SUBSCRIPTION": "approved subscription",
+}
+
+
+def counted(kind: str, n: int) -> str:
+    """`n` entities of `kind`: "1 glossary", "2 glossaries"."""
+    return f"{n:,} {SINGULAR[kind] if n == 1 else LABELS[kind]}"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.deps import Deps
 from bot.errors import BadInput
+from bot.wording import count
 from handlers.failover import alarms, blocks
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.store import AlertStore
@@ -97,7 +98,7 @@ def command_handlers(
         now = datetime.now(UTC)
         active = store.active()
         view = blocks.alert_list(active, store.silences(now), now)
-        invocation.respond(response_type="ephemeral", text=f"{len(active)} open cluster alerts", blocks=view)
+        invocation.respond(response_type="ephemeral", text=count(len(active), "open cluster alert"), blocks=view)
 
     def watch(invocation: Invocation) -> None:
         """Create the recommended alarms, once."""

@@ -38,6 +38,7 @@ class RequestView:
     verdict: Verdict
     reviewer: str | None
     decision_comment: str | None
+    decided_at: datetime | None = None
 
 
 def _listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -148,6 +149,8 @@ class SubscriptionService:
             verdict=evaluate(self._policy.subscriptions, forms, problems),
             reviewer=detail.get("reviewerId"),
             decision_comment=detail.get("decisionComment"),
+            # A decided request was last updated by its decision.
+            decided_at=detail.get("updatedAt") if detail["status"] != "PENDING" else None,
         )
 
     def person(self, domain_id: str, user_id: str | None) -> tuple[str | None, str | None]:
@@ -156,6 +159,11 @@ class SubscriptionService:
             return None, None
         profile = self._profile(domain_id, user_id)
         return _person(profile), self._policy.slack_user_for((user_id, *_identities(profile)))
+
+    def reviewer(self, domain_id: str, user_id: str | None) -> str:
+        """Who decided, as Slack shows them: a mention when the policy's `people` map knows them, else their name."""
+        name, slack_user = self.person(domain_id, user_id)
+        return f"<@{slack_user}>" if slack_user else (name or "someone in DataZone")
 
     def _profile(self, domain_id: str, user_id: Any) -> dict[str, Any]:
         # The human behind a request; without the profile the card still shows the requesting principal.
@@ -222,8 +230,5 @@ class SubscriptionService:
             if exc.response["Error"]["Code"] != "ConflictException":
                 raise
             current = self.load(view.domain_id, view.request_id)
-            raise Conflict(
-                f"This request was already {current.status.lower()} in DataZone"
-                + (f" by {current.reviewer}" if current.reviewer else "")
-                + "."
-            ) from None
+            by = f" by {self.reviewer(view.domain_id, current.reviewer)}" if current.reviewer else ""
+            raise Conflict(f"This request was already {current.status.lower()} in DataZone{by}.") from None

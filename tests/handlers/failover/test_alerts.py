@@ -43,7 +43,7 @@ def test_a_repeat_updates_the_card_and_ok_resolves_it(bot):
     assert bot.alarm("ALARM", at=opened) == "handled"
     bot.card(SALES)
     bot.alarm("ALARM", at=opened + timedelta(minutes=5))
-    update = bot.slack.wait_for("chat.update", lambda c: "repeated 1 times" in text_of(c))
+    update = bot.slack.wait_for("chat.update", lambda c: "repeated once" in text_of(c))
     assert update.body["channel"] == SALES
     bot.alarm("OK", at=opened + timedelta(minutes=12))
     resolved = bot.slack.wait_for("chat.update", lambda c: "Resolved at" in text_of(c))
@@ -200,7 +200,7 @@ def test_firing_again_soon_after_resolving_reopens_the_same_card(bot):
     bot.alarm("ALARM", at=at + timedelta(minutes=2))
     (alert,) = bot.alerts()
     assert alert.state == "open" and alert.flaps == 1
-    bot.slack.wait_for("chat.postMessage", lambda c: "flapping: 1" in c.body.get("text", ""))
+    bot.slack.wait_for("chat.postMessage", lambda c: "flapping: reopened once" in c.body.get("text", ""))
     assert len([c for c in bot.posts(SALES) if not c.body.get("thread_ts")]) == 1
 
 
