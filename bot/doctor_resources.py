@@ -17,6 +17,7 @@ import botocore.exceptions
 from bot.aws import AwsClients
 from bot.doctor_probes import ACTIVE_STATES, error_code, is_denied
 from bot.settings import Settings
+from bot.wording import count
 
 # Backup items are `pk = "<domain>#<KIND>"`, `sk = <entity id>` (handlers/backups/table.py).
 EXPECTED_KEYS = {("pk", "HASH", "S"), ("sk", "RANGE", "S")}
@@ -318,7 +319,9 @@ def check_proteins(settings: Settings) -> Finding:
             "protein database", "WARN", f"{settings.protein_db} holds no buckets: run `opsbot proteins ingest`"
         )
     return Finding(
-        "protein database", "PASS", f"{len(buckets)} buckets, {sum(buckets.values())} proteins in {settings.protein_db}"
+        "protein database",
+        "PASS",
+        f"{count(len(buckets), 'bucket')}, {count(sum(buckets.values()), 'protein')} in {settings.protein_db}",
     )
 
 

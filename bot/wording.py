@@ -15,7 +15,7 @@ from bot.db import utc
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
-def noun(n: int, singular: str, plural: str | None = None) -> str:
+def noun(n: float, singular: str, plural: str | None = None) -> str:
     """The word alone, agreeing with `n`: noun(1, "glossary", "glossaries") is "glossary"."""
     return singular if n == 1 else (plural or singular + "s")
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.audit import AuditEntry
 from bot.audit_query import AuditFilter, AuditPage, reason_of, when
+from bot.wording import mention
 
 MORE = "audit.more"
 PAGE_SIZE = 20
@@ -17,7 +18,8 @@ LINES_PER_SECTION = 10
 def line(entry: AuditEntry) -> str:
     """One entry: when, who, what, on what, and how it ended (with the reason of a refusal)."""
     target = entry.target.replace("`", "'")
-    text = f"`{when(entry.at)}` <@{entry.actor}> *{entry.action}*"
+    # Actors that are not Slack users (the inbox, the scheduler, the CLI, the policy) are named, not mentioned.
+    text = f"`{when(entry.at)}` {mention(entry.actor, f'`{entry.actor}`')} *{entry.action}*"
     if target:
         text += f" `{target[:60]}{'…' if len(target) > 60 else ''}`"
     text += f" {entry.result}"
@@ -35,7 +37,8 @@ def page(result: AuditPage, filters: AuditFilter) -> list[dict[str, Any]]:
     first, last = result.offset + 1, result.offset + len(result.entries)
     if not result.entries:
         return [_section(f"No audit entries match ({shown}).")]
-    summary = f"*Audit log*: entries {first} to {last} of {result.total}, newest first ({shown})."
+    span = f"entry {first} of {result.total}" if first == last else f"entries {first} to {last} of {result.total}"
+    summary = f"*Audit log*: {span}, newest first ({shown})."
     blocks = [_section(summary)]
     lines = [line(entry) for entry in result.entries]
     for start in range(0, len(lines), LINES_PER_SECTION):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotAllowed
-from bot.wording import SLACK_USER, when
+from bot.wording import SLACK_USER, count, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.policy import self_approval
 from handlers.subscriptions.service import RequestView, SubscriptionService
@@ -119,7 +119,7 @@ def decide(
         return
     verb = "Approved" if decision.approve else "Rejected"
     comment = f"{verb} in Slack by {decider.name} ({decider.user_id})"
-    comment += f" for {days} days" if days else ""
+    comment += f" for {count(days, 'day')}" if days else ""
     comment += f": {decision.text}" if decision.text else ""
     try:
         (service.accept if decision.approve else service.reject)(view, comment, decider.user_id)
