@@ -104,7 +104,8 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
             link = deps.slack.chat_getPermalink(channel=card.channel, message_ts=card.message_ts)["permalink"]
             text = (
                 f":rotating_light: Subscription request `{card.request_id}` has waited over "
-                f"{policy.escalate_after_hours:g} {noun(policy.escalate_after_hours, 'hour')} without a decision: {link}"
+                f"{policy.escalate_after_hours:g} {noun(policy.escalate_after_hours, 'hour')} without a decision: "
+                f"{link}"
             )
             with deps.db.session() as session:
                 if store.mark(card.request_id, "escalated_at", session):
