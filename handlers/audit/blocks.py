@@ -33,7 +33,7 @@ def line(entry: AuditEntry) -> str:
 
 def page(result: AuditPage, filters: AuditFilter) -> list[dict[str, Any]]:
     """The page's entries and, when more match, a button to the next page."""
-    shown = filters.words() or "no filters"
+    shown = filters.words(readable=True) or "no filters"
     first, last = result.offset + 1, result.offset + len(result.entries)
     if not result.entries:
         return [_section(f"No audit entries match ({shown}).")]

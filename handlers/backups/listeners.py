@@ -15,6 +15,7 @@ from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.outbox import Outbox, message
 from bot.registry import Registry
+from bot.wording import count
 from handlers.backups import alerts, blocks, ids
 from handlers.backups.arguments import HistoryArgs, parse_restore
 from handlers.backups.engine import FULL
@@ -105,7 +106,7 @@ def register(registry: Registry) -> None:
         args = HistoryArgs.parse(invocation.args)
         runs = service.history(args.n)
         invocation.respond(
-            response_type="ephemeral", text=f"{len(runs)} backup runs", blocks=blocks.history_blocks(runs)
+            response_type="ephemeral", text=count(len(runs), "backup run"), blocks=blocks.history_blocks(runs)
         )
 
     def verify(invocation: Invocation) -> None:

@@ -126,7 +126,7 @@ class ApplyResult:
         return dict(self.__dict__)
 
 
-def _progress(kind: str, result: ApplyResult, before: tuple[int, int, int]) -> str:
+def progress_line(kind: str, result: ApplyResult, before: tuple[int, int, int]) -> str:
     """One kind done: its own counts, then the running totals, each labelled as what it is."""
     created, updated, failed = result.created - before[0], result.updated - before[1], len(result.failed) - before[2]
     own = f"{created} created, {updated} updated" + (f", {failed} failed" if failed else "")
@@ -182,7 +182,7 @@ class Restorer:
                     result.updated += 1
             if kind == "TERM":
                 self._relations(by_kind["TERM"], state["TERM"], result)
-            self.say(_progress(kind, result, before))
+            self.say(progress_line(kind, result, before))
         result.seconds = time.monotonic() - started
         return result
 

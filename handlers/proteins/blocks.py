@@ -95,8 +95,8 @@ def _index_of(params: IndexParams | None) -> str:
         return "no index (exact search)"
     if params.type == "IVF_PQ":
         return (
-            f"IVF_PQ {params.metric}, {params.num_partitions} partitions, "
-            f"{params.num_sub_vectors} sub-vectors, {params.num_bits} bits"
+            f"IVF_PQ {params.metric}, {count(params.num_partitions, 'partition')}, "
+            f"{count(params.num_sub_vectors, 'sub-vector')}, {count(params.num_bits, 'bit')}"
         )
     return f"{params.type} (too few rows for PQ)"
 

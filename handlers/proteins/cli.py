@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bot.errors import OpsbotError
 from bot.settings import Settings, SettingsError, load_settings
-from bot.wording import count
+from bot.wording import count, duration
 from handlers.proteins import kmer, sources
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.executors import KINDS, BucketExecutor, make_executor
@@ -174,7 +174,8 @@ def index_command(
             workers=workers,
             executor=runner,
             done=lambda b, p: console.print(
-                f"{b}: {p.type} {p.num_partitions} partitions, {p.num_sub_vectors} sub-vectors, {p.seconds:.1f}s"
+                f"{b}: {p.type} {count(p.num_partitions, 'partition')}, {count(p.num_sub_vectors, 'sub-vector')}, "
+                f"{duration(p.seconds)}"
             ),
         )
     click.echo(f"indexed {count(len(built), 'bucket')}")

@@ -105,3 +105,13 @@ def test_outbox_bookkeeping(database):
     assert store.claim_note(event.id, T0) and not store.claim_note(event.id, T0)
     store.rendered(alert.id, store.get(alert.id).version)
     assert store.channels_with_work() == []
+
+
+def test_the_lifecycle_lines_say_short_spans_in_words(database):
+    lifecycle, store = Lifecycle(database), AlertStore(database)
+    _apply(lifecycle, _signal("ALARM", 0), 0)
+    _apply(lifecycle, _signal("OK", 0.3), 0.3)
+    assert _apply(lifecycle, _signal("ALARM", 0.6), 0.6) == "reopened"
+    notes = [e.summary for e in store.events(CLUSTER) if e.reporter == "opsbot"]
+    assert ":repeat: Fired again less than a minute after resolving (flapping: reopened once)." in notes
+    assert ":white_check_mark: Resolved after less than a minute." in notes
