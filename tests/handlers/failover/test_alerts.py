@@ -89,7 +89,7 @@ def test_acknowledge_is_for_on_call_and_admins_only(bot):
     assert bot.alerts()[0].acknowledged_by == APPROVER
     bot.slack.wait_for("chat.update", lambda c: "Acknowledged by <@U0ALICE>" in text_of(c))
     bot.driver.click(ids.ACKNOWLEDGE, user=ADMIN, value=buttons[ids.ACKNOWLEDGE])
-    bot.slack.wait_for("response_url", lambda c: "acknowledged by <@U0ALICE>" in c.body.get("text", ""))
+    bot.slack.wait_for("response_url", lambda c: "<@U0ALICE> already acknowledged this alert" in c.body.get("text", ""))
     entries = [(e.actor, e.result) for e in bot.deps.audit.recent(action="failover.acknowledge")]
     assert entries == [(APPROVER, "ok"), (ANALYST, "denied")]
 
