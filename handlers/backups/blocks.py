@@ -141,11 +141,14 @@ def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
         errors = sum(t.get("errors", 0) for t in run.count_map.values())
         if run.status == "abandoned":
             # Its process died mid-run: what it wrote is unknown, the next run rewrites what differs.
-            lines.append(f"`{run.run_id}` {run.mode} by {run.trigger}, {started}: *abandoned*, {run.failure or ''}")
+            lines.append(
+                f"`{run.run_id}` {run.mode} by {run.trigger}: *abandoned*, {run.failure or ''}; started {started}"
+            )
             continue
         lines.append(
-            f"`{run.run_id}` {run.mode} by {run.trigger}, {started}: *{run.status}*, {took}, {written} written, "
-            f"{tombstoned} tombstoned, {count(errors, 'error')}, {count(run.write_calls, 'write call')}"
+            f"`{run.run_id}` {run.mode} by {run.trigger}: *{run.status}*, {took}, {written} written, "
+            f"{tombstoned} tombstoned, {count(errors, 'error')}, {count(run.write_calls, 'write call')}; "
+            f"started {started}"
         )
     return [_section("*Backup runs, newest first*\n" + "\n".join(lines))]
 
