@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.wording import age, count, duration, when_ago
-from bot.wording import when as _when
 from handlers.backups import ids
 from handlers.backups.catalog import KINDS, LABELS, counted
 from handlers.backups.restore import ApplyResult
@@ -24,8 +23,8 @@ def ago(delta: timedelta | None) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    """A time to the minute with its zone, or "not scheduled"."""
-    return _when(moment, missing="not scheduled")
+    """A time to the minute with its zone and how far off it is, or "not scheduled"."""
+    return when_ago(aware(moment), missing="not scheduled")
 
 
 def _section(text: str) -> dict[str, Any]:
