@@ -50,15 +50,16 @@ class AuditFilter(BaseModel):
             conditions.append(AuditEntry.result == self.result)
         return conditions
 
-    def words(self) -> str:
-        """The filters as they would be typed, e.g. to carry them in a button."""
+    def words(self, readable: bool = False) -> str:
+        """The filters as they would be typed, e.g. to carry them in a button; `readable` shows `since` to people."""
         parts = []
         if self.user:
             parts += ["user", self.user]
         if self.capability:
             parts += ["capability", self.capability]
         if self.since:
-            parts += ["since", self.since.strftime("%Y-%m-%dT%H:%M")]
+            since = self.since.replace(tzinfo=self.since.tzinfo or UTC)
+            parts += ["since", f"{since:%Y-%m-%d %H:%M} UTC" if readable else since.strftime("%Y-%m-%dT%H:%M")]
         if self.result:
             parts += ["result", self.result]
         return " ".join(parts)

@@ -136,6 +136,7 @@ def audit(
     from bot.audit_query import parse_filters, read_page, reason_of, when
     from bot.db import Database
     from bot.errors import BadInput
+    from bot.wording import count
 
     given = {"user": user, "capability": capability, "since": since, "result": result}
     try:
@@ -161,7 +162,8 @@ def audit(
         extra += f"  error id {error_id}" if error_id else ""
         click.echo(f"{at}  {actor:<12} {action:<28} {outcome:<8} {target}{extra}")
     click.echo(
-        f"{len(rows)} of {page.total} entries" + (f"; --limit {page.total} shows all" if page.total > len(rows) else "")
+        f"{len(rows)} of {count(page.total, 'entry', 'entries')}"
+        + (f"; --limit {page.total} shows all" if page.total > len(rows) else "")
     )
 
 

@@ -21,6 +21,7 @@ from bot.db import MIGRATIONS, Database
 from bot.policy import PolicyError, load_policy
 from bot.settings import Mode, Settings
 from bot.slack_client import build_slack_client
+from bot.wording import count
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,11 @@ def check_policy(settings: Settings) -> Check:
         policy = load_policy(settings.config)
     except PolicyError as exc:
         return Check("policy file", False, str(exc))
-    return Check("policy file", True, f"{len(policy.admins.users)} admin users, {len(policy.projects)} projects")
+    return Check(
+        "policy file",
+        True,
+        f"{count(len(policy.admins.users), 'admin user')}, {count(len(policy.projects), 'project')}",
+    )
 
 
 def check_database(settings: Settings) -> Check:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.blockkit import BUTTON_VALUE
 from bot.errors import BadInput
+from bot.wording import count
 
 # Far past any real list, and small enough that offset arithmetic never needs a big integer in SQL.
 MAX_PAGE = 100_000
@@ -45,11 +46,6 @@ def take_page(text: str, usage: str) -> tuple[str, int | None]:
     return _PAGE_WORD.sub(" ", text).strip(), int(value)
 
 
-def count(total: int, noun: tuple[str, str]) -> str:
-    """`1 open alert`, `61 open alerts`: a number of things as a sentence says it."""
-    return f"1 {noun[0]}" if total == 1 else f"{total} {noun[1]}"
-
-
 @dataclass(frozen=True)
 class Window:
     """One page of a list of `total` items: `size` a page, starting at `offset`."""
@@ -68,8 +64,8 @@ class Window:
         if total and window.offset >= total:
             pages = window.pages
             raise BadInput(
-                f"There is no page {page}: there {'is' if total == 1 else 'are'} {count(total, noun)} "
-                f"on {count(pages, ('page', 'pages'))}. "
+                f"There is no page {page}: there {'is' if total == 1 else 'are'} {count(total, *noun)} "
+                f"on {count(pages, 'page')}. "
                 f"`{command} page={pages}` shows the last."
             )
         return window

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.audit import AuditEntry
 from bot.audit_query import AuditFilter, reason_of, when
 from bot.paging import PageButtons, Window
+from bot.wording import mention
 
 # `audit.more` is the id the Next button had before pages were numbered, so buttons already posted still work.
 BUTTONS = PageButtons(next="audit.more", previous="audit.previous")
@@ -29,7 +30,8 @@ class PageState(BaseModel):
 def line(entry: AuditEntry) -> str:
     """One entry: when, who, what, on what, and how it ended (with the reason of a refusal)."""
     target = entry.target.replace("`", "'")
-    text = f"`{when(entry.at)}` <@{entry.actor}> *{entry.action}*"
+    # Actors that are not Slack users (the inbox, the scheduler, the CLI, the policy) are named, not mentioned.
+    text = f"`{when(entry.at)}` {mention(entry.actor, f'`{entry.actor}`')} *{entry.action}*"
     if target:
         text += f" `{target[:60]}{'…' if len(target) > 60 else ''}`"
     text += f" {entry.result}"
@@ -43,7 +45,7 @@ def line(entry: AuditEntry) -> str:
 
 def page(entries: list[AuditEntry], window: Window, filters: AuditFilter) -> list[dict[str, Any]]:
     """The page's entries and buttons to the pages either side."""
-    shown = filters.words() or "no filters"
+    shown = filters.words(readable=True) or "no filters"
     if not entries:
         return [_section(f"No audit entries match ({shown}).")]
     summary = f"*Audit log*: entries {window.label()}, newest first ({shown})."

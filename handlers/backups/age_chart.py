@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from matplotlib.dates import DateFormatter, DayLocator
 
 from bot.charts import BAD, FONT, INK, Picture, figure, png
+from bot.wording import age, count
 from handlers.backups.age import AgeHistory
 
 HOUR = 3600.0
@@ -26,7 +27,7 @@ def render(history: AgeHistory, domain: str) -> Picture | None:
         label="past the RPO", zorder=2,
     )  # fmt: skip
     axes.axhline(rpo_hours, color=BAD, linestyle="--", linewidth=1.5, zorder=1)
-    axes.text(history.until, rpo_hours, f" RPO {span(history.rpo)}", color=BAD, va="center", fontsize=FONT - 2)
+    axes.text(history.until, rpo_hours, f" RPO {age(history.rpo)}", color=BAD, va="center", fontsize=FONT - 2)
     axes.set_xlim(history.since, history.until)
     axes.set_ylim(0, max(max(hours), rpo_hours) * 1.15)
     axes.xaxis.set_major_locator(DayLocator(tz=UTC))
@@ -38,21 +39,8 @@ def render(history: AgeHistory, domain: str) -> Picture | None:
     return Picture(png(drawing, axes, title), alt_text(history, domain))
 
 
-def span(delta: timedelta | None) -> str:
-    """ "45 min", "3 h", "3 h 10 min", "2 d 4 h": short enough for a chart, exact enough for an RPO."""
-    if delta is None:
-        return "none"
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-def _breaches(count: int) -> str:
-    return "no breaches" if count == 0 else f"{count} breach{'' if count == 1 else 'es'}"
+def _breaches(n: int) -> str:
+    return "no breaches" if n == 0 else count(n, "breach", "breaches")
 
 
 def alt_text(history: AgeHistory, domain: str) -> str:
@@ -63,8 +51,8 @@ def alt_text(history: AgeHistory, domain: str) -> str:
         return f"{head}: no complete backup."
     now = history.points[-1][1]
     breaches = _breaches(len(history.breaches))
-    text = f"{head}: oldest {span(history.oldest)}, now {span(now)}, RPO {span(history.rpo)}, {breaches} in {days} days"
+    text = f"{head}: oldest {age(history.oldest)}, now {age(now)}, RPO {age(history.rpo)}, {breaches} in {days} days"
     if history.breaches:
         worst = max(history.breaches, key=lambda b: b[1] - b[0])
-        text += f" (the longest from {worst[0]:%a %H:%M} UTC for {span(worst[1] - worst[0])})"
+        text += f" (the longest from {worst[0]:%a %H:%M} UTC for {age(worst[1] - worst[0])})"
     return text + "."

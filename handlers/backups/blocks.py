@@ -6,8 +6,9 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.wording import age, count, duration, when_ago
 from handlers.backups import ids
-from handlers.backups.catalog import KINDS, LABELS
+from handlers.backups.catalog import KINDS, LABELS, counted
 from handlers.backups.restore import ApplyResult
 from handlers.backups.status import AMBER, GREEN, BackupStatus, Drift
 from handlers.backups.store import BackupRun, RestorePlan, aware
@@ -17,18 +18,13 @@ HEALTHY = "ACTIVE"
 
 
 def ago(delta: timedelta | None) -> str:
-    """ "3 min", "5 h", "2 days"."""
-    if delta is None:
-        return "never"
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min" if minutes < 48 * 60 else f"{minutes // 1440} days"
+    """ "less than a minute", "3 min", "5 h 10 min", "2 days"."""
+    return age(delta)
 
 
 def when(moment: datetime | None) -> str:
-    """A time to the minute with its zone, or "not scheduled"."""
-    return f"{aware(moment):%Y-%m-%d %H:%M} UTC" if moment else "not scheduled"
+    """A time to the minute with its zone and how far off it is, or "not scheduled"."""
+    return when_ago(aware(moment), missing="not scheduled")
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -44,7 +40,8 @@ def rpo_line(status: BackupStatus) -> str:
     rpo = ago(status.rpo)
     if status.last is None:
         return f"{DOTS['red']} *No complete backup yet* (RPO {rpo})"
-    return f"{DOTS[status.colour]} Last complete backup *{ago(status.age)} ago* (RPO {rpo}), run `{status.last.run_id}`"
+    age_ = "just now" if status.age is not None and status.age < timedelta(minutes=1) else f"{ago(status.age)} ago"
+    return f"{DOTS[status.colour]} Last complete backup *{age_}* (RPO {rpo}), run `{status.last.run_id}`"
 
 
 def counts_line(run: BackupRun) -> str:
@@ -53,7 +50,7 @@ def counts_line(run: BackupRun) -> str:
     for kind in KINDS:
         tally = run.count_map.get(kind)
         if tally and (tally.get("read") or tally.get("tombstoned") or tally.get("errors")):
-            parts.append(f"{tally.get('read', 0)} {LABELS[kind]}")
+            parts.append(counted(kind, tally.get("read", 0)))
     return ", ".join(parts) or "nothing read"
 
 
@@ -67,7 +64,7 @@ def status_blocks(status: BackupStatus) -> list[dict[str, Any]]:
     if status.last is not None:
         facts.append(f"*Last run backed up*\n{counts_line(status.last)}")
     if status.health is not None:
-        facts.append(f"*Items in the table*\n{status.health.items} ({status.health.region}, {status.health.status})")
+        facts.append(f"*Items in the table*\n{status.health.items:,} ({status.health.region}, {status.health.status})")
     blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in facts]})
     if status.running is not None:
         blocks.append(
@@ -97,7 +94,7 @@ def replica_lines(status: BackupStatus) -> str:
         elif replica.items is not None:
             latest = status.last.run_id if status.last else None
             lag = "" if replica.latest_run == latest or latest is None else f", holds run `{replica.latest_run}`"
-            line += f", {replica.items} items{lag}"
+            line += f", {count(replica.items, 'item')}{lag}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -111,18 +108,19 @@ def failure_text(run: BackupRun) -> str:
         return "no errors"
     first = errors[0]
     more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
-    return f"{len(errors)} entities not backed up: {first['kind'].lower()} `{first['id']}`: {first['error']}{more}"
+    head = f"{count(len(errors), 'entity', 'entities')} not backed up"
+    return f"{head}: {first['kind'].lower()} `{first['id']}`: {first['error']}{more}"
 
 
 def run_text(run: BackupRun) -> str:
     """The outcome of one run."""
-    took = f"{run.duration:.1f} s" if run.duration is not None else "?"
+    took = duration(run.duration) if run.duration is not None else "an unknown time"
     head = {"succeeded": ":white_check_mark:", "partial": ":warning:", "failed": ":x:", "abandoned": ":x:"}.get(
         run.status, ""
     )
     text = (
         f"{head} Backup `{run.run_id}` ({run.mode}) {run.status} in {took}: {counts_line(run)}; "
-        f"{run.items_written} items in {run.write_calls} write calls."
+        f"{count(run.items_written, 'item')} in {count(run.write_calls, 'write call')}."
     )
     if run.status != "succeeded":
         text += f"\n{failure_text(run)}"
@@ -135,17 +133,21 @@ def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
         return [_section("No backup runs yet.")]
     lines = []
     for run in runs:
-        took = f"{run.duration:.1f} s" if run.duration is not None else "running"
+        took = duration(run.duration) if run.duration is not None else "running"
+        started = when_ago(aware(run.started_at))
         written = sum(t.get("written", 0) for t in run.count_map.values())
         tombstoned = sum(t.get("tombstoned", 0) for t in run.count_map.values())
         errors = sum(t.get("errors", 0) for t in run.count_map.values())
         if run.status == "abandoned":
             # Its process died mid-run: what it wrote is unknown, the next run rewrites what differs.
-            lines.append(f"`{run.run_id}` {run.mode} by {run.trigger}: *abandoned*, {run.failure or ''}")
+            lines.append(
+                f"`{run.run_id}` {run.mode} by {run.trigger}: *abandoned*, {run.failure or ''}; started {started}"
+            )
             continue
         lines.append(
             f"`{run.run_id}` {run.mode} by {run.trigger}: *{run.status}*, {took}, {written} written, "
-            f"{tombstoned} tombstoned, {errors} errors, {run.write_calls} write calls"
+            f"{tombstoned} tombstoned, {count(errors, 'error')}, {count(run.write_calls, 'write call')}; "
+            f"started {started}"
         )
     return [_section("*Backup runs, newest first*\n" + "\n".join(lines))]
 
@@ -153,13 +155,17 @@ def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
 def drift_blocks(drift: Drift) -> list[dict[str, Any]]:
     """`/backup verify`."""
     if drift.clean:
-        text = f":white_check_mark: The backup matches the catalog ({drift.checked} entities checked)."
+        text = (
+            f":white_check_mark: The backup matches the catalog ({count(drift.checked, 'entity', 'entities')} checked)."
+        )
         if drift.unreadable:
-            text += f" {drift.unreadable} entities could not be read and were not compared."
+            could = "could not be read and was" if drift.unreadable == 1 else "could not be read and were"
+            text += f" {count(drift.unreadable, 'entity', 'entities')} {could} not compared."
         return [_section(text)]
+    checked = count(drift.checked, "entity", "entities")
     blocks = [
         _section(
-            f":warning: Drift over {drift.checked} entities: *{len(drift.missing)} missing* from the backup, "
+            f":warning: Drift over {checked}: *{len(drift.missing)} missing* from the backup, "
             f"*{len(drift.stale)} stale*, *{len(drift.extra)} extra* (gone from the catalog). `/backup run` fixes it."
         )
     ]
@@ -241,7 +247,7 @@ def applied_text(plan_id: str, target: str, result: ApplyResult) -> str:
     head = ":white_check_mark:" if not result.failed else ":warning:"
     text = (
         f"{head} Restore `{plan_id}` into `{target}`: {result.created} created, {result.updated} updated, "
-        f"{result.unchanged} unchanged. *RTO {result.seconds:.1f} s*."
+        f"{result.unchanged} unchanged. *RTO {duration(result.seconds)}*."
     )
     if result.failed:
         first = result.failed[0]

@@ -9,6 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.wording import count
+
 # Dependency order: a restore creates kinds in this order, since later ones refer to earlier ones.
 KINDS = ("PROJECT", "FORM_TYPE", "ASSET_TYPE", "GLOSSARY", "TERM", "ASSET", "SUBSCRIPTION")
 LABELS = {
@@ -20,6 +22,21 @@ LABELS = {
     "ASSET": "assets",
     "SUBSCRIPTION": "approved subscriptions",
 }
+# The same kinds counted one at a time: "1 glossary", not "1 glossaries".
+SINGULAR = {
+    "PROJECT": "project",
+    "FORM_TYPE": "form type",
+    "ASSET_TYPE": "asset type",
+    "GLOSSARY": "glossary",
+    "TERM": "glossary term",
+    "ASSET": "asset",
+    "SUBSCRIPTION": "approved subscription",
+}
+
+
+def counted(kind: str, n: int) -> str:
+    """`n` entities of `kind`: "1 glossary", "2 glossaries"."""
+    return count(n, SINGULAR[kind], LABELS[kind])
 
 
 @dataclass(frozen=True)

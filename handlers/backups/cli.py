@@ -23,6 +23,7 @@ from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.policy import load_policy
 from bot.settings import SettingsError, load_settings
+from bot.wording import count
 from handlers.backups import alerts, blocks
 from handlers.backups.arguments import parse_restore
 from handlers.backups.engine import FULL, INCREMENTAL
@@ -102,9 +103,8 @@ def status() -> None:
         if found.last is not None:
             click.echo(f"last run backed up: {blocks.counts_line(found.last)}")
         if found.health is not None:
-            click.echo(
-                f"table {found.table}: {found.health.items} items in {found.health.region} ({found.health.status})"
-            )
+            health = found.health
+            click.echo(f"table {found.table}: {count(health.items, 'item')} in {health.region} ({health.status})")
         click.echo("replicas:\n" + _plain(blocks.replica_lines(found)))
         for failed in found.failures:
             click.echo(f"failure: {failed.run_id} {failed.mode} {failed.status}: {_plain(blocks.failure_text(failed))}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from bot.wording import count
 from handlers.backups.catalog import KINDS, LABELS, CatalogReader, Entity, EntityError, Snapshot
 from handlers.backups.store import FAILED, PARTIAL, SUCCEEDED, BackupRun, BackupStore
 from handlers.backups.table import BackupTable, Stored, digest
@@ -76,7 +77,7 @@ class BackupEngine:
                 tally = counts[kind]
                 say(
                     f"{LABELS[kind]}: {tally.read} read, {tally.written} written, "
-                    f"{tally.tombstoned} tombstoned, {tally.errors} errors"
+                    f"{tally.tombstoned} tombstoned, {count(tally.errors, 'error')}"
                 )
             self.table.flush()
             summary = {k: v.as_dict() for k, v in counts.items()}

@@ -15,6 +15,7 @@ from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.outbox import Outbox, message
 from bot.registry import Registry
+from bot.wording import count
 from handlers.backups import age_chart, alerts, blocks, ids
 from handlers.backups.arguments import HistoryArgs, parse_restore
 from handlers.backups.engine import FULL
@@ -137,7 +138,7 @@ def register(registry: Registry) -> None:
         answer = blocks.history_blocks(runs)
         if _send_age_chart(invocation, service):
             answer.append({"type": "context", "elements": [{"type": "mrkdwn", "text": AGE_CHART_SENT}]})
-        invocation.respond(response_type="ephemeral", text=f"{len(runs)} backup runs", blocks=answer)
+        invocation.respond(response_type="ephemeral", text=count(len(runs), "backup run"), blocks=answer)
 
     def verify(invocation: Invocation) -> None:
         """Drift between catalog and backup."""

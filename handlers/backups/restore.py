@@ -126,6 +126,13 @@ class ApplyResult:
         return dict(self.__dict__)
 
 
+def progress_line(kind: str, result: ApplyResult, before: tuple[int, int, int]) -> str:
+    """One kind done: its own counts, then the running totals, each labelled as what it is."""
+    created, updated, failed = result.created - before[0], result.updated - before[1], len(result.failed) - before[2]
+    own = f"{created} created, {updated} updated" + (f", {failed} failed" if failed else "")
+    return f"{LABELS[kind]}: done, {own} (so far in all: {result.created} created, {result.updated} updated)"
+
+
 class Restorer:
     """Applies a plan's steps to the target domain through the DataZone API."""
 
@@ -156,6 +163,7 @@ class Restorer:
             if step["kind"] in RESTORED:
                 by_kind[step["kind"]].append(step)
         for kind in RESTORED:
+            before = (result.created, result.updated, len(result.failed))
             for step in by_kind[kind]:
                 existing = state[kind].get(step["key"])
                 if existing == step["body"]:
@@ -174,7 +182,7 @@ class Restorer:
                     result.updated += 1
             if kind == "TERM":
                 self._relations(by_kind["TERM"], state["TERM"], result)
-            self.say(f"{LABELS[kind]}: done ({result.created} created, {result.updated} updated so far)")
+            self.say(progress_line(kind, result, before))
         result.seconds = time.monotonic() - started
         return result
 

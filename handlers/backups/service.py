@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
+from bot.wording import duration
 from handlers.backups.age import WINDOW, AgeHistory, age_history
 from handlers.backups.catalog import KINDS, CatalogReader
 from handlers.backups.engine import BackupEngine, as_entity, new_run_id, stored_entities
@@ -229,6 +230,6 @@ class BackupService:
             action="backups.restore_apply",
             target=plan_id,
             result="ok" if not result.failed else "error",
-            detail=f"{result.created} created, {result.updated} updated, RTO {result.seconds:.1f}s",
+            detail=f"{result.created} created, {result.updated} updated, RTO {duration(result.seconds)}",
         )
         return result

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.db import utc
 from bot.paging import Window
+from bot.wording import age, clock, count, times
 from handlers.failover import ids
-from handlers.failover.models import ACKNOWLEDGED, RESOLVED, Alert, ClusterEvent
+from handlers.failover.models import ACKNOWLEDGED, OPEN, RESOLVED, Alert, ClusterEvent
 
 if TYPE_CHECKING:
     from handlers.failover.cluster_info import ClusterInfo
@@ -44,7 +45,7 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def _hhmm(value: datetime | None) -> str:
-    return f"{utc(value):%H:%M} UTC" if value else "?"
+    return clock(value)
 
 
 # The key of an alert whose alarm names no cluster: account/region/alarm:<name> (see handlers.failover.signals).
@@ -65,8 +66,8 @@ def cluster_label(alert: Alert) -> str:
 def state_line(alert: Alert, silenced_until: datetime | None, now: datetime) -> str:
     """Open, acknowledged, resolved (with duration), and silenced."""
     if alert.state == RESOLVED:
-        minutes = max(1, round((utc(alert.resolved_at) - utc(alert.opened_at)).total_seconds() / 60))  # type: ignore[operator]
-        text = f":white_check_mark: Resolved at {_hhmm(alert.resolved_at)} after {minutes} min"
+        lasted = utc(alert.resolved_at) - utc(alert.opened_at)  # type: ignore[operator]
+        text = f":white_check_mark: Resolved at {_hhmm(alert.resolved_at)} after {age(lasted)}"
     elif alert.state == ACKNOWLEDGED:
         text = f":eyes: Acknowledged by <@{alert.acknowledged_by}> at {_hhmm(alert.acknowledged_at)}"
     else:
@@ -96,9 +97,9 @@ def _fired(alert: Alert) -> list[str]:
         fields.append(f"*EMR*\n{what} {emr.get('state')}{counts}")
     counts = []
     if alert.repeats:
-        counts.append(f"repeated {alert.repeats} times")
+        counts.append(f"repeated {times(alert.repeats)}")
     if alert.flaps:
-        counts.append(f"flapping: reopened {alert.flaps} times")
+        counts.append(f"flapping: reopened {times(alert.flaps)}")
     if counts:
         fields.append("*Noise*\n" + ", ".join(counts))
     return fields
@@ -175,7 +176,8 @@ def card(
     if image is not None:
         blocks.append(image)
     context = f"Alert {alert.id} · opened {_hhmm(alert.opened_at)} · updated {_hhmm(alert.updated_at)}"
-    if alert.state != RESOLVED and not alert.escalated_at and alert.escalate_at:
+    # Only an open alert nobody silenced still escalates: acknowledging or silencing stops the page.
+    if alert.state == OPEN and not silenced_until and not alert.escalated_at and alert.escalate_at:
         context += f" · escalates at {_hhmm(alert.escalate_at)} unless acknowledged"
     blocks += [_context(context), _buttons(alert, runbook)]
     return blocks
@@ -190,7 +192,7 @@ def card_text(alert: Alert) -> str:
 def digest(alerts: list[Alert], silences: dict[str, datetime], now: datetime) -> list[dict[str, Any]]:
     """Many new alerts in one channel at once: one message, a line each, a button to open each card."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{len(alerts)} cluster alerts at once"}},
+        {"type": "header", "text": {"type": "plain_text", "text": f"{count(len(alerts), 'cluster alert')} at once"}},
         _context("Posted as one message to stay within Slack's rate limits. Open a line for its card and buttons."),
     ]
     for alert in alerts[:MAX_DIGEST_LINES]:
@@ -228,7 +230,7 @@ def alert_list(alerts: list[Alert], silences: dict[str, datetime], now: datetime
 
 def alert_list_text(total: int) -> str:
     """The notification text of a page of open alerts."""
-    return "1 open cluster alert" if total == 1 else f"{total} open cluster alerts"
+    return count(total, "open cluster alert")
 
 
 def home_alerts(alerts: list[Alert], total: int, silences: dict[str, datetime], now: datetime) -> list[dict]:

@@ -14,6 +14,7 @@ from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.deps import Deps
 from bot.errors import BadInput
 from bot.paging import Window, take_page
+from bot.wording import age, when
 from handlers.failover import alarms, blocks
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.store import AlertStore
@@ -52,6 +53,11 @@ def parse_duration(text: str) -> timedelta | None:
     if not timedelta(minutes=1) <= duration <= MAX_SILENCE:
         raise BadInput("A silence lasts from 1 minute to 7 days.")
     return duration
+
+
+def _label(typed: str, cluster_id: str) -> str:
+    """The cluster as the user named it, with its id when they gave the name."""
+    return cluster_id if typed == cluster_id else f"{typed} ({cluster_id})"
 
 
 def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
@@ -146,7 +152,8 @@ def command_handlers(
 
     def unwatch(invocation: Invocation) -> None:
         """Delete the alarms watch created."""
-        cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster unwatch <cluster>"))
+        typed = parse_cluster(invocation.args, "/cluster unwatch <cluster>")
+        cluster_id = reader.resolve(typed)
         deleted = alarms.unwatch(deps.aws.client("cloudwatch"), cluster_id)
         deps.audit.record(
             actor=invocation.command.user_id,
@@ -156,7 +163,7 @@ def command_handlers(
             detail={"deleted": deleted},
         )
         text = f"Deleted {', '.join(f'`{n}`' for n in deleted)}." if deleted else "opsbot had no alarms on it."
-        invocation.respond(response_type="ephemeral", text=f"{cluster_id}: {text}")
+        invocation.respond(response_type="ephemeral", text=f"{_label(typed, cluster_id)}: {text}")
 
     def silence(invocation: Invocation) -> None:
         """Mute a cluster's alerts until a time, or end the silence."""
@@ -164,15 +171,17 @@ def command_handlers(
         if not cluster:
             raise BadInput("Give a cluster and a duration: `/cluster silence <cluster> <duration>`.")
         duration = parse_duration(duration_text)
-        cluster_id = reader.resolve(parse_cluster(cluster, "/cluster silence <cluster> <duration>"))
+        typed = parse_cluster(cluster, "/cluster silence <cluster> <duration>")
+        cluster_id = reader.resolve(typed)
+        label = _label(typed, cluster_id)
         user, now = invocation.command.user_id, datetime.now(UTC)
         if duration is None:
             ended = store.unsilence(cluster_id)
-            text = f"{cluster_id} is no longer silenced." if ended else f"{cluster_id} was not silenced."
+            text = f"{label} is no longer silenced." if ended else f"{label} was not silenced."
         else:
             until = now + duration
             store.silence(cluster_id, until, user, now)
-            text = f"{cluster_id} is silenced until {until:%Y-%m-%d %H:%M} UTC."
+            text = f"{label} is silenced until {when(until)} (for {age(duration)})."
         for alert in store.active(cluster_id):
             store.note(alert, f":zzz: {text} (<@{user}>)", now, bump=False)
             kick(alert.channel)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database, utc
+from bot.wording import age, times
 from handlers.failover.models import ACKNOWLEDGED, OPEN, RESOLVED, Alert, ClusterEvent
 from handlers.failover.signals import AlertSignal
 
@@ -203,8 +204,8 @@ class Lifecycle:
         news = outcome == "updated" and "repeats" not in values
         self._log(session, alert.id, signal, now, payload, note=news)
         if outcome == "resolved":
-            minutes = max(1, round((now - utc(alert.opened_at)).total_seconds() / 60))  # type: ignore[operator]
-            self._note(session, alert, now, f":white_check_mark: Resolved after {minutes} min.")
+            lasted = now - utc(alert.opened_at)  # type: ignore[operator]
+            self._note(session, alert, now, f":white_check_mark: Resolved after {age(lasted)}.")
         return Applied(outcome, alert.id, alert.channel)
 
     def _create(
@@ -275,8 +276,9 @@ class Lifecycle:
             return None
         self._log(session, alert.id, signal, now, payload, note=False)
         if flaps <= QUIET_AFTER_FLAPS:
-            minutes = max(0, round((now - resolved_at).total_seconds() / 60))  # type: ignore[operator]
-            self._note(session, alert, now, f":repeat: Fired again {minutes} min after resolving (flapping: {flaps}).")
+            quiet = age(now - resolved_at)  # type: ignore[operator]
+            text = f":repeat: Fired again {quiet} after resolving (flapping: reopened {times(flaps)})."
+            self._note(session, alert, now, text)
         return Applied("reopened", alert.id, alert.channel)
 
     @staticmethod

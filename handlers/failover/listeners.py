@@ -20,13 +20,14 @@ from bot.paging import Window
 from bot.registry import Registry
 from bot.replies import channel_of, tell_user, user_of
 from bot.slack_client import build_delivery_client
+from bot.wording import clock
 from handlers.failover import blocks, ids
 from handlers.failover.chart import alt_text, render_chart
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.commands import ALERTS_PAGE, command_handlers, router, show_alerts
 from handlers.failover.intake import Intake, alert_route
 from handlers.failover.lifecycle import Lifecycle
-from handlers.failover.models import Alert
+from handlers.failover.models import ACKNOWLEDGED, Alert
 from handlers.failover.outbox import Outbox
 from handlers.failover.parse import ALARM_FORMS, EMR_FORMS
 from handlers.failover.store import AlertStore, silence_target
@@ -54,6 +55,16 @@ def _tell(client: WebClient, body: dict[str, Any], text: str, view: list[dict[st
             client.chat_postEphemeral(channel=channel_of(body), user=user_of(body), text=text, blocks=view)
     except SlackApiError:
         tell_user(client, body, text)
+
+
+def _already(alert: Alert | None) -> str:
+    """Why an acknowledgement did nothing: who acknowledged it first, or that it is over."""
+    if alert is None:
+        return "This alert no longer exists."
+    by = f"<@{alert.acknowledged_by}>" if alert.acknowledged_by else None
+    if alert.state == ACKNOWLEDGED and by:
+        return f"{by} already acknowledged this alert at {clock(alert.acknowledged_at)}."
+    return f"This alert is already {alert.state}" + (f", acknowledged by {by}." if by else ".")
 
 
 def register(registry: Registry) -> None:
@@ -131,9 +142,7 @@ def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterRead
             user, now = body["user"]["id"], datetime.now(UTC)
             if not store.acknowledge(alert.id, user, now):
                 current = store.get(alert.id)
-                who = f"<@{current.acknowledged_by}>" if current and current.acknowledged_by else "nobody"
-                state = current.state if current else "gone"
-                tell_user(client, body, f":information_source: This alert is {state} (acknowledged by {who}).")
+                tell_user(client, body, f":information_source: {_already(current)}")
                 return
             store.note(alert, f":eyes: Acknowledged by <@{user}>.", now, bump=False)
             deps.audit.record(actor=user, action="failover.acknowledge", target=str(alert.id), result="ok")

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.charts import Picture
 from bot.outbox import ChannelPacer
 from bot.outbox.sender import AMBIGUOUS_ERRORS, find_marked, marker
+from bot.wording import count
 from handlers.failover import blocks
 from handlers.failover.models import Alert
 from handlers.failover.store import AlertStore
@@ -241,7 +242,7 @@ class Outbox:
             mark,
             [a.id for a in alerts],
             now,
-            text=f"{len(alerts)} cluster alerts at once",
+            text=f"{count(len(alerts), 'cluster alert')} at once",
             blocks=blocks.digest(alerts, silences, now),
         )
         self._store.carded([a.id for a in alerts], posted, digest=True, versions={a.id: a.version for a in alerts})
@@ -274,7 +275,7 @@ class Outbox:
         ts = alert.card_ts or ""
         if alert.digest:
             shown = self._store.sharing_card(channel, ts)
-            text, new_blocks = f"{len(shown)} cluster alerts", blocks.digest(shown, silences, now)
+            text, new_blocks = count(len(shown), "cluster alert"), blocks.digest(shown, silences, now)
         else:
             shown = [alert]
             until = silences.get(alert.cluster_id or alert.key)

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from bot.blockkit import SECTION_TEXT, lines_within
+from bot.wording import count
 from handlers.proteins.indexing import IndexParams
 from handlers.proteins.search import Hit
 from handlers.proteins.service import DatabaseInfo, SearchResult
@@ -25,8 +26,9 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+def nearest(n: int) -> str:
+    """The head of an answer: "The nearest protein" for one hit, "5 nearest proteins" for more."""
+    return "The nearest protein" if n == 1 else f"{n:,} nearest proteins"
 
 
 def _short(text: str, width: int) -> str:
@@ -55,14 +57,15 @@ def table(hits: list[Hit]) -> dict[str, Any]:
 
 def searching(label: str, buckets: int, k: int) -> str:
     """The interim answer while buckets are searched."""
-    return f":mag: Searching {_count(buckets, 'bucket')} for the {k} nearest proteins to `{label}`…"
+    wanted = "the nearest protein" if k == 1 else f"the {k} nearest proteins"
+    return f":mag: Searching {count(buckets, 'bucket')} for {wanted} to `{label}`…"
 
 
 def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str, Any]]:
     """The answer: a table of the first hits, and where the rest went when there are more."""
     shown = result.hits[:INLINE_HITS]
     params = result.params
-    head = f"*{len(result.hits)} nearest proteins to `{result.query.label}`* (cosine distance, smaller is closer)"
+    head = f"*{nearest(len(result.hits))} to `{result.query.label}`* (cosine distance, smaller is closer)"
     blocks = [_section(head)]
     blocks.append(table(shown) if shown else _section("No proteins found."))
     if csv_name and len(result.hits) > len(shown):
@@ -71,7 +74,7 @@ def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str,
         )
     note = "identity: global alignment (BLOSUM62) to the query" if any(h.identity is not None for h in shown) else ""
     settings = f"k={params.k} nprobes={params.nprobes} refine={params.refine_factor}"
-    timing = f"{_count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"
+    timing = f"{count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"
     blocks.append(_context(" · ".join(filter(None, [timing, note]))))
     return blocks
 
@@ -92,8 +95,8 @@ def _index_of(params: IndexParams | None) -> str:
         return "no index (exact search)"
     if params.type == "IVF_PQ":
         return (
-            f"IVF_PQ {params.metric}, {params.num_partitions} partitions, "
-            f"{params.num_sub_vectors} sub-vectors, {params.num_bits} bits"
+            f"IVF_PQ {params.metric}, {count(params.num_partitions, 'partition')}, "
+            f"{count(params.num_sub_vectors, 'sub-vector')}, {count(params.num_bits, 'bit')}"
         )
     return f"{params.type} (too few rows for PQ)"
 
@@ -111,7 +114,7 @@ def info(details: DatabaseInfo) -> list[dict[str, Any]]:
     embedder = details.embedder
     lines = [
         f"*Protein database* `{details.uri}`",
-        f"{_count(len(details.buckets), 'bucket')}, {details.rows:,} proteins",
+        f"{count(len(details.buckets), 'bucket')}, {count(details.rows, 'protein')}",
         f"Embedder: `{embedder.name}`, {embedder.dimension} dimensions" if embedder else "Embedder: none recorded",
     ]
     if details.buckets:
@@ -136,7 +139,8 @@ def home(details: DatabaseInfo | None) -> list[dict[str, Any]]:
     embedder = f"`{details.embedder.name}`" if details.embedder else "no embedder recorded"
     return [
         _section(
-            f"{details.rows:,} proteins in {_count(len(details.buckets), 'bucket')} ({indexed} indexed), {embedder}.\n"
+            f"{count(details.rows, 'protein')} in {count(len(details.buckets), 'bucket')} ({indexed} indexed), "
+            f"{embedder}.\n"
             "Try `/protein <protein-id | sequence>`."
         )
     ]

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from bot.errors import OpsbotError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.wording import count, duration
 from handlers.proteins import kmer, sources
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.executors import KINDS, BucketExecutor, make_executor
@@ -117,7 +118,7 @@ def ingest_command(
             console.print(f"{path}: already in {bucket}, skipped")
         for bucket, bucket_files in plan.buckets.items():
             rows = sum(f.rows for f in bucket_files)
-            tasks[bucket] = progress.add_task(f"{bucket} ({len(bucket_files)} files)", total=rows)
+            tasks[bucket] = progress.add_task(f"{bucket} ({count(len(bucket_files), 'file')})", total=rows)
 
     with _user_errors(), progress:
         done = ingest(
@@ -132,7 +133,8 @@ def ingest_command(
             executor=runner,
         )
     click.echo(
-        f"ingested {done.rows:,} vectors into {len(done.buckets)} new buckets; {len(done.skipped)} files skipped"
+        f"ingested {count(done.rows, 'vector')} into {count(len(done.buckets), 'new bucket')}; "
+        f"{count(len(done.skipped), 'file')} skipped"
     )
 
 
@@ -161,7 +163,8 @@ def index_command(
         at_once = workers or (default_workers(pending) if kind == "local" else None)
         runner = _executor(settings, kind, ray_address, at_once)
         console.print(
-            f"indexing up to {pending} buckets on {runner.kind}, {at_once or 'as many as the cluster runs'} at a time"
+            f"indexing up to {count(pending, 'bucket')} on {runner.kind}, "
+            f"{at_once or 'as many as the cluster runs'} at a time"
         )
         built = index(
             catalog,
@@ -171,10 +174,11 @@ def index_command(
             workers=workers,
             executor=runner,
             done=lambda b, p: console.print(
-                f"{b}: {p.type} {p.num_partitions} partitions, {p.num_sub_vectors} sub-vectors, {p.seconds:.1f}s"
+                f"{b}: {p.type} {count(p.num_partitions, 'partition')}, {count(p.num_sub_vectors, 'sub-vector')}, "
+                f"{duration(p.seconds)}"
             ),
         )
-    click.echo(f"indexed {len(built)} buckets")
+    click.echo(f"indexed {count(len(built), 'bucket')}")
 
 
 def _service(
@@ -229,7 +233,9 @@ def search_command(**options: Any) -> None:
 
 def _one(service: ProteinService, text: str, k: int) -> None:
     result = service.search(classify(text, max_length=40_000), SearchOptions(k=min(k, 1000)))
-    table = Table(title=f"nearest to {result.query.label} ({result.seconds * 1000:.0f} ms, {result.buckets} buckets)")
+    table = Table(
+        title=f"nearest to {result.query.label} ({result.seconds * 1000:.0f} ms, {count(result.buckets, 'bucket')})"
+    )
     for column in ("rank", "id", "cosine distance", "identity", "bucket"):
         table.add_column(column)
     for rank, hit in enumerate(result.hits, start=1):
@@ -255,7 +261,7 @@ def _batch(service: ProteinService, options: dict[str, Any]) -> None:
     finally:
         if out is not sys.stdout:
             out.close()
-    console.print(f"searched {total:,} queries")
+    console.print(f"searched {count(total, 'query', 'queries')}")
 
 
 def _identity(hit: Hit, sequence: str | None) -> float | None:
@@ -286,7 +292,7 @@ def info_command(db: str | None) -> None:
     embedder = details.embedder
     click.echo(f"database  {details.uri}")
     click.echo(f"embedder  {f'{embedder.name} ({embedder.dimension} dimensions)' if embedder else 'none recorded'}")
-    click.echo(f"buckets   {len(details.buckets)}, {details.rows:,} proteins")
+    click.echo(f"buckets   {len(details.buckets)}, {count(details.rows, 'protein')}")
     for bucket, rows in details.buckets.items():
         params = details.indexes.get(bucket)
         described = (

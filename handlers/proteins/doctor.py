@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.doctor_resources import Finding
 from bot.settings import Settings
+from bot.wording import count
 
 
 def check_proteins(settings: Settings) -> Finding:
@@ -21,5 +22,7 @@ def check_proteins(settings: Settings) -> Finding:
             "protein database", "WARN", f"{settings.protein_db} holds no buckets: run `opsbot proteins ingest`"
         )
     return Finding(
-        "protein database", "PASS", f"{len(buckets)} buckets, {sum(buckets.values())} proteins in {settings.protein_db}"
+        "protein database",
+        "PASS",
+        f"{count(len(buckets), 'bucket')}, {count(sum(buckets.values()), 'protein')} in {settings.protein_db}",
     )

@@ -43,7 +43,7 @@ def _send_privately(invocation: Invocation, filename: str, content: str, label: 
         channel=dm,
         content=content,
         filename=filename,
-        title=f"{hits} nearest proteins to {label}",
+        title=f"{blocks.nearest(hits)} to {label}",
         initial_comment=f"The nearest proteins to `{label}`, as you asked.",
     )
 
@@ -93,7 +93,7 @@ def register(registry: Registry) -> None:
         invocation.respond(
             response_type="ephemeral",
             replace_original=True,
-            text=f"{len(result.hits)} nearest proteins to {query.label}",
+            text=f"{blocks.nearest(len(result.hits))} to {query.label}",
             blocks=blocks.results(result, csv_name),
         )
         if upload_error:

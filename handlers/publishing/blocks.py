@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blockkit import BUTTON_TEXT, HEADER_TEXT, SECTION_TEXT, join_within, lines_within, truncate
+from bot.wording import mention
 from handlers.publishing import ids
 from handlers.publishing.catalog import Preview
 from handlers.publishing.runs import RunView
@@ -14,6 +15,8 @@ from handlers.publishing.runs import RunView
 MAX_PREVIEW_BUTTONS = 5
 # A failed table's error is cut to about a line, so the section lists more tables, each with why it failed.
 TABLE_ERROR = 300
+# Registrations nobody in Slack asked for: by the trusted path they came through, never as a Slack mention.
+REQUESTERS = {"inbox": "a registration event on the events queue", "cli": "`opsbot publish register`"}
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -32,9 +35,24 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
+# A listing DataZone is still creating: a second publish now would race the first, so the card offers none.
+CREATING = "CREATING"
+
+
+def preview_title(preview: Preview, publish: bool) -> str:
+    """The card's question: "Publish X?", "Publish X again?" for a listed asset, or that a publish is under way."""
+    if not publish:
+        return f"Unpublish {preview.name}?"
+    if preview.listing_status == CREATING:
+        return f"{preview.name} is being published"
+    # DataZone accepts a publish of a listed asset: it lists the asset's current revision.
+    return f"Publish {preview.name} again?" if preview.listing_status == "ACTIVE" else f"Publish {preview.name}?"
+
+
 def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
     """The asset, what the catalog would show, what is missing, and Confirm / Cancel."""
     verb = "Publish" if publish else "Unpublish"
+    relisting = publish and preview.listing_status == "ACTIVE"
     quality = f"{preview.quality:.2f}" if preview.quality is not None else "not recorded"
     listing = (preview.listing_status or "not published").lower().replace("_", " ")
     facts = [
@@ -53,14 +71,26 @@ def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
         else "*Glossary terms:* none",
     ]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": truncate(f"{verb} {preview.name}?", HEADER_TEXT)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(preview_title(preview, publish), HEADER_TEXT)},
+        },
         _section("\n".join([*facts[:2], *lists, *facts[2:]])),
     ]
+    if relisting:
+        blocks.append(
+            _section(":information_source: Already published. Publishing again lists the asset's current metadata.")
+        )
     ref = ids.AssetRef(
         domain=preview.domain_id, asset=preview.asset_id, owner=preview.owner_project_id, publish=publish
     ).model_dump_json()
     cancel = _button("Cancel", ids.CANCEL, "cancel")
-    if publish and preview.missing:
+    if publish and preview.listing_status == CREATING:
+        blocks.append(
+            _section(":hourglass: DataZone is still creating its listing; preview it again once it is active.")
+        )
+        blocks.append({"type": "actions", "elements": [cancel]})
+    elif publish and preview.missing:
         head = ":no_entry: *Required metadata is missing, so this cannot be published:*\n"
         blocks.append(_section(lines_within([f"• {m}" for m in preview.missing], SECTION_TEXT, prefix=head)))
         override = _button("Publish anyway (admins)", ids.OVERRIDE, ref, "danger")
@@ -75,7 +105,10 @@ def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
         blocks.append(
             {
                 "type": "actions",
-                "elements": [_button(f"Confirm {verb.lower()}", ids.CONFIRM, ref, "primary"), cancel],
+                "elements": [
+                    _button("Publish again" if relisting else f"Confirm {verb.lower()}", ids.CONFIRM, ref, "primary"),
+                    cancel,
+                ],
             }
         )
     return blocks
@@ -88,17 +121,23 @@ def outcome(name: str, text: str) -> list[dict[str, Any]]:
 
 def registration_card(label: str, scope: str, user_id: str) -> list[dict[str, Any]]:
     """The card a registration's progress threads under."""
+    by = mention(user_id, REQUESTERS.get(user_id, user_id))
     return [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(f"Registering {label}", HEADER_TEXT)}},
-        _section(f"{scope}\nRequested by <@{user_id}>. Progress follows in the thread."),
+        _section(f"{scope}\nRequested by {by}. Progress follows in the thread."),
     ]
+
+
+def run_status(status: str) -> str:
+    """A run's status as a word: DataZone's SUCCESS reads "succeeded", like its PARTIALLY_SUCCEEDED."""
+    return {"SUCCESS": "succeeded"}.get(status, status.lower().replace("_", " "))
 
 
 def run_summary(view: RunView, domain_id: str, gate: bool) -> list[dict[str, Any]]:
     """Counts, failed tables with their errors, and created assets (with a preview button when gated)."""
     stats = view.statistics
     counts = ", ".join(f"{stats.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped", "failed"))
-    status = view.status.lower().replace("_", " ")
+    status = run_status(view.status)
     blocks = [_section(f"*Run `{view.run_id}` of {view.data_source_name}: {status}.*\n{counts}")]
     if view.failed:
         errors = [truncate(a.error or "no error message", TABLE_ERROR) for a in view.failed]
@@ -133,7 +172,7 @@ def run_text(view: RunView) -> str:
     """The summary as plain text, for notifications and the CLI."""
     stats = view.statistics
     counts = ", ".join(f"{stats.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped", "failed"))
-    lines = [f"Run {view.run_id} of {view.data_source_name}: {view.status.lower().replace('_', ' ')} ({counts})"]
+    lines = [f"Run {view.run_id} of {view.data_source_name}: {run_status(view.status)} ({counts})"]
     lines += [f"  failed {a.database}.{a.table}: {a.error or 'no error message'}" for a in view.failed]
     lines += [f"  created {a.database}.{a.table} (asset {a.asset_id})" for a in view.created]
     return "\n".join(lines)

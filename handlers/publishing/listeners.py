@@ -64,7 +64,9 @@ def register(registry: Registry) -> None:
         args = parse(AssetArgs, invocation.args, usage["preview"])
         view = catalog.preview(publishing.domain(), args.asset)
         invocation.respond(
-            response_type="ephemeral", text=f"Publish {view.name}?", blocks=blocks.preview_card(view, publish=True)
+            response_type="ephemeral",
+            text=blocks.preview_title(view, True),
+            blocks=blocks.preview_card(view, publish=True),
         )
 
     def unpublish(invocation: Invocation) -> None:
@@ -199,7 +201,7 @@ def register(registry: Registry) -> None:
             respond(
                 replace_original=False,
                 response_type="ephemeral",
-                text=f"Publish {view.name}?",
+                text=blocks.preview_title(view, True),
                 blocks=blocks.preview_card(view, publish=True),
             )
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from bot.errors import NotFound
+from bot.wording import age
 from handlers.publishing.runs import DONE
 from handlers.publishing.store import GAVE_UP, GONE, RunCard
 from handlers.publishing.workflow import GIVE_UP, Publishing
@@ -42,9 +43,8 @@ def sweep_one(publishing: Publishing, card: RunCard, now: datetime) -> str:
     if status in DONE:
         return "done"
     if too_old:
-        hours = GIVE_UP / 3600
         text = (
-            f":hourglass: Gave up following run `{card.run_id}` after {hours:g} hours without a result; "
+            f":hourglass: Gave up following run `{card.run_id}` after {age(GIVE_UP)} without a result; "
             f"`/publish status {card.run_id}` shows where it stands."
         )
         return "gave up" if publishing.end(card, GAVE_UP, text) else "ended elsewhere"

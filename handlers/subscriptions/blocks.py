@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.blockkit import HEADER_TEXT, SECTION_FIELD, join_within, truncate
 from bot.paging import Window
+from bot.wording import age, count, mention, when
 from handlers.subscriptions import ids
 from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.service import PendingSummary, RequestView
@@ -17,13 +18,10 @@ MAX_REASON = 1500
 
 
 def _age(created_at: datetime, now: datetime) -> str:
-    minutes = int((now - created_at).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h" if minutes < 48 * 60 else f"{minutes // 1440} days"
+    return age(now - created_at)
 
 
-def _facts(view: RequestView, now: datetime) -> list[dict[str, Any]]:
+def _facts(view: RequestView, now: datetime, decided: bool = False) -> list[dict[str, Any]]:
     verdict = view.verdict
     fields = [
         f"*Asset*\n{view.asset_name}",
@@ -40,7 +38,9 @@ def _facts(view: RequestView, now: datetime) -> list[dict[str, Any]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Reason*\n{view.reason[:MAX_REASON]}"}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": truncate(text, SECTION_FIELD)} for text in fields]},
     ]
-    context = [f"Request `{view.request_id}`", f"waiting {_age(view.created_at, now)}"]
+    # A decided card says how long the request waited; `now` is then when it was decided.
+    waited = f"waited {_age(view.created_at, now)}" if decided else f"waiting {_age(view.created_at, now)}"
+    context = [f"Request `{view.request_id}`", waited]
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
     for warning in verdict.warnings:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {warning}"}]})
@@ -87,7 +87,7 @@ def decided_card(
     """The card once decided: what happened, who, when; no buttons."""
     now = now or datetime.now(UTC)
     icon = {"accepted": ":white_check_mark:", "auto_approved": ":white_check_mark:"}.get(outcome, ":no_entry_sign:")
-    text = f"{icon} *{outcome.replace('_', ' ').capitalize()}* by {by} at {now:%Y-%m-%d %H:%M} UTC"
+    text = f"{icon} *{outcome.replace('_', ' ').capitalize()}* by {by} at {when(now)}"
     if comment:
         text += "\n>" + comment[:MAX_REASON].replace("\n", "\n>")
     return [
@@ -96,7 +96,7 @@ def decided_card(
             "text": {"type": "plain_text", "text": truncate(f"Subscription request: {view.asset_name}", HEADER_TEXT)},
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        *_facts(view, now),
+        *_facts(view, now, decided=True),
     ]
 
 
@@ -188,20 +188,17 @@ def reject_modal(ref: ids.RequestRef, asset_name: str) -> dict[str, Any]:
 def notice(view: RequestView, outcome: str) -> str:
     """The compact line posted when the policy decided by itself."""
     verb = "approved automatically" if outcome == "auto_approved" else "denied by policy"
-    return f"{view.requester}'s request for *{view.asset_name}* was {verb} ({view.verdict.reason})."
+    # The requester is often a phrase ("maria (MarketingAnalyst) for project X"): no possessive after it.
+    return f"The request for *{view.asset_name}* by {view.requester} was {verb} ({view.verdict.reason})."
 
 
 # Forty one-line sections, a header, the page's context and its buttons stay well inside Slack's 50 blocks.
 MAX_QUEUE_LINES = 40
 
 
-def _requests(total: int) -> str:
-    return "1 pending request" if total == 1 else f"{total} pending requests"
-
-
 def queue_text(total: int) -> str:
-    """The notification text of a page of the pending queue."""
-    return _requests(total)
+    """The notification text of a page of the pending queue (and its header)."""
+    return count(total, "pending request")
 
 
 def queue(
@@ -217,7 +214,7 @@ def queue(
         for s in summaries
     ]
     out: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _requests(window.total)}},
+        {"type": "header", "text": {"type": "plain_text", "text": queue_text(window.total)}},
         {
             "type": "context",
             "elements": [
@@ -244,7 +241,7 @@ def home(summaries: list[PendingSummary], lines: int, now: datetime | None = Non
     )
     hidden = len(summaries) - lines
     more = f"\n_and {hidden} more: `/subscriptions pending` pages through them all_" if hidden > 0 else ""
-    return [_section(f"{len(summaries)} waiting for your decision:\n{text}{more}")]
+    return [_section(f"{count(len(summaries), 'request')} waiting for your decision:\n{text}{more}")]
 
 
 def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
@@ -260,8 +257,8 @@ def expiry_reminder(row: TimedAccess, ref: ids.AccessRef) -> list[dict[str, Any]
     """The requester's reminder a day before time-bound access ends, with a renewal button."""
     return [
         _section(
-            f":hourglass: Your access to *{row.asset_name}* ends {row.expires_at:%Y-%m-%d %H:%M} UTC "
-            f"(approved for {row.days} days)."
+            f":hourglass: Your access to *{row.asset_name}* ends {when(row.expires_at)} "
+            f"(approved for {count(row.days, 'day')})."
         ),
         {"type": "actions", "elements": [_button(ids.RENEW, "Ask to renew", ref.model_dump_json())]},
     ]
@@ -272,11 +269,11 @@ def renewal_card(row: TimedAccess, ref: ids.AccessRef, asker: str) -> list[dict[
     return [
         _section(
             f":repeat: <@{asker}> asks to keep access to *{row.asset_name}* for {row.requester}. "
-            f"It ends {row.expires_at:%Y-%m-%d %H:%M} UTC; extending adds {row.days} days."
+            f"It ends {when(row.expires_at)}; extending adds {count(row.days, 'day')}."
         ),
         {
             "type": "actions",
-            "elements": [_button(ids.EXTEND, f"Extend {row.days} days", ref.model_dump_json(), "primary")],
+            "elements": [_button(ids.EXTEND, f"Extend {count(row.days, 'day')}", ref.model_dump_json(), "primary")],
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Subscription `{row.subscription_id}`"}]},
     ]
@@ -287,7 +284,7 @@ def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) 
     value = ids.RevokeRef(**ref.model_dump(), reason=reason[:MAX_REASON]).model_dump_json()
     return [
         _section(
-            f"Revoke {subscription.subscriber}'s access to *{subscription.asset_name}*"
+            f"Revoke the access of {subscription.subscriber} to *{subscription.asset_name}*"
             f" (subscription `{subscription.subscription_id}`, since {subscription.since:%Y-%m-%d})?"
             + (f"\n>{reason[:MAX_REASON]}" if reason else "")
         ),
@@ -299,6 +296,13 @@ def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) 
             ],
         },
     ]
+
+
+def _grant(status: str) -> str:
+    # The grant's status reads as a phrase of its own: "access granted", "grant pending", "revoke failed".
+    if status == "granted":
+        return "access granted"
+    return status if status.startswith(("grant", "revoke", "no grant")) else f"grant {status}"
 
 
 def access_list(
@@ -317,10 +321,10 @@ def access_list(
         return [_section(f"Nobody has an active subscription to *{listing.asset_name}*.")]
     lines = []
     for sub in subscriptions:
-        approver = by_request.get(sub.request_id or "")
+        approver = by_request.get(sub.request_id or "") or sub.approved_by
         line = (
             f"`{sub.subscription_id}` {sub.subscriber}, since {sub.since:%Y-%m-%d}, "
-            f"approved by {f'<@{approver}>' if approver else sub.approved_by}, grant {sub.grant_status}"
+            f"approved by {mention(approver, approver)}, {_grant(sub.grant_status)}"
         )
         if sub.subscription_id in timed:
             line += f", until {timed[sub.subscription_id].expires_at:%Y-%m-%d}"

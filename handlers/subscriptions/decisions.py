@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotAllowed
+from bot.wording import SLACK_USER, count, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.policy import self_approval
 from handlers.subscriptions.service import RequestView, SubscriptionService
@@ -19,17 +19,18 @@ from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTIN
 Tell = Callable[[str], None]
 """Tells the deciding user something privately."""
 
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # How each recorded state reads to someone who lost the race to decide.
 _WAY = {
-    APPROVING: "is approving",
-    REJECTING: "is rejecting",
-    "deciding": "is deciding",
-    "accepted": "already approved",
-    "rejected": "already rejected",
-    "auto_approved": "already approved (by policy)",
-    "denied": "already denied (by policy)",
-    "decided_elsewhere": "already decided in DataZone",
+    APPROVING: "is approving this request right now",
+    REJECTING: "is rejecting this request right now",
+    "deciding": "is deciding this request right now",
+    "accepted": "already approved this request",
+    "rejected": "already rejected this request",
+}
+# Decided by opsbot's policy: nobody to name, the policy is the decider.
+_BY_POLICY = {
+    "auto_approved": "opsbot's policy already approved this request automatically",
+    "denied": "opsbot's policy already denied this request",
 }
 
 
@@ -57,14 +58,25 @@ def who(decided_by: str | None) -> str:
     return f"<@{decided_by}>" if SLACK_USER.match(decided_by) else decided_by
 
 
-def winner_of(card: RequestCard | None) -> str:
-    """What the loser of a race is told: who holds the decision and which way it goes."""
+def _card_names_winner(card: RequestCard | None) -> bool:
+    # The card names the winner itself when a Slack user or the policy decided; otherwise DataZone knows.
     if card is None:
-        return ":information_source: Someone else already decided this request."
-    way = _WAY.get(card.status, f"already marked this request {card.status}")
-    return f":information_source: {who(card.decided_by)} {way} this request" + (
-        "." if card.status not in (APPROVING, REJECTING) else " right now."
-    )
+        return False
+    return card.status in _BY_POLICY or (card.status in _WAY and bool(SLACK_USER.match(card.decided_by or "")))
+
+
+def winner_of(card: RequestCard | None, in_datazone: str | None = None) -> str:
+    """What the loser of a race is told: who holds the decision and which way it goes.
+
+    `in_datazone` is DataZone's own account ("rejected in DataZone by <@U…>"), for a request the card cannot
+    name the winner of (decided in the portal, or by someone the policy maps to no Slack user)."""
+    if card is not None and card.status in _BY_POLICY:
+        return f":information_source: {_BY_POLICY[card.status]}."
+    if card is None or not _card_names_winner(card):
+        said = in_datazone or "decided by someone else"
+        return f":information_source: This request was already {said}."
+    when_ = f" (at {when(card.decided_at)})" if card.decided_at and card.status not in (APPROVING, REJECTING) else ""
+    return f":information_source: {who(card.decided_by)} {_WAY[card.status]}{when_}."
 
 
 def refuse_self_approval(deps: Deps, view: RequestView, user_id: str) -> None:
@@ -90,7 +102,7 @@ def decide(
     refuse_self_approval(deps, view, decider.user_id)
     service.check_can_decide(decider.user_id)
     if view.status != "PENDING" and store.get(ref.request) is None:
-        raise Conflict(f"This request was already {view.status.lower()} in DataZone.")
+        raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
     days = expiry.days_for(deps.access.policy.subscriptions, decision.days) if decision.approve else None
     if days and not deps.jobs.available:
         raise BadInput("This opsbot process runs no scheduler, so it cannot approve for a limited time.")
@@ -98,12 +110,16 @@ def decide(
         ref.domain, ref.request, view.created_at, view.owner_project_id
     )  # decided by command before any card was posted
     if not store.start_decision(ref.request, decider.user_id, decision.approve):
-        # The claim carries the winner and the way: read it after losing.
-        tell(winner_of(store.get(ref.request)))
+        # The claim carries the winner and the way: read it after losing (DataZone's record when decided there).
+        won = store.get(ref.request)
+        if _card_names_winner(won):
+            tell(winner_of(won))
+        else:
+            tell(winner_of(won, decided_in_datazone(service, service.load(ref.domain, ref.request))))
         return
     verb = "Approved" if decision.approve else "Rejected"
     comment = f"{verb} in Slack by {decider.name} ({decider.user_id})"
-    comment += f" for {days} days" if days else ""
+    comment += f" for {count(days, 'day')}" if days else ""
     comment += f": {decision.text}" if decision.text else ""
     try:
         (service.accept if decision.approve else service.reject)(view, comment, decider.user_id)
@@ -174,6 +190,12 @@ def show_outcome_from_datazone(
             request_id, outcome, slack_user or current.reviewer or "datazone", session, only_from=(PENDING, *IN_FLIGHT)
         ):
             return None
-        new_blocks = blocks.decided_card(current, outcome, by, current.decision_comment)
+        new_blocks = blocks.decided_card(current, outcome, by, current.decision_comment, current.decided_at)
         _announce(deps, session, current, card, new_blocks, text)
     return f"This request was already {outcome} in DataZone by {by}."
+
+
+def decided_in_datazone(service: SubscriptionService, view: RequestView) -> str:
+    """ "rejected in DataZone by <@U…>": which way and who, the reviewer named as the policy's people map allows."""
+    outcome = "decided" if view.status == "PENDING" else view.status.lower()
+    return f"{outcome} in DataZone by {service.reviewer(view.domain_id, view.reviewer)}"

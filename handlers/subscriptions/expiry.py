@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.outbox import message
 from bot.policy import SubscriptionPolicy
+from bot.wording import count
 from handlers.subscriptions import blocks, ids, messages
 from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.messages import channel_for
@@ -145,7 +146,7 @@ def ask_renewal(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
     if not access.ask_renewal(ref.subscription, user_id, then=lambda session: deps.outbox.send(card, session)):
         return "Renewal was already asked for; the approvers have it."
     deps.audit.record(actor=user_id, action="subscriptions.ask_renewal", target=ref.subscription, result="ok")
-    return f"Asked the approvers to extend your access to {row.asset_name} by {row.days} days."
+    return f"Asked the approvers to extend your access to {row.asset_name} by {count(row.days, 'day')}."
 
 
 def extend(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:

@@ -9,6 +9,7 @@ import structlog
 from bot.deps import Deps
 from bot.errors import Conflict
 from bot.outbox import message
+from bot.wording import noun
 from handlers.subscriptions import blocks, messages
 from handlers.subscriptions.decisions import show_outcome_from_datazone
 from handlers.subscriptions.messages import channel_for
@@ -90,7 +91,7 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
         for card in store.waiting(now - timedelta(hours=policy.remind_after_hours), "reminded_at"):
             text = (
                 f":alarm_clock: {_approvers(deps, card.owner_project_id or '')}: this request has waited over "
-                f"{policy.remind_after_hours:g} hours for a decision."
+                f"{policy.remind_after_hours:g} {noun(policy.remind_after_hours, 'hour')} for a decision."
             )
             with deps.db.session() as session:
                 if store.mark(card.request_id, "reminded_at", session):  # one replica, one reminder
@@ -103,7 +104,8 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
             link = deps.slack.chat_getPermalink(channel=card.channel, message_ts=card.message_ts)["permalink"]
             text = (
                 f":rotating_light: Subscription request `{card.request_id}` has waited over "
-                f"{policy.escalate_after_hours:g} hours without a decision: {link}"
+                f"{policy.escalate_after_hours:g} {noun(policy.escalate_after_hours, 'hour')} without a decision: "
+                f"{link}"
             )
             with deps.db.session() as session:
                 if store.mark(card.request_id, "escalated_at", session):

@@ -19,6 +19,7 @@ from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
 from bot.replies import tell_user
+from bot.wording import count
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
 from handlers.subscriptions.decisions import Decider, Decision, decide, refuse_self_approval, show_outcome_from_datazone
@@ -164,7 +165,13 @@ def register(registry: Registry) -> None:
         card = (
             blocks.card(view)
             if view.status == "PENDING"
-            else blocks.decided_card(view, view.status.lower(), view.reviewer or "DataZone", view.decision_comment)
+            else blocks.decided_card(
+                view,
+                view.status.lower(),
+                service.reviewer(view.domain_id, view.reviewer),
+                view.decision_comment,
+                view.decided_at,
+            )
         )
         invocation.respond(response_type="ephemeral", text=f"Subscription request {args.request_id}", blocks=card)
 
@@ -204,15 +211,20 @@ def register(registry: Registry) -> None:
         window = window_of(len(subscriptions))
         shown = window.cut(subscriptions)
         timed = access_store.for_subscriptions([s.subscription_id for s in shown])
-        deciders = {}
+        deciders, named = {}, {}
         for sub in shown:
             card = store.get(sub.request_id) if sub.request_id else None
             if card is not None and card.decided_by and card.decided_by.startswith(("U", "W")):
                 deciders[sub.request_id or ""] = card.decided_by
+            elif sub.request_id and sub.approved_by != "unknown":
+                # Approved outside Slack: DataZone's user id, named as the policy's people map allows (once per user).
+                if sub.approved_by not in named:
+                    named[sub.approved_by] = service.reviewer(domain(), sub.approved_by)
+                deciders[sub.request_id or ""] = named[sub.approved_by]
         respond(
             response_type="ephemeral",
             replace_original=replace,
-            text=f"{paging.count(len(subscriptions), ACCESS_NOUN)} to {listing.asset_name}",
+            text=f"{count(len(subscriptions), *ACCESS_NOUN)} to {listing.asset_name}",
             blocks=blocks.access_list(listing, shown, window, asset, timed, deciders),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from bot.errors import Conflict, NotAllowed
 from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
 
+# The session opsbot names when it decides as an approver's own role (see _deciding_client).
+_OWN_SESSION = re.compile(r":assumed-role/[^/]+/opsbot-([UW][A-Z0-9]{2,})$")
 # DataZone's limit on decisionComment.
 MAX_COMMENT = 4096
 
@@ -38,6 +41,7 @@ class RequestView:
     verdict: Verdict
     reviewer: str | None
     decision_comment: str | None
+    decided_at: datetime | None = None
 
 
 def _listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -148,14 +152,28 @@ class SubscriptionService:
             verdict=evaluate(self._policy.subscriptions, forms, problems),
             reviewer=detail.get("reviewerId"),
             decision_comment=detail.get("decisionComment"),
+            # A decided request was last updated by its decision.
+            decided_at=detail.get("updatedAt") if detail["status"] != "PENDING" else None,
         )
 
     def person(self, domain_id: str, user_id: str | None) -> tuple[str | None, str | None]:
         """A DataZone user (a reviewer) as a name to show and the Slack user the policy's `people` map gives them."""
         if not user_id:
             return None, None
-        profile = self._profile(domain_id, user_id)
+        own = _OWN_SESSION.search(user_id)
+        if own and own.group(1) in self._policy.subscriptions.approver_roles:
+            return None, own.group(1)  # opsbot decided as this approver's role, naming the session after them
+        if user_id.startswith("arn:aws:sts:"):
+            # User profiles are keyed by IAM ARNs, not STS sessions: the session's ARN names the person itself.
+            profile: dict[str, Any] = {"id": user_id, "details": {"iam": {"arn": user_id}}}
+        else:
+            profile = self._profile(domain_id, user_id)
         return _person(profile), self._policy.slack_user_for((user_id, *_identities(profile)))
+
+    def reviewer(self, domain_id: str, user_id: str | None) -> str:
+        """Who decided, as Slack shows them: a mention when the policy's `people` map knows them, else their name."""
+        name, slack_user = self.person(domain_id, user_id)
+        return f"<@{slack_user}>" if slack_user else (name or "someone in DataZone")
 
     def _profile(self, domain_id: str, user_id: Any) -> dict[str, Any]:
         # The human behind a request; without the profile the card still shows the requesting principal.
@@ -164,7 +182,11 @@ class SubscriptionService:
         try:
             return self._dz.get_user_profile(domainIdentifier=domain_id, userIdentifier=user_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "AccessDeniedException"):
+            if exc.response["Error"]["Code"] not in (
+                "ResourceNotFoundException",
+                "AccessDeniedException",
+                "ValidationException",  # an identifier DataZone keeps no profile under
+            ):
                 raise
             return {"id": user_id}
 
@@ -222,8 +244,5 @@ class SubscriptionService:
             if exc.response["Error"]["Code"] != "ConflictException":
                 raise
             current = self.load(view.domain_id, view.request_id)
-            raise Conflict(
-                f"This request was already {current.status.lower()} in DataZone"
-                + (f" by {current.reviewer}" if current.reviewer else "")
-                + "."
-            ) from None
+            by = f" by {self.reviewer(view.domain_id, current.reviewer)}" if current.reviewer else ""
+            raise Conflict(f"This request was already {current.status.lower()} in DataZone{by}.") from None

@@ -78,7 +78,7 @@ def test_run_reports_progress_in_a_thread_and_history_lists_it(bot):
     slack.wait_for("chat.postMessage", lambda c: "started a full catalog backup" in c.body.get("text", ""))
     # Progress lines go out at Slack's pace, one a second in the channel, before the final update.
     done = slack.wait_for("chat.update", lambda c: "succeeded" in c.body.get("text", ""), timeout=90)
-    assert "assets" in done.body["text"] and "write calls" in done.body["text"]
+    assert "assets" in done.body["text"] and "write call" in done.body["text"]
     thread = [c for c in slack.calls_to("chat.postMessage") if c.body.get("thread_ts")]
     assert any("glossary terms: 2 read" in c.body["text"] for c in thread)
     assert len({c.body["thread_ts"] for c in thread}) == 1 and done.body["ts"] == thread[0].body["thread_ts"]

@@ -44,7 +44,7 @@ def test_a_repeat_updates_the_card_and_ok_resolves_it(bot):
     assert bot.alarm("ALARM", at=opened) == "handled"
     bot.card(SALES)
     bot.alarm("ALARM", at=opened + timedelta(minutes=5))
-    update = bot.slack.wait_for("chat.update", lambda c: "repeated 1 times" in text_of(c))
+    update = bot.slack.wait_for("chat.update", lambda c: "repeated once" in text_of(c))
     assert update.body["channel"] == SALES
     bot.alarm("OK", at=opened + timedelta(minutes=12))
     resolved = bot.slack.wait_for("chat.update", lambda c: "Resolved at" in text_of(c))
@@ -90,7 +90,7 @@ def test_acknowledge_is_for_on_call_and_admins_only(bot):
     assert bot.alerts()[0].acknowledged_by == APPROVER
     bot.slack.wait_for("chat.update", lambda c: "Acknowledged by <@U0ALICE>" in text_of(c))
     bot.driver.click(ids.ACKNOWLEDGE, user=ADMIN, value=buttons[ids.ACKNOWLEDGE])
-    bot.slack.wait_for("response_url", lambda c: "acknowledged by <@U0ALICE>" in c.body.get("text", ""))
+    bot.slack.wait_for("response_url", lambda c: "<@U0ALICE> already acknowledged this alert" in c.body.get("text", ""))
     entries = [(e.actor, e.result) for e in bot.deps.audit.recent(action="failover.acknowledge")]
     assert entries == [(APPROVER, "ok"), (ANALYST, "denied")]
 
@@ -201,7 +201,7 @@ def test_firing_again_soon_after_resolving_reopens_the_same_card(bot):
     bot.alarm("ALARM", at=at + timedelta(minutes=2))
     (alert,) = bot.alerts()
     assert alert.state == "open" and alert.flaps == 1
-    bot.slack.wait_for("chat.postMessage", lambda c: "flapping: 1" in c.body.get("text", ""))
+    bot.slack.wait_for("chat.postMessage", lambda c: "flapping: reopened once" in c.body.get("text", ""))
     assert len([c for c in bot.posts(SALES) if not c.body.get("thread_ts")]) == 1
 
 

@@ -121,3 +121,13 @@ def test_an_uploaded_chart_is_shown_once_claimed_and_its_refusals_counted(databa
     assert (shown.chart_file, len(shown.chart_alt), shown.chart_refusals) == ("F0000000001", 2000, 0)
     assert store.stale("C0X").id == alert.id  # the card re-renders with it
     assert [store.chart_refused(alert.id) for _ in range(2)] == [1, 2]
+
+
+def test_the_lifecycle_lines_say_short_spans_in_words(database):
+    lifecycle, store = Lifecycle(database), AlertStore(database)
+    _apply(lifecycle, _signal("ALARM", 0), 0)
+    _apply(lifecycle, _signal("OK", 0.3), 0.3)
+    assert _apply(lifecycle, _signal("ALARM", 0.6), 0.6) == "reopened"
+    notes = [e.summary for e in store.events(CLUSTER) if e.reporter == "opsbot"]
+    assert ":repeat: Fired again less than a minute after resolving (flapping: reopened once)." in notes
+    assert ":white_check_mark: Resolved after less than a minute." in notes

@@ -118,7 +118,7 @@ def test_a_run_still_running_past_the_limit_is_given_up_with_one_message(bot):
     sweep = tasks(bot["deps"])[SWEEP]
     assert sweep().get("gave up") == 1  # DataZone's first answer: still running
     assert sweep().get("gave up") is None
-    gave_up = thread_posts(bot, f"Gave up following run `{run_id}` after 24 hours")
+    gave_up = thread_posts(bot, f"Gave up following run `{run_id}` after 24 h")
     assert len(gave_up) == 1 and gave_up[0].body["thread_ts"] and gave_up[0].body["channel"] == CHANNEL
     assert state(bot, run_id) == GAVE_UP
     finished(bot, run_id)

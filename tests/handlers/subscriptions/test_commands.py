@@ -86,7 +86,7 @@ def test_access_lists_subscribers_and_revoke_asks_first(bot):
     command(bot, "access customer_pii", ANALYST)
     listing = reply(bot, lambda t: "Access to customer_pii" in t)
     text = json.dumps(listing.body["blocks"])
-    assert "project Marketing analytics" in text and "<@U0ALICE>" in text and "grant granted" in text
+    assert "project Marketing analytics" in text and "<@U0ALICE>" in text and "access granted" in text
     assert "until" in text  # approved for 30 days
     subscription = bot["dz"].list_subscriptions(domainIdentifier=DOMAIN_ID, subscriptionRequestIdentifier=request_id)[
         "items"
