@@ -41,6 +41,7 @@ def build_app(settings: Settings, deps: Deps, capabilities: Sequence[Capability]
     for capability in capabilities:
         capability.register(registry)
     # After registration, so every capability's on_sent callbacks are in place before the first delivery.
+    deps.workers.start()
     deps.outbox.start()
     return app
 

@@ -46,7 +46,7 @@ class Capability:
     """What one capability brings to the bot; every part but the name is optional."""
 
     name: str
-    # Its Slack listeners, authorisation rules, event routes and Home section, on the registry.
+    # Its Slack listeners, authorisation rules, event routes, Home section and background workers, on the registry.
     register: Callable[[Registry], None] = _nothing_to_register
     # The named tasks its stored jobs run, bound to this process's deps (scheduler/tasks.py says why by name).
     tasks: Callable[[Deps], Mapping[str, Task]] = _no_tasks

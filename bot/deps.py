@@ -19,6 +19,7 @@ from bot.outbox import Outbox
 from bot.policy import Policy, load_policy
 from bot.settings import Settings
 from bot.slack_client import build_delivery_client, build_slack_client
+from bot.workers import Workers
 from scheduler.jobs import Jobs
 
 
@@ -40,10 +41,13 @@ class Deps:
     outbox: Outbox
     # Empty until the runner (or console) attaches the process's scheduler.
     jobs: Jobs = field(default_factory=Jobs)
+    # The capabilities' background workers (Registry.worker); build_app starts them, close() stops them.
+    workers: Workers = field(default_factory=Workers)
 
     def close(self) -> None:
-        """Finish the work in flight, then release connections."""
+        """Finish the work in flight, stop the workers, then release connections."""
         self.executor.shutdown(wait=True)
+        self.workers.stop()
         self.groups.close()
         self.outbox.stop()
         self.db.close()

@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.inbox.datazone_events import SOURCE as DATAZONE_SOURCE
 from bot.inbox.datazone_events import service_event
 from bot.inbox.router import EventHandler
+from bot.workers import Worker
 
 HomeSection = Callable[[str], list[dict[str, Any]]]
 """Blocks for the Home tab of the given user."""
@@ -76,3 +77,7 @@ class Registry:
     def home_section(self, title: str, section: HomeSection) -> None:
         """Add a section to every user's Home tab."""
         self.home_sections.append((title, section))
+
+    def worker(self, worker: Worker) -> None:
+        """Run `worker` in the background while the bot runs (started after registration, stopped on close)."""
+        self.deps.workers.add(worker)

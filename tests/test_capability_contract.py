@@ -1,4 +1,4 @@
-"""A capability is one object in one list: given to the kernel, it gets its command, tasks and jobs.
+"""A capability is one object in one list: given to the kernel, it gets its command, tasks, jobs and workers.
 
 (Its doctor checks: tests/bot/test_doctor_aws.py sees the protein capability's through the same list.)
 """
@@ -13,14 +13,28 @@ from bot.app import build_app
 from bot.authz import anyone
 from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
-from bot.deps import Deps
+from bot.deps import Deps, build_deps
 from bot.registry import Registry
 from bot.settings import Settings
 from opsbot.capabilities import CAPABILITIES
 from scheduler import bound_tasks, build_scheduler, register_jobs
 from scheduler.tasks import Task, schedule
-from tests.conftest import MALLORY
+from tests.conftest import MALLORY, POLICY
 from tests.harness import BoltDriver
+
+
+class ToyWorker:
+    """Background work that says when it runs."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.starts = 0
+
+    def start(self) -> None:
+        self.running, self.starts = True, self.starts + 1
+
+    def stop(self) -> None:
+        self.running = False
 
 
 class Toy:
@@ -28,6 +42,7 @@ class Toy:
 
     def __init__(self) -> None:
         self.ticks: list[str] = []
+        self.worker = ToyWorker()
 
     def register(self, registry: Registry) -> None:
         def ping(inv: Any) -> None:
@@ -38,6 +53,7 @@ class Toy:
                 command="/toy", summary="a toy", subcommands=[Subcommand("ping", "answer", anyone, handler=ping)]
             )
         )
+        registry.worker(self.worker)
 
     def tasks(self, _deps: Deps) -> dict[str, Task]:
         return {"toy.tick": lambda what: self.ticks.append(what)}
@@ -66,3 +82,13 @@ def test_a_capability_given_to_the_kernel_gets_its_command_tasks_and_jobs(settin
     finally:
         scheduler.shutdown(wait=False)
     assert toy.ticks == ["hello"]
+
+
+def test_the_kernel_runs_a_capabilitys_worker_from_start_to_close(settings):
+    toy = Toy()
+    deps = build_deps(settings, policy=POLICY)
+    deps.db.migrate()
+    build_app(settings, deps, [*CAPABILITIES, toy.capability()])
+    assert toy.worker.running and toy.worker.starts == 1
+    deps.close()
+    assert not toy.worker.running

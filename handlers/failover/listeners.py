@@ -78,7 +78,8 @@ def register(registry: Registry) -> None:
         chart_for=lambda alert: _chart(reader, alert),
         pacer=deps.outbox.pacer,
         alive=accepting(deps.executor),
-    ).start()
+    )
+    registry.worker(outbox)
     intake = Intake(deps, Lifecycle(deps.db), store, reader, outbox.kick)
     for source, detail_type in (*ALARM_FORMS, *EMR_FORMS):
         registry.on_event(source, detail_type, intake.handle)
