@@ -8,6 +8,7 @@ them with invalid_blocks (messages) or invalid_arguments (views), so the builder
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 MESSAGE_BLOCKS = 50  # blocks in one message
 VIEW_BLOCKS = 100  # blocks in a modal or the Home tab
@@ -67,3 +68,31 @@ def join_within(items: Sequence[str], limit: int, separator: str = ", ", prefix:
 def lines_within(lines: Sequence[str], limit: int, prefix: str = "") -> str:
     """`prefix` and as many whole lines as fit in `limit`, then a line "… and N more"."""
     return join_within(lines, limit, "\n", prefix)
+
+
+# -- the blocks every capability builds, with Slack's limits applied here and nowhere else --------------------
+
+
+def section(text: str) -> dict[str, Any]:
+    """A mrkdwn section; text past Slack's limit is cut with "…" rather than refused."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)}}
+
+
+def context(text: str) -> dict[str, Any]:
+    """A context line (small grey text) of mrkdwn."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)}]}
+
+
+def button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A button carrying `value` back; a value past Slack's limit is a bug in the caller (cutting would corrupt it)."""
+    if len(value) > BUTTON_VALUE:
+        raise ValueError(f"the value of button {action_id} is {len(value)} characters, over Slack's {BUTTON_VALUE}")
+    made: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": truncate(text, BUTTON_TEXT)},
+        "value": value,
+    }
+    if style:
+        made["style"] = style
+    return made

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.blockkit import BUTTON_VALUE
+from bot.blockkit import button
 from bot.errors import BadInput
 from bot.wording import count
 
@@ -136,9 +136,9 @@ class PageButtons:
         """
         elements = []
         if window.previous_offset is not None:
-            elements.append(_button(self.previous, "Previous page", state_at(window.previous_offset)))
+            elements.append(_state_button(self.previous, "Previous page", state_at(window.previous_offset)))
         if window.next_offset is not None:
-            elements.append(_button(self.next, "Next page", state_at(window.next_offset)))
+            elements.append(_state_button(self.next, "Next page", state_at(window.next_offset)))
         return {"type": "actions", "elements": elements} if elements else None
 
     def state(self, model: type[State], body: dict[str, Any], command: str) -> State:
@@ -150,9 +150,6 @@ class PageButtons:
             raise BadInput(f"That page button is from an older opsbot; run `{command}` again.") from None
 
 
-def _button(action_id: str, text: str, state: BaseModel) -> dict[str, Any]:
-    value = state.model_dump_json()
-    if len(value) > BUTTON_VALUE:
-        # Page states are bounded models; one past Slack's limit is a bug here, not something to cut.
-        raise ValueError(f"page state of {action_id} is {len(value)} characters, over Slack's {BUTTON_VALUE}")
-    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
+def _state_button(action_id: str, text: str, state: BaseModel) -> dict[str, Any]:
+    # Page states are bounded models: one past Slack's value limit is a bug here, and button() says so.
+    return button(action_id, text, state.model_dump_json())

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.audit import AuditEntry
 from bot.audit_query import AuditFilter, reason_of, when
+from bot.blockkit import section
 from bot.paging import PageButtons, Window
-from bot.wording import mention
+from bot.wording import count, mention
 
 # `audit.more` is the id the Next button had before pages were numbered, so buttons already posted still work.
 BUTTONS = PageButtons(next="audit.more", previous="audit.previous")
@@ -47,20 +48,16 @@ def page(entries: list[AuditEntry], window: Window, filters: AuditFilter) -> lis
     """The page's entries and buttons to the pages either side."""
     shown = filters.words(readable=True) or "no filters"
     if not entries:
-        return [_section(f"No audit entries match ({shown}).")]
+        return [section(f"No audit entries match ({shown}).")]
     summary = f"*Audit log*: entries {window.label()}, newest first ({shown})."
-    blocks = [_section(summary)]
+    blocks = [section(summary)]
     lines = [line(entry) for entry in entries]
     for start in range(0, len(lines), LINES_PER_SECTION):
-        blocks.append(_section("\n".join(lines[start : start + LINES_PER_SECTION])))
+        blocks.append(section("\n".join(lines[start : start + LINES_PER_SECTION])))
     buttons = BUTTONS.block(window, lambda offset: PageState(filters=filters.words(), offset=offset))
     return [*blocks, buttons] if buttons else blocks
 
 
 def page_text(total: int) -> str:
     """The notification text of a page."""
-    return f"{total} audit entries" if total != 1 else "1 audit entry"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return count(total, "audit entry", "audit entries")

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.blockkit import context, section
 from bot.wording import age, count, duration, when_ago
 from handlers.backups import ids
 from handlers.backups.catalog import KINDS, LABELS, counted
@@ -25,14 +26,6 @@ def ago(delta: timedelta | None) -> str:
 def when(moment: datetime | None) -> str:
     """A time to the minute with its zone and how far off it is, or "not scheduled"."""
     return when_ago(aware(moment), missing="not scheduled")
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
 def rpo_line(status: BackupStatus) -> str:
@@ -58,7 +51,7 @@ def status_blocks(status: BackupStatus) -> list[dict[str, Any]]:
     """`/backup status`."""
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Catalog backups: {status.domain_id}"}},
-        _section(rpo_line(status)),
+        section(rpo_line(status)),
     ]
     facts = [f"*Next run*\n{when(status.next_run)}", f"*Table*\n`{status.table}`"]
     if status.last is not None:
@@ -68,12 +61,12 @@ def status_blocks(status: BackupStatus) -> list[dict[str, Any]]:
     blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in facts]})
     if status.running is not None:
         blocks.append(
-            _context(f":hourglass_flowing_sand: Run `{status.running.run_id}` ({status.running.mode}) is running.")
+            context(f":hourglass_flowing_sand: Run `{status.running.run_id}` ({status.running.mode}) is running.")
         )
-    blocks.append(_section("*Replicas*\n" + replica_lines(status)))
+    blocks.append(section("*Replicas*\n" + replica_lines(status)))
     if status.failures:
         lines = [f"• `{r.run_id}` {r.mode}: {r.status}, {failure_text(r)}" for r in status.failures]
-        blocks.append(_section("*Recent failures*\n" + "\n".join(lines)))
+        blocks.append(section("*Recent failures*\n" + "\n".join(lines)))
     return blocks
 
 
@@ -130,7 +123,7 @@ def run_text(run: BackupRun) -> str:
 def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
     """`/backup history [n]`."""
     if not runs:
-        return [_section("No backup runs yet.")]
+        return [section("No backup runs yet.")]
     lines = []
     for run in runs:
         took = duration(run.duration) if run.duration is not None else "running"
@@ -149,7 +142,7 @@ def history_blocks(runs: list[BackupRun]) -> list[dict[str, Any]]:
             f"{tombstoned} tombstoned, {count(errors, 'error')}, {count(run.write_calls, 'write call')}; "
             f"started {started}"
         )
-    return [_section("*Backup runs, newest first*\n" + "\n".join(lines))]
+    return [section("*Backup runs, newest first*\n" + "\n".join(lines))]
 
 
 def drift_blocks(drift: Drift) -> list[dict[str, Any]]:
@@ -161,10 +154,10 @@ def drift_blocks(drift: Drift) -> list[dict[str, Any]]:
         if drift.unreadable:
             could = "could not be read and was" if drift.unreadable == 1 else "could not be read and were"
             text += f" {count(drift.unreadable, 'entity', 'entities')} {could} not compared."
-        return [_section(text)]
+        return [section(text)]
     checked = count(drift.checked, "entity", "entities")
     blocks = [
-        _section(
+        section(
             f":warning: Drift over {checked}: *{len(drift.missing)} missing* from the backup, "
             f"*{len(drift.stale)} stale*, *{len(drift.extra)} extra* (gone from the catalog). `/backup run` fixes it."
         )
@@ -173,7 +166,7 @@ def drift_blocks(drift: Drift) -> list[dict[str, Any]]:
         if items:
             shown = ", ".join(f"{i.kind.lower()} {i.name} (`{i.id}`)" for i in items[:10])
             more = f" and {len(items) - 10} more" if len(items) > 10 else ""
-            blocks.append(_section(f"*{title}*: {shown}{more}"))
+            blocks.append(section(f"*{title}*: {shown}{more}"))
     return blocks
 
 
@@ -208,13 +201,13 @@ def plan_changes(plan: RestorePlan) -> int:
 def plan_blocks(plan: RestorePlan, confirm: bool) -> list[dict[str, Any]]:
     """A plan's summary; with `confirm`, the Apply and Cancel buttons."""
     blocks = [
-        _section(
+        section(
             f"*Restore plan `{plan.plan_id}`*: backup of `{plan.source_domain_id}` into `{plan.target_domain_id}`, "
             f"in dependency order.\n{plan_lines(plan)}"
         )
     ]
     if plan_changes(plan) == 0:
-        blocks.append(_context("The target already matches the backup: applying changes nothing."))
+        blocks.append(context("The target already matches the backup: applying changes nothing."))
     if confirm:
         value = ids.PlanRef(plan=plan.plan_id).model_dump_json()
         blocks.append(
@@ -238,7 +231,7 @@ def plan_blocks(plan: RestorePlan, confirm: bool) -> list[dict[str, Any]]:
             }
         )
     else:
-        blocks.append(_context(f"Apply it with `/backup restore apply {plan.plan_id}` (admins)."))
+        blocks.append(context(f"Apply it with `/backup restore apply {plan.plan_id}` (admins)."))
     return blocks
 
 
@@ -278,4 +271,4 @@ def home_blocks(status: BackupStatus) -> list[dict[str, Any]]:
         )
     if status.failures:
         lines.append(f"Recent failure: `{status.failures[0].run_id}` {status.failures[0].status}")
-    return [_section("\n".join(lines))]
+    return [section("\n".join(lines))]

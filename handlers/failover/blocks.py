@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.blockkit import button, context, section
 from bot.db import utc
 from bot.paging import Window
 from bot.wording import age, clock, count, times
@@ -33,15 +34,6 @@ HEADLINE = {
 NO_CLUSTER = "This alarm names no EMR cluster opsbot can look up, so it is shown as CloudWatch sent it."
 # A digest lists at most this many alerts; Slack allows 50 blocks a message.
 MAX_DIGEST_LINES = 20
-
-
-def mrkdwn(text: str) -> dict[str, Any]:
-    """A section of mrkdwn text, cut to what Slack accepts."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
 def _hhmm(value: datetime | None) -> str:
@@ -124,17 +116,12 @@ def _buttons(alert: Alert, runbook: str | None) -> dict[str, Any]:
     elements: list[dict[str, Any]] = []
     if alert.state != RESOLVED:
         if alert.state != ACKNOWLEDGED:
-            elements.append(_button(ids.ACKNOWLEDGE, "Acknowledge", value, style="primary"))
-        elements += [_button(action, f"Silence {label}", value) for label, action in ids.SILENCES.items()]
-    elements.append(_button(ids.INSTANCES, "Show instances", value))
+            elements.append(button(ids.ACKNOWLEDGE, "Acknowledge", value, style="primary"))
+        elements += [button(action, f"Silence {label}", value) for label, action in ids.SILENCES.items()]
+    elements.append(button(ids.INSTANCES, "Show instances", value))
     if runbook:
-        elements.append({**_button(ids.RUNBOOK, "Runbook", value), "url": runbook})
+        elements.append({**button(ids.RUNBOOK, "Runbook", value), "url": runbook})
     return {"type": "actions", "block_id": f"alert-{alert.id}", "elements": elements}
-
-
-def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action_id, "value": value, "text": {"type": "plain_text", "text": text}}
-    return {**button, "style": style} if style else button
 
 
 def chart_image(alert: Alert) -> dict[str, Any] | None:
@@ -161,25 +148,25 @@ def card(
     headline = HEADLINE[alert.severity] if alert.state != RESOLVED else f"resolved ({HEADLINE[alert.severity]})"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{name}: {headline}"[:150]}},
-        mrkdwn(state_line(alert, silenced_until, now)),
+        section(state_line(alert, silenced_until, now)),
         {
             "type": "section",
             "fields": [
                 {"type": "mrkdwn", "text": t[:2000]} for t in [f"*Cluster*\n{cluster_label(alert)}", *_fired(alert)]
             ][:10],
         },
-        mrkdwn(MEANING[alert.severity] if alert.cluster_id else NO_CLUSTER),
+        section(MEANING[alert.severity] if alert.cluster_id else NO_CLUSTER),
     ]
     if alert.cluster_id:
-        blocks.append(mrkdwn(f"*Primaries*\n{primaries_text(alert.primaries)}"))
+        blocks.append(section(f"*Primaries*\n{primaries_text(alert.primaries)}"))
     image = chart_image(alert) if with_chart else None
     if image is not None:
         blocks.append(image)
-    context = f"Alert {alert.id} · opened {_hhmm(alert.opened_at)} · updated {_hhmm(alert.updated_at)}"
+    footer = f"Alert {alert.id} · opened {_hhmm(alert.opened_at)} · updated {_hhmm(alert.updated_at)}"
     # Only an open alert nobody silenced still escalates: acknowledging or silencing stops the page.
     if alert.state == OPEN and not silenced_until and not alert.escalated_at and alert.escalate_at:
-        context += f" · escalates at {_hhmm(alert.escalate_at)} unless acknowledged"
-    blocks += [_context(context), _buttons(alert, runbook)]
+        footer += f" · escalates at {_hhmm(alert.escalate_at)} unless acknowledged"
+    blocks += [context(footer), _buttons(alert, runbook)]
     return blocks
 
 
@@ -193,21 +180,21 @@ def digest(alerts: list[Alert], silences: dict[str, datetime], now: datetime) ->
     """Many new alerts in one channel at once: one message, a line each, a button to open each card."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{count(len(alerts), 'cluster alert')} at once"}},
-        _context("Posted as one message to stay within Slack's rate limits. Open a line for its card and buttons."),
+        context("Posted as one message to stay within Slack's rate limits. Open a line for its card and buttons."),
     ]
     for alert in alerts[:MAX_DIGEST_LINES]:
         until = silences.get(alert.cluster_id or alert.key)
         line = f"*{cluster_label(alert)}*: {HEADLINE[alert.severity]}\n{state_line(alert, until, now)}"
         blocks.append(
             {
-                **mrkdwn(line),
-                "accessory": _button(ids.OPEN_CARD, "Open", ids.AlertRef(alert=alert.id).model_dump_json()),
+                **section(line),
+                "accessory": button(ids.OPEN_CARD, "Open", ids.AlertRef(alert=alert.id).model_dump_json()),
             }
         )
     if len(alerts) > MAX_DIGEST_LINES:
         hidden = len(alerts) - MAX_DIGEST_LINES
         # A digest's alerts may have resolved since; `/cluster alerts` pages through every one still open.
-        blocks.append(_context(f"and {hidden} more: `/cluster alerts` pages through every open alert"))
+        blocks.append(context(f"and {hidden} more: `/cluster alerts` pages through every open alert"))
     return blocks
 
 
@@ -219,10 +206,10 @@ def _alert_line(alert: Alert, silences: dict[str, datetime], now: datetime) -> s
 def alert_list(alerts: list[Alert], silences: dict[str, datetime], now: datetime, window: Window) -> list[dict]:
     """A page of open alerts, newest first, one line each: which page it is, and buttons to the pages either side."""
     if not alerts:
-        return [mrkdwn("No open cluster alerts.")]
+        return [section("No open cluster alerts.")]
     out = [
-        mrkdwn(f"*Open cluster alerts*: {window.label()}, newest first"),
-        *(mrkdwn(_alert_line(alert, silences, now)) for alert in alerts),
+        section(f"*Open cluster alerts*: {window.label()}, newest first"),
+        *(section(_alert_line(alert, silences, now)) for alert in alerts),
     ]
     buttons = ids.ALERTS_PAGES.block(window, lambda offset: ids.AlertsPage(offset=offset))
     return [*out, buttons] if buttons else out
@@ -236,10 +223,10 @@ def alert_list_text(total: int) -> str:
 def home_alerts(alerts: list[Alert], total: int, silences: dict[str, datetime], now: datetime) -> list[dict]:
     """The Home tab's newest open alerts; the rest counted, and where to page through them."""
     if not alerts:
-        return [mrkdwn("No open cluster alerts.")]
-    out = [mrkdwn(_alert_line(alert, silences, now)) for alert in alerts]
+        return [section("No open cluster alerts.")]
+    out = [section(_alert_line(alert, silences, now)) for alert in alerts]
     if total > len(alerts):
-        out.append(_context(f"and {total - len(alerts)} more: `/cluster alerts` pages through them all"))
+        out.append(context(f"and {total - len(alerts)} more: `/cluster alerts` pages through them all"))
     return out
 
 
@@ -260,8 +247,8 @@ def status(
         state += f" · :zzz: silenced until {_hhmm(silenced_until)}"
     return [
         {"type": "header", "text": {"type": "plain_text", "text": f"{info.name} ({info.cluster_id})"[:150]}},
-        mrkdwn(state),
-        mrkdwn(f"*Primaries*\n{primaries_text(primaries)}"),
-        mrkdwn("*Alarms*\n" + "\n".join(alarm_lines)),
-        mrkdwn("*Recent events*\n" + "\n".join(event_lines)),
+        section(state),
+        section(f"*Primaries*\n{primaries_text(primaries)}"),
+        section("*Alarms*\n" + "\n".join(alarm_lines)),
+        section("*Recent events*\n" + "\n".join(event_lines)),
     ]

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.authz import ALLOW, Access, Decision, admin, anyone
+from bot.blockkit import section
 from bot.charts import Picture
 from bot.db import utc
 from bot.deps import Deps, accepting
@@ -186,7 +187,7 @@ def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterRead
                 return
             info = reader.describe(alert.cluster_id)
             text = f"*Primaries of {info.name}* (now)\n{blocks.primaries_text(reader.primaries(info))}"
-            _tell(client, body, f"Primaries of {info.name}", [blocks.mrkdwn(text)])
+            _tell(client, body, f"Primaries of {info.name}", [section(text)])
 
     registry.action(ids.INSTANCES, anyone, instances)
 

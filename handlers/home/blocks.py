@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blockkit import section
 from bot.commands import CommandRouter
 
 # Slack refuses a Home tab view with more than 100 blocks.
 MAX_BLOCKS = 100
-
-
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def roles_line(is_admin: bool, projects: list[str]) -> str:
@@ -32,7 +29,7 @@ def home_view(
     """The whole Home tab."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "opsbot"}},
-        _text(roles),
+        section(roles),
     ]
     for title, section_blocks in sections:
         if not section_blocks:  # nothing for this user, so no heading either
@@ -40,7 +37,7 @@ def home_view(
         blocks += [{"type": "divider"}, {"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
         blocks += section_blocks
     blocks.append({"type": "divider"})
-    blocks.append(_text("*Commands*\n" + "\n".join(f"`{c.command}`: {c.summary}" for c in commands)))
+    blocks.append(section("*Commands*\n" + "\n".join(f"`{c.command}`: {c.summary}" for c in commands)))
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "Type `/<command> help` for the forms."}]}
     )
@@ -49,4 +46,4 @@ def home_view(
 
 def section_failed(error_id: str) -> list[dict[str, Any]]:
     """What a section shows when building it failed."""
-    return [_text(f":warning: This section could not be loaded (error id `{error_id}`).")]
+    return [section(f":warning: This section could not be loaded (error id `{error_id}`).")]

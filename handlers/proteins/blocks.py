@@ -7,7 +7,7 @@ import io
 from collections import Counter
 from typing import Any
 
-from bot.blockkit import SECTION_TEXT, lines_within
+from bot.blockkit import SECTION_TEXT, context, lines_within, section
 from bot.wording import count
 from handlers.proteins.indexing import IndexParams
 from handlers.proteins.search import Hit
@@ -16,14 +16,6 @@ from handlers.proteins.service import DatabaseInfo, SearchResult
 # A table block holds 100 rows; 25 (and the header) keep the answer readable on a phone. More go in a CSV.
 INLINE_HITS = 25
 _ID_WIDTH = 28
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def nearest(n: int) -> str:
@@ -66,16 +58,16 @@ def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str,
     shown = result.hits[:INLINE_HITS]
     params = result.params
     head = f"*{nearest(len(result.hits))} to `{result.query.label}`* (cosine distance, smaller is closer)"
-    blocks = [_section(head)]
-    blocks.append(table(shown) if shown else _section("No proteins found."))
+    blocks = [section(head)]
+    blocks.append(table(shown) if shown else section("No proteins found."))
     if csv_name and len(result.hits) > len(shown):
         blocks.append(
-            _section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`, in your DM.")
+            section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`, in your DM.")
         )
     note = "identity: global alignment (BLOSUM62) to the query" if any(h.identity is not None for h in shown) else ""
     settings = f"k={params.k} nprobes={params.nprobes} refine={params.refine_factor}"
     timing = f"{count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"
-    blocks.append(_context(" · ".join(filter(None, [timing, note]))))
+    blocks.append(context(" · ".join(filter(None, [timing, note]))))
     return blocks
 
 
@@ -119,7 +111,7 @@ def info(details: DatabaseInfo) -> list[dict[str, Any]]:
     ]
     if details.buckets:
         lines.append(_index_kinds(details))
-    blocks = [_section("\n".join(lines))]
+    blocks = [section("\n".join(lines))]
     rows = [
         f"{bucket}  {count:>13,}  {_index_of(details.indexes.get(bucket))}" for bucket, count in details.buckets.items()
     ]
@@ -127,18 +119,18 @@ def info(details: DatabaseInfo) -> list[dict[str, Any]]:
         # One section holds 3,000 characters: as many buckets as fit, then how many more there are.
         fence = "```"
         table = lines_within(rows, SECTION_TEXT - 2 * len(fence) - 2, prefix=fence + "\n")
-        blocks.append(_section(table + "\n" + fence))
+        blocks.append(section(table + "\n" + fence))
     return blocks
 
 
 def home(details: DatabaseInfo | None) -> list[dict[str, Any]]:
     """The Home tab's summary of the database."""
     if details is None:
-        return [_section("No protein database is configured (`OPSBOT_PROTEIN_DB`).")]
+        return [section("No protein database is configured (`OPSBOT_PROTEIN_DB`).")]
     indexed = sum(1 for b in details.buckets if b in details.indexes)
     embedder = f"`{details.embedder.name}`" if details.embedder else "no embedder recorded"
     return [
-        _section(
+        section(
             f"{count(details.rows, 'protein')} in {count(len(details.buckets), 'bucket')} ({indexed} indexed), "
             f"{embedder}.\n"
             "Try `/protein <protein-id | sequence>`."

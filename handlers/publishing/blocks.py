@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import BUTTON_TEXT, HEADER_TEXT, SECTION_TEXT, join_within, lines_within, truncate
+from bot.blockkit import HEADER_TEXT, SECTION_TEXT, button, join_within, lines_within, section, truncate
 from bot.wording import mention
 from handlers.publishing import ids
 from handlers.publishing.catalog import Preview
@@ -17,22 +17,6 @@ MAX_PREVIEW_BUTTONS = 5
 TABLE_ERROR = 300
 # Registrations nobody in Slack asked for: by the trusted path they came through, never as a Slack mention.
 REQUESTERS = {"inbox": "a registration event on the events queue", "cli": "`opsbot publish register`"}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)}}
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": truncate(text, BUTTON_TEXT)},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 # A listing DataZone is still creating: a second publish now would race the first, so the card offers none.
@@ -75,25 +59,25 @@ def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
             "type": "header",
             "text": {"type": "plain_text", "text": truncate(preview_title(preview, publish), HEADER_TEXT)},
         },
-        _section("\n".join([*facts[:2], *lists, *facts[2:]])),
+        section("\n".join([*facts[:2], *lists, *facts[2:]])),
     ]
     if relisting:
         blocks.append(
-            _section(":information_source: Already published. Publishing again lists the asset's current metadata.")
+            section(":information_source: Already published. Publishing again lists the asset's current metadata.")
         )
     ref = ids.AssetRef(
         domain=preview.domain_id, asset=preview.asset_id, owner=preview.owner_project_id, publish=publish
     ).model_dump_json()
-    cancel = _button("Cancel", ids.CANCEL, "cancel")
+    cancel = button(ids.CANCEL, "Cancel", "cancel")
     if publish and preview.listing_status == CREATING:
         blocks.append(
-            _section(":hourglass: DataZone is still creating its listing; preview it again once it is active.")
+            section(":hourglass: DataZone is still creating its listing; preview it again once it is active.")
         )
         blocks.append({"type": "actions", "elements": [cancel]})
     elif publish and preview.missing:
         head = ":no_entry: *Required metadata is missing, so this cannot be published:*\n"
-        blocks.append(_section(lines_within([f"• {m}" for m in preview.missing], SECTION_TEXT, prefix=head)))
-        override = _button("Publish anyway (admins)", ids.OVERRIDE, ref, "danger")
+        blocks.append(section(lines_within([f"• {m}" for m in preview.missing], SECTION_TEXT, prefix=head)))
+        override = button(ids.OVERRIDE, "Publish anyway (admins)", ref, "danger")
         override["confirm"] = {
             "title": {"type": "plain_text", "text": "Override the gate?"},
             "text": {"type": "mrkdwn", "text": "The override is written to the audit log with your name."},
@@ -106,7 +90,7 @@ def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
             {
                 "type": "actions",
                 "elements": [
-                    _button("Publish again" if relisting else f"Confirm {verb.lower()}", ids.CONFIRM, ref, "primary"),
+                    button(ids.CONFIRM, "Publish again" if relisting else f"Confirm {verb.lower()}", ref, "primary"),
                     cancel,
                 ],
             }
@@ -116,7 +100,7 @@ def preview_card(preview: Preview, publish: bool) -> list[dict[str, Any]]:
 
 def outcome(name: str, text: str) -> list[dict[str, Any]]:
     """The card once decided: one line, no buttons."""
-    return [_section(f"*{name}*: {text}")]
+    return [section(f"*{name}*: {text}")]
 
 
 def registration_card(label: str, scope: str, user_id: str) -> list[dict[str, Any]]:
@@ -124,7 +108,7 @@ def registration_card(label: str, scope: str, user_id: str) -> list[dict[str, An
     by = mention(user_id, REQUESTERS.get(user_id, user_id))
     return [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(f"Registering {label}", HEADER_TEXT)}},
-        _section(f"{scope}\nRequested by {by}. Progress follows in the thread."),
+        section(f"{scope}\nRequested by {by}. Progress follows in the thread."),
     ]
 
 
@@ -138,27 +122,27 @@ def run_summary(view: RunView, domain_id: str, gate: bool) -> list[dict[str, Any
     stats = view.statistics
     counts = ", ".join(f"{stats.get(k, 0)} {k}" for k in ("added", "updated", "unchanged", "skipped", "failed"))
     status = run_status(view.status)
-    blocks = [_section(f"*Run `{view.run_id}` of {view.data_source_name}: {status}.*\n{counts}")]
+    blocks = [section(f"*Run `{view.run_id}` of {view.data_source_name}: {status}.*\n{counts}")]
     if view.failed:
         errors = [truncate(a.error or "no error message", TABLE_ERROR) for a in view.failed]
         lines = [f"• `{a.table}` ({a.database}): {error}" for a, error in zip(view.failed, errors, strict=True)]
-        blocks.append(_section(lines_within(lines, SECTION_TEXT, prefix=":x: *Failed tables:*\n")))
+        blocks.append(section(lines_within(lines, SECTION_TEXT, prefix=":x: *Failed tables:*\n")))
     if view.error and not view.failed:
-        blocks.append(_section(f":x: {view.error}"))
+        blocks.append(section(f":x: {view.error}"))
     if view.created:
         if gate:
             text = "*New assets wait for the governance preview before publishing:*\n"
         else:
             text = "*New assets, published on import by the policy:*\n"
-        blocks.append(_section(lines_within([f"• `{a.table}`" for a in view.created], SECTION_TEXT, prefix=text)))
+        blocks.append(section(lines_within([f"• `{a.table}`" for a in view.created], SECTION_TEXT, prefix=text)))
         if gate:
             blocks += [
                 {
                     "type": "actions",
                     "elements": [
-                        _button(
-                            f"Preview {a.table}",
+                        button(
                             ids.PREVIEW,
+                            f"Preview {a.table}",
                             ids.PreviewRef(domain=domain_id, asset=a.asset_id or "").model_dump_json(),
                         )
                     ],

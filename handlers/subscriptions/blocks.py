@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blockkit import HEADER_TEXT, SECTION_FIELD, join_within, truncate
+from bot.blockkit import HEADER_TEXT, SECTION_FIELD, button, join_within, section, truncate
 from bot.paging import Window
 from bot.wording import age, count, mention, when
 from handlers.subscriptions import ids
@@ -95,7 +95,7 @@ def decided_card(
             "type": "header",
             "text": {"type": "plain_text", "text": truncate(f"Subscription request: {view.asset_name}", HEADER_TEXT)},
         },
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        section(text),
         *_facts(view, now, decided=True),
     ]
 
@@ -207,7 +207,7 @@ def queue(
     """A page of the pending queue, oldest first, one line each: which page it is, and buttons to either side."""
     now = now or datetime.now(UTC)
     if not summaries:
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"No pending requests {scope}."}}]
+        return [section(f"No pending requests {scope}.")]
     lines = [
         f"`{s.request_id}` *{s.asset_name}* ({s.owner_project_name}) for {s.requester}, "
         f"waiting {_age(s.created_at, now)}"
@@ -224,7 +224,7 @@ def queue(
                 }
             ],
         },
-        *({"type": "section", "text": {"type": "mrkdwn", "text": line}} for line in lines),
+        *(section(line) for line in lines),
     ]
     buttons = ids.PENDING_PAGES.block(window, lambda offset: ids.PendingPage(offset=offset))
     return [*out, buttons] if buttons else out
@@ -234,46 +234,37 @@ def home(summaries: list[PendingSummary], lines: int, now: datetime | None = Non
     """The Home tab's list of requests waiting for the user."""
     now = now or datetime.now(UTC)
     if not summaries:
-        return [_section("No subscription requests wait for you.")]
+        return [section("No subscription requests wait for you.")]
     text = "\n".join(
         f"• *{s.asset_name}* for {s.requester}, waiting {_age(s.created_at, now)} (`{s.request_id}`)"
         for s in summaries[:lines]
     )
     hidden = len(summaries) - lines
     more = f"\n_and {hidden} more: `/subscriptions pending` pages through them all_" if hidden > 0 else ""
-    return [_section(f"{count(len(summaries), 'request')} waiting for your decision:\n{text}{more}")]
-
-
-def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
-    return {**button, "style": style} if style else button
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return [section(f"{count(len(summaries), 'request')} waiting for your decision:\n{text}{more}")]
 
 
 def expiry_reminder(row: TimedAccess, ref: ids.AccessRef) -> list[dict[str, Any]]:
     """The requester's reminder a day before time-bound access ends, with a renewal button."""
     return [
-        _section(
+        section(
             f":hourglass: Your access to *{row.asset_name}* ends {when(row.expires_at)} "
             f"(approved for {count(row.days, 'day')})."
         ),
-        {"type": "actions", "elements": [_button(ids.RENEW, "Ask to renew", ref.model_dump_json())]},
+        {"type": "actions", "elements": [button(ids.RENEW, "Ask to renew", ref.model_dump_json())]},
     ]
 
 
 def renewal_card(row: TimedAccess, ref: ids.AccessRef, asker: str) -> list[dict[str, Any]]:
     """The approvers' card for a renewal request."""
     return [
-        _section(
+        section(
             f":repeat: <@{asker}> asks to keep access to *{row.asset_name}* for {row.requester}. "
             f"It ends {when(row.expires_at)}; extending adds {count(row.days, 'day')}."
         ),
         {
             "type": "actions",
-            "elements": [_button(ids.EXTEND, f"Extend {count(row.days, 'day')}", ref.model_dump_json(), "primary")],
+            "elements": [button(ids.EXTEND, f"Extend {count(row.days, 'day')}", ref.model_dump_json(), "primary")],
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Subscription `{row.subscription_id}`"}]},
     ]
@@ -283,7 +274,7 @@ def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) 
     """The confirm step before revoking: what goes, and two buttons."""
     value = ids.RevokeRef(**ref.model_dump(), reason=reason[:MAX_REASON]).model_dump_json()
     return [
-        _section(
+        section(
             f"Revoke the access of {subscription.subscriber} to *{subscription.asset_name}*"
             f" (subscription `{subscription.subscription_id}`, since {subscription.since:%Y-%m-%d})?"
             + (f"\n>{reason[:MAX_REASON]}" if reason else "")
@@ -291,8 +282,8 @@ def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) 
         {
             "type": "actions",
             "elements": [
-                _button(ids.CONFIRM_REVOKE, "Revoke", value, "danger"),
-                _button(ids.CANCEL, "Cancel", "cancel"),
+                button(ids.CONFIRM_REVOKE, "Revoke", value, "danger"),
+                button(ids.CANCEL, "Cancel", "cancel"),
             ],
         },
     ]
@@ -318,7 +309,7 @@ def access_list(
     `asset` is the asset as it was typed, which the page buttons carry to draw their page.
     """
     if not subscriptions:
-        return [_section(f"Nobody has an active subscription to *{listing.asset_name}*.")]
+        return [section(f"Nobody has an active subscription to *{listing.asset_name}*.")]
     lines = []
     for sub in subscriptions:
         approver = by_request.get(sub.request_id or "") or sub.approved_by
@@ -332,7 +323,7 @@ def access_list(
     out: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Access to {listing.asset_name}"[:150]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{window.label()}, oldest first"}]},
-        *(_section(line) for line in lines),
+        *(section(line) for line in lines),
     ]
     buttons = ids.ACCESS_PAGES.block(window, lambda offset: ids.AccessPage(asset=asset, offset=offset))
     return [*out, buttons] if buttons else out

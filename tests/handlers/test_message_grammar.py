@@ -18,6 +18,7 @@ import pytest
 from bot import wording
 from bot.audit import AuditEntry
 from bot.audit_query import AuditFilter, AuditPage
+from bot.paging import Window
 from handlers.audit import blocks as audit_blocks
 from handlers.backups import blocks as backup_blocks
 from handlers.backups.catalog import KINDS
@@ -265,7 +266,11 @@ BUILDERS: list[tuple[str, Builder, tuple[int, ...]]] = [
     ("failover card, acknowledged", lambda n: failover_blocks.card(_alert(n, ACKNOWLEDGED), None, None, NOW), (1, 2)),
     ("failover card, resolved", lambda n: failover_blocks.card(_alert(n, RESOLVED), None, None, NOW), (1, 2)),
     ("failover digest", lambda n: failover_blocks.digest([_alert(1)] * n, {}, NOW), (1, 2)),
-    ("failover alert list", lambda n: failover_blocks.alert_list([_alert(n)] * n, {}, NOW), (0, 1, 2)),
+    (
+        "failover alert list",
+        lambda n: failover_blocks.alert_list([_alert(n)] * n, {}, NOW, Window.at(0, 30, n)),
+        (0, 1, 2),
+    ),
     # subscriptions
     ("subscription card", lambda n: subscription_blocks.card(_view(), NOW), (1,)),
     (
@@ -274,14 +279,20 @@ BUILDERS: list[tuple[str, Builder, tuple[int, ...]]] = [
         (1,),
     ),
     ("auto-approval notice", lambda n: subscription_blocks.notice(_view(), "auto_approved"), (1,)),
-    ("pending queue", lambda n: subscription_blocks.queue(PENDING_SUMMARIES[:n], "for your projects", NOW), (0, 1, 2)),
+    (
+        "pending queue",
+        lambda n: subscription_blocks.queue(PENDING_SUMMARIES[:n], Window.at(0, 40, n), "for your projects", NOW),
+        (0, 1, 2),
+    ),
     ("home queue", lambda n: subscription_blocks.home(PENDING_SUMMARIES[:n], 10, NOW), (0, 1, 2)),
     ("expiry reminder", lambda n: subscription_blocks.expiry_reminder(_timed(n), ACCESS_REF), (1, 2)),
     ("renewal card", lambda n: subscription_blocks.renewal_card(_timed(n), ACCESS_REF, "U0MARIA"), (1, 2)),
     ("revoke confirm", lambda n: subscription_blocks.revoke_confirm(_subscriptions(1)[0], ACCESS_REF, "done"), (1,)),
     (
         "access list",
-        lambda n: subscription_blocks.access_list(Listing("lst1", "customer_pii", "prj1"), _subscriptions(n), {}, {}),
+        lambda n: subscription_blocks.access_list(
+            Listing("lst1", "customer_pii", "prj1"), _subscriptions(n), Window.at(0, 40, n), "customer_pii", {}, {}
+        ),
         (0, 1, 2),
     ),
     ("race lost to a Slack user", lambda n: winner_of(_card("accepted", "U0ALICE")), (1,)),
@@ -342,7 +353,11 @@ BUILDERS: list[tuple[str, Builder, tuple[int, ...]]] = [
     ("protein info", lambda n: protein_blocks.info(_proteins(n)), (1, 2)),
     ("protein home", lambda n: protein_blocks.home(_proteins(n)), (1, 2)),
     # audit
-    ("audit page", lambda n: audit_blocks.page(_entries(n), AuditFilter(since=NOW)), (1, 2)),
+    (
+        "audit page",
+        lambda n: audit_blocks.page(_entries(n).entries, Window.at(0, 20, n), AuditFilter(since=NOW)),
+        (1, 2),
+    ),
 ]
 
 
