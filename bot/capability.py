@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the contract names the kernel's types; importing them here 
     from apscheduler.schedulers.base import BaseScheduler
 
     from bot.deps import Deps
+    from bot.doctor_probes import Probes
     from bot.doctor_resources import Finding
     from bot.registry import Registry
     from bot.settings import Settings
@@ -56,6 +57,8 @@ class Capability:
     recover: Callable[[Deps], None] = _nothing_to_recover
     # `opsbot doctor`'s checks of the resources it needs, beyond the AWS permissions.
     doctor: Callable[[Settings], list[Finding]] = _nothing_to_check
+    # A harmless probe of every IAM action its code calls (bot/doctor_probes.py); a test keeps the list complete.
+    probes: Probes = ()
 
 
 def names(capabilities: Sequence[Capability]) -> list[str]:

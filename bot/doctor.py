@@ -146,10 +146,11 @@ def check_aws_resources(settings: Settings, capabilities: Sequence[Capability]) 
     return [Check.of(f.name, f.status, f.detail) for f in findings]
 
 
-def check_permissions(settings: Settings) -> list[Check]:
+def check_permissions(settings: Settings, capabilities: Sequence[Capability]) -> list[Check]:
     """Each IAM action the bot uses, probed harmlessly against the live account."""
     aws = AwsClients(settings.aws_region, app_id=PROBE_APPID)
-    outcomes = probes.run_probes(probes.probe_context(settings, aws, _approver_roles(settings)))
+    context = probes.probe_context(settings, aws, _approver_roles(settings))
+    outcomes = probes.run_probes(context, probes.permission_probes(capabilities))
     return [Check.of(f"permission {action}", o.status, o.detail) for action, o in outcomes.items()]
 
 
@@ -165,4 +166,4 @@ def run_checks(settings: Settings, capabilities: Sequence[Capability], mode: Mod
     ]
     if not aws.ok:
         return [*checks, Check.of("AWS resources and permissions", "SKIP", "skipped: no AWS identity")]
-    return [*checks, *check_aws_resources(settings, capabilities), *check_permissions(settings)]
+    return [*checks, *check_aws_resources(settings, capabilities), *check_permissions(settings, capabilities)]

@@ -7,6 +7,7 @@ from bot.deps import Deps
 from handlers.backups import alerts
 from handlers.backups.engine import FULL, INCREMENTAL
 from handlers.backups.listeners import register
+from handlers.backups.probes import PROBES
 from handlers.backups.schedule import register_backup_jobs
 from handlers.backups.service import FULL_JOB, INCREMENTAL_JOB, WATCH_JOB, BackupService
 from scheduler.tasks import Task
@@ -37,6 +38,8 @@ def recover(deps: Deps) -> None:
     BackupService(deps).abandon_stale()
 
 
-CAPABILITY = Capability("backups", register=register, tasks=tasks, jobs=register_backup_jobs, recover=recover)
+CAPABILITY = Capability(
+    "backups", register=register, tasks=tasks, jobs=register_backup_jobs, recover=recover, probes=PROBES
+)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

@@ -9,6 +9,7 @@ from bot.deps import Deps
 from bot.settings import Settings
 from handlers.failover.due import run_due
 from handlers.failover.listeners import register
+from handlers.failover.probes import PROBES
 from handlers.failover.store import AlertStore
 from scheduler.tasks import Task, schedule
 
@@ -28,6 +29,6 @@ def jobs(scheduler: BaseScheduler, _settings: Settings) -> list[str]:
     return [schedule(scheduler, DUE, DUE, "interval", seconds=DUE_SECONDS).id]
 
 
-CAPABILITY = Capability("failover", register=register, tasks=tasks, jobs=jobs)
+CAPABILITY = Capability("failover", register=register, tasks=tasks, jobs=jobs, probes=PROBES)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

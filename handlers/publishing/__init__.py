@@ -6,6 +6,7 @@ from bot.capability import Capability
 from bot.deps import Deps
 from bot.settings import Settings
 from handlers.publishing.listeners import register
+from handlers.publishing.probes import PROBES
 from handlers.publishing.sweep import SWEEP, sweep
 from handlers.publishing.workflow import Publishing
 from scheduler.tasks import Task, schedule
@@ -30,6 +31,6 @@ def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
     return [schedule(scheduler, SWEEP, SWEEP, "interval", minutes=SWEEP_MINUTES).id]
 
 
-CAPABILITY = Capability("publishing", register=register, tasks=tasks, jobs=jobs)
+CAPABILITY = Capability("publishing", register=register, tasks=tasks, jobs=jobs, probes=PROBES)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

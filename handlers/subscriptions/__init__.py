@@ -8,6 +8,7 @@ from bot.settings import Settings
 from handlers.subscriptions import expiry
 from handlers.subscriptions.intake import sweep
 from handlers.subscriptions.listeners import register
+from handlers.subscriptions.probes import PROBES
 from handlers.subscriptions.service import SubscriptionService
 from handlers.subscriptions.store import CardStore
 from scheduler.tasks import Task, schedule
@@ -35,6 +36,6 @@ def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
     return [schedule(scheduler, SWEEP, SWEEP, "interval", domain, minutes=SWEEP_MINUTES).id]
 
 
-CAPABILITY = Capability("subscriptions", register=register, tasks=tasks, jobs=jobs)
+CAPABILITY = Capability("subscriptions", register=register, tasks=tasks, jobs=jobs, probes=PROBES)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

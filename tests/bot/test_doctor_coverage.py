@@ -8,7 +8,11 @@ from pathlib import Path
 import botocore.session
 from botocore import xform_name
 
-from bot.doctor_probes import PERMISSION_PROBES
+from bot.doctor_probes import permission_probes
+from opsbot.capabilities import CAPABILITIES
+
+# Every IAM action the bot probes: the kernel's and each capability's.
+PROBED = {action for action, _probe in permission_probes(CAPABILITIES)}
 
 ROOT = Path(__file__).resolve().parents[2]
 # boto3 service name -> IAM action prefix, for the clients bot/, handlers/ and scheduler/ build.
@@ -56,7 +60,7 @@ def code_actions() -> dict[str, set[str]]:
 
 def test_every_aws_operation_in_the_code_has_a_probe():
     used = code_actions()
-    missing = {action: sorted(files) for action, files in used.items() if action not in PERMISSION_PROBES}
+    missing = {action: sorted(files) for action, files in used.items() if action not in PROBED}
     assert missing == {}
     assert "datazone:AcceptSubscriptionRequest" in used and "sqs:DeleteMessage" in used  # the scan finds calls
 
@@ -70,6 +74,6 @@ def test_the_excluded_code_builds_no_aws_client():
 def test_every_probe_names_a_real_operation():
     session = botocore.session.get_session()
     prefixes = {prefix: service for service, prefix in SERVICES.items()}
-    for action in PERMISSION_PROBES:
+    for action in PROBED:
         prefix, operation = action.split(":")
         assert operation in session.get_service_model(prefixes[prefix]).operation_names, action
