@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.errors import BadInput, Conflict, NotAllowed
+from bot.errors import BadInput, Conflict
 from bot.wording import SLACK_USER, count, when
 from handlers.subscriptions import blocks, expiry, ids, messages
-from handlers.subscriptions.policy import self_approval
+from handlers.subscriptions.authority import may_decide
 from handlers.subscriptions.service import RequestView, SubscriptionService
 from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, CardStore, RequestCard
 
@@ -79,15 +79,6 @@ def winner_of(card: RequestCard | None, in_datazone: str | None = None) -> str:
     return f":information_source: {who(card.decided_by)} {_WAY[card.status]}{when_}."
 
 
-def refuse_self_approval(deps: Deps, view: RequestView, user_id: str) -> None:
-    """Raise NotAllowed (and audit it) when the person deciding is the one who asked."""
-    if self_approval(user_id, view.requester_slack):
-        deps.audit.record(
-            actor=user_id, action="subscriptions.decide", target=view.request_id, result="denied", detail="self"
-        )
-        raise NotAllowed("You asked for this access yourself, so another approver has to decide it.")
-
-
 def decide(
     deps: Deps,
     service: SubscriptionService,
@@ -99,8 +90,7 @@ def decide(
 ) -> None:
     """Decide the request for `decider`; the first decision wins and later ones are told who made it, which way."""
     view = service.load(ref.domain, ref.request)
-    refuse_self_approval(deps, view, decider.user_id)
-    service.check_can_decide(decider.user_id)
+    may_decide(deps, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack)
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
     days = expiry.days_for(deps.access.policy.subscriptions, decision.days) if decision.approve else None

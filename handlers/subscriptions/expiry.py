@@ -8,11 +8,12 @@ import structlog
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.errors import Conflict, NotFound
 from bot.outbox import message
 from bot.policy import SubscriptionPolicy
 from bot.wording import count
 from handlers.subscriptions import blocks, ids, messages
+from handlers.subscriptions.authority import may_extend
 from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.messages import channel_for
 from handlers.subscriptions.service import RequestView
@@ -155,8 +156,7 @@ def extend(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
     row = access.get(ref.subscription)
     if row is None or row.status == ENDED:
         return f"Access to {row.asset_name if row else 'this asset'} has already ended."
-    if row.requester_slack == user_id:
-        raise NotAllowed("You asked for this access yourself, so another approver has to extend it.")
+    may_extend(deps, user_id, ref.subscription, row.requester_slack)
     until = access.extend(ref.subscription, row.expires_at)
     if until is None:
         return "Someone else has just extended or ended this access."

@@ -13,8 +13,7 @@ from bot import paging
 from bot.arguments import AssetArgs, parse
 from bot.authz import any_approver, anyone, project_approver
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
-from bot.deps import Deps
-from bot.errors import BadInput, Conflict, NotAllowed, NotFound
+from bot.errors import BadInput, Conflict, NotFound
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.registry import Registry
@@ -22,7 +21,8 @@ from bot.replies import tell_user
 from bot.wording import count
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
-from handlers.subscriptions.decisions import Decider, Decision, decide, refuse_self_approval, show_outcome_from_datazone
+from handlers.subscriptions.authority import may_decide, require_approver
+from handlers.subscriptions.decisions import Decider, Decision, decide, show_outcome_from_datazone
 from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.intake import intake
 from handlers.subscriptions.service import SubscriptionService
@@ -92,16 +92,6 @@ def _days(body: dict[str, Any]) -> int | None:
     selected = body["view"]["state"]["values"].get(ids.DAYS_BLOCK, {}).get(ids.DAYS_ACTION, {}).get("selected_option")
     value = (selected or {}).get("value", "")
     return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= 3650 else None
-
-
-def require_approver(deps: Deps, user_id: str, owner_project_id: str, action: str, target: str) -> None:
-    """NotAllowed (audited) unless the user approves for the owning project or is an admin."""
-    if deps.access.is_approver(user_id, owner_project_id) or deps.access.is_admin(user_id):
-        return
-    deps.audit.record(actor=user_id, action=action, target=target, result="denied", detail="not an approver")
-    project = deps.access.policy.projects.get(owner_project_id)
-    label = project.name if project and project.name else owner_project_id
-    raise NotAllowed(f"Only the approvers of {label} (or opsbot admins) can do this.")
 
 
 def register(registry: Registry) -> None:
@@ -178,7 +168,6 @@ def register(registry: Registry) -> None:
     def decide_by_command(invocation: Invocation, request_id: str, decision: Decision) -> None:
         view = service.load(domain(), request_id)
         user = invocation.command.user_id
-        require_approver(deps, user, view.owner_project_id, "subscriptions.decide", request_id)
         told: list[str] = []
         decide(
             deps,
@@ -299,7 +288,8 @@ def register(registry: Registry) -> None:
             with registry.reporting(body, client):
                 ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
                 view = service.load(ref.domain, ref.request)
-                refuse_self_approval(deps, view, body["user"]["id"])
+                # Said before the modal opens, not after the approver has written a comment.
+                may_decide(deps, body["user"]["id"], view.owner_project_id, view.request_id, view.requester_slack)
                 modal = (
                     blocks.approve_modal(ref, view.asset_name, deps.access.policy.subscriptions.max_access_days)
                     if approve

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws import AwsClients, missing_means
-from bot.errors import Conflict, NotAllowed
+from bot.errors import Conflict
 from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
 
@@ -224,12 +224,6 @@ class SubscriptionService:
     def reject(self, view: RequestView, comment: str, as_user: str | None = None) -> None:
         """Reject in DataZone (as the Slack user's own role, when the policy maps one); Conflict if decided first."""
         self._decide(self._deciding_client(as_user).reject_subscription_request, view, comment)
-
-    def check_can_decide(self, user_id: str) -> None:
-        """NotAllowed when the policy wants approvers to act through their own role and this user has none."""
-        policy = self._policy.subscriptions
-        if policy.require_approver_role and user_id not in policy.approver_roles:
-            raise NotAllowed("The policy has approvers decide with their own IAM role, and none is set for you.")
 
     def _deciding_client(self, user_id: str | None) -> Any:
         role = self._policy.subscriptions.approver_roles.get(user_id or "")

@@ -122,6 +122,8 @@ def test_the_loser_of_a_decision_hears_who_won_and_which_way(proxied):
     buttons = _buttons(_cards(proxy, request_id)[0])
     submit(bot, APPROVER, ids.REJECT_MODAL, buttons[ids.REJECT], "needs a DPIA", ids.REASON_BLOCK, ids.REASON_ACTION)
     eventually(lambda: status(bot, request_id)["status"] == "REJECTED")
+    # Once the rejection is recorded (while it is in flight the loser hears "is rejecting right now").
+    eventually(lambda: CardStore(bot["deps"].db).get(request_id).status == "rejected")
     submit(bot, ADMIN, ids.APPROVE_MODAL, buttons[ids.APPROVE], "", ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
     told = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ADMIN)
     assert f"<@{APPROVER}> already rejected this request" in told.body["text"]

@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.aws import AwsClients
+from bot.deps import build_deps
 from bot.errors import NotAllowed
 from bot.policy import Policy
+from handlers.subscriptions.authority import may_decide
 from handlers.subscriptions.policy import evaluate, forms_content, self_approval
-from handlers.subscriptions.service import SubscriptionService
 
 REFERENCE = Policy().subscriptions  # public and internal automatic, confidential reviewed
 GATED = Policy.model_validate(
@@ -119,21 +119,26 @@ def test_no_metadata_crashes_the_policy(forms_output, policy):
     assert verdict.route != "auto_approve" or not verdict.warnings
 
 
-def test_approver_roles_are_checked_and_can_be_required():
+def test_approver_roles_are_checked_and_can_be_required(settings):
     with pytest.raises(ValidationError, match="approver_roles"):
         Policy.model_validate({"subscriptions": {"approver_roles": {"U0ALICE": "arn:aws:iam::1:user/alice"}}})
     policy = Policy.model_validate(
         {
+            "admins": {"users": ["U0ALICE", "U0BOB"]},
             "subscriptions": {
                 "approver_roles": {"U0ALICE": "arn:aws:iam::123456789012:role/SalesDataOwner"},
                 "require_approver_role": True,
-            }
+            },
         }
     )
-    service = SubscriptionService(AwsClients("eu-west-1"), policy)
-    service.check_can_decide("U0ALICE")
-    with pytest.raises(NotAllowed, match="own IAM role"):
-        service.check_can_decide("U0BOB")
+    deps = build_deps(settings, policy=policy)
+    deps.db.migrate()
+    try:
+        may_decide(deps, "U0ALICE", "prj1", "req1", requester_slack=None)
+        with pytest.raises(NotAllowed, match="own IAM role"):
+            may_decide(deps, "U0BOB", "prj1", "req1", requester_slack=None)
+    finally:
+        deps.close()
 
 
 def test_a_datazone_identity_belongs_to_one_slack_user():

@@ -1,0 +1,72 @@
+"""Who may decide, revoke or extend access: the one check for each, with its refusal said and audited here.
+
+Buttons and modals also carry a declared middleware rule (the owning project's approvers); that rule sees only
+what the button says, so these checks run again on what DataZone says, and cover what a rule cannot know: the
+requester, and the IAM role the policy wants approvers to act through.
+"""
+
+from __future__ import annotations
+
+from bot.deps import Deps
+from bot.errors import NotAllowed
+from handlers.subscriptions.policy import self_approval
+
+
+def _refuse(deps: Deps, user_id: str, action: str, target: str, detail: str, message: str) -> NotAllowed:
+    deps.audit.record(actor=user_id, action=action, target=target, result="denied", detail=detail)
+    return NotAllowed(message)
+
+
+def require_approver(deps: Deps, user_id: str, owner_project_id: str, action: str, target: str) -> None:
+    """NotAllowed (audited) unless the user approves for the owning project or is an admin."""
+    if deps.access.is_approver(user_id, owner_project_id) or deps.access.is_admin(user_id):
+        return
+    project = deps.access.policy.projects.get(owner_project_id)
+    label = project.name if project and project.name else owner_project_id
+    raise _refuse(
+        deps,
+        user_id,
+        action,
+        target,
+        "not an approver",
+        f"Only the approvers of {label} (or opsbot admins) can do this.",
+    )
+
+
+def may_decide(deps: Deps, user_id: str, owner_project_id: str, request_id: str, requester_slack: str | None) -> None:
+    """NotAllowed (audited) unless `user_id` may decide this request: an approver of its owning project (or an
+    admin), not the person who asked, and holding the IAM role the policy has approvers decide with."""
+    action = "subscriptions.decide"
+    require_approver(deps, user_id, owner_project_id, action, request_id)
+    if self_approval(user_id, requester_slack):
+        raise _refuse(
+            deps,
+            user_id,
+            action,
+            request_id,
+            "self",
+            "You asked for this access yourself, so another approver has to decide it.",
+        )
+    policy = deps.access.policy.subscriptions
+    if policy.require_approver_role and user_id not in policy.approver_roles:
+        raise _refuse(
+            deps,
+            user_id,
+            action,
+            request_id,
+            "no approver role",
+            "The policy has approvers decide with their own IAM role, and none is set for you.",
+        )
+
+
+def may_extend(deps: Deps, user_id: str, subscription_id: str, requester_slack: str | None) -> None:
+    """NotAllowed (audited) when the person extending time-bound access is the one who has it."""
+    if self_approval(user_id, requester_slack):
+        raise _refuse(
+            deps,
+            user_id,
+            "subscriptions.extend",
+            subscription_id,
+            "self",
+            "You asked for this access yourself, so another approver has to extend it.",
+        )
