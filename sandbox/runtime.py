@@ -175,7 +175,7 @@ def _write_policy(path: Path, world: World) -> None:
 def start_sandbox(workdir: Path) -> Sandbox:
     """Start and seed everything; the policy file is written into `workdir`."""
     try:
-        from moto.server import ThreadedMotoServer
+        from sandbox.aws.moto_server import MotoServer
     except ImportError:
         raise SystemExit("the sandbox needs moto: pip install 'opsbot[sandbox]' (make test installs it)") from None
     # moto's server logs every request through werkzeug; the console has its own output.
@@ -189,9 +189,8 @@ def start_sandbox(workdir: Path) -> Sandbox:
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
     slack.workspace.usergroups[ONCALL_GROUP] = [APPROVER]
     port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    moto_url = f"http://127.0.0.1:{port}"
+    moto = MotoServer(port).start()
+    moto_url = moto.url
     # moto keeps its state per process, shared by every server in it: a new sandbox starts empty.
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=10).read()
     service = datazone_service()
