@@ -103,3 +103,14 @@ class MotoServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def lance_storage_options(url: str, region: str) -> dict[str, str]:
+    """LanceDB's storage options for an `s3://` database on this endpoint (plain HTTP, the sandbox's keys)."""
+    return {
+        "aws_endpoint": url,
+        "allow_http": "true",
+        "aws_access_key_id": "sandbox",
+        "aws_secret_access_key": "sandbox",
+        "aws_region": region,
+    }
