@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Defaults that bench/proteins.py shows reach recall@10 >= 0.95 (users may override per query).
     protein_nprobes: int = Field(20, ge=1, le=100_000, validation_alias=_env("OPSBOT_PROTEIN_NPROBES"))
     protein_refine_factor: int = Field(20, ge=1, le=1000, validation_alias=_env("OPSBOT_PROTEIN_REFINE_FACTOR"))
+    # LanceDB's index and metadata caches of the process that queries, in MiB: what a query would otherwise read
+    # again from object storage each time (centroids, probed PQ partitions, manifests, file footers).
+    protein_cache_mb: int = Field(1024, ge=0, le=1_048_576, validation_alias=_env("OPSBOT_PROTEIN_CACHE_MB"))
     # Where per-bucket ingest, index builds and the query fan-out run: this process, or Ray (the `ray` extra).
     protein_executor: Literal["local", "ray"] = Field("local", validation_alias=_env("OPSBOT_PROTEIN_EXECUTOR"))
     # A Ray cluster's address (e.g. ray://head:10001 or auto); empty starts a Ray instance on this machine.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 import tempfile
 import threading
@@ -9,17 +10,28 @@ from pathlib import Path
 
 import click
 
+# Where the sample protein database lives: moto's S3 (as production keeps it) or a local directory.
+_PROTEINS = click.option(
+    "--proteins",
+    "proteins_on",
+    type=click.Choice(["s3", "local"]),
+    default="s3",
+    show_default=True,
+    help="Where the sample protein database lives.",
+)
+
 
 @click.command()
-def sandbox() -> None:
+@_PROTEINS
+def sandbox(proteins_on: str) -> None:
     """Start the sandbox's Slack and AWS stand-ins, seeded, and print the variables that point at them."""
     from sandbox.runtime import start_sandbox
 
     workdir = Path(tempfile.mkdtemp(prefix="opsbot-sandbox-"))
-    box = start_sandbox(workdir)
+    box = start_sandbox(workdir, proteins_on=proteins_on)
     click.echo("# The sandbox is running. In another shell:")
     for name, value in box.env().items():
-        click.echo(f"export {name}={value}")
+        click.echo(f"export {name}={shlex.quote(value)}")  # the storage options are JSON
     click.echo("# then: opsbot run --mode http   (Ctrl-C here stops the sandbox)")
     try:
         threading.Event().wait()
@@ -35,7 +47,8 @@ def sandbox() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Run these console lines, then exit; non-zero if any step fails.",
 )
-def console(script: Path | None) -> None:
+@_PROTEINS
+def console(script: Path | None, proteins_on: str) -> None:
     """The bot over the sandbox: type slash commands, press buttons, fire sample events."""
     import logging
 
@@ -47,7 +60,7 @@ def console(script: Path | None) -> None:
     configure_logging("ERROR", "console")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     workdir = Path(tempfile.mkdtemp(prefix="opsbot-console-"))
-    box = start_sandbox(workdir)
+    box = start_sandbox(workdir, proteins_on=proteins_on)
     session = Console(box, workdir)
     failures = 0
     try:

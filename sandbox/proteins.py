@@ -48,10 +48,11 @@ def write_families(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-def build_sample_database(directory: Path) -> Path:
-    """Ingest and index the families (one bucket, IVF-PQ on cosine); the database records kmer-hash-v1."""
-    source = write_families(directory.parent / f"{directory.stem}-families.parquet", families())
-    catalog = Catalog(str(directory))
+def build_sample_database(uri: str, workdir: Path, storage_options: dict[str, str] | None = None) -> str:
+    """Ingest and index the families (one bucket, IVF-PQ on cosine) into a directory or `s3://` prefix; the
+    database records kmer-hash-v1. The families' embedding file is written into `workdir`."""
+    source = write_families(workdir / "proteins-families.parquet", families())
+    catalog = Catalog(uri, storage_options)
     ingest(catalog, [source], embedder=kmer.NAME)
     index(catalog)
-    return directory
+    return uri

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import yaml
@@ -34,6 +35,7 @@ from sandbox.world import (
     CLUSTER_ID,
     CLUSTER_NAME,
     MARIA_ARN,
+    PROTEIN_BUCKET,
     REDSHIFT_SECRET_ARN,
     REGION,
     REPLICA_REGION,
@@ -80,7 +82,10 @@ class Sandbox:
     sts_recorder: StsRecorder
     world: World
     policy_path: Path
-    proteins: Path
+    # The sample protein database: an `s3://` prefix in moto (the default, as production keeps it) or a
+    # directory, and LanceDB's storage options for it.
+    proteins: str
+    protein_storage: dict[str, str]
     dynamodb: EmulatorServer | None = None
     global_tables: GlobalTables | None = None
     # DataZone's and EMR's events on their way to the events queue; `events.enabled = False` silences them.
@@ -108,7 +113,8 @@ class Sandbox:
             "OPSBOT_ADMIN_CHANNEL": ADMIN_CHANNEL,
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,
-            "OPSBOT_PROTEIN_DB": str(self.proteins),
+            "OPSBOT_PROTEIN_DB": self.proteins,
+            **({"OPSBOT_PROTEIN_STORAGE_OPTIONS": json.dumps(self.protein_storage)} if self.protein_storage else {}),
             "OPSBOT_ALARM_TOPIC_ARN": self.world.topic_arn,
         }
 
@@ -172,10 +178,11 @@ def _write_policy(path: Path, world: World) -> None:
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
 
 
-def start_sandbox(workdir: Path) -> Sandbox:
-    """Start and seed everything; the policy file is written into `workdir`."""
+def start_sandbox(workdir: Path, proteins_on: Literal["s3", "local"] = "s3") -> Sandbox:
+    """Start and seed everything; the policy file is written into `workdir`, and the protein database into
+    moto's S3 (or, with `proteins_on="local"`, into `workdir`)."""
     try:
-        from moto.server import ThreadedMotoServer
+        from sandbox.aws.moto_server import MotoServer, lance_storage_options
     except ImportError:
         raise SystemExit("the sandbox needs moto: pip install 'opsbot[sandbox]' (make test installs it)") from None
     # moto's server logs every request through werkzeug; the console has its own output.
@@ -189,9 +196,8 @@ def start_sandbox(workdir: Path) -> Sandbox:
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
     slack.workspace.usergroups[ONCALL_GROUP] = [APPROVER]
     port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    moto_url = f"http://127.0.0.1:{port}"
+    moto = MotoServer(port).start()
+    moto_url = moto.url
     # moto keeps its state per process, shared by every server in it: a new sandbox starts empty.
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=10).read()
     service = datazone_service()
@@ -201,7 +207,20 @@ def start_sandbox(workdir: Path) -> Sandbox:
     emr = EmulatorServer(JsonService("emr", fleets, moto_url).handle).start()
     world = World()
     seed_datazone(service.handlers.state, world)
-    proteins = build_sample_database(workdir / "proteins.lance")
+    if proteins_on == "s3":
+        s3 = boto3.client(
+            "s3",
+            region_name=REGION,
+            endpoint_url=moto_url,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+        s3.create_bucket(Bucket=PROTEIN_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        protein_storage = lance_storage_options(moto_url, REGION)
+        proteins = build_sample_database(f"s3://{PROTEIN_BUCKET}/proteins", workdir, protein_storage)
+    else:
+        protein_storage = {}
+        proteins = build_sample_database(str(workdir / "proteins.lance"), workdir)
     recorder = StsRecorder(moto_url, REGION)
     sts = EmulatorServer(recorder.handle).start()
     service.handlers.state.resolve_caller = recorder.principal
@@ -218,6 +237,7 @@ def start_sandbox(workdir: Path) -> Sandbox:
         world,
         workdir / "opsbot-policy.yml",
         proteins,
+        protein_storage,
     )
     sandbox.global_tables = GlobalTables(moto_url)
     sandbox.dynamodb = EmulatorServer(sandbox.global_tables.handle).start()

@@ -21,6 +21,8 @@ EVENTS_QUEUE = "opsbot-events"
 EVENTS_DLQ = "opsbot-events-dlq"
 ALARM_TOPIC = "opsbot-alarms"
 BACKUP_TABLE = "opsbot-catalog-backup"
+# The S3 bucket holding the sample protein database (LanceDB tables under its `proteins/` prefix).
+PROTEIN_BUCKET = "opsbot-proteins"
 CLUSTER_ID = "j-SANDBOX0001"
 CLUSTER_NAME = "sales-analytics-ha"
 MULTIMASTER_METRICS = (

@@ -58,9 +58,9 @@ class Embedder:
     dimension: int
 
 
-def now() -> str:
+def now(timespec: str = "seconds") -> str:
     """An ISO timestamp for the catalog."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec=timespec)
 
 
 class Catalog:

@@ -195,6 +195,7 @@ def _service(
         _db(db, settings),
         storage_options=settings.protein_storage,
         embedder=settings.protein_embedder,
+        cache_mb=settings.protein_cache_mb,
         defaults=defaults,
         executor=executor,
     )

@@ -31,6 +31,8 @@ class BucketRef:
     storage_options: tuple[tuple[str, str], ...] = ()
     # Changes when the bucket's rows or index change, so a worker's cached handle is reopened.
     generation: str = ""
+    # LanceDB's index and metadata caches for the process that searches it, in MiB (0: LanceDB's defaults).
+    cache_mb: int = 0
 
     @property
     def options(self) -> dict[str, str] | None:
@@ -38,9 +40,11 @@ class BucketRef:
         return dict(self.storage_options) or None
 
 
-def bucket_ref(uri: str, name: str, storage_options: Mapping[str, str] | None, generation: str = "") -> BucketRef:
+def bucket_ref(
+    uri: str, name: str, storage_options: Mapping[str, str] | None, generation: str = "", cache_mb: int = 0
+) -> BucketRef:
     """A hashable reference to a bucket."""
-    return BucketRef(uri, name, tuple(sorted((storage_options or {}).items())), generation)
+    return BucketRef(uri, name, tuple(sorted((storage_options or {}).items())), generation, cache_mb)
 
 
 class BucketExecutor(Protocol):

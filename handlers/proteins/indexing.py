@@ -67,7 +67,11 @@ def index_bucket(
         config = IvfPq(distance_type="cosine", num_partitions=nparts, num_sub_vectors=nsub)
         table.create_index(EMBEDDING, config=config, replace=True)
         params = IndexParams("IVF_PQ", "cosine", nparts, nsub, 8, rows, 0.0, now())
-    return IndexParams(**{**asdict(params), "seconds": round(time.perf_counter() - started, 3)})
+    # built_at is part of the bucket's generation, which tells searching processes to refresh their table:
+    # to the microsecond, so that two builds within one second still differ.
+    return IndexParams(
+        **{**asdict(params), "seconds": round(time.perf_counter() - started, 3), "built_at": now("microseconds")}
+    )
 
 
 def index(

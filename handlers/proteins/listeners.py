@@ -56,6 +56,7 @@ def build_service(settings: Settings) -> ProteinService | None:
         settings.protein_db,
         storage_options=settings.protein_storage,
         embedder=settings.protein_embedder,
+        cache_mb=settings.protein_cache_mb,
         defaults=SearchParams(nprobes=settings.protein_nprobes, refine_factor=settings.protein_refine_factor),
         executor=make_executor(settings.protein_executor, address=settings.protein_ray_address),
     )

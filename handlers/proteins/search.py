@@ -55,20 +55,63 @@ class StoredProtein:
     sequence: str | None
 
 
+# LanceDB's caches live in a session: the index cache keeps IVF centroids and the PQ codes of partitions
+# already probed, the metadata cache the manifests and data-file footers. Without them every query reads
+# those again from object storage (about 100 GETs per bucket on S3). One session per process and size,
+# shared by every bucket table, so the setting bounds the whole process, not each table.
+_SESSIONS: dict[int, lancedb.Session] = {}
+# A connection per database, opened once: it carries the session and the object store's HTTP client.
+_CONNECTIONS: dict[tuple[Any, ...], Any] = {}
 # Bucket tables opened in this process (the bot's, or a Ray worker's), reused across queries: (uri, name,
-# storage options) -> (generation, table, has a sequence column). A new generation reopens the table.
+# storage options) -> (generation, table, has a sequence column). A new generation moves the same table to
+# the bucket's newest version instead of opening it again, so what the caches hold for unchanged files stays.
 _OPEN: dict[tuple[Any, ...], tuple[str, Any, bool]] = {}
+# Of the cache budget, the index cache gets this share: PQ codes are what queries read most.
+INDEX_CACHE_SHARE = 0.75
+
+
+def session(cache_mb: int) -> lancedb.Session | None:
+    """The process's LanceDB session for this cache budget (None: LanceDB's defaults, 6 GiB + 1 GiB)."""
+    if cache_mb <= 0:
+        return None
+    if cache_mb not in _SESSIONS:
+        budget = cache_mb * 1024 * 1024
+        index_bytes = int(budget * INDEX_CACHE_SHARE)
+        _SESSIONS[cache_mb] = lancedb.Session(
+            index_cache_size_bytes=index_bytes, metadata_cache_size_bytes=budget - index_bytes
+        )
+    return _SESSIONS[cache_mb]
+
+
+async def _connection(ref: BucketRef) -> Any:
+    key = (ref.uri, ref.storage_options, ref.cache_mb)
+    if key not in _CONNECTIONS:
+        _CONNECTIONS[key] = await lancedb.connect_async(
+            ref.uri, storage_options=ref.options, session=session(ref.cache_mb)
+        )
+    return _CONNECTIONS[key]
+
+
+async def _latest(table: Any, generation: str) -> tuple[str, Any, bool] | None:
+    """The cached table moved to its newest version, or None when it cannot be (dropped and written anew)."""
+    try:
+        await table.checkout_latest()
+        return generation, table, SEQUENCE in (await table.schema()).names
+    except Exception:  # whatever LanceDB raises for a table that is gone: the caller opens it afresh
+        return None
 
 
 async def open_bucket(ref: BucketRef) -> tuple[Any, bool]:
-    """The bucket's async table and whether it stores sequences, opened by URI once per generation."""
-    key = (ref.uri, ref.name, ref.storage_options)
+    """The bucket's async table and whether it stores sequences: opened once per process, moved to the newest
+    version when the generation changes."""
+    key = (ref.uri, ref.name, ref.storage_options, ref.cache_mb)
     cached = _OPEN.get(key)
-    if cached is None or cached[0] != ref.generation:
-        db = await lancedb.connect_async(ref.uri, storage_options=ref.options)
-        table = await db.open_table(ref.name)
+    if cached is not None and cached[0] != ref.generation:
+        cached = await _latest(cached[1], ref.generation)
+    if cached is None:
+        table = await (await _connection(ref)).open_table(ref.name)
         cached = (ref.generation, table, SEQUENCE in (await table.schema()).names)
-        _OPEN[key] = cached
+    _OPEN[key] = cached
     return cached[1], cached[2]
 
 

@@ -42,10 +42,16 @@ class DatabaseInfo:
         """Proteins in all buckets."""
         return sum(self.buckets.values())
 
-    def refs(self, storage_options: dict[str, str] | None) -> list[BucketRef]:
-        """A reference per bucket; its generation changes with the bucket's rows or index, so workers reopen it."""
+    def refs(self, storage_options: dict[str, str] | None, cache_mb: int = 0) -> list[BucketRef]:
+        """A reference per bucket; its generation changes with the bucket's rows or index, so workers refresh it."""
         return [
-            bucket_ref(self.uri, name, storage_options, f"{rows}:{getattr(self.indexes.get(name), 'built_at', '')}")
+            bucket_ref(
+                self.uri,
+                name,
+                storage_options,
+                f"{rows}:{getattr(self.indexes.get(name), 'built_at', '')}",
+                cache_mb,
+            )
             for name, rows in self.buckets.items()
         ]
 
@@ -89,9 +95,12 @@ class ProteinService:
         embedder: str = "kmer-hash-v1",
         defaults: SearchParams | None = None,
         executor: BucketExecutor | None = None,
+        cache_mb: int = 0,
     ) -> None:
         self.uri = uri
         self.storage_options = storage_options
+        # LanceDB's index and metadata caches of the processes that query (0: LanceDB's defaults).
+        self.cache_mb = cache_mb
         self.catalog = Catalog(uri, storage_options)
         # The per-bucket queries run on this process's loop by default, or as Ray tasks.
         self.searcher = BucketSearcher(executor)
@@ -140,7 +149,7 @@ class ProteinService:
     def search(self, query: ProteinQuery, options: SearchOptions | None = None) -> SearchResult:
         """The nearest proteins to a stored protein or a sequence, with percent identity where sequences are stored."""
         params = self.params(options or SearchOptions())
-        buckets = self._buckets_info().refs(self.storage_options)
+        buckets = self._buckets_info().refs(self.storage_options, self.cache_mb)
         started = time.perf_counter()
         if query.kind == "id":
             stored = self._loop.run(self.searcher.lookup(buckets, query.value))
@@ -161,7 +170,7 @@ class ProteinService:
 
     def search_vectors(self, vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
         """Batch mode: the top k of many query vectors, a few hundred per request to every bucket."""
-        buckets = self._buckets_info().refs(self.storage_options)
+        buckets = self._buckets_info().refs(self.storage_options, self.cache_mb)
         results: list[list[Hit]] = []
         for start in range(0, len(vectors), BATCH_QUERIES):
             chunk = np.asarray(vectors[start : start + BATCH_QUERIES], dtype=np.float32)

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -69,6 +70,9 @@ def test_opsbot_sandbox_prints_exports_and_stops_on_interrupt(tmp_path):
             break
     exports = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines if line.startswith("export "))
     assert exports["AWS_ENDPOINT_URL_DATAZONE"].startswith("http://127.0.0.1:")
+    # The protein database's storage options are JSON, quoted for the shell.
+    storage = json.loads(shlex.split(exports["OPSBOT_PROTEIN_STORAGE_OPTIONS"])[0])
+    assert exports["OPSBOT_PROTEIN_DB"].startswith("s3://") and storage["aws_endpoint"] == exports["AWS_ENDPOINT_URL"]
     assert (
         httpx.post(
             exports["SLACK_API_URL"] + "auth.test", headers={"Authorization": f"Bearer {exports['SLACK_BOT_TOKEN']}"}

@@ -61,8 +61,10 @@ def test_backup_table_and_env(box):
     assert env["OPSBOT_EVENTS_QUEUE_URL"] == box.world.queue_url and box.policy_path.exists()
 
 
-def test_protein_database_is_seeded(box):
-    assert lancedb.connect(box.proteins).open_table(TABLE).count_rows() == 500
+def test_protein_database_is_seeded_in_s3(box):
+    assert box.proteins.startswith("s3://") and json.loads(box.env()["OPSBOT_PROTEIN_STORAGE_OPTIONS"])
+    table = lancedb.connect(box.proteins, storage_options=box.protein_storage).open_table(TABLE)
+    assert table.count_rows() == 500
 
 
 def _drain(box):

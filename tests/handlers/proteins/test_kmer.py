@@ -29,11 +29,11 @@ def test_family_members_are_closer_than_strangers():
 
 
 def test_sample_database_records_its_embedder_and_finds_the_family_first(tmp_path):
-    directory = build_sample_database(tmp_path / "proteins.lance")
-    catalog = Catalog(str(directory))
+    directory = build_sample_database(str(tmp_path / "proteins.lance"), tmp_path)
+    catalog = Catalog(directory)
     assert catalog.buckets() == {TABLE: 20 * 25}
     assert catalog.embedder() == Embedder(kmer.NAME, 960)
-    service = ProteinService(str(directory))
+    service = ProteinService(directory)
     try:
         result = service.search(ProteinQuery(kind="id", value="FAM007_m03"), SearchOptions(k=10))
     finally:

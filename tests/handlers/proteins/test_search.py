@@ -1,5 +1,8 @@
 """Search: the merge across buckets, batch mode, embedder checks and identity."""
 
+import asyncio
+
+import lancedb
 import numpy as np
 import pytest
 
@@ -8,7 +11,7 @@ from handlers.proteins.catalog import Catalog
 from handlers.proteins.indexing import index
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
-from handlers.proteins.search import SearchParams
+from handlers.proteins.search import SearchParams, open_bucket
 from handlers.proteins.service import ProteinService
 from sandbox.proteins import families, write_families
 from tests.handlers.proteins.conftest import gaussian, write_h5
@@ -47,6 +50,27 @@ def test_merge_across_buckets_equals_one_exact_search(split_db):
         assert [h.id for h in hits] == [ids[i] for i in order[q]]
         assert np.allclose([h.distance for h in hits], distances[q], atol=1e-5)
         assert {h.bucket for h in hits} <= {"bucket_0000", "bucket_0001", "bucket_0002"}
+
+
+def test_a_bucket_indexed_while_the_service_runs_is_searched_at_its_new_version(split_db, tmp_path):
+    service, ids, vectors = split_db
+    queries = gaussian(3, 32, seed=4)
+    service.search_vectors(queries, SearchParams(k=5))
+    before = service.info().refs(None)[0]
+    table, _ = asyncio.run(open_bucket(before))
+    version = asyncio.run(table.version())
+
+    index(Catalog(str(tmp_path / "db")))  # the id index: a new version of every bucket, a new generation
+    after = service.info(fresh=True).refs(None)[0]
+    assert after.generation != before.generation
+    results = service.search_vectors(queries, SearchParams(k=5))
+
+    refreshed, _ = asyncio.run(open_bucket(after))
+    assert refreshed is table
+    latest = lancedb.connect(str(tmp_path / "db")).open_table(after.name).version
+    assert asyncio.run(refreshed.version()) == latest > version
+    order, _ = _exact(vectors, queries, 5)
+    assert [[h.id for h in hits] for hits in results] == [[ids[i] for i in row] for row in order]
 
 
 def test_search_by_id_uses_the_stored_vector(split_db):

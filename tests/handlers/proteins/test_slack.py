@@ -21,7 +21,8 @@ from tests.harness import SIGNING_SECRET, BoltDriver, eventually
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory):
-    return build_sample_database(tmp_path_factory.mktemp("proteins") / "proteins.lance")
+    directory = tmp_path_factory.mktemp("proteins")
+    return build_sample_database(str(directory / "proteins.lance"), directory)
 
 
 @pytest.fixture

@@ -1,0 +1,276 @@
+"""Protein search on object storage: requests, bytes and latency per query, each beside its baseline.
+
+Production keeps the bucket tables on S3. Here they live in the sandbox's S3 (moto, as `sandbox/aws/
+moto_server.py` runs it) behind `bench/s3_proxy.py`, which counts requests and bytes per method and adds
+LATENCY_MS to every request (in-region S3's order). BUCKETS buckets of ROWS x DIM float32 vectors from a
+Gaussian mixture are ingested and indexed on local disk (IVF-PQ, the bot's defaults) and uploaded as they
+are, so the S3 figures measure queries, not a slow index build over moto. Ground truth: exact cosine top 10.
+Prints one JSON document:
+
+- per_bucket: requests and bytes of one bucket's query (k 10, nprobes, refine) on a fresh connection and
+  session (a cold process; before this change, also every query after the bucket's generation changed),
+  and warm (the bot's path: the process's table and caches, after WARMUP queries), the mean over QUERIES;
+- latency: p50/p95 over QUERIES single-vector queries on 1 and on all buckets: the bot's path over S3,
+  beside a fresh connection per query over S3 (the baseline) and the bot's path on local disk;
+- refine: recall@10, GETs per query and p50/p95 of the bot's warm path on all buckets for each refine
+  factor: re-ranking reads k x refine rows per bucket, most of a warm query's requests.
+
+Request and byte counts carry over to S3 as they are; latencies include moto's own time on this machine
+(`upstream_ms`, summed over requests) on top of the added latency.
+
+`python bench/proteins_s3.py --buckets 4 --rows 20000` (the defaults) takes a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import h5py
+import lancedb
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.proteins import mixture  # noqa: E402
+from bench.s3_proxy import S3Proxy  # noqa: E402
+from handlers.proteins.catalog import Catalog  # noqa: E402
+from handlers.proteins.executors import BucketRef  # noqa: E402
+from handlers.proteins.indexing import index, recorded  # noqa: E402
+from handlers.proteins.ingest import ingest  # noqa: E402
+from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams  # noqa: E402
+from handlers.proteins.service import DatabaseInfo  # noqa: E402
+from handlers.proteins.sources import EMBEDDING, ID  # noqa: E402
+from sandbox.aws.moto_server import MotoServer  # noqa: E402
+from sandbox.runtime import free_port  # noqa: E402
+
+K = 10
+S3_BUCKET = "bench-proteins"
+CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox", "aws_region": "us-east-1"}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in samples)
+    return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1)}
+
+
+def per_query(counts: dict[str, dict[str, int]], queries: int) -> dict[str, float]:
+    """GET requests and bytes per query (a search makes no other requests), and moto's own time."""
+    gets = counts.get("GET", {"requests": 0, "bytes_out": 0, "upstream_ms": 0})
+    others = sum(row["requests"] for method, row in counts.items() if method != "GET")
+    return {
+        "get_requests": round(gets["requests"] / queries, 1),
+        "get_kib": round(gets["bytes_out"] / queries / 1024, 1),
+        "other_requests": round(others / queries, 1),
+        "moto_ms": round(gets["upstream_ms"] / queries, 1),
+    }
+
+
+def build(work: Path, buckets: int, rows: int, dim: int, clusters: int) -> tuple[Path, np.ndarray, np.ndarray]:
+    """The local database (one HDF5 file per bucket, ingested and indexed), all vectors, and the queries."""
+    centers = np.random.default_rng(42).standard_normal((clusters, dim)).astype(np.float32)
+    files, parts = [], []
+    for b in range(buckets):
+        vectors = mixture(rows, dim, b, centers)
+        path = work / f"part{b}.h5"
+        with h5py.File(path, "w") as out:
+            out.create_dataset("id", data=[f"P{b * rows + i:09d}".encode() for i in range(rows)])
+            out.create_dataset("embedding", data=vectors)
+        files.append(path)
+        parts.append(vectors)
+    db = work / "local"
+    catalog = Catalog(str(db))
+    ingest(catalog, files, embedder="bench-gauss", bucket_rows=rows)
+    index(catalog, workers=1)
+    data = np.concatenate(parts)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    return db, data, centers
+
+
+def upload(client: Any, directory: Path, prefix: str) -> None:
+    """Every file of the database, at the same relative keys."""
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            client.upload_file(str(path), S3_BUCKET, f"{prefix}/{path.relative_to(directory)}")
+
+
+async def fresh_query(ref: BucketRef, vector: np.ndarray, params: SearchParams) -> Any:
+    """The baseline: a new connection and session (empty caches), the table opened, one query."""
+    db = await lancedb.connect_async(ref.uri, storage_options=ref.options, session=lancedb.Session())
+    table = await db.open_table(ref.name)
+    query = (
+        table.query()
+        .nearest_to(vector)
+        .column(EMBEDDING)
+        .distance_type("cosine")
+        .nprobes(params.nprobes)
+        .refine_factor(params.refine_factor)
+        .limit(params.k)
+        .select([ID, DISTANCE])
+    )
+    return await query.to_arrow()
+
+
+class Runner:
+    """Queries on one event loop, timed and counted through the proxy."""
+
+    def __init__(self, proxy: S3Proxy) -> None:
+        self.proxy = proxy
+        self.loop = asyncio.new_event_loop()
+        self.searcher = BucketSearcher()
+
+    def fresh(self, refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> None:
+        async def every_bucket() -> list[Any]:
+            return await asyncio.gather(*(fresh_query(ref, vector, params) for ref in refs))
+
+        self.loop.run_until_complete(every_bucket())
+
+    def bot(self, refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> list[str]:
+        hits = self.loop.run_until_complete(self.searcher.search(refs, vector[None, :], params))[0]
+        return [hit.id for hit in hits]
+
+    def measure(self, run: Any, queries: np.ndarray) -> tuple[list[float], dict[str, float], list[list[str]]]:
+        """Latencies, per-query requests and bytes, and the answers of `run(vector)` over the queries."""
+        self.proxy.reset()
+        times, found = [], []
+        for vector in queries:
+            started = time.perf_counter()
+            found.append(run(vector) or [])
+            times.append(time.perf_counter() - started)
+        return times, per_query(self.proxy.snapshot(), len(queries)), found
+
+
+def recall(found: list[list[str]], truth: np.ndarray) -> float:
+    return float(np.mean([len({int(i[1:]) for i in f[:K]} & set(t)) / K for f, t in zip(found, truth, strict=True)]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--buckets", type=int, default=4)
+    parser.add_argument("--rows", type=int, default=20_000, help="rows per bucket")
+    parser.add_argument("--dim", type=int, default=960)
+    parser.add_argument("--clusters", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--nprobes", type=int, default=20)
+    parser.add_argument("--refine", type=int, default=20, help="the refine factor of the main figures")
+    parser.add_argument("--refine-sweep", default="1,5,10,20")
+    parser.add_argument("--cache-mb", type=int, default=1024)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix="bench-proteins-s3-", dir=args.workdir))
+    try:
+        report = run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, indent=2))
+
+
+def run(args: argparse.Namespace, work: Path) -> dict:
+    started = time.perf_counter()
+    local, data, centers = build(work, args.buckets, args.rows, args.dim, args.clusters)
+    built_s = time.perf_counter() - started
+    rng_queries = mixture(args.queries + args.warmup, args.dim, 10**9, centers)
+    rng_queries /= np.linalg.norm(rng_queries, axis=1, keepdims=True)
+    warmup, queries = rng_queries[: args.warmup], rng_queries[args.warmup :]
+    scores = queries @ data.T
+    truth = np.argsort(-scores, axis=1)[:, :K]
+    del scores
+
+    moto = MotoServer(free_port()).start()
+    proxy = S3Proxy(moto.url, latency_s=args.latency_ms / 1000).start()
+    try:
+        client = boto3.client(
+            "s3",
+            endpoint_url=moto.url,
+            region_name=CREDENTIALS["aws_region"],
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+        client.create_bucket(Bucket=S3_BUCKET)
+        upload(client, local, "proteins")
+        options = {**CREDENTIALS, "aws_endpoint": proxy.url, "allow_http": "true"}
+        catalog = Catalog(str(local))
+        info = DatabaseInfo(f"s3://{S3_BUCKET}/proteins", catalog.buckets(), catalog.embedder(), recorded(catalog))
+        s3_refs = info.refs(options, args.cache_mb)
+        local_refs = DatabaseInfo(str(local), info.buckets, info.embedder, info.indexes).refs(None, args.cache_mb)
+        params = SearchParams(k=K, nprobes=args.nprobes, refine_factor=args.refine)
+        runner = Runner(proxy)
+        report: dict[str, Any] = {
+            "buckets": args.buckets,
+            "rows_per_bucket": args.rows,
+            "dim": args.dim,
+            "queries": args.queries,
+            "latency_ms_per_request": args.latency_ms,
+            "k": K,
+            "nprobes": args.nprobes,
+            "refine": args.refine,
+            "cache_mb": args.cache_mb,
+            "cpus": os.cpu_count(),
+            "build_s": round(built_s, 1),
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        }
+
+        one = s3_refs[:1]
+        _, cold, _ = runner.measure(lambda v: runner.fresh(one, v, params), queries[:1])
+        _, fresh_each, _ = runner.measure(lambda v: runner.fresh(one, v, params), queries)
+        for vector in warmup:
+            runner.bot(one, vector, params)
+        _, warm, _ = runner.measure(lambda v: runner.bot(one, v, params), queries)
+        report["per_bucket"] = {
+            "cold_fresh_connection": cold,
+            "fresh_connection_every_query": fresh_each,
+            "warm_bot_path": warm,
+            "get_requests_warm_vs_fresh": round(warm["get_requests"] / fresh_each["get_requests"], 2),
+        }
+
+        latency: dict[str, Any] = {}
+        for label, count in (("one_bucket", 1), ("all_buckets", args.buckets)):
+            refs, local_set = s3_refs[:count], local_refs[:count]
+            for vector in warmup:
+                runner.bot(refs, vector, params)
+                runner.bot(local_set, vector, params)
+            fresh_t, fresh_c, _ = runner.measure(lambda v, r=refs: runner.fresh(r, v, params), queries)
+            bot_t, bot_c, _ = runner.measure(lambda v, r=refs: runner.bot(r, v, params), queries)
+            local_t, _, _ = runner.measure(lambda v, r=local_set: runner.bot(r, v, params), queries)
+            latency[label] = {
+                "s3_bot_path": {**percentiles(bot_t), **bot_c},
+                "s3_fresh_connection_per_query": {**percentiles(fresh_t), **fresh_c},
+                "local_disk_bot_path": percentiles(local_t),
+                "p50_speedup_vs_fresh": round(statistics.median(fresh_t) / statistics.median(bot_t), 1),
+            }
+        report["latency"] = latency
+
+        sweep = []
+        for refine in (int(r) for r in args.refine_sweep.split(",") if r):
+            swept = SearchParams(k=K, nprobes=args.nprobes, refine_factor=refine)
+            for vector in warmup[:5]:
+                runner.bot(s3_refs, vector, swept)
+            times, counts, found = runner.measure(lambda v, p=swept: runner.bot(s3_refs, v, p), queries)
+            sweep.append(
+                {"refine": refine, "recall@10": round(recall(found, truth), 3), **percentiles(times), **counts}
+            )
+        report["refine_all_buckets"] = sweep
+        runner.loop.close()
+        return report
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+if __name__ == "__main__":
+    main()

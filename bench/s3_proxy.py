@@ -1,0 +1,156 @@
+"""A counting HTTP forwarder in front of an S3 endpoint, with a fixed latency added to every request.
+
+LanceDB's object store speaks plain HTTP to `aws_endpoint`; pointing it here instead of at moto lets a
+bench count what one query costs on the wire (requests and bytes per method) and feel what in-region S3
+adds per request (about 20 ms), which a loopback moto does not. One thread per client connection, each
+with its own kept-alive connection upstream, so concurrent range reads stay concurrent as they are on S3.
+
+    with S3Proxy("http://127.0.0.1:5000", latency_s=0.02) as proxy:
+        ...  # storage option aws_endpoint = proxy.url
+        proxy.snapshot()  # {"GET": {"requests": 126, "bytes_in": ..., "bytes_out": ...}, ...}
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+# Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection and are not forwarded.
+_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+
+
+class _Counts:
+    """Per HTTP method: requests, bytes_in (request bodies sent), bytes_out (response bodies received), and
+    upstream_ms (time spent waiting on the endpoint, summed over requests, the added latency not included)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_method: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"requests": 0, "bytes_in": 0, "bytes_out": 0, "upstream_ms": 0}
+        )
+
+    def add(self, method: str, sent: int, received: int, seconds: float) -> None:
+        with self._lock:
+            row = self._by_method[method]
+            row["upstream_ms"] += round(seconds * 1000)
+            row["requests"] += 1
+            row["bytes_in"] += sent
+            row["bytes_out"] += received
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {method: dict(row) for method, row in sorted(self._by_method.items())}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_method.clear()
+
+
+class _Forwarder(BaseHTTPRequestHandler):
+    # HTTP/1.1 so the client keeps its connections alive, as it would against S3.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle each reply would wait for a delayed ACK.
+    disable_nagle_algorithm = True
+    server: _ProxyServer
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def _upstream(self) -> http.client.HTTPConnection:
+        connection = getattr(self, "_connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self.server.upstream_host, self.server.upstream_port, timeout=120)
+            self._connection = connection
+        return connection
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+        if self.server.latency_s:
+            time.sleep(self.server.latency_s)
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            connection = self._upstream()
+            try:
+                connection.request(self.command, self.path, body=body, headers=headers)
+                reply = connection.getresponse()
+                data = reply.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The upstream closed an idle kept-alive connection: once more on a fresh one.
+                connection.close()
+                self._connection = None
+                if attempt == 2:
+                    raise
+        self.server.counts.add(self.command, len(body or b""), len(data), time.perf_counter() - started)
+        self.send_response_only(reply.status, reply.reason)
+        for key, value in reply.getheaders():
+            if key.lower() not in _HOP and key.lower() != "content-length":
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, upstream: str, latency_s: float) -> None:
+        super().__init__(("127.0.0.1", 0), _Forwarder)
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.latency_s = latency_s
+        self.counts = _Counts()
+
+
+class S3Proxy:
+    """The forwarder on a free loopback port; `url` is the endpoint to give LanceDB (or boto3)."""
+
+    def __init__(self, upstream: str, latency_s: float = 0.0) -> None:
+        self._server = _ProxyServer(upstream, latency_s)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="s3-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def latency_s(self) -> float:
+        return self._server.latency_s
+
+    @latency_s.setter
+    def latency_s(self, seconds: float) -> None:
+        self._server.latency_s = seconds
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """Requests and bytes per method since the last reset."""
+        return self._server.counts.snapshot()
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        self._server.counts.reset()
+
+    def start(self) -> S3Proxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> S3Proxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
