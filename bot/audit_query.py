@@ -120,12 +120,6 @@ class AuditPage(BaseModel):
     total: int
     offset: int
 
-    @property
-    def next_offset(self) -> int | None:
-        """Where the next page starts, or None on the last page."""
-        end = self.offset + len(self.entries)
-        return end if end < self.total else None
-
 
 def count_matching(db: Database, filters: AuditFilter) -> int:
     """How many entries match `filters`."""

@@ -30,6 +30,9 @@ PRIVATE_METADATA = 3000  # a view's private_metadata
 CALLBACK_ID = 255  # a view's callback_id
 ACTION_ID = 255  # an element's action_id
 MESSAGE_TEXT = 40000  # a message's top-level text: Slack truncates beyond it
+IMAGE_ALT_TEXT = 2000  # an image block's alt_text
+# An uploaded file's alt_txt: files.getUploadURLExternal refuses a longer one (alt_txt_too_large).
+FILE_ALT_TEXT = 1000
 
 ELLIPSIS = "…"
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the contract names the kernel's types; importing them here would cycle through bot.deps
     from apscheduler.schedulers.base import BaseScheduler
 
+    from bot.aws import AwsClients
     from bot.deps import Deps
     from bot.doctor_probes import Probes
     from bot.doctor_resources import Finding
@@ -38,7 +39,7 @@ def _nothing_to_recover(_deps: Deps) -> None:
     return None
 
 
-def _nothing_to_check(_settings: Settings) -> list[Finding]:
+def _nothing_to_check(_settings: Settings, _aws: AwsClients) -> list[Finding]:
     return []
 
 
@@ -56,7 +57,7 @@ class Capability:
     # Start-up recovery before anything is served: work whose process died is settled, not left running.
     recover: Callable[[Deps], None] = _nothing_to_recover
     # `opsbot doctor`'s checks of the resources it needs, beyond the AWS permissions.
-    doctor: Callable[[Settings], list[Finding]] = _nothing_to_check
+    doctor: Callable[[Settings, AwsClients], list[Finding]] = _nothing_to_check
     # A harmless probe of every IAM action its code calls (bot/doctor_probes.py); a test keeps the list complete.
     probes: Probes = ()
 

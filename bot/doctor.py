@@ -132,16 +132,13 @@ def _approver_roles(settings: Settings) -> list[str]:
 
 
 def check_aws_resources(settings: Settings, capabilities: Sequence[Capability]) -> list[Check]:
-    """The queue, topics, backup table and replicas, domain, EMR and CloudWatch; then each capability's own."""
+    """The events queue and topics (the kernel's), then each capability's own resources."""
     aws = AwsClients(settings.aws_region)
     queue, queue_arn = resources.check_queue(settings, aws)
     findings = [
         *queue,
         *resources.check_topics(settings, aws, queue_arn),
-        *resources.check_backup_table(settings, aws),
-        resources.check_domain(settings, aws),
-        *resources.check_emr_cloudwatch(aws),
-        *(finding for capability in capabilities for finding in capability.doctor(settings)),
+        *(finding for capability in capabilities for finding in capability.doctor(settings, aws)),
     ]
     return [Check.of(f.name, f.status, f.detail) for f in findings]
 

@@ -1,7 +1,8 @@
 """Long lists in Slack, a page at a time: which slice a page is, how it is labelled, its buttons, and `page=N`.
 
 A page's state (its filters and where it starts) travels in the button's value, so any replica can draw the
-next page; the listener that draws it is guarded by the same rule as the command that drew the first.
+next page; the listener that draws it is guarded by a declared rule of its own, no wider than the command's
+(the pending queue's buttons are for approvers, whose queue it is).
 """
 
 from __future__ import annotations

@@ -166,3 +166,9 @@ class CheckedRespond(Respond):
         blocks_given = shown if isinstance(shown, list | tuple) else None
         deliver_by_web_api(self._client, self._channel, self._user, str(whole.get("text") or ""), blocks_given)
         return response
+
+
+def upload_to_dm(client: WebClient, user_id: str, **upload: Any) -> None:
+    """Upload a file into the DM of opsbot and `user_id`: what answers only one person goes only to them."""
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    client.files_upload_v2(channel=dm, **upload)

@@ -19,7 +19,8 @@ SNS_ALARM_DETAIL_TYPE = "CloudWatch Alarm Notification"
 MAX_BODY_BYTES = 1_048_576
 # The deepest event we route (a CloudWatch alarm in EventBridge, metric-math alarms under SNS) nests under ten
 # levels. json, pydantic and the log renderer all recurse once per level, and Python stops at 1,000 frames, so
-# anything deeper than this is refused as it is decoded and never reaches them.
+# anything deeper is refused right after decoding (the decoder's own recursion guard stops the deepest input
+# first) and never reaches them.
 MAX_DEPTH = 64
 
 

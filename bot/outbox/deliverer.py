@@ -135,7 +135,10 @@ class Deliverer:
         self._store.started(message, datetime.now(UTC))
         outcome = attempt(self._client, claimed, keep=lambda: self._keep(claimed))
         if outcome.state == "lost":
-            log.warning("outbox_claim_lost", attempts=message.attempts, **describe(message))
+            # No call was made after the loss. If only the channel slot went (the claim is still ours), the
+            # message is simply due again; if the claim went too, this changes nothing and its new holder goes on.
+            log.warning("outbox_slot_or_claim_lost", attempts=message.attempts, **describe(message))
+            self._store.retry(message, "lost its channel slot or claim", timedelta(0), uncertain=False, counts=False)
             return None
         if outcome.state == "sent":
             self._store.sent(message, outcome.channel, outcome.ts, self._callback(message, outcome))

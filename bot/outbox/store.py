@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,6 +31,8 @@ STALE_CLAIM = timedelta(minutes=2)
 # Finished messages are kept this long: their keys keep a rerun from saying the same thing again, and later
 # lines find a card's ts by its key (a publishing run is followed for a day at most).
 KEEP_FINISHED = timedelta(days=30)
+
+log = structlog.get_logger(__name__)
 
 
 class MissingDependency(LookupError):
@@ -187,9 +190,12 @@ class OutboxStore:
                     )
                 )
             )
-            # A claim lost meanwhile (taken for a dead replica's) belongs to the replica that took it: its look-up
-            # finds this post, records it and runs the callback once.
-            if recorded and then is not None:
+            # A claim lost meanwhile (taken for a dead replica's) belongs to the replica that took it. For a post or
+            # a reply its look-up finds this one, records it and runs the callback once; a DM, an ephemeral or an
+            # upload cannot be looked up, so that replica sends a second copy: said here, as it is the rare duplicate.
+            if not recorded:
+                log.warning("outbox_sent_after_claim_lost", message=message.id, kind=message.kind, channel=channel)
+            elif then is not None:
                 then(session)
 
     def started(self, message: OutboxMessage, now: datetime) -> None:
@@ -233,7 +239,7 @@ class OutboxStore:
                 )
             )
         if not counts:
-            message.attempts -= 1
+            message.attempts = max(0, message.attempts - 1)
 
     def failed(self, message: OutboxMessage, error: str) -> None:
         """Slack will not take it; messages that needed its ts fail with it."""

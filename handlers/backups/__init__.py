@@ -5,6 +5,7 @@ import structlog
 from bot.capability import Capability
 from bot.deps import Deps
 from handlers.backups import alerts
+from handlers.backups.doctor import check_backup_table
 from handlers.backups.engine import FULL, INCREMENTAL
 from handlers.backups.listeners import register
 from handlers.backups.probes import PROBES
@@ -39,7 +40,13 @@ def recover(deps: Deps) -> None:
 
 
 CAPABILITY = Capability(
-    "backups", register=register, tasks=tasks, jobs=register_backup_jobs, recover=recover, probes=PROBES
+    "backups",
+    register=register,
+    tasks=tasks,
+    jobs=register_backup_jobs,
+    recover=recover,
+    probes=PROBES,
+    doctor=check_backup_table,
 )
 
 __all__ = ["CAPABILITY", "register", "tasks"]

@@ -9,12 +9,14 @@ import structlog
 from slack_sdk import WebClient
 
 from bot.authz import admin, anyone
+from bot.blockkit import FILE_ALT_TEXT, truncate
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.outbox import Outbox, message
 from bot.registry import Registry
+from bot.replies import upload_to_dm
 from bot.wording import count
 from handlers.backups import age_chart, alerts, blocks, ids
 from handlers.backups.arguments import HistoryArgs, parse_restore
@@ -24,8 +26,6 @@ from handlers.backups.service import BackupService
 
 log = structlog.get_logger(__name__)
 
-# files.getUploadURLExternal refuses a longer alt_txt (alt_txt_too_large).
-ALT_TXT = 1000
 
 FORMS = [
     ("status", "age of the last backup against the RPO, next run, replicas, failures", anyone, ""),
@@ -90,13 +90,14 @@ def _send_age_chart(invocation: Invocation, service: BackupService) -> bool:
         picture = age_chart.render(service.age_history(), service.domain())
         if picture is None:
             return False  # no complete run: nothing to draw, and the history says so
-        dm = invocation.client.conversations_open(users=invocation.command.user_id)["channel"]["id"]
-        invocation.client.files_upload_v2(
-            channel=dm,
+        upload_to_dm(
+            invocation.client,
+            invocation.command.user_id,
             file=picture.png,
             filename="backup-age.png",
             title="Catalog backup age against the RPO, last 7 days",
-            alt_txt=picture.alt_text[:ALT_TXT],
+            alt_txt=truncate(picture.alt_text, FILE_ALT_TEXT),
+            # The picture's summary in words too, for whoever reads the DM rather than looks at it.
             initial_comment=picture.alt_text,
         )
     except Exception:

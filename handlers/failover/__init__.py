@@ -7,6 +7,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.capability import Capability
 from bot.deps import Deps
 from bot.settings import Settings
+from handlers.failover.doctor import check_emr_cloudwatch
 from handlers.failover.due import run_due
 from handlers.failover.listeners import register
 from handlers.failover.probes import PROBES
@@ -29,6 +30,8 @@ def jobs(scheduler: BaseScheduler, _settings: Settings) -> list[str]:
     return [schedule(scheduler, DUE, DUE, "interval", seconds=DUE_SECONDS).id]
 
 
-CAPABILITY = Capability("failover", register=register, tasks=tasks, jobs=jobs, probes=PROBES)
+CAPABILITY = Capability(
+    "failover", register=register, tasks=tasks, jobs=jobs, probes=PROBES, doctor=check_emr_cloudwatch
+)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

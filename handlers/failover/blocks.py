@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.blockkit import button, context, section
+from bot.blockkit import IMAGE_ALT_TEXT, button, context, section, truncate
 from bot.db import utc
 from bot.paging import Window
 from bot.wording import age, clock, count, times
@@ -131,7 +131,7 @@ def chart_image(alert: Alert) -> dict[str, Any] | None:
     return {
         "type": "image",
         "slack_file": {"id": alert.chart_file},
-        "alt_text": (alert.chart_alt or f"MultiMaster chart of {cluster_label(alert)}")[:2000],
+        "alt_text": truncate(alert.chart_alt or f"MultiMaster chart of {cluster_label(alert)}", IMAGE_ALT_TEXT),
     }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -19,7 +20,7 @@ from bot.db import utc
 from bot.deps import Deps, accepting
 from bot.paging import Window
 from bot.registry import Registry
-from bot.replies import channel_of, tell_user, user_of
+from bot.replies import channel_of, response_url_failure, tell_user, user_of
 from bot.slack_client import build_delivery_client
 from bot.wording import clock
 from handlers.failover import blocks, ids
@@ -29,12 +30,14 @@ from handlers.failover.commands import ALERTS_PAGE, command_handlers, router, sh
 from handlers.failover.intake import Intake, alert_route
 from handlers.failover.lifecycle import Lifecycle
 from handlers.failover.models import ACKNOWLEDGED, Alert
-from handlers.failover.outbox import Outbox
+from handlers.failover.outbox import CHART_REFUSALS, Outbox
 from handlers.failover.parse import ALARM_FORMS, EMR_FORMS
 from handlers.failover.store import AlertStore, silence_target
 
 # The Home tab lists this many open alerts; `/cluster alerts` pages through them all.
 HOME_ALERTS = 10
+
+log = structlog.get_logger(__name__)
 
 
 def _ref(body: dict[str, Any]) -> ids.AlertRef | None:
@@ -49,9 +52,14 @@ def _tell(client: WebClient, body: dict[str, Any], text: str, view: list[dict[st
     """An ephemeral answer with blocks to whoever clicked."""
     try:
         if body.get("response_url"):
-            WebhookClient(body["response_url"]).send(
+            sent = WebhookClient(body["response_url"]).send(
                 text=text, blocks=view, response_type="ephemeral", replace_original=False
             )
+            # WebhookClient reports a refusal (invalid_blocks, an expired URL) by status, not by raising.
+            failure = response_url_failure(sent)
+            if failure is not None:
+                log.warning("failover_answer_refused", failure=failure)
+                tell_user(client, body, text)
         elif channel_of(body) and user_of(body):
             client.chat_postEphemeral(channel=channel_of(body), user=user_of(body), text=text, blocks=view)
     except SlackApiError:
@@ -200,7 +208,10 @@ def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterRead
                 return
             now = datetime.now(UTC)
             until = store.silenced_until(silence_target(alert), now)
-            view = blocks.card(alert, alert_route(deps, alert).runbook, until, now)
+            # The chart as the card shows it: once the card's latest version is up, and not after Slack refused it
+            # (a file Slack is still processing is refused, and the answer would be lost with it).
+            shown = alert.chart_refusals < CHART_REFUSALS and alert.rendered_version >= alert.version
+            view = blocks.card(alert, alert_route(deps, alert).runbook, until, now, with_chart=shown)
             _tell(client, body, blocks.card_text(alert), view)
 
     registry.action(ids.OPEN_CARD, anyone, open_card)

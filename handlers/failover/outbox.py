@@ -20,6 +20,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blockkit import FILE_ALT_TEXT, truncate
 from bot.charts import Picture
 from bot.outbox import ChannelPacer
 from bot.outbox.sender import AMBIGUOUS_ERRORS, find_marked, marker
@@ -39,8 +40,6 @@ MAX_DIGEST = 50
 RESCAN_SECONDS = 5.0
 # After an error Slack will not fix by itself (channel_not_found, not_in_channel) the channel waits this long.
 ERROR_PAUSE_SECONDS = 60.0
-# files.getUploadURLExternal refuses a longer alt_txt (alt_txt_too_large); the image block allows 2,000.
-ALT_TXT = 1000
 
 # Slack processes an upload asynchronously: a card naming the file refused (invalid_blocks) is sent again, one
 # slot later each time, and after this many refusals goes without the picture (the chart stays in the thread).
@@ -331,7 +330,7 @@ class Outbox:
                 file=chart.png,
                 filename=f"multimaster-{alert.cluster_id}.png",
                 title=f"MultiMaster metrics of {alert.cluster_name or alert.cluster_id}, last 3 hours",
-                alt_txt=chart.alt_text[:ALT_TXT],
+                alt_txt=truncate(chart.alt_text, FILE_ALT_TEXT),
                 request_file_info=False,
             )
         except Exception:

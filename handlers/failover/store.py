@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 
+from bot.blockkit import IMAGE_ALT_TEXT, truncate
 from bot.db import Database, utc
 from handlers.failover.models import ACKNOWLEDGED, OPEN, POSTING, RESOLVED, Alert, ClusterEvent, Silence
 
@@ -298,7 +299,12 @@ class AlertStore:
             session.execute(
                 update(Alert)
                 .where(Alert.id == alert_id, Alert.chart == "posted")
-                .values(chart_file=file_id, chart_alt=alt_text[:2000], chart_refusals=0, version=Alert.version + 1)
+                .values(
+                    chart_file=file_id,
+                    chart_alt=truncate(alt_text, IMAGE_ALT_TEXT),
+                    chart_refusals=0,
+                    version=Alert.version + 1,
+                )
             )
 
     def chart_refused(self, alert_id: int) -> int:

@@ -8,6 +8,7 @@ from bot.authz import anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, OpsbotError
 from bot.registry import Registry
+from bot.replies import upload_to_dm
 from bot.settings import Settings
 from handlers.proteins import blocks
 from handlers.proteins.executors import make_executor
@@ -37,10 +38,9 @@ ROUTER = router()
 
 def _send_privately(invocation: Invocation, filename: str, content: str, label: str, hits: int) -> None:
     """The CSV goes to the asker's DM with opsbot: the answer was only for them, so the file is too."""
-    user = invocation.command.user_id
-    dm = invocation.client.conversations_open(users=user)["channel"]["id"]
-    invocation.client.files_upload_v2(
-        channel=dm,
+    upload_to_dm(
+        invocation.client,
+        invocation.command.user_id,
         content=content,
         filename=filename,
         title=f"{blocks.nearest(hits)} to {label}",

@@ -6,6 +6,7 @@ from bot.capability import Capability
 from bot.deps import Deps
 from bot.settings import Settings
 from handlers.subscriptions import expiry
+from handlers.subscriptions.doctor import check_domain
 from handlers.subscriptions.intake import sweep
 from handlers.subscriptions.listeners import register
 from handlers.subscriptions.probes import PROBES
@@ -36,6 +37,6 @@ def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
     return [schedule(scheduler, SWEEP, SWEEP, "interval", domain, minutes=SWEEP_MINUTES).id]
 
 
-CAPABILITY = Capability("subscriptions", register=register, tasks=tasks, jobs=jobs, probes=PROBES)
+CAPABILITY = Capability("subscriptions", register=register, tasks=tasks, jobs=jobs, probes=PROBES, doctor=check_domain)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

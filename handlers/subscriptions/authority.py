@@ -1,8 +1,9 @@
 """Who may decide, revoke or extend access: the one check for each, with its refusal said and audited here.
 
 Buttons and modals also carry a declared middleware rule (the owning project's approvers); that rule sees only
-what the button says, so these checks run again on what DataZone says, and cover what a rule cannot know: the
-requester, and the IAM role the policy wants approvers to act through.
+what the button says, so these checks run again on what DataZone (or, for time-bound access, the bot's own
+record of it) says, and cover what a rule cannot know: the requester, and the IAM role the policy wants
+approvers to act through.
 """
 
 from __future__ import annotations
@@ -59,14 +60,13 @@ def may_decide(deps: Deps, user_id: str, owner_project_id: str, request_id: str,
         )
 
 
-def may_extend(deps: Deps, user_id: str, subscription_id: str, requester_slack: str | None) -> None:
-    """NotAllowed (audited) when the person extending time-bound access is the one who has it."""
+def may_extend(
+    deps: Deps, user_id: str, subscription_id: str, owner_project_id: str, requester_slack: str | None
+) -> None:
+    """NotAllowed (audited) unless `user_id` approves for the project that owns the asset (or is an admin), as the
+    stored access says, and is not the person who has the access."""
+    action = "subscriptions.extend"
+    require_approver(deps, user_id, owner_project_id, action, subscription_id)
     if self_approval(user_id, requester_slack):
-        raise _refuse(
-            deps,
-            user_id,
-            "subscriptions.extend",
-            subscription_id,
-            "self",
-            "You asked for this access yourself, so another approver has to extend it.",
-        )
+        message = "You asked for this access yourself, so another approver has to extend it."
+        raise _refuse(deps, user_id, action, subscription_id, "self", message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blockkit import HEADER_TEXT, SECTION_FIELD, button, join_within, section, truncate
+from bot.blockkit import BUTTON_VALUE, HEADER_TEXT, SECTION_FIELD, button, join_within, section, truncate
 from bot.paging import Window
 from bot.wording import age, count, mention, when
 from handlers.subscriptions import ids
@@ -270,9 +270,19 @@ def renewal_card(row: TimedAccess, ref: ids.AccessRef, asker: str) -> list[dict[
     ]
 
 
+def _revoke_value(ref: ids.AccessRef, reason: str) -> str:
+    """The Revoke button's value, the reason cut until its JSON (quotes and newlines escaped) fits Slack's limit."""
+    while True:
+        value = ids.RevokeRef(**ref.model_dump(), reason=reason).model_dump_json()
+        excess = len(value) - BUTTON_VALUE
+        if excess <= 0:
+            return value
+        reason = reason[: len(reason) - excess]  # an escaped character is at least as long as itself
+
+
 def revoke_confirm(subscription: Subscription, ref: ids.AccessRef, reason: str) -> list[dict[str, Any]]:
     """The confirm step before revoking: what goes, and two buttons."""
-    value = ids.RevokeRef(**ref.model_dump(), reason=reason[:MAX_REASON]).model_dump_json()
+    value = _revoke_value(ref, reason[:MAX_REASON])
     return [
         section(
             f"Revoke the access of {subscription.subscriber} to *{subscription.asset_name}*"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict
-from bot.wording import SLACK_USER, count, when
+from bot.wording import SLACK_USER, count, mention, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.authority import may_decide
 from handlers.subscriptions.service import RequestView, SubscriptionService
@@ -51,13 +51,6 @@ class Decider:
     name: str
 
 
-def who(decided_by: str | None) -> str:
-    """A recorded decider as Slack shows them: a mention for a Slack user, the name otherwise."""
-    if not decided_by:
-        return "someone else"
-    return f"<@{decided_by}>" if SLACK_USER.match(decided_by) else decided_by
-
-
 def _card_names_winner(card: RequestCard | None) -> bool:
     # The card names the winner itself when a Slack user or the policy decided; otherwise DataZone knows.
     if card is None:
@@ -76,7 +69,8 @@ def winner_of(card: RequestCard | None, in_datazone: str | None = None) -> str:
         said = in_datazone or "decided by someone else"
         return f":information_source: This request was already {said}."
     when_ = f" (at {when(card.decided_at)})" if card.decided_at and card.status not in (APPROVING, REJECTING) else ""
-    return f":information_source: {who(card.decided_by)} {_WAY[card.status]}{when_}."
+    by = mention(card.decided_by, card.decided_by or "someone else")
+    return f":information_source: {by} {_WAY[card.status]}{when_}."
 
 
 def decide(

@@ -156,7 +156,7 @@ def extend(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
     row = access.get(ref.subscription)
     if row is None or row.status == ENDED:
         return f"Access to {row.asset_name if row else 'this asset'} has already ended."
-    may_extend(deps, user_id, ref.subscription, row.requester_slack)
+    may_extend(deps, user_id, ref.subscription, row.owner_project_id, row.requester_slack)
     until = access.extend(ref.subscription, row.expires_at)
     if until is None:
         return "Someone else has just extended or ended this access."

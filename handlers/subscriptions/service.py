@@ -16,7 +16,7 @@ from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
 
 # The session opsbot names when it decides as an approver's own role (see _deciding_client).
-_OWN_SESSION = re.compile(r":assumed-role/[^/]+/opsbot-([UW][A-Z0-9]{2,})$")
+_OWN_SESSION = re.compile(r":assumed-role/([^/]+)/opsbot-([UW][A-Z0-9]{2,})$")
 # DataZone's limit on decisionComment.
 MAX_COMMENT = 4096
 
@@ -161,14 +161,23 @@ class SubscriptionService:
         if not user_id:
             return None, None
         own = _OWN_SESSION.search(user_id)
-        if own and own.group(1) in self._policy.subscriptions.approver_roles:
-            return None, own.group(1)  # opsbot decided as this approver's role, naming the session after them
+        if own and self._is_own_session(own.group(1), own.group(2)):
+            return None, own.group(2)  # opsbot decided as this approver's role, naming the session after them
         if user_id.startswith("arn:aws:sts:"):
             # User profiles are keyed by IAM ARNs, not STS sessions: the session's ARN names the person itself.
             profile: dict[str, Any] = {"id": user_id, "details": {"iam": {"arn": user_id}}}
         else:
             profile = self._profile(domain_id, user_id)
         return _person(profile), self._policy.slack_user_for((user_id, *_identities(profile)))
+
+    def _is_own_session(self, role_name: str, slack_user: str) -> bool:
+        """The session is the one opsbot opens for `slack_user`: on that approver's own role, not any role.
+
+        Whoever assumes a role names the session, so the name alone proves nothing: someone deciding in the portal
+        under a session called opsbot-<admin> must not be shown as that admin.
+        """
+        role = self._policy.subscriptions.approver_roles.get(slack_user)
+        return role is not None and role.rsplit("/", 1)[-1] == role_name
 
     def reviewer(self, domain_id: str, user_id: str | None) -> str:
         """Who decided, as Slack shows them: a mention when the policy's `people` map knows them, else their name."""

@@ -12,6 +12,8 @@ from handlers.publishing import blocks as publishing_blocks
 from handlers.publishing.catalog import Preview
 from handlers.publishing.runs import CREATED, Activity, RunView
 from handlers.subscriptions import blocks as subscription_blocks
+from handlers.subscriptions import ids
+from handlers.subscriptions.grants import Subscription
 from handlers.subscriptions.policy import Verdict
 from handlers.subscriptions.service import RequestView
 from sandbox.slack.blockkit import MESSAGE_BLOCKS, MESSAGE_TYPES, Problems, check_blocks
@@ -103,3 +105,18 @@ def test_protein_info_summarises_many_buckets():
     text = texts(answer)
     assert "40 buckets" in text and "Indexes: 36 IVF_PQ cosine, 4 no index" in text
     assert "… and" in text
+
+
+def test_a_revoke_reason_full_of_quotes_still_fits_its_button():
+    subscription = Subscription(
+        "sub1", "req1", "APPROVED", "customer_pii", "lst1", "prj1", "Marketing", datetime(2026, 11, 1, tzinfo=UTC),
+        "U0ALICE", "GRANTED",
+    )  # fmt: skip
+    ref = ids.AccessRef(domain="dzd_x", subscription="sub1", owner="prj1")
+    shown = subscription_blocks.revoke_confirm(subscription, ref, '"\n' * 750)  # escaped, twice as long as typed
+    slack_accepts(shown)
+    [revoke] = [
+        e for b in shown if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.CONFIRM_REVOKE
+    ]
+    carried = ids.RevokeRef.model_validate_json(revoke["value"])
+    assert len(revoke["value"]) <= 2000 and carried.reason and set(carried.reason) <= {'"', "\n"}

@@ -7,11 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bot.aws import AwsClients
 from bot.deps import build_deps
 from bot.errors import NotAllowed
 from bot.policy import Policy
-from handlers.subscriptions.authority import may_decide
+from handlers.subscriptions.authority import may_decide, may_extend
 from handlers.subscriptions.policy import evaluate, forms_content, self_approval
+from handlers.subscriptions.service import SubscriptionService
 
 REFERENCE = Policy().subscriptions  # public and internal automatic, confidential reviewed
 GATED = Policy.model_validate(
@@ -144,3 +146,29 @@ def test_approver_roles_are_checked_and_can_be_required(settings):
 def test_a_datazone_identity_belongs_to_one_slack_user():
     with pytest.raises(ValidationError, match="mapped to both"):
         Policy.model_validate({"people": {"U0ALICE": ["alice@example.com"], "U0BOB": ["alice@example.com"]}})
+
+
+def test_only_opsbots_own_session_on_the_approvers_role_names_that_approver():
+    policy = Policy.model_validate(
+        {"subscriptions": {"approver_roles": {"U0ALICE": "arn:aws:iam::123456789012:role/teams/SalesDataOwner"}}}
+    )
+    service = SubscriptionService(AwsClients("eu-west-1"), policy)
+    own = "arn:aws:sts::123456789012:assumed-role/SalesDataOwner/opsbot-U0ALICE"
+    assert service.person("dzd_x", own)[1] == "U0ALICE"
+    # Anyone may name their session opsbot-U0ALICE; on another role it is not Alice deciding.
+    spoofed = "arn:aws:sts::123456789012:assumed-role/Analyst/opsbot-U0ALICE"
+    assert service.person("dzd_x", spoofed)[1] is None
+
+
+def test_extending_access_needs_an_approver_of_the_project_the_record_names(settings):
+    policy = Policy.model_validate({"projects": {"prj1": {"approvers": {"users": ["U0ALICE"]}}}})
+    deps = build_deps(settings, policy=policy)
+    deps.db.migrate()
+    try:
+        may_extend(deps, "U0ALICE", "sub1", "prj1", requester_slack="U0MARIA")
+        with pytest.raises(NotAllowed, match="Only the approvers"):
+            may_extend(deps, "U0ALICE", "sub1", "prj2", requester_slack="U0MARIA")  # a button naming another owner
+        with pytest.raises(NotAllowed, match="asked for this access yourself"):
+            may_extend(deps, "U0ALICE", "sub1", "prj1", requester_slack="U0ALICE")
+    finally:
+        deps.close()
