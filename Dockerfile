@@ -14,6 +14,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
 COPY sandbox ./sandbox
+COPY opsbot ./opsbot
 RUN /opt/opsbot/bin/pip install --no-deps --no-build-isolation .
 
 FROM python:3.11.14-slim-bookworm
