@@ -17,7 +17,7 @@ from bot.authz import ALLOW, Access, Decision, admin, anyone
 from bot.blockkit import section
 from bot.charts import Picture
 from bot.db import utc
-from bot.deps import Deps, accepting
+from bot.deps import Deps
 from bot.paging import Window
 from bot.registry import Registry
 from bot.replies import channel_of, response_url_failure, tell_user, user_of
@@ -86,7 +86,6 @@ def register(registry: Registry) -> None:
         runbook_for=lambda alert: alert_route(deps, alert).runbook,
         chart_for=lambda alert: _chart(reader, alert),
         pacer=deps.outbox.pacer,
-        alive=accepting(deps.executor),
     )
     registry.worker(outbox)
     intake = Intake(deps, Lifecycle(deps.db), store, reader, outbox.kick)

@@ -66,7 +66,6 @@ class Outbox:
         chart_for: ChartMaker,
         *,
         pacer: ChannelPacer,
-        alive: Callable[[], bool] = lambda: True,
         interval: float = INTERVAL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -75,7 +74,6 @@ class Outbox:
         self._pacer = pacer
         self._runbook_for = runbook_for
         self._chart_for = chart_for
-        self._alive = alive
         self._interval = interval
         self._clock = clock
         self._ready: set[str] = set()
@@ -121,8 +119,6 @@ class Outbox:
             with self._wake:
                 if self._stop:
                     return
-            if not self._alive():
-                return  # the app this outbox served has shut down
             now = self._clock()
             if now >= rescan_at:
                 self._rescan()
