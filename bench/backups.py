@@ -146,7 +146,7 @@ def change(box: Any, asset_ids: list[str], share: float) -> int:
 
 def scheduled(deps: Any, service: BackupService, job: str, wire: WireCounter) -> dict[str, Any]:
     """Run the stored job `job` as the scheduler's executor does, and read back its run record."""
-    task = backups.tasks(deps)[job]
+    task = backups.tasks(deps.kernel)[job]
     before = wire.writes()
     started = time.perf_counter()
     task()
@@ -337,7 +337,7 @@ def main() -> None:
         box = start_sandbox(Path(workdir))
         try:
             _, deps = box.bot_deps(Path(workdir))
-            service = BackupService(deps)
+            service = BackupService(deps.kernel)
             wire = WireCounter(deps.aws.client("dynamodb"))  # the client the backup service writes with
             _phase("seeding")
             seeded = seed(box, args.assets, args.terms)

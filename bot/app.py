@@ -31,7 +31,9 @@ def build_app(settings: Settings, deps: Deps, capabilities: Sequence[Capability]
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    registry = Registry(app=app, deps=deps, report=build_error_handler(deps.metrics))
+    registry = Registry(
+        app=app, kernel=deps.kernel, events=deps.events, workers=deps.workers, report=build_error_handler(deps.metrics)
+    )
     for middleware in build_middleware(registry):
         app.middleware(middleware)
     app.error(bolt_error_handler(registry.report))

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the contract names the kernel's types; importing them here would cycle through bot.deps
+if TYPE_CHECKING:  # the contract names the kernel's types; importing them here would cycle through bot.kernel
     from apscheduler.schedulers.base import BaseScheduler
 
     from bot.aws import AwsClients
-    from bot.deps import Deps
     from bot.doctor_probes import Probes
     from bot.doctor_resources import Finding
+    from bot.kernel import Kernel
     from bot.registry import Registry
     from bot.settings import Settings
     from scheduler.tasks import Task
@@ -27,7 +27,7 @@ def _nothing_to_register(_registry: Registry) -> None:
     return None
 
 
-def _no_tasks(_deps: Deps) -> Mapping[str, Task]:
+def _no_tasks(_kernel: Kernel) -> Mapping[str, Task]:
     return {}
 
 
@@ -35,7 +35,7 @@ def _no_jobs(_scheduler: BaseScheduler, _settings: Settings) -> list[str]:
     return []
 
 
-def _nothing_to_recover(_deps: Deps) -> None:
+def _nothing_to_recover(_kernel: Kernel) -> None:
     return None
 
 
@@ -50,12 +50,12 @@ class Capability:
     name: str
     # Its Slack listeners, authorisation rules, event routes, Home section and background workers, on the registry.
     register: Callable[[Registry], None] = _nothing_to_register
-    # The named tasks its stored jobs run, bound to this process's deps (scheduler/tasks.py says why by name).
-    tasks: Callable[[Deps], Mapping[str, Task]] = _no_tasks
+    # The named tasks its stored jobs run, bound to this process's kernel (scheduler/tasks.py says why by name).
+    tasks: Callable[[Kernel], Mapping[str, Task]] = _no_tasks
     # Its periodic jobs, added at every start (unchanged stored ones are kept); returns their ids.
     jobs: Callable[[BaseScheduler, Settings], list[str]] = _no_jobs
     # Start-up recovery before anything is served: work whose process died is settled, not left running.
-    recover: Callable[[Deps], None] = _nothing_to_recover
+    recover: Callable[[Kernel], None] = _nothing_to_recover
     # `opsbot doctor`'s checks of the resources it needs, beyond the AWS permissions.
     doctor: Callable[[Settings, AwsClients], list[Finding]] = _nothing_to_check
     # A harmless probe of every IAM action its code calls (bot/doctor_probes.py); a test keeps the list complete.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from slack_sdk import WebClient
 
@@ -14,6 +16,7 @@ from bot.aws import AwsClients
 from bot.db import Database
 from bot.directory import GroupDirectory
 from bot.inbox.router import EventRouter
+from bot.kernel import Kernel
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.policy import Policy, load_policy
@@ -43,6 +46,27 @@ class Deps:
     jobs: Jobs = field(default_factory=Jobs)
     # The capabilities' background workers (Registry.worker); build_app starts them, close() stops them.
     workers: Workers = field(default_factory=Workers)
+
+    @cached_property
+    def kernel(self) -> Kernel:
+        """What capabilities are given: these deps without the raw Slack client, the pool or the router."""
+        return Kernel(
+            settings=self.settings,
+            db=self.db,
+            messages=self.outbox,
+            audit=self.audit,
+            access=self.access,
+            groups=self.groups,
+            aws=self.aws,
+            jobs=self.jobs,
+            metrics=self.metrics,
+            background=self.executor,
+            pacer=self.outbox.pacer,
+            permalink=self._permalink,
+        )
+
+    def _permalink(self, channel: str, ts: str) -> str:
+        return str(self.slack.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
 
     def close(self) -> None:
         """Finish the work in flight, stop the workers, then release connections."""
@@ -86,3 +110,32 @@ def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database
         events=EventRouter(),
         outbox=Outbox(database, build_delivery_client(settings), alive=accepting(executor)),
     )
+
+
+@contextmanager
+def kernel_for_command(settings: Settings) -> Iterator[Kernel]:
+    """A kernel for one command-line command: migrated database, no background work started.
+
+    What it queues in the outbox, the bot's replicas deliver; without a bot token the command still runs and
+    reports in the terminal.
+    """
+    db = Database.from_url(settings.database_url)
+    db.migrate()
+    slack = build_slack_client(settings)
+    deps = Deps(
+        settings=settings,
+        slack=slack,
+        db=db,
+        audit=AuditLog(db),
+        groups=GroupDirectory(slack, ttl_seconds=settings.group_cache_seconds),
+        access=Access(load_policy(settings.config), GroupDirectory(slack, ttl_seconds=0)),
+        metrics=Metrics(),
+        aws=AwsClients(settings.aws_region),
+        executor=ThreadPoolExecutor(1),
+        events=EventRouter(),
+        outbox=Outbox(db, slack),
+    )
+    try:
+        yield deps.kernel
+    finally:
+        deps.close()

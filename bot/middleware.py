@@ -36,7 +36,7 @@ def request_kind(body: dict[str, Any]) -> tuple[Kind | None, str]:
 
 def build_middleware(registry: Registry) -> list[Any]:
     """The app's global middleware, in order."""
-    deps = registry.deps
+    kernel = registry.kernel
 
     def authorize(req: BoltRequest, body: dict[str, Any], context: Any, next: Any) -> BoltResponse | None:
         if not is_verified(context):
@@ -51,9 +51,9 @@ def build_middleware(registry: Registry) -> list[Any]:
         if kind is None:
             if body.get("type") in ("shortcut", "message_action", "block_suggestion"):
                 # Interactions nothing registered: refuse rather than guess.
-                deps.metrics.slack_requests.labels(str(body.get("type")), "denied").inc()
+                kernel.metrics.slack_requests.labels(str(body.get("type")), "denied").inc()
                 return BoltResponse(status=200, body="")
-            deps.metrics.slack_requests.labels("event", "accepted").inc()
+            kernel.metrics.slack_requests.labels("event", "accepted").inc()
             next()
             return None
         if kind == "command":
@@ -62,18 +62,18 @@ def build_middleware(registry: Registry) -> list[Any]:
             key = router.guard_key(sub) if router else key
         rule = registry.guards.rule_for(kind, key)
         user_id = context.user_id or ""
-        decision = rule(deps.access, user_id, body) if rule else Decision(False, "opsbot does not know this action.")
+        decision = rule(kernel.access, user_id, body) if rule else Decision(False, "opsbot does not know this action.")
         if decision.allowed:
-            deps.metrics.slack_requests.labels(kind, "accepted").inc()
+            kernel.metrics.slack_requests.labels(kind, "accepted").inc()
             next()
             return None
-        deps.metrics.slack_requests.labels(kind, "denied").inc()
+        kernel.metrics.slack_requests.labels(kind, "denied").inc()
         log.info("request_denied", kind=kind, key=key, user=user_id, reason=decision.reason)
-        deps.audit.record(
+        kernel.audit.record(
             actor=user_id, action=key, target=_target(body), result="denied", detail={"reason": decision.reason}
         )
         text = f":no_entry: {decision.reason}"
-        if deps.access.unknown_usergroups():
+        if kernel.access.unknown_usergroups():
             # Group membership is loaded off the ack path; until it is, members are refused, not waited for.
             text += f"\n{GROUPS_LOADING}"
         if kind == "command":
@@ -81,7 +81,7 @@ def build_middleware(registry: Registry) -> list[Any]:
         if kind == "view" and body.get("type") == "view_submission":
             return BoltResponse(status=200, body={"response_action": "update", "view": _refusal_modal(text)})
         # Acknowledge now; tell the user from a worker so the ack is not delayed by a Web API call.
-        deps.executor.submit(tell_user, deps.slack, body, text)
+        kernel.background.submit(tell_user, context.client, body, text)
         return BoltResponse(status=200, body="")
 
     return [authorize]

@@ -50,7 +50,7 @@ def run(settings: Settings, mode: Mode, capabilities: Sequence[Capability], port
         deps.db.migrate()
         # Work whose process died (this one's last life, or another replica's) is settled, not left running.
         for capability in capabilities:
-            capability.recover(deps)
+            capability.recover(deps.kernel)
         app = build_app(settings, deps, capabilities)
         jobs = register_jobs(scheduler, deps, capabilities)
         # Every replica registers the jobs; only the lease holder's scheduler runs them.

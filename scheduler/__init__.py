@@ -44,7 +44,7 @@ def bound_tasks(deps: Deps, capabilities: Sequence[Capability]) -> dict[str, Tas
     """The named tasks stored jobs may run, bound to this process's deps: every capability's."""
     tasks: dict[str, Task] = {}
     for capability in capabilities:
-        tasks.update(capability.tasks(deps))
+        tasks.update(capability.tasks(deps.kernel))
     return tasks
 
 

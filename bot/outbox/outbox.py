@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.outbox.deliverer import Deliverer, OnSent
 from bot.outbox.message import Outgoing
+from bot.outbox.models import OutboxMessage
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.store import OutboxStore
 
@@ -42,6 +43,10 @@ class Outbox:
                 message_id = self.store.enqueue(own, outgoing)
         self._deliverer.kick()
         return message_id
+
+    def queued(self, key: str) -> OutboxMessage | None:
+        """The message enqueued under `key`, sent or not."""
+        return self.store.by_key(key)
 
     def on_sent(self, name: str, callback: OnSent) -> None:
         """Run `callback(session, context, channel, ts)` when a message enqueued with `on_sent=name` lands."""

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt import Respond
-from slack_sdk import WebClient
 
 from bot.audit_query import USAGE, AuditFilter, count_matching, parse_filters, read_entries
 from bot.authz import admin
 from bot.commands import CommandRouter, Invocation, Subcommand
 from bot.paging import Window, take_page
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from handlers.audit import blocks
 
 NOUN = ("matching entry", "matching entries")
@@ -19,7 +16,7 @@ NOUN = ("matching entry", "matching entries")
 
 def register(registry: Registry) -> None:
     """Register /audit and its page buttons (admins only, as the command)."""
-    db = registry.deps.db
+    db = registry.kernel.db
 
     def show(filters: AuditFilter, window: Window, respond: Respond, *, replace: bool) -> None:
         entries = read_entries(db, filters, offset=window.offset, limit=window.size)
@@ -38,13 +35,12 @@ def register(registry: Registry) -> None:
         window = Window.numbered(number, blocks.PAGE_SIZE, count_matching(db, filters), command=command, noun=NOUN)
         show(filters, window, invocation.respond, replace=False)
 
-    def turn(ack: Any, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def turn(interaction: Interaction) -> None:
         """Another page of the same filters, in place of the one clicked."""
-        ack()
-        with registry.reporting(body, client):
-            state = blocks.BUTTONS.state(blocks.PageState, body, "/audit")
-            filters = parse_filters(state.filters)
-            show(filters, Window.at(state.offset, blocks.PAGE_SIZE, count_matching(db, filters)), respond, replace=True)
+        body, respond = interaction.body, interaction.respond
+        state = blocks.BUTTONS.state(blocks.PageState, body, "/audit")
+        filters = parse_filters(state.filters)
+        show(filters, Window.at(state.offset, blocks.PAGE_SIZE, count_matching(db, filters)), respond, replace=True)
 
     registry.command(
         CommandRouter(

@@ -3,7 +3,7 @@
 import structlog
 
 from bot.capability import Capability
-from bot.deps import Deps
+from bot.kernel import Kernel
 from handlers.backups import alerts
 from handlers.backups.doctor import check_backup_table
 from handlers.backups.engine import FULL, INCREMENTAL
@@ -16,7 +16,7 @@ from scheduler.tasks import Task
 log = structlog.get_logger(__name__)
 
 
-def tasks(deps: Deps) -> dict[str, Task]:
+def tasks(deps: Kernel) -> dict[str, Task]:
     """The stored tasks of this capability, bound to `deps`; a run that overlaps another is skipped."""
     service = BackupService(deps)
 
@@ -34,7 +34,7 @@ def tasks(deps: Deps) -> dict[str, Task]:
     return {FULL_JOB: lambda: scheduled(FULL), INCREMENTAL_JOB: lambda: scheduled(INCREMENTAL), WATCH_JOB: watch}
 
 
-def recover(deps: Deps) -> None:
+def recover(deps: Kernel) -> None:
     """Runs and restores whose process died (this one's last life, or another replica's) are abandoned."""
     BackupService(deps).abandon_stale()
 

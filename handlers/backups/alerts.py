@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from bot.deps import Deps
+from bot.kernel import Kernel
 from bot.outbox import message
 from handlers.backups import blocks
 from handlers.backups.status import BackupStatus
@@ -13,25 +13,25 @@ from handlers.backups.store import SUCCEEDED, BackupRun, BackupStore
 log = structlog.get_logger(__name__)
 
 
-def _alert_once(deps: Deps, store: BackupStore, key: str, text: str) -> bool:
+def _alert_once(deps: Kernel, store: BackupStore, key: str, text: str) -> bool:
     """Claim the alert and queue it for the admins' channel in one transaction; True for the first caller."""
     channel = deps.settings.admin_channel
     if not channel:
         log.warning("backup_alert_without_channel", text=text)
         return False
     return store.alert_once(
-        key, then=lambda session: deps.outbox.send(message.post(channel, text, key=f"backups.alert:{key}"), session)
+        key, then=lambda session: deps.messages.send(message.post(channel, text, key=f"backups.alert:{key}"), session)
     )
 
 
-def run_finished(deps: Deps, store: BackupStore, run: BackupRun) -> bool:
+def run_finished(deps: Kernel, store: BackupStore, run: BackupRun) -> bool:
     """Alert once if the run did not fully succeed; True when an alert went out."""
     if run.status == SUCCEEDED:
         return False
     return _alert_once(deps, store, f"run:{run.run_id}", blocks.alert_run(run))
 
 
-def rpo_checked(deps: Deps, store: BackupStore, status: BackupStatus) -> bool:
+def rpo_checked(deps: Kernel, store: BackupStore, status: BackupStatus) -> bool:
     """Alert once per breach: the key is the last complete run, so the next breach needs a new success first."""
     if status.colour != "red" or status.running is not None:
         return False

@@ -5,23 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import click
-from slack_sdk import WebClient
 
-from bot.audit import AuditLog
-from bot.authz import Access
-from bot.aws import AwsClients
-from bot.db import Database
-from bot.deps import Deps
-from bot.directory import GroupDirectory
+from bot.deps import kernel_for_command
 from bot.errors import OpsbotError
-from bot.inbox.router import EventRouter
-from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.policy import load_policy
 from bot.settings import SettingsError, load_settings
 from bot.wording import count
 from handlers.backups import alerts, blocks
@@ -44,35 +33,13 @@ def _service() -> Iterator[BackupService]:
         settings = load_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    db = Database.from_url(settings.database_url)
-    db.migrate()
-    # Alerts go to Slack when a bot token is set; without one the CLI still runs and reports here.
-    slack = WebClient(
-        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
-        base_url=settings.slack_api_url,
-    )
-    deps = Deps(
-        settings=settings,
-        slack=slack,
-        db=db,
-        audit=AuditLog(db),
-        groups=GroupDirectory(slack, ttl_seconds=settings.group_cache_seconds),
-        access=Access(load_policy(settings.config), GroupDirectory(slack, ttl_seconds=0)),
-        metrics=Metrics(),
-        aws=AwsClients(settings.aws_region),
-        executor=ThreadPoolExecutor(1),
-        events=EventRouter(),
-        # Never started here: what the CLI enqueues, the bot's replicas deliver.
-        outbox=Outbox(db, slack),
-    )
-    # The stored jobs say when the next run is; the command only reads them (it runs no scheduler).
-    deps.jobs.read_from(job_store(db))
-    try:
-        yield BackupService(deps)
-    except OpsbotError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        deps.close()
+    with kernel_for_command(settings) as kernel:
+        # The stored jobs say when the next run is; the command only reads them (it runs no scheduler).
+        kernel.jobs.read_from(job_store(kernel.db))
+        try:
+            yield BackupService(kernel)
+        except OpsbotError as exc:
+            raise click.ClickException(exc.message) from None
 
 
 @click.group()

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import structlog
-from slack_sdk import WebClient
 
 from bot.authz import admin, anyone
 from bot.blockkit import FILE_ALT_TEXT, truncate
@@ -14,8 +13,9 @@ from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
-from bot.outbox import Outbox, message
-from bot.registry import Registry
+from bot.kernel import Messages
+from bot.outbox import message
+from bot.registry import Interaction, Registry
 from bot.replies import upload_to_dm
 from bot.wording import count
 from handlers.backups import age_chart, alerts, blocks, ids
@@ -60,7 +60,7 @@ ROUTER = router()
 class Thread:
     """A message in the channel and its thread: where a long job reports progress, through the outbox."""
 
-    def __init__(self, outbox: Outbox, channel: str, text: str, user: str) -> None:
+    def __init__(self, outbox: Messages, channel: str, text: str, user: str) -> None:
         self.outbox = outbox
         self.channel = channel
         # Lines and the final update name the parent by key: they go out once it has landed, in order (in the
@@ -108,7 +108,7 @@ def _send_age_chart(invocation: Invocation, service: BackupService) -> bool:
 
 def register(registry: Registry) -> None:
     """Register /backup, the restore confirm buttons, catalog events and the Home section."""
-    deps = registry.deps
+    deps = registry.kernel
     service = BackupService(deps)
 
     def status(invocation: Invocation) -> None:
@@ -126,7 +126,7 @@ def register(registry: Registry) -> None:
         service.domain()
         service.table()
         channel = invocation.command.channel_id or user
-        thread = Thread(deps.outbox, channel, f":floppy_disk: <@{user}> started a full catalog backup…", user)
+        thread = Thread(deps.messages, channel, f":floppy_disk: <@{user}> started a full catalog backup…", user)
         finished = service.run(FULL, user, thread.say)
         thread.finish(blocks.run_text(finished))
         deps.audit.record(actor=user, action="backups.run", target=finished.run_id, result=finished.status)
@@ -175,31 +175,29 @@ def register(registry: Registry) -> None:
 
     registry.command(router({"status": status, "run": run, "history": history, "verify": verify, "restore": restore}))
 
-    def apply_plan(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def apply_plan(interaction: Interaction) -> None:
         """The admin confirmed: apply the plan, progress in a thread, RTO at the end."""
-        ack()
-        with registry.reporting(body, client):
-            ref = ids.PlanRef.model_validate_json(body["actions"][0]["value"])
-            user = body["user"]["id"]
-            plan = service.get_plan(ref.plan)
-            respond(replace_original=True, text=f"Applying restore plan `{ref.plan}`…")
-            channel = (body.get("channel") or {}).get("id") or user
-            thread = Thread(
-                deps.outbox,
-                channel,
-                f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…",
-                user,
-            )
-            result = service.apply(ref.plan, user, thread.say)
-            thread.finish(blocks.applied_text(ref.plan, plan.target_domain_id, result))
+        body, respond = interaction.body, interaction.respond
+        ref = ids.PlanRef.model_validate_json(body["actions"][0]["value"])
+        user = body["user"]["id"]
+        plan = service.get_plan(ref.plan)
+        respond(replace_original=True, text=f"Applying restore plan `{ref.plan}`…")
+        channel = (body.get("channel") or {}).get("id") or user
+        thread = Thread(
+            deps.messages,
+            channel,
+            f":recycle: <@{user}> is restoring the catalog into `{plan.target_domain_id}`…",
+            user,
+        )
+        result = service.apply(ref.plan, user, thread.say)
+        thread.finish(blocks.applied_text(ref.plan, plan.target_domain_id, result))
 
     registry.action(ids.APPLY_PLAN, admin, apply_plan)
 
-    def cancel(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def cancel(interaction: Interaction) -> None:
         """Drop the confirm prompt."""
-        ack()
-        with registry.reporting(body, client):
-            respond(delete_original=True)
+        respond = interaction.respond
+        respond(delete_original=True)
 
     registry.action(ids.CANCEL, anyone, cancel)
 

@@ -12,8 +12,8 @@ import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
+from bot.kernel import Kernel
 from bot.wording import duration
 from handlers.backups.age import WINDOW, AgeHistory, age_history
 from handlers.backups.catalog import KINDS, CatalogReader
@@ -34,7 +34,7 @@ Progress = Callable[[str], None]
 class BackupService:
     """Everything /backup, the CLI and the scheduler do, over the deps of this process."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Kernel) -> None:
         self.deps = deps
         self.settings = deps.settings
         self.store = BackupStore(deps.db)

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.capability import Capability
-from bot.deps import Deps
+from bot.kernel import Kernel
 from bot.settings import Settings
 from handlers.failover.doctor import check_emr_cloudwatch
 from handlers.failover.due import run_due
@@ -19,7 +19,7 @@ DUE = "failover.due"
 DUE_SECONDS = 60
 
 
-def tasks(deps: Deps) -> Mapping[str, Task]:
+def tasks(deps: Kernel) -> Mapping[str, Task]:
     """The scheduled sweep (escalation, silence expiry), bound to `deps`."""
     store = AlertStore(deps.db)
     return {DUE: lambda: run_due(deps, store)}

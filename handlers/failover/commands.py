@@ -11,8 +11,8 @@ from slack_bolt import Respond
 
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
-from bot.deps import Deps
 from bot.errors import BadInput
+from bot.kernel import Kernel
 from bot.paging import Window, take_page
 from bot.wording import age, when
 from handlers.failover import alarms, blocks
@@ -99,7 +99,7 @@ def show_alerts(store: AlertStore, window: Window, respond: Respond, *, replace:
 
 
 def command_handlers(
-    deps: Deps, store: AlertStore, reader: ClusterReader, kick: Callable[[str | None], None]
+    deps: Kernel, store: AlertStore, reader: ClusterReader, kick: Callable[[str | None], None]
 ) -> dict[str, Handler]:
     """The /cluster forms bound to `deps`."""
 

@@ -9,8 +9,8 @@ import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.db import utc
-from bot.deps import Deps
 from bot.errors import NotFound
+from bot.kernel import Kernel
 from bot.policy import People
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.intake import alert_route
@@ -35,7 +35,7 @@ def mention(people: People) -> str:
     return " ".join(parts) or "on-call (the policy names nobody: set clusters.oncall)"
 
 
-def run_due(deps: Deps, store: AlertStore, now: datetime | None = None) -> dict[str, int]:
+def run_due(deps: Kernel, store: AlertStore, now: datetime | None = None) -> dict[str, int]:
     """One sweep; idempotent, so a rerun or a second replica changes nothing twice."""
     now = now or datetime.now(UTC)
     minutes = deps.access.policy.clusters.escalation_minutes
@@ -67,7 +67,7 @@ def _emr_only(alert: Alert, now: datetime) -> bool:
     return bool(alert.cluster_id and bad and quiet and all(r.get("kind") == "emr" for r in bad))
 
 
-def _recovered(deps: Deps, alert: Alert, now: datetime) -> bool:
+def _recovered(deps: Kernel, alert: Alert, now: datetime) -> bool:
     """Resolve the alert if EMR lists every primary running again; True if it did."""
     reader = ClusterReader(deps.aws)
     try:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.deps import Deps
 from bot.errors import NotFound
 from bot.inbox.envelope import InboundEvent
+from bot.kernel import Kernel
 from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.lifecycle import Applied, Lifecycle, Placement
 from handlers.failover.models import Alert
@@ -22,7 +22,7 @@ from handlers.failover.store import AlertStore
 log = structlog.get_logger(__name__)
 
 
-def alert_route(deps: Deps, alert: Alert) -> Route:
+def alert_route(deps: Kernel, alert: Alert) -> Route:
     """The policy's route for an alert's cluster, by the id, name and tags it had when it opened."""
     tags = alert.facts.get("tags") or {}
     return route_for(
@@ -35,7 +35,7 @@ class Intake:
 
     def __init__(
         self,
-        deps: Deps,
+        deps: Kernel,
         lifecycle: Lifecycle,
         store: AlertStore,
         reader: ClusterReader,

@@ -8,7 +8,6 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -17,9 +16,9 @@ from bot.authz import ALLOW, Access, Decision, admin, anyone
 from bot.blockkit import section
 from bot.charts import Picture
 from bot.db import utc
-from bot.deps import Deps
+from bot.kernel import Kernel
 from bot.paging import Window
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from bot.replies import channel_of, response_url_failure, tell_user, user_of
 from bot.slack_client import build_delivery_client
 from bot.wording import clock
@@ -78,14 +77,14 @@ def _already(alert: Alert | None) -> str:
 
 def register(registry: Registry) -> None:
     """Register /cluster, the card's buttons, the Home tab section and the alarm and EMR event routes."""
-    deps = registry.deps
+    deps = registry.kernel
     store, reader = AlertStore(deps.db), ClusterReader(deps.aws)
     outbox = Outbox(
         store,
         build_delivery_client(deps.settings),
         runbook_for=lambda alert: alert_route(deps, alert).runbook,
         chart_for=lambda alert: _chart(reader, alert),
-        pacer=deps.outbox.pacer,
+        pacer=deps.pacer,
     )
     registry.worker(outbox)
     intake = Intake(deps, Lifecycle(deps.db), store, reader, outbox.kick)
@@ -112,7 +111,7 @@ def _home(store: AlertStore) -> list[dict[str, Any]]:
     return blocks.home_alerts(store.active_page(0, HOME_ALERTS), store.count_active(), store.silences(now), now)
 
 
-def responder(store: AlertStore, deps: Deps) -> Any:
+def responder(store: AlertStore, deps: Kernel) -> Any:
     """Admins, and the on-call people of the alert's route, may acknowledge it."""
 
     def rule(access: Access, user_id: str, body: dict[str, Any]) -> Decision:
@@ -132,7 +131,7 @@ def responder(store: AlertStore, deps: Deps) -> Any:
 
 
 def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterReader, outbox: Outbox) -> None:
-    deps = registry.deps
+    deps = registry.kernel
 
     def alert_of(body: dict[str, Any], client: WebClient) -> Alert | None:
         ref = _ref(body)
@@ -141,43 +140,41 @@ def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterRead
             tell_user(client, body, ":warning: That alert no longer exists.")
         return alert
 
-    def acknowledge(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+    def acknowledge(interaction: Interaction) -> None:
         """Acknowledge: escalation stops; the first click wins."""
-        ack()
-        with registry.reporting(body, client):
-            alert = alert_of(body, client)
-            if alert is None:
-                return
-            user, now = body["user"]["id"], datetime.now(UTC)
-            if not store.acknowledge(alert.id, user, now):
-                current = store.get(alert.id)
-                tell_user(client, body, f":information_source: {_already(current)}")
-                return
-            store.note(alert, f":eyes: Acknowledged by <@{user}>.", now, bump=False)
-            deps.audit.record(actor=user, action="failover.acknowledge", target=str(alert.id), result="ok")
-            outbox.kick(alert.channel)
+        body, client = interaction.body, interaction.client
+        alert = alert_of(body, client)
+        if alert is None:
+            return
+        user, now = body["user"]["id"], datetime.now(UTC)
+        if not store.acknowledge(alert.id, user, now):
+            current = store.get(alert.id)
+            tell_user(client, body, f":information_source: {_already(current)}")
+            return
+        store.note(alert, f":eyes: Acknowledged by <@{user}>.", now, bump=False)
+        deps.audit.record(actor=user, action="failover.acknowledge", target=str(alert.id), result="ok")
+        outbox.kick(alert.channel)
 
     registry.action(ids.ACKNOWLEDGE, responder(store, deps), acknowledge)
 
     def silence(action_id: str) -> Callable[..., None]:
         hours = ids.SILENCE_HOURS[action_id]
 
-        def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        def listener(interaction: Interaction) -> None:
             """Silence the alert's cluster for a fixed time."""
-            ack()
-            with registry.reporting(body, client):
-                alert = alert_of(body, client)
-                if alert is None:
-                    return
-                user, now = body["user"]["id"], datetime.now(UTC)
-                until = now + timedelta(hours=hours)
-                target = silence_target(alert)
-                store.silence(target, until, user, now)
-                store.note(alert, f":zzz: Silenced for {hours} h (until {until:%H:%M} UTC) by <@{user}>.", now)
-                deps.audit.record(
-                    actor=user, action="failover.silence", target=target, result="ok", detail={"hours": hours}
-                )
-                outbox.kick(alert.channel)
+            body, client = interaction.body, interaction.client
+            alert = alert_of(body, client)
+            if alert is None:
+                return
+            user, now = body["user"]["id"], datetime.now(UTC)
+            until = now + timedelta(hours=hours)
+            target = silence_target(alert)
+            store.silence(target, until, user, now)
+            store.note(alert, f":zzz: Silenced for {hours} h (until {until:%H:%M} UTC) by <@{user}>.", now)
+            deps.audit.record(
+                actor=user, action="failover.silence", target=target, result="ok", detail={"hours": hours}
+            )
+            outbox.kick(alert.channel)
 
         listener.__name__ = f"silence_{hours}h"
         return listener
@@ -185,48 +182,44 @@ def _register_buttons(registry: Registry, store: AlertStore, reader: ClusterRead
     for action_id in ids.SILENCES.values():
         registry.action(action_id, admin, silence(action_id))
 
-    def instances(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+    def instances(interaction: Interaction) -> None:
         """The primaries as EMR lists them now, to the clicker only."""
-        ack()
-        with registry.reporting(body, client):
-            alert = alert_of(body, client)
-            if alert is None or not alert.cluster_id:
-                return
-            info = reader.describe(alert.cluster_id)
-            text = f"*Primaries of {info.name}* (now)\n{blocks.primaries_text(reader.primaries(info))}"
-            _tell(client, body, f"Primaries of {info.name}", [section(text)])
+        body, client = interaction.body, interaction.client
+        alert = alert_of(body, client)
+        if alert is None or not alert.cluster_id:
+            return
+        info = reader.describe(alert.cluster_id)
+        text = f"*Primaries of {info.name}* (now)\n{blocks.primaries_text(reader.primaries(info))}"
+        _tell(client, body, f"Primaries of {info.name}", [section(text)])
 
     registry.action(ids.INSTANCES, anyone, instances)
 
-    def open_card(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+    def open_card(interaction: Interaction) -> None:
         """A digest line's full card, with its buttons, to the clicker only."""
-        ack()
-        with registry.reporting(body, client):
-            alert = alert_of(body, client)
-            if alert is None:
-                return
-            now = datetime.now(UTC)
-            until = store.silenced_until(silence_target(alert), now)
-            # The chart as the card shows it: once the card's latest version is up, and not after Slack refused it
-            # (a file Slack is still processing is refused, and the answer would be lost with it).
-            shown = alert.chart_refusals < CHART_REFUSALS and alert.rendered_version >= alert.version
-            view = blocks.card(alert, alert_route(deps, alert).runbook, until, now, with_chart=shown)
-            _tell(client, body, blocks.card_text(alert), view)
+        body, client = interaction.body, interaction.client
+        alert = alert_of(body, client)
+        if alert is None:
+            return
+        now = datetime.now(UTC)
+        until = store.silenced_until(silence_target(alert), now)
+        # The chart as the card shows it: once the card's latest version is up, and not after Slack refused it
+        # (a file Slack is still processing is refused, and the answer would be lost with it).
+        shown = alert.chart_refusals < CHART_REFUSALS and alert.rendered_version >= alert.version
+        view = blocks.card(alert, alert_route(deps, alert).runbook, until, now, with_chart=shown)
+        _tell(client, body, blocks.card_text(alert), view)
 
     registry.action(ids.OPEN_CARD, anyone, open_card)
 
-    def runbook(ack: Any) -> None:
+    def runbook(_interaction: Interaction) -> None:
         """A link button: Slack opens the URL and still sends the click, which needs an answer."""
-        ack()
 
     registry.action(ids.RUNBOOK, anyone, runbook)
 
-    def turn_page(ack: Any, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def turn_page(interaction: Interaction) -> None:
         """Another page of `/cluster alerts`, in place of the one clicked."""
-        ack()
-        with registry.reporting(body, client):
-            state = ids.ALERTS_PAGES.state(ids.AlertsPage, body, "/cluster alerts")
-            show_alerts(store, Window.at(state.offset, ALERTS_PAGE, store.count_active()), respond, replace=True)
+        body, respond = interaction.body, interaction.respond
+        state = ids.ALERTS_PAGES.state(ids.AlertsPage, body, "/cluster alerts")
+        show_alerts(store, Window.at(state.offset, ALERTS_PAGE, store.count_active()), respond, replace=True)
 
     # Who may page is who may run `/cluster alerts`: its rule, not a second opinion.
     for action_id in ids.ALERTS_PAGES.action_ids:

@@ -16,7 +16,7 @@ log = structlog.get_logger(__name__)
 
 def register(registry: Registry) -> None:
     """Register the app_home_opened listener."""
-    deps = registry.deps
+    deps = registry.kernel
 
     def render_home(user_id: str) -> dict[str, Any]:
         sections = []

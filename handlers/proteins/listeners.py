@@ -64,7 +64,7 @@ def build_service(settings: Settings) -> ProteinService | None:
 
 def register(registry: Registry) -> None:
     """Register /protein and the Home tab section."""
-    service = build_service(registry.deps.settings)
+    service = build_service(registry.kernel.settings)
 
     def configured() -> ProteinService:
         if service is None:

@@ -3,7 +3,7 @@
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.capability import Capability
-from bot.deps import Deps
+from bot.kernel import Kernel
 from bot.settings import Settings
 from handlers.publishing.listeners import register
 from handlers.publishing.probes import PROBES
@@ -18,7 +18,7 @@ from scheduler.tasks import Task, schedule
 SWEEP_MINUTES = 5
 
 
-def tasks(deps: Deps) -> dict[str, Task]:
+def tasks(deps: Kernel) -> dict[str, Task]:
     """The stored tasks of this capability, bound to `deps`; the sweep is idempotent (a job may run twice)."""
     publishing = Publishing(deps)
     return {SWEEP: lambda: sweep(publishing)}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk import WebClient
-
 from bot.arguments import AssetArgs, parse
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
@@ -13,7 +11,7 @@ from bot.errors import BadInput, OpsbotError
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
 from bot.outbox import message
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from handlers.publishing import blocks, ids
 from handlers.publishing.arguments import GlueArgs, RedshiftArgs, RunArgs
 from handlers.publishing.catalog import CatalogService
@@ -54,7 +52,7 @@ def router(groups: Any = None, handlers: dict[str, Handler] | None = None) -> Co
 
 def register(registry: Registry) -> None:
     """Register /publish, its buttons, and the run and registration events."""
-    deps = registry.deps
+    deps = registry.kernel
     publishing = Publishing(deps)
     catalog = CatalogService(deps.aws, deps.access.policy.publishing)
     usage = {sub.name or "preview": sub.usage("/publish") for sub in router().forms()}
@@ -130,11 +128,10 @@ def register(registry: Registry) -> None:
     )
 
     def decide(override: bool) -> Any:
-        def listener(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
-            ack()
-            with registry.reporting(body, client):
-                ref = ids.AssetRef.model_validate_json(body["actions"][0]["value"])
-                _publish(ref, body["user"]["id"], override, respond)
+        def listener(interaction: Interaction) -> None:
+            body, respond = interaction.body, interaction.respond
+            ref = ids.AssetRef.model_validate_json(body["actions"][0]["value"])
+            _publish(ref, body["user"]["id"], override, respond)
 
         listener.__name__ = "override_publish" if override else "confirm_publish"
         return listener
@@ -184,26 +181,24 @@ def register(registry: Registry) -> None:
     registry.action(ids.CONFIRM, confirm_rule, decide(override=False))
     registry.action(ids.OVERRIDE, admin, decide(override=True))
 
-    def cancel(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def cancel(interaction: Interaction) -> None:
         """Drop the card."""
-        ack()
-        with registry.reporting(body, client):
-            respond(delete_original=True)
+        respond = interaction.respond
+        respond(delete_original=True)
 
     registry.action(ids.CANCEL, anyone, cancel)
 
-    def open_preview(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def open_preview(interaction: Interaction) -> None:
         """A run created an asset: its preview, for the one who clicked."""
-        ack()
-        with registry.reporting(body, client):
-            ref = ids.PreviewRef.model_validate_json(body["actions"][0]["value"])
-            view = catalog.preview(ref.domain, ref.asset)
-            respond(
-                replace_original=False,
-                response_type="ephemeral",
-                text=blocks.preview_title(view, True),
-                blocks=blocks.preview_card(view, publish=True),
-            )
+        body, respond = interaction.body, interaction.respond
+        ref = ids.PreviewRef.model_validate_json(body["actions"][0]["value"])
+        view = catalog.preview(ref.domain, ref.asset)
+        respond(
+            replace_original=False,
+            response_type="ephemeral",
+            text=blocks.preview_title(view, True),
+            blocks=blocks.preview_card(view, publish=True),
+        )
 
     registry.action(ids.PREVIEW, anyone, open_preview)
 
@@ -227,7 +222,7 @@ def register(registry: Registry) -> None:
             channel = deps.settings.admin_channel
             if channel:
                 text = f"Registration event `{event.event_id}`: {bad.message}"
-                deps.outbox.send(message.post(channel, text, key=f"publishing.invalid:{event.event_id}"))
+                deps.messages.send(message.post(channel, text, key=f"publishing.invalid:{event.event_id}"))
             deps.audit.record(
                 actor="inbox",
                 action="publishing.register",

@@ -10,8 +10,8 @@ from typing import Any
 
 import structlog
 
-from bot.deps import Deps
 from bot.errors import BadInput
+from bot.kernel import Kernel
 from bot.outbox import message
 from handlers.publishing import blocks
 from handlers.publishing.owners import Owners
@@ -34,7 +34,7 @@ FIRST_POLL, MAX_POLL, GIVE_UP = 0.25, 60.0, 86400.0
 class Publishing:
     """The capability's services and stores over one set of deps."""
 
-    deps: Deps
+    deps: Kernel
     runs: RunService = field(init=False)
     store: RunStore = field(init=False)
     registrar: Registrar = field(init=False)
@@ -124,7 +124,7 @@ class Publishing:
             detail=f"run {outcome.run_id}" + ("" if is_owner else " (as admin)"),
         )
         self.store.add(outcome.run_id, domain, outcome.data_source_id, registration.label, user_id, channel, thread)
-        self.deps.executor.submit(self.follow, domain, outcome.run_id)
+        self.deps.background.submit(self.follow, domain, outcome.run_id)
         return outcome
 
     def _post(self, channel: str | None, thread: str | None, text: str, card: list | None = None) -> str | None:
@@ -138,10 +138,10 @@ class Publishing:
         extra: dict[str, Any] = {"blocks": card} if card else {}
         if thread is None:
             key = f"{CARD_KEY_PREFIX}{uuid.uuid4().hex[:24]}"
-            self.deps.outbox.send(message.post(channel, text, key=key, **extra))
+            self.deps.messages.send(message.post(channel, text, key=key, **extra))
             return key
         target = {"after": thread} if thread.startswith(CARD_KEY_PREFIX) else {"thread_ts": thread}
-        self.deps.outbox.send(message.reply(channel, text, **target, **extra))
+        self.deps.messages.send(message.reply(channel, text, **target, **extra))
         return thread
 
     # -- following runs ------------------------------------------------------------------------------

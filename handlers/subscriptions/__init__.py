@@ -3,7 +3,7 @@
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.capability import Capability
-from bot.deps import Deps
+from bot.kernel import Kernel
 from bot.settings import Settings
 from handlers.subscriptions import expiry
 from handlers.subscriptions.doctor import check_domain
@@ -19,7 +19,7 @@ SWEEP_MINUTES = 10
 SWEEP = "subscriptions.sweep"
 
 
-def tasks(deps: Deps) -> dict[str, Task]:
+def tasks(deps: Kernel) -> dict[str, Task]:
     """The stored tasks of this capability, bound to `deps`; each is idempotent (a job may run twice)."""
     service, store = SubscriptionService(deps.aws, deps.access.policy), CardStore(deps.db)
     return {

@@ -8,17 +8,17 @@ approvers to act through.
 
 from __future__ import annotations
 
-from bot.deps import Deps
 from bot.errors import NotAllowed
+from bot.kernel import Kernel
 from handlers.subscriptions.policy import self_approval
 
 
-def _refuse(deps: Deps, user_id: str, action: str, target: str, detail: str, message: str) -> NotAllowed:
+def _refuse(deps: Kernel, user_id: str, action: str, target: str, detail: str, message: str) -> NotAllowed:
     deps.audit.record(actor=user_id, action=action, target=target, result="denied", detail=detail)
     return NotAllowed(message)
 
 
-def require_approver(deps: Deps, user_id: str, owner_project_id: str, action: str, target: str) -> None:
+def require_approver(deps: Kernel, user_id: str, owner_project_id: str, action: str, target: str) -> None:
     """NotAllowed (audited) unless the user approves for the owning project or is an admin."""
     if deps.access.is_approver(user_id, owner_project_id) or deps.access.is_admin(user_id):
         return
@@ -34,7 +34,7 @@ def require_approver(deps: Deps, user_id: str, owner_project_id: str, action: st
     )
 
 
-def may_decide(deps: Deps, user_id: str, owner_project_id: str, request_id: str, requester_slack: str | None) -> None:
+def may_decide(deps: Kernel, user_id: str, owner_project_id: str, request_id: str, requester_slack: str | None) -> None:
     """NotAllowed (audited) unless `user_id` may decide this request: an approver of its owning project (or an
     admin), not the person who asked, and holding the IAM role the policy has approvers decide with."""
     action = "subscriptions.decide"
@@ -61,7 +61,7 @@ def may_decide(deps: Deps, user_id: str, owner_project_id: str, request_id: str,
 
 
 def may_extend(
-    deps: Deps, user_id: str, subscription_id: str, owner_project_id: str, requester_slack: str | None
+    deps: Kernel, user_id: str, subscription_id: str, owner_project_id: str, requester_slack: str | None
 ) -> None:
     """NotAllowed (audited) unless `user_id` approves for the project that owns the asset (or is an admin), as the
     stored access says, and is not the person who has the access."""

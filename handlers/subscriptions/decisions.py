@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.deps import Deps
 from bot.errors import BadInput, Conflict
+from bot.kernel import Kernel
 from bot.wording import SLACK_USER, count, mention, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.authority import may_decide
@@ -74,7 +74,7 @@ def winner_of(card: RequestCard | None, in_datazone: str | None = None) -> str:
 
 
 def decide(
-    deps: Deps,
+    deps: Kernel,
     service: SubscriptionService,
     store: CardStore,
     ref: ids.RequestRef,
@@ -141,7 +141,7 @@ def decide(
 
 
 def _announce(
-    deps: Deps, session: Session, view: RequestView, card: RequestCard | None, new_blocks: list[Any], text: str
+    deps: Kernel, session: Session, view: RequestView, card: RequestCard | None, new_blocks: list[Any], text: str
 ) -> None:
     # Keyed by request: whichever of the decision, the event and the sweep says it first, it is said once.
     request = view.request_id
@@ -154,7 +154,7 @@ def _announce(
 
 
 def show_outcome_from_datazone(
-    deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str
+    deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str
 ) -> str | None:
     """The request was decided outside Slack (portal, API, a lost event): show DataZone's outcome on the card and
     tell the requester, once; returns what was shown, or None if there was nothing to settle."""

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session
 
-from bot.deps import Deps
 from bot.errors import Conflict, NotFound
+from bot.kernel import Kernel
 from bot.outbox import message
 from bot.policy import SubscriptionPolicy
 from bot.wording import count
@@ -33,7 +33,7 @@ def days_for(policy: SubscriptionPolicy, asked: int | None) -> int | None:
     return min(asked, cap) if cap else asked
 
 
-def _schedule(deps: Deps, row: TimedAccess) -> None:
+def _schedule(deps: Kernel, row: TimedAccess) -> None:
     # Job ids name the subscription, so a renewal replaces both jobs rather than adding more.
     deps.jobs.at(f"{EXPIRE}.{row.subscription_id}", EXPIRE, row.expires_at, row.domain_id, row.subscription_id)
     reminder = row.expires_at - REMIND_BEFORE
@@ -43,7 +43,7 @@ def _schedule(deps: Deps, row: TimedAccess) -> None:
         deps.jobs.cancel(f"{REMIND}.{row.subscription_id}")
 
 
-def start(deps: Deps, view: RequestView, days: int) -> datetime | None:
+def start(deps: Kernel, view: RequestView, days: int) -> datetime | None:
     """Record and schedule the end of the access an accepted request granted; returns when it ends."""
     subscription = GrantService(deps.aws).of_request(view.domain_id, view.request_id)
     if subscription is None:
@@ -67,7 +67,7 @@ def start(deps: Deps, view: RequestView, days: int) -> datetime | None:
 
 
 def tell(
-    deps: Deps,
+    deps: Kernel,
     row: TimedAccess,
     text: str,
     key: str,
@@ -83,7 +83,7 @@ def tell(
     messages.tell_requester(deps, session, row.requester_slack, row.requester, card, text, key, blocks_)
 
 
-def expire(deps: Deps, domain_id: str, subscription_id: str) -> str:
+def expire(deps: Kernel, domain_id: str, subscription_id: str) -> str:
     """The stored task at the end of time-bound access: revoke once, however often it runs."""
     access = AccessStore(deps.db)
     row = access.get(subscription_id)
@@ -113,7 +113,7 @@ def expire(deps: Deps, domain_id: str, subscription_id: str) -> str:
     return "revoked"
 
 
-def remind(deps: Deps, domain_id: str, subscription_id: str) -> str:
+def remind(deps: Kernel, domain_id: str, subscription_id: str) -> str:
     """The stored task a day before the end: tell the requester, with a button to ask for renewal."""
     row = AccessStore(deps.db).get(subscription_id)
     if row is None or row.status != ACTIVE:
@@ -129,7 +129,7 @@ def remind(deps: Deps, domain_id: str, subscription_id: str) -> str:
     return "reminded"
 
 
-def ask_renewal(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
+def ask_renewal(deps: Kernel, ref: ids.AccessRef, user_id: str) -> str:
     """The requester asks to keep access: the approvers get a card to extend it; returns what to tell them."""
     access = AccessStore(deps.db)
     row = access.get(ref.subscription)
@@ -144,13 +144,13 @@ def ask_renewal(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
         blocks.renewal_card(row, ref, user_id),
         key=f"subscriptions.renewal:{ref.subscription}:{row.expires_at.isoformat()}",
     )
-    if not access.ask_renewal(ref.subscription, user_id, then=lambda session: deps.outbox.send(card, session)):
+    if not access.ask_renewal(ref.subscription, user_id, then=lambda session: deps.messages.send(card, session)):
         return "Renewal was already asked for; the approvers have it."
     deps.audit.record(actor=user_id, action="subscriptions.ask_renewal", target=ref.subscription, result="ok")
     return f"Asked the approvers to extend your access to {row.asset_name} by {count(row.days, 'day')}."
 
 
-def extend(deps: Deps, ref: ids.AccessRef, user_id: str) -> str:
+def extend(deps: Kernel, ref: ids.AccessRef, user_id: str) -> str:
     """An approver extends time-bound access by its approved duration; returns the outcome to show."""
     access = AccessStore(deps.db)
     row = access.get(ref.subscription)

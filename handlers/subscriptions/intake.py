@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from bot.deps import Deps
 from bot.errors import Conflict
+from bot.kernel import Kernel
 from bot.outbox import message
 from bot.wording import noun
 from handlers.subscriptions import blocks, messages
@@ -23,7 +23,7 @@ POLICY_ACTOR = "opsbot-policy"
 STUCK_DECISION = timedelta(minutes=10)
 
 
-def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str) -> str:
+def intake(deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str) -> str:
     """Handle a request once, whether the event or the sweep brings it; returns what happened."""
     if store.get(request_id) is not None:
         return "already carded"
@@ -64,7 +64,7 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
         store.finish(request_id, outcome, POLICY_ACTOR, session)
         if deps.access.policy.subscriptions.auto_approval_notice == "compact":
             notice = message.post(channel, blocks.notice(view, outcome), key=f"subscriptions.notice:{request_id}")
-            deps.outbox.send(notice, session)
+            deps.messages.send(notice, session)
     deps.audit.record(
         actor=POLICY_ACTOR,
         action=f"subscriptions.{outcome}",
@@ -75,7 +75,7 @@ def intake(deps: Deps, service: SubscriptionService, store: CardStore, domain_id
     return outcome
 
 
-def _approvers(deps: Deps, owner_project_id: str) -> str:
+def _approvers(deps: Kernel, owner_project_id: str) -> str:
     project = deps.access.policy.projects.get(owner_project_id)
     if project is None:
         return "approvers"
@@ -83,7 +83,7 @@ def _approvers(deps: Deps, owner_project_id: str) -> str:
     return " ".join(mentions) or "approvers"
 
 
-def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
+def follow_up(deps: Kernel, store: CardStore, now: datetime) -> dict[str, int]:
     """Remind approvers in the thread of cards waiting too long; tell the admins about those waiting longer."""
     policy = deps.access.policy.subscriptions
     counts = {"reminded": 0, "escalated": 0}
@@ -101,7 +101,7 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
     if policy.escalate_after_hours and admin_channel:
         for card in store.waiting(now - timedelta(hours=policy.escalate_after_hours), "escalated_at"):
             # A read, asked before anything is marked: if Slack is away, the next sweep escalates instead.
-            link = deps.slack.chat_getPermalink(channel=card.channel, message_ts=card.message_ts)["permalink"]
+            link = deps.permalink(card.channel, card.message_ts)
             text = (
                 f":rotating_light: Subscription request `{card.request_id}` has waited over "
                 f"{policy.escalate_after_hours:g} {noun(policy.escalate_after_hours, 'hour')} without a decision: "
@@ -110,13 +110,13 @@ def follow_up(deps: Deps, store: CardStore, now: datetime) -> dict[str, int]:
             with deps.db.session() as session:
                 if store.mark(card.request_id, "escalated_at", session):
                     key = f"subscriptions.escalation:{card.request_id}"
-                    deps.outbox.send(message.post(admin_channel, text, key=key), session)
+                    deps.messages.send(message.post(admin_channel, text, key=key), session)
                     counts["escalated"] += 1
     return counts
 
 
 def reconcile(
-    deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str, still_pending: set[str]
+    deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str, still_pending: set[str]
 ) -> dict[str, int]:
     """Cards still pending here that DataZone has decided (an event lost): update the card, tell the requester.
 
@@ -138,7 +138,7 @@ def reconcile(
     return counts
 
 
-def sweep(deps: Deps, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
+def sweep(deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
     """Card every pending request events missed (EventBridge delivery is best-effort), settle cards DataZone
     decided without an event reaching us, then follow up on old ones."""
     outcomes: dict[str, int] = {}

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_sdk import WebClient
 
 from bot import paging
 from bot.arguments import AssetArgs, parse
@@ -16,7 +15,7 @@ from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, Conflict, NotFound
 from bot.inbox import datazone_events
 from bot.inbox.envelope import InboundEvent
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from bot.replies import tell_user
 from bot.wording import count
 from handlers.subscriptions import blocks, expiry, ids, messages
@@ -94,9 +93,24 @@ def _days(body: dict[str, Any]) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= 3650 else None
 
 
+def _comment(body: dict[str, Any], approve: bool) -> str:
+    return (
+        _text(body, ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
+        if approve
+        else _text(body, ids.REASON_BLOCK, ids.REASON_ACTION)
+    )
+
+
+def _reason_given(body: dict[str, Any]) -> dict[str, str] | None:
+    """A rejection keeps its modal open until it says why."""
+    if len(_comment(body, approve=False)) < 3:
+        return {ids.REASON_BLOCK: "Say why, so the requester can act on it."}
+    return None
+
+
 def register(registry: Registry) -> None:
     """Register /subscriptions, the buttons and modals, the renewal flow, events, and the Home section."""
-    deps = registry.deps
+    deps = registry.kernel
     service = SubscriptionService(deps.aws, deps.access.policy)
     grants = GrantService(deps.aws)
     store = CardStore(deps.db)
@@ -283,19 +297,18 @@ def register(registry: Registry) -> None:
         registry.on_event(datazone_events.SOURCE, datazone_events.service_event(decided), on_decided)
 
     def open_modal(approve: bool) -> Any:
-        def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-            ack()
-            with registry.reporting(body, client):
-                ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
-                view = service.load(ref.domain, ref.request)
-                # Said before the modal opens, not after the approver has written a comment.
-                may_decide(deps, body["user"]["id"], view.owner_project_id, view.request_id, view.requester_slack)
-                modal = (
-                    blocks.approve_modal(ref, view.asset_name, deps.access.policy.subscriptions.max_access_days)
-                    if approve
-                    else blocks.reject_modal(ref, view.asset_name)
-                )
-                client.views_open(trigger_id=body["trigger_id"], view=modal)
+        def listener(interaction: Interaction) -> None:
+            body, client = interaction.body, interaction.client
+            ref = ids.RequestRef.model_validate_json(body["actions"][0]["value"])
+            view = service.load(ref.domain, ref.request)
+            # Said before the modal opens, not after the approver has written a comment.
+            may_decide(deps, body["user"]["id"], view.owner_project_id, view.request_id, view.requester_slack)
+            modal = (
+                blocks.approve_modal(ref, view.asset_name, deps.access.policy.subscriptions.max_access_days)
+                if approve
+                else blocks.reject_modal(ref, view.asset_name)
+            )
+            client.views_open(trigger_id=body["trigger_id"], view=modal)
 
         listener.__name__ = f"open_{'approve' if approve else 'reject'}_modal"
         return listener
@@ -305,103 +318,88 @@ def register(registry: Registry) -> None:
     registry.action(ids.REJECT, button_rule, open_modal(approve=False))
 
     def submit(approve: bool) -> Any:
-        def listener(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-            text = (
-                _text(body, ids.COMMENT_BLOCK, ids.COMMENT_ACTION)
-                if approve
-                else _text(body, ids.REASON_BLOCK, ids.REASON_ACTION)
-            )
-            if not approve and len(text) < 3:
-                ack(response_action="errors", errors={ids.REASON_BLOCK: "Say why, so the requester can act on it."})
-                return
-            ack()
-            with registry.reporting(body, client):
-                ref = ids.RequestRef.model_validate_json(body["view"]["private_metadata"])
-                user = body["user"]
-                decider = Decider(user["id"], user.get("username") or user["id"])
-                decision = Decision(approve, text, _days(body) if approve else None)
-                decide(deps, service, store, ref, decider, decision, lambda message: tell_user(client, body, message))
+        def listener(interaction: Interaction) -> None:
+            body, client = interaction.body, interaction.client
+            ref = ids.RequestRef.model_validate_json(body["view"]["private_metadata"])
+            user = body["user"]
+            decider = Decider(user["id"], user.get("username") or user["id"])
+            decision = Decision(approve, _comment(body, approve), _days(body) if approve else None)
+            decide(deps, service, store, ref, decider, decision, lambda message: tell_user(client, body, message))
 
         listener.__name__ = f"submit_{'approve' if approve else 'reject'}"
         return listener
 
     modal_rule = project_approver(_owner_of_modal)
     registry.view(ids.APPROVE_MODAL, modal_rule, submit(approve=True))
-    registry.view(ids.REJECT_MODAL, modal_rule, submit(approve=False))
+    registry.view(ids.REJECT_MODAL, modal_rule, submit(approve=False), check=_reason_given)
 
-    def renew(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+    def renew(interaction: Interaction) -> None:
         """The requester asks to keep time-bound access."""
-        ack()
-        with registry.reporting(body, client):
-            ref = ids.AccessRef.model_validate_json(body["actions"][0]["value"])
-            tell_user(client, body, expiry.ask_renewal(deps, ref, body["user"]["id"]))
+        body, client = interaction.body, interaction.client
+        ref = ids.AccessRef.model_validate_json(body["actions"][0]["value"])
+        tell_user(client, body, expiry.ask_renewal(deps, ref, body["user"]["id"]))
 
     # Asking is harmless and the approvers decide, so anyone who holds the reminder may ask.
     registry.action(ids.RENEW, anyone, renew)
 
-    def extend(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def extend(interaction: Interaction) -> None:
         """An approver extends time-bound access; the renewal card shows the outcome."""
-        ack()
-        with registry.reporting(body, client):
-            ref = ids.AccessRef.model_validate_json(body["actions"][0]["value"])
-            outcome = expiry.extend(deps, ref, body["user"]["id"])
-            respond(replace_original=True, text=outcome)
+        body, respond = interaction.body, interaction.respond
+        ref = ids.AccessRef.model_validate_json(body["actions"][0]["value"])
+        outcome = expiry.extend(deps, ref, body["user"]["id"])
+        respond(replace_original=True, text=outcome)
 
     registry.action(ids.EXTEND, project_approver(_owner_of_button(ids.AccessRef)), extend)
 
-    def confirm_revoke(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def confirm_revoke(interaction: Interaction) -> None:
         """Revoke after the confirm step."""
-        ack()
-        with registry.reporting(body, client):
-            ref = ids.RevokeRef.model_validate_json(body["actions"][0]["value"])
-            user = body["user"]["id"]
-            try:
-                grants.revoke(ref.domain, ref.subscription)
-            except (Conflict, NotFound) as gone:
-                respond(replace_original=True, text=gone.message)
-                return
-            timed = access_store.get(ref.subscription)
-            if timed is not None and access_store.end(ref.subscription):
-                deps.jobs.cancel(f"{expiry.EXPIRE}.{ref.subscription}")
-                deps.jobs.cancel(f"{expiry.REMIND}.{ref.subscription}")
-            deps.audit.record(
-                actor=user, action="subscriptions.revoke", target=ref.subscription, result="ok", detail=ref.reason
-            )
-            respond(replace_original=True, text=f"Revoked subscription `{ref.subscription}`.")
-            if timed is not None:
-                text = f"<@{user}> revoked your access to *{timed.asset_name}*. {ref.reason}".strip()
-                expiry.tell(deps, timed, text, f"subscriptions.revoked:{ref.subscription}")
+        body, respond = interaction.body, interaction.respond
+        ref = ids.RevokeRef.model_validate_json(body["actions"][0]["value"])
+        user = body["user"]["id"]
+        try:
+            grants.revoke(ref.domain, ref.subscription)
+        except (Conflict, NotFound) as gone:
+            respond(replace_original=True, text=gone.message)
+            return
+        timed = access_store.get(ref.subscription)
+        if timed is not None and access_store.end(ref.subscription):
+            deps.jobs.cancel(f"{expiry.EXPIRE}.{ref.subscription}")
+            deps.jobs.cancel(f"{expiry.REMIND}.{ref.subscription}")
+        deps.audit.record(
+            actor=user, action="subscriptions.revoke", target=ref.subscription, result="ok", detail=ref.reason
+        )
+        respond(replace_original=True, text=f"Revoked subscription `{ref.subscription}`.")
+        if timed is not None:
+            text = f"<@{user}> revoked your access to *{timed.asset_name}*. {ref.reason}".strip()
+            expiry.tell(deps, timed, text, f"subscriptions.revoked:{ref.subscription}")
 
     registry.action(ids.CONFIRM_REVOKE, project_approver(_owner_of_button(ids.RevokeRef)), confirm_revoke)
 
-    def cancel(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def cancel(interaction: Interaction) -> None:
         """Drop a confirm prompt."""
-        ack()
-        with registry.reporting(body, client):
-            respond(delete_original=True)
+        respond = interaction.respond
+        respond(delete_original=True)
 
     registry.action(ids.CANCEL, anyone, cancel)
 
-    def turn_pending(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def turn_pending(interaction: Interaction) -> None:
         """Another page of the presser's queue, in place of the one clicked."""
-        ack()
-        with registry.reporting(body, client):
-            state = ids.PENDING_PAGES.state(ids.PendingPage, body, "/subscriptions pending")
-            turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
-            show_pending(body["user"]["id"], turned, respond, replace=True)
+        body, respond = interaction.body, interaction.respond
+        state = ids.PENDING_PAGES.state(ids.PendingPage, body, "/subscriptions pending")
+        turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+        show_pending(body["user"]["id"], turned, respond, replace=True)
 
     # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
     # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
     for action_id in ids.PENDING_PAGES.action_ids:
         registry.action(action_id, any_approver, turn_pending)
 
-    def turn_access(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def turn_access(interaction: Interaction) -> None:
         """Another page of who has access to the same asset, in place of the one clicked."""
-        ack()
-        with registry.reporting(body, client):
-            state = ids.ACCESS_PAGES.state(ids.AccessPage, body, "/subscriptions access <asset>")
-            turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
-            show_access(state.asset, turned, respond, replace=True)
+        body, respond = interaction.body, interaction.respond
+        state = ids.ACCESS_PAGES.state(ids.AccessPage, body, "/subscriptions access <asset>")
+        turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+        show_access(state.asset, turned, respond, replace=True)
 
     for action_id in ids.ACCESS_PAGES.action_ids:
         registry.action(action_id, router().form("access").rule, turn_access)

@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.deps import Deps
+from bot.kernel import Kernel
 from bot.outbox import message
 from handlers.subscriptions.store import CardStore, RequestCard
 
 CARD_POSTED = "subscriptions.card_posted"
 
 
-def channel_for(deps: Deps, owner_project_id: str) -> str | None:
+def channel_for(deps: Kernel, owner_project_id: str) -> str | None:
     """The publishing project's channel from the policy, else the admin channel."""
     project = deps.access.policy.projects.get(owner_project_id)
     return (project.channel if project else None) or deps.settings.admin_channel
@@ -24,19 +24,19 @@ def card_key(request_id: str) -> str:
     return f"subscriptions.card:{request_id}"
 
 
-def register_callbacks(deps: Deps, store: CardStore) -> None:
+def register_callbacks(deps: Kernel, store: CardStore) -> None:
     """When a card lands, the request's record learns where it is (reminders and escalations need its ts)."""
 
     def posted(session: Session, context: dict[str, Any], channel: str | None, ts: str | None) -> None:
         if channel and ts:
             store.posted(str(context["request_id"]), channel, ts, session)
 
-    deps.outbox.on_sent(CARD_POSTED, posted)
+    deps.messages.on_sent(CARD_POSTED, posted)
 
 
-def post_card(deps: Deps, session: Session, channel: str, request_id: str, text: str, blocks: list[Any]) -> None:
+def post_card(deps: Kernel, session: Session, channel: str, request_id: str, text: str, blocks: list[Any]) -> None:
     """The request's card, in the caller's transaction."""
-    deps.outbox.send(
+    deps.messages.send(
         message.post(
             channel, text, blocks, key=card_key(request_id), on_sent=CARD_POSTED, context={"request_id": request_id}
         ),
@@ -44,41 +44,43 @@ def post_card(deps: Deps, session: Session, channel: str, request_id: str, text:
     )
 
 
-def _card_ref(deps: Deps, card: RequestCard | None) -> dict[str, str] | None:
+def _card_ref(deps: Kernel, card: RequestCard | None) -> dict[str, str] | None:
     """How to address a card: its ts once posted, else the key of the outbox message still posting it."""
     if card is None:
         return None
     if card.channel and card.message_ts:
         return {"channel": card.channel, "ts": card.message_ts}
-    queued = deps.outbox.store.by_key(card_key(card.request_id))
+    queued = deps.messages.queued(card_key(card.request_id))
     if queued is not None:
         return {"channel": queued.channel, "after": card_key(card.request_id)}
     return None  # decided by command before any card existed
 
 
-def update_card(deps: Deps, session: Session, card: RequestCard | None, text: str, blocks: list[Any], key: str) -> None:
+def update_card(
+    deps: Kernel, session: Session, card: RequestCard | None, text: str, blocks: list[Any], key: str
+) -> None:
     """New content for the request's card (a newer rendering supersedes one not yet sent)."""
     ref = _card_ref(deps, card)
     if ref is None or card is None:
         return
     target = {"ts": ref["ts"]} if "ts" in ref else {"after": ref["after"]}
-    deps.outbox.send(
+    deps.messages.send(
         message.update(ref["channel"], text, blocks, key=key, replaces=card_key(card.request_id), **target), session
     )
 
 
-def in_thread(deps: Deps, session: Session, card: RequestCard | None, text: str, key: str, **extra: Any) -> bool:
+def in_thread(deps: Kernel, session: Session, card: RequestCard | None, text: str, key: str, **extra: Any) -> bool:
     """A line in the card's thread; False if there is no card to reply to."""
     ref = _card_ref(deps, card)
     if ref is None:
         return False
     target = {"thread_ts": ref["ts"]} if "ts" in ref else {"after": ref["after"]}
-    deps.outbox.send(message.reply(ref["channel"], text, key=key, **target, **extra), session)
+    deps.messages.send(message.reply(ref["channel"], text, key=key, **target, **extra), session)
     return True
 
 
 def tell_requester(
-    deps: Deps,
+    deps: Kernel,
     session: Session,
     requester_slack: str | None,
     requester: str,
@@ -89,7 +91,7 @@ def tell_requester(
 ) -> None:
     """A DM when the policy maps the requester to a Slack user, else a reply in the card's thread."""
     if requester_slack is not None:
-        deps.outbox.send(message.dm(requester_slack, text, blocks, key=key), session)
+        deps.messages.send(message.dm(requester_slack, text, blocks, key=key), session)
         return
     extra = {"blocks": blocks} if blocks else {}
     in_thread(deps, session, card, f"{requester}: {text}", key, **extra)

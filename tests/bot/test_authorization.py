@@ -26,7 +26,7 @@ def counter_capability(counter: Counter):
     """A minimal capability with one guarded command form, one guarded button and one guarded modal."""
 
     def bump(registry: Registry, actor: str, target: str) -> None:
-        registry.deps.audit.record(actor=actor, action="test.bump", target=target, result="ok")
+        registry.kernel.audit.record(actor=actor, action="test.bump", target=target, result="ok")
         counter.value += 1
 
     def register(registry: Registry) -> None:

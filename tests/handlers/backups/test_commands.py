@@ -174,11 +174,11 @@ def test_one_alert_per_failed_run_and_per_breach(bot, monkeypatch):
     deps, store = bot["deps"], bot["service"].store
     bot["box"].datazone_service.fail_next("ListProjects", "AccessDeniedException")
     failed = bot["service"].run(FULL, "schedule")
-    assert alerts.run_finished(deps, store, failed) is True
-    assert alerts.run_finished(deps, store, failed) is False  # a second replica, or a retry
+    assert alerts.run_finished(deps.kernel, store, failed) is True
+    assert alerts.run_finished(deps.kernel, store, failed) is False  # a second replica, or a retry
     _age_last_run(bot, 500)
-    assert alerts.rpo_checked(deps, store, bot["service"].status()) is True
-    assert alerts.rpo_checked(deps, store, bot["service"].status()) is False  # the next watch, minutes later
+    assert alerts.rpo_checked(deps.kernel, store, bot["service"].status()) is True
+    assert alerts.rpo_checked(deps.kernel, store, bot["service"].status()) is False  # the next watch, minutes later
 
     def posted():
         calls = bot["box"].slack.calls_to("chat.postMessage")

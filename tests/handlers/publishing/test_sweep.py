@@ -23,7 +23,7 @@ from tests.harness import eventually
 
 def started_then_restarted(bot, table="orders_raw"):
     """A Glue run started and its card stored as /publish glue does, then the bot replaced: nothing polls it."""
-    deps, publishing = bot["deps"], Publishing(bot["deps"])
+    deps, publishing = bot["deps"], Publishing(bot["deps"].kernel)
     thread = deps.slack.chat_postMessage(channel=CHANNEL, text="Registering Glue sales")["ts"]
     registration = Registration(kind="GLUE", database="sales", schemas=(SchemaFilter("", (table,)),))
     outcome = publishing.registrar.register(
@@ -52,12 +52,12 @@ def summaries(bot, run_id):
 
 
 def state(bot, run_id):
-    return Publishing(bot["deps"]).store.get(run_id).state
+    return Publishing(bot["deps"].kernel).store.get(run_id).state
 
 
 def test_a_run_the_restart_orphaned_gets_one_summary_from_the_sweep(bot):
     run_id = started_then_restarted(bot)
-    sweep = tasks(bot["deps"])[SWEEP]
+    sweep = tasks(bot["deps"].kernel)[SWEEP]
     finished(bot, run_id)
     assert sweep().get("done") == 1
     call = posted(bot, lambda body: f"Run `{run_id}` of" in body and "thread_ts" in body)
@@ -71,11 +71,11 @@ def test_a_run_the_restart_orphaned_gets_one_summary_from_the_sweep(bot):
 
 def test_the_sweep_tells_the_thread_a_new_status_once(bot):
     run_id = started_then_restarted(bot, "orders_daily")
-    sweep = tasks(bot["deps"])[SWEEP]
+    sweep = tasks(bot["deps"].kernel)[SWEEP]
     assert sweep() == {"running": 1}  # DataZone's first answer about a new run: it is running
     running = thread_posts(bot, f"Run `{run_id}`: running")
     assert len(running) == 1 and running[0].body["thread_ts"]
-    assert Publishing(bot["deps"]).store.get(run_id).last_status == "RUNNING"
+    assert Publishing(bot["deps"].kernel).store.get(run_id).last_status == "RUNNING"
     finished(bot, run_id)
     assert sweep() == {"done": 1}
     assert len(summaries(bot, run_id)) == 1
@@ -86,7 +86,7 @@ def test_an_event_and_the_sweep_racing_post_one_summary(bot):
     run_id = started_then_restarted(bot)
     finished(bot, run_id)
     event = datazone_event(run_id, "Data Source Run Succeeded")
-    handler, sweep = bot["deps"].events.handler_for(event), tasks(bot["deps"])[SWEEP]
+    handler, sweep = bot["deps"].events.handler_for(event), tasks(bot["deps"].kernel)[SWEEP]
     start = threading.Barrier(4)
 
     def racing(step):
@@ -115,7 +115,7 @@ def _started_long_ago(bot, run_id):
 def test_a_run_still_running_past_the_limit_is_given_up_with_one_message(bot):
     run_id = started_then_restarted(bot, "orders_weekly")
     _started_long_ago(bot, run_id)
-    sweep = tasks(bot["deps"])[SWEEP]
+    sweep = tasks(bot["deps"].kernel)[SWEEP]
     assert sweep().get("gave up") == 1  # DataZone's first answer: still running
     assert sweep().get("gave up") is None
     gave_up = thread_posts(bot, f"Gave up following run `{run_id}` after 24 h")
@@ -123,7 +123,7 @@ def test_a_run_still_running_past_the_limit_is_given_up_with_one_message(bot):
     assert state(bot, run_id) == GAVE_UP
     finished(bot, run_id)
     # The poller of a replica that is still alive stops too, and posts no summary.
-    Publishing(bot["deps"]).follow(DOMAIN_ID, run_id)
+    Publishing(bot["deps"].kernel).follow(DOMAIN_ID, run_id)
     assert summaries(bot, run_id) == []
 
 
@@ -131,7 +131,7 @@ def test_a_run_that_finished_while_nobody_looked_still_gets_its_summary_after_th
     run_id = started_then_restarted(bot)
     finished(bot, run_id)
     _started_long_ago(bot, run_id)
-    assert tasks(bot["deps"])[SWEEP]() == {"done": 1}
+    assert tasks(bot["deps"].kernel)[SWEEP]() == {"done": 1}
     assert len(summaries(bot, run_id)) == 1
     assert thread_posts(bot, f"Gave up following run `{run_id}`") == []
     assert state(bot, run_id) == REPORTED
@@ -140,8 +140,8 @@ def test_a_run_that_finished_while_nobody_looked_still_gets_its_summary_after_th
 def test_a_run_datazone_does_not_know_is_ended_with_one_message(bot):
     deps, run_id = bot["deps"], "r" + uuid.uuid4().hex[:12]
     thread = deps.slack.chat_postMessage(channel=CHANNEL, text="Registering Glue gone")["ts"]
-    Publishing(deps).store.add(run_id, DOMAIN_ID, "ds-deleted", "Glue gone", APPROVER, CHANNEL, thread)
-    sweep = tasks(deps)[SWEEP]
+    Publishing(deps.kernel).store.add(run_id, DOMAIN_ID, "ds-deleted", "Glue gone", APPROVER, CHANNEL, thread)
+    sweep = tasks(deps.kernel)[SWEEP]
     assert sweep().get("gone") == 1
     assert sweep().get("gone") is None
     gone = thread_posts(bot, f"DataZone no longer knows run `{run_id}`")
@@ -152,10 +152,10 @@ def test_a_run_datazone_does_not_know_is_ended_with_one_message(bot):
 def test_one_run_failing_does_not_stop_the_others(bot):
     deps = bot["deps"]
     # A card whose domain id DataZone rejects: an error that is not "not found", so the run is not ended.
-    Publishing(deps).store.add("r-elsewhere", "not a domain id!", "ds-x", "Glue elsewhere", APPROVER, CHANNEL, None)
+    Publishing(deps.kernel).store.add("r-elsewhere", "not a domain id!", "ds-x", "Glue elsewhere", APPROVER, CHANNEL, None)
     run_id = started_then_restarted(bot)
     finished(bot, run_id)
-    assert tasks(deps)[SWEEP]() == {"failed": 1, "done": 1}  # DataZone refused the first (logged), not the second
+    assert tasks(deps.kernel)[SWEEP]() == {"failed": 1, "done": 1}  # DataZone refused the first (logged), not the second
     assert len(summaries(bot, run_id)) == 1
     assert state(bot, "r-elsewhere") == FOLLOWING  # looked at again next tick, until given up
 

@@ -158,7 +158,7 @@ def test_the_sweep_cards_what_events_missed_and_never_twice(bot):
     seen = request(bot)
     bot["inbox"].handle(event(seen))  # this one came by event
     missed = request(bot)  # this one's event was lost
-    sweep = tasks(bot["deps"])["subscriptions.sweep"]
+    sweep = tasks(bot["deps"].kernel)["subscriptions.sweep"]
     first = sweep(DOMAIN_ID)
     card(bot, missed)
     again = sweep(DOMAIN_ID)

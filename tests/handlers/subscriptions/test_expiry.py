@@ -56,7 +56,7 @@ def test_time_bound_access_is_revoked_by_the_scheduler_after_a_restart(bot):
     assert ended.body["channel"] == ANALYST
     assert bot["deps"].audit.recent(action="subscriptions.expire")[0].target == subscription
     # Run again (a job that survived a stop between run and removal): nothing more happens.
-    assert tasks(bot["deps"])["subscriptions.expire"](DOMAIN_ID, subscription) == "nothing to do"
+    assert tasks(bot["deps"].kernel)["subscriptions.expire"](DOMAIN_ID, subscription) == "nothing to do"
 
 
 def test_the_policy_maximum_caps_the_duration_and_is_the_default():
@@ -74,7 +74,7 @@ def test_reminder_renewal_and_extension(bot):
     ends = AccessStore(bot["deps"].db).get(subscription).expires_at
     assert bot["deps"].jobs.due(f"subscriptions.expiry_reminder.{subscription}") == ends - timedelta(days=1)
 
-    assert tasks(bot["deps"])["subscriptions.expiry_reminder"](DOMAIN_ID, subscription) == "reminded"
+    assert tasks(bot["deps"].kernel)["subscriptions.expiry_reminder"](DOMAIN_ID, subscription) == "reminded"
     reminder = bot["box"].slack.wait_for("chat.postMessage", lambda c: "Ask to renew" in json.dumps(c.body))
     assert reminder.body["channel"] == ANALYST
     renew = next(b for b in reminder.body["blocks"] if b["type"] == "actions")["elements"][0]
@@ -107,12 +107,12 @@ def test_waiting_cards_get_one_reminder_then_one_escalation(bot):
     card(bot, request_id)
     store, now = CardStore(bot["deps"].db), datetime.now(UTC)
     eventually(lambda: store.get(request_id).message_ts)  # the outbox records where the card landed
-    assert follow_up(bot["deps"], store, now) == {"reminded": 0, "escalated": 0}
-    assert follow_up(bot["deps"], store, now + timedelta(hours=25))["reminded"] >= 1
+    assert follow_up(bot["deps"].kernel, store, now) == {"reminded": 0, "escalated": 0}
+    assert follow_up(bot["deps"].kernel, store, now + timedelta(hours=25))["reminded"] >= 1
     nudge = bot["box"].slack.wait_for("chat.postMessage", lambda c: "waited over 24 hours" in c.body.get("text", ""))
     assert nudge.body["thread_ts"] and "<@U0ALICE>" in nudge.body["text"]
-    later = follow_up(bot["deps"], store, now + timedelta(hours=73))
+    later = follow_up(bot["deps"].kernel, store, now + timedelta(hours=73))
     assert later["reminded"] == 0 and later["escalated"] >= 1
     escalation = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ADMIN_CHANNEL)
     assert request_id in escalation.body["text"] and "archives/C0SALESDATA" in escalation.body["text"]
-    assert follow_up(bot["deps"], store, now + timedelta(hours=100)) == {"reminded": 0, "escalated": 0}
+    assert follow_up(bot["deps"].kernel, store, now + timedelta(hours=100)) == {"reminded": 0, "escalated": 0}

@@ -79,7 +79,7 @@ def test_card_update_and_dm_each_arrive_once_through_429s_and_500s(proxied):
     assert bot["inbox"].handle(event(request_id)) == "handled"
     # While Slack is failing, a redelivered event and the sweep find the request claimed and card nothing more.
     bot["inbox"].handle(event(request_id))
-    tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)
+    tasks(bot["deps"].kernel)["subscriptions.sweep"](DOMAIN_ID)
     eventually(lambda: _cards(proxy, request_id), timeout=60)
     buttons = _buttons(_cards(proxy, request_id)[0])
 
@@ -139,7 +139,7 @@ def test_the_sweep_settles_a_card_decided_in_datazone_without_an_event(proxied):
     bot["box"].client("datazone", as_user="alice").reject_subscription_request(
         domainIdentifier=DOMAIN_ID, identifier=request_id, decisionComment="not for marketing"
     )
-    outcomes = tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)
+    outcomes = tasks(bot["deps"].kernel)["subscriptions.sweep"](DOMAIN_ID)
     assert outcomes["reconciled"] == 1
     eventually(lambda: proxy.landed("chat.update") and proxy.landed("chat.postMessage", _to(ANALYST)), timeout=30)
     ts = CardStore(bot["deps"].db).get(request_id).message_ts
@@ -150,7 +150,7 @@ def test_the_sweep_settles_a_card_decided_in_datazone_without_an_event(proxied):
     dms = proxy.landed("chat.postMessage", _to(ANALYST))
     assert len(dms) == 1 and "rejected" in dms[0].body["text"] and f"<@{APPROVER}>" in dms[0].body["text"]
     # Swept again: settled once, said once.
-    assert tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)["reconciled"] == 0
+    assert tasks(bot["deps"].kernel)["subscriptions.sweep"](DOMAIN_ID)["reconciled"] == 0
     eventually(_settled(bot), timeout=30)
     assert len(proxy.landed("chat.postMessage", _to(ANALYST))) == 1
 
@@ -168,7 +168,7 @@ def test_a_decision_whose_replica_died_before_datazone_heard_is_reopened_by_the_
             .where(RequestCard.request_id == request_id)
             .values(decided_at=datetime.now(UTC) - timedelta(hours=1))
         )
-    assert tasks(bot["deps"])["subscriptions.sweep"](DOMAIN_ID)["reopened"] == 1
+    assert tasks(bot["deps"].kernel)["subscriptions.sweep"](DOMAIN_ID)["reopened"] == 1
     assert store.get(request_id).status == "pending"
     assert status(bot, request_id)["status"] == "PENDING"
 
