@@ -150,12 +150,12 @@ def test_a_run_datazone_does_not_know_is_ended_with_one_message(bot):
 
 
 def test_one_run_failing_does_not_stop_the_others(bot):
-    deps = bot["deps"]
+    kernel = bot["deps"].kernel
     # A card whose domain id DataZone rejects: an error that is not "not found", so the run is not ended.
-    Publishing(deps.kernel).store.add("r-elsewhere", "not a domain id!", "ds-x", "Glue elsewhere", APPROVER, CHANNEL, None)
+    Publishing(kernel).store.add("r-elsewhere", "not a domain id!", "ds-x", "Glue elsewhere", APPROVER, CHANNEL, None)
     run_id = started_then_restarted(bot)
     finished(bot, run_id)
-    assert tasks(deps.kernel)[SWEEP]() == {"failed": 1, "done": 1}  # DataZone refused the first (logged), not the second
+    assert tasks(kernel)[SWEEP]() == {"failed": 1, "done": 1}  # DataZone refused the first (logged), not the second
     assert len(summaries(bot, run_id)) == 1
     assert state(bot, "r-elsewhere") == FOLLOWING  # looked at again next tick, until given up
 

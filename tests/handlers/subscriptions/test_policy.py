@@ -167,7 +167,9 @@ def test_extending_access_needs_an_approver_of_the_project_the_record_names(sett
     try:
         may_extend(deps.kernel, "U0ALICE", "sub1", "prj1", requester_slack="U0MARIA")
         with pytest.raises(NotAllowed, match="Only the approvers"):
-            may_extend(deps.kernel, "U0ALICE", "sub1", "prj2", requester_slack="U0MARIA")  # a button naming another owner
+            may_extend(
+                deps.kernel, "U0ALICE", "sub1", "prj2", requester_slack="U0MARIA"
+            )  # a button naming another owner
         with pytest.raises(NotAllowed, match="asked for this access yourself"):
             may_extend(deps.kernel, "U0ALICE", "sub1", "prj1", requester_slack="U0ALICE")
     finally:
