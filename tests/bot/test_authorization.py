@@ -1,7 +1,6 @@
 """Deny by default: a user without the role is refused, told why, and nothing changes."""
 
 import json
-from typing import Any
 
 import pytest
 
@@ -9,7 +8,7 @@ from bot.app import build_app
 from bot.authz import admin, project_approver
 from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from opsbot.capabilities import CAPABILITIES
 from tests.conftest import ADMIN, ALICE, BOB, MALLORY
 from tests.harness import BoltDriver, eventually
@@ -39,13 +38,11 @@ def counter_capability(counter: Counter):
         )
         registry.command(router)
 
-        def on_click(ack: Any, body: dict[str, Any]) -> None:
-            ack()
-            bump(registry, body["user"]["id"], "button")
+        def on_click(interaction: Interaction) -> None:
+            bump(registry, interaction.user_id, "button")
 
-        def on_submit(ack: Any, body: dict[str, Any]) -> None:
-            ack()
-            bump(registry, body["user"]["id"], "modal")
+        def on_submit(interaction: Interaction) -> None:
+            bump(registry, interaction.user_id, "modal")
 
         project_of = lambda body: (body.get("actions") or [{}])[0].get("value")  # noqa: E731
         registry.action("test.bump", project_approver(project_of), on_click)

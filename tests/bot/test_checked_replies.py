@@ -13,7 +13,7 @@ from bot.app import build_app
 from bot.authz import anyone
 from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from opsbot.capabilities import CAPABILITIES
 from tests.bot.hostile import drain
 from tests.conftest import MALLORY
@@ -40,9 +40,8 @@ def replying_capability(registry: Registry) -> None:
         )
     )
 
-    def click(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        ack()
-        respond(replace_original=True, text="card updated")
+    def click(interaction: Interaction) -> None:
+        interaction.respond(replace_original=True, text="card updated")
 
     registry.action("reply.click", anyone, click)
 

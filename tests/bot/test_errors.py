@@ -11,7 +11,7 @@ from bot.authz import anyone
 from bot.capability import Capability
 from bot.commands import CommandRouter, Subcommand
 from bot.errors import NotFound
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from opsbot.capabilities import CAPABILITIES
 from tests.conftest import MALLORY
 from tests.harness import BoltDriver
@@ -34,10 +34,8 @@ def failing_capability(registry: Registry) -> None:
     )
     registry.command(router)
 
-    def click(ack: Any, body: dict[str, Any], client: Any) -> None:
-        ack()
-        with registry.reporting(body, client):
-            raise ValueError("button failed")
+    def click(_interaction: Interaction) -> None:
+        raise ValueError("button failed")
 
     registry.action("broken.click", anyone, click)
 

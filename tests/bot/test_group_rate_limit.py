@@ -12,7 +12,7 @@ from bot.app import build_app
 from bot.authz import Access, project_approver
 from bot.capability import Capability
 from bot.directory import GroupDirectory
-from bot.registry import Registry
+from bot.registry import Interaction, Registry
 from bot.slack_client import build_slack_client
 from opsbot.capabilities import CAPABILITIES
 from tests.conftest import BOB, POLICY
@@ -28,8 +28,7 @@ class Clicks:
 
 def approval_capability(clicks: Clicks):
     def register(registry: Registry) -> None:
-        def approve(ack, body):
-            ack()
+        def approve(_interaction: Interaction) -> None:
             clicks.done += 1
 
         project_of = lambda body: body["actions"][0].get("value")  # noqa: E731
