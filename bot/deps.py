@@ -119,22 +119,8 @@ def kernel_for_command(settings: Settings) -> Iterator[Kernel]:
     What it queues in the outbox, the bot's replicas deliver; without a bot token the command still runs and
     reports in the terminal.
     """
-    db = Database.from_url(settings.database_url)
-    db.migrate()
-    slack = build_slack_client(settings)
-    deps = Deps(
-        settings=settings,
-        slack=slack,
-        db=db,
-        audit=AuditLog(db),
-        groups=GroupDirectory(slack, ttl_seconds=settings.group_cache_seconds),
-        access=Access(load_policy(settings.config), GroupDirectory(slack, ttl_seconds=0)),
-        metrics=Metrics(),
-        aws=AwsClients(settings.aws_region),
-        executor=ThreadPoolExecutor(1),
-        events=EventRouter(),
-        outbox=Outbox(db, slack),
-    )
+    deps = build_deps(settings)
+    deps.db.migrate()
     try:
         yield deps.kernel
     finally:
