@@ -1,17 +1,21 @@
 """DataZone subscription requests: cards, decisions, access, time-bound access and revocation."""
 
+from functools import partial
+
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.authz import any_approver, anyone, project_approver
 from bot.capability import Capability
+from bot.commands import Handler
+from bot.inbox import datazone_events
 from bot.kernel import Kernel
+from bot.registry import Registry
 from bot.settings import Settings
-from handlers.subscriptions import expiry
+from handlers.subscriptions import buttons, commands, events, expiry, home, ids, messages, modals, owners
 from handlers.subscriptions.doctor import check_domain
+from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.intake import sweep
-from handlers.subscriptions.listeners import register
 from handlers.subscriptions.probes import PROBES
-from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import CardStore
 from scheduler.tasks import Task, schedule
 
 # EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
@@ -19,13 +23,54 @@ SWEEP_MINUTES = 10
 SWEEP = "subscriptions.sweep"
 
 
-def tasks(deps: Kernel) -> dict[str, Task]:
-    """The stored tasks of this capability, bound to `deps`; each is idempotent (a job may run twice)."""
-    service, store = SubscriptionService(deps.aws, deps.access.policy), CardStore(deps.db)
+def register(registry: Registry) -> None:
+    """Register /subscriptions, the buttons and modals, the renewal flow, events, and the Home section."""
+    flows = subscriptions(registry.kernel)
+    messages.register_callbacks(flows.messages, flows.cards)
+    forms: dict[str, Handler] = {name: partial(form, flows) for name, form in _FORMS.items()}
+    registry.command(commands.router(forms))
+    on = partial(registry.on_event, datazone_events.SOURCE)
+    on(datazone_events.service_event(events.CREATED), partial(events.on_created, flows))
+    for decided in events.DECIDED:
+        on(datazone_events.service_event(decided), partial(events.on_decided, flows))
+    request_button = project_approver(owners.of_button(ids.RequestRef))
+    registry.action(ids.APPROVE, request_button, partial(buttons.open_approve_modal, flows))
+    registry.action(ids.REJECT, request_button, partial(buttons.open_reject_modal, flows))
+    modal_rule = project_approver(owners.of_modal)
+    registry.view(ids.APPROVE_MODAL, modal_rule, partial(modals.submit_approval, flows))
+    registry.view(ids.REJECT_MODAL, modal_rule, partial(modals.submit_rejection, flows), check=modals.reason_given)
+    # Asking is harmless and the approvers decide, so anyone who holds the reminder may ask.
+    registry.action(ids.RENEW, anyone, partial(buttons.renew, flows))
+    registry.action(ids.EXTEND, project_approver(owners.of_button(ids.AccessRef)), partial(buttons.extend, flows))
+    revoke_rule = project_approver(owners.of_button(ids.RevokeRef))
+    registry.action(ids.CONFIRM_REVOKE, revoke_rule, partial(buttons.confirm_revoke, flows))
+    registry.action(ids.CANCEL, anyone, buttons.cancel)
+    # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
+    # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
+    for action_id in ids.PENDING_PAGES.action_ids:
+        registry.action(action_id, any_approver, partial(buttons.turn_pending, flows))
+    for action_id in ids.ACCESS_PAGES.action_ids:
+        registry.action(action_id, commands.router().form("access").rule, partial(buttons.turn_access, flows))
+    registry.home_section("Subscription requests", partial(home.pending_approvals, flows))
+
+
+_FORMS = {
+    "pending": commands.pending,
+    "show": commands.show,
+    "approve": commands.approve,
+    "reject": commands.reject,
+    "access": commands.access,
+    "revoke": commands.revoke,
+}
+
+
+def tasks(kernel: Kernel) -> dict[str, Task]:
+    """The stored tasks of this capability, bound to its ports; each is idempotent (a job may run twice)."""
+    flows = subscriptions(kernel)
     return {
-        SWEEP: lambda domain_id: sweep(deps, service, store, domain_id),
-        expiry.EXPIRE: lambda domain_id, subscription_id: expiry.expire(deps, domain_id, subscription_id),
-        expiry.REMIND: lambda domain_id, subscription_id: expiry.remind(deps, domain_id, subscription_id),
+        SWEEP: partial(sweep, flows),
+        expiry.EXPIRE: partial(expiry.expire, flows),
+        expiry.REMIND: partial(expiry.remind, flows),
     }
 
 

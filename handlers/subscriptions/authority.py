@@ -8,24 +8,27 @@ approvers to act through.
 
 from __future__ import annotations
 
+from bot.audit import AuditLog
+from bot.authz import Access
 from bot.errors import NotAllowed
-from bot.kernel import Kernel
 from handlers.subscriptions.policy import self_approval
 
 
-def _refuse(deps: Kernel, user_id: str, action: str, target: str, detail: str, message: str) -> NotAllowed:
-    deps.audit.record(actor=user_id, action=action, target=target, result="denied", detail=detail)
+def _refuse(audit: AuditLog, user_id: str, action: str, target: str, detail: str, message: str) -> NotAllowed:
+    audit.record(actor=user_id, action=action, target=target, result="denied", detail=detail)
     return NotAllowed(message)
 
 
-def require_approver(deps: Kernel, user_id: str, owner_project_id: str, action: str, target: str) -> None:
+def require_approver(
+    access: Access, audit: AuditLog, user_id: str, owner_project_id: str, action: str, target: str
+) -> None:
     """NotAllowed (audited) unless the user approves for the owning project or is an admin."""
-    if deps.access.is_approver(user_id, owner_project_id) or deps.access.is_admin(user_id):
+    if access.is_approver(user_id, owner_project_id) or access.is_admin(user_id):
         return
-    project = deps.access.policy.projects.get(owner_project_id)
+    project = access.policy.projects.get(owner_project_id)
     label = project.name if project and project.name else owner_project_id
     raise _refuse(
-        deps,
+        audit,
         user_id,
         action,
         target,
@@ -34,24 +37,26 @@ def require_approver(deps: Kernel, user_id: str, owner_project_id: str, action: 
     )
 
 
-def may_decide(deps: Kernel, user_id: str, owner_project_id: str, request_id: str, requester_slack: str | None) -> None:
+def may_decide(
+    access: Access, audit: AuditLog, user_id: str, owner_project_id: str, request_id: str, requester_slack: str | None
+) -> None:
     """NotAllowed (audited) unless `user_id` may decide this request: an approver of its owning project (or an
     admin), not the person who asked, and holding the IAM role the policy has approvers decide with."""
     action = "subscriptions.decide"
-    require_approver(deps, user_id, owner_project_id, action, request_id)
+    require_approver(access, audit, user_id, owner_project_id, action, request_id)
     if self_approval(user_id, requester_slack):
         raise _refuse(
-            deps,
+            audit,
             user_id,
             action,
             request_id,
             "self",
             "You asked for this access yourself, so another approver has to decide it.",
         )
-    policy = deps.access.policy.subscriptions
+    policy = access.policy.subscriptions
     if policy.require_approver_role and user_id not in policy.approver_roles:
         raise _refuse(
-            deps,
+            audit,
             user_id,
             action,
             request_id,
@@ -61,12 +66,17 @@ def may_decide(deps: Kernel, user_id: str, owner_project_id: str, request_id: st
 
 
 def may_extend(
-    deps: Kernel, user_id: str, subscription_id: str, owner_project_id: str, requester_slack: str | None
+    access: Access,
+    audit: AuditLog,
+    user_id: str,
+    subscription_id: str,
+    owner_project_id: str,
+    requester_slack: str | None,
 ) -> None:
     """NotAllowed (audited) unless `user_id` approves for the project that owns the asset (or is an admin), as the
     stored access says, and is not the person who has the access."""
     action = "subscriptions.extend"
-    require_approver(deps, user_id, owner_project_id, action, subscription_id)
+    require_approver(access, audit, user_id, owner_project_id, action, subscription_id)
     if self_approval(user_id, requester_slack):
         message = "You asked for this access yourself, so another approver has to extend it."
-        raise _refuse(deps, user_id, action, subscription_id, "self", message)
+        raise _refuse(audit, user_id, action, subscription_id, "self", message)

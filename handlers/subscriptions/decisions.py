@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.errors import BadInput, Conflict
-from bot.kernel import Kernel
 from bot.wording import SLACK_USER, count, mention, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.authority import may_decide
+from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.service import RequestView, SubscriptionService
-from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, CardStore, RequestCard
+from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, RequestCard
 
 Tell = Callable[[str], None]
 """Tells the deciding user something privately."""
@@ -73,22 +73,15 @@ def winner_of(card: RequestCard | None, in_datazone: str | None = None) -> str:
     return f":information_source: {by} {_WAY[card.status]}{when_}."
 
 
-def decide(
-    deps: Kernel,
-    service: SubscriptionService,
-    store: CardStore,
-    ref: ids.RequestRef,
-    decider: Decider,
-    decision: Decision,
-    tell: Tell,
-) -> None:
+def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision: Decision, tell: Tell) -> None:
     """Decide the request for `decider`; the first decision wins and later ones are told who made it, which way."""
+    service, store = flows.requests, flows.cards
     view = service.load(ref.domain, ref.request)
-    may_decide(deps, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack)
+    may_decide(flows.access, flows.audit, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack)
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
-    days = expiry.days_for(deps.access.policy.subscriptions, decision.days) if decision.approve else None
-    if days and not deps.jobs.available:
+    days = expiry.days_for(flows.access.policy.subscriptions, decision.days) if decision.approve else None
+    if days and not flows.jobs.available:
         raise BadInput("This opsbot process runs no scheduler, so it cannot approve for a limited time.")
     store.claim(
         ref.domain, ref.request, view.created_at, view.owner_project_id
@@ -108,7 +101,7 @@ def decide(
     try:
         (service.accept if decision.approve else service.reject)(view, comment, decider.user_id)
     except Conflict as conflict:
-        shown = show_outcome_from_datazone(deps, service, store, ref.domain, ref.request)
+        shown = show_outcome_from_datazone(flows, ref.domain, ref.request)
         tell(f":information_source: {shown or conflict.message}")
         return
     except Exception:
@@ -116,7 +109,7 @@ def decide(
         raise
     outcome = "accepted" if decision.approve else "rejected"
     try:
-        until = expiry.start(deps, view, days) if days else None
+        until = expiry.start(flows, view, days) if days else None
     except Exception:
         # DataZone has the decision; back to pending here, so the sweep settles the card from DataZone.
         store.abandon_decision(ref.request)
@@ -128,10 +121,10 @@ def decide(
         f"\n{note}" if note else ""
     )
     # The outcome, the card's new face and the requester's word commit together; the outbox delivers both.
-    with deps.db.session() as session:
+    with flows.db.session() as session:
         store.finish(ref.request, outcome, decider.user_id, session)
-        _announce(deps, session, view, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note), text)
-    deps.audit.record(
+        _announce(flows, session, view, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note), text)
+    flows.audit.record(
         actor=decider.user_id,
         action=f"subscriptions.{'approve' if decision.approve else 'reject'}",
         target=ref.request,
@@ -141,23 +134,27 @@ def decide(
 
 
 def _announce(
-    deps: Kernel, session: Session, view: RequestView, card: RequestCard | None, new_blocks: list[Any], text: str
+    flows: Subscriptions,
+    session: Session,
+    view: RequestView,
+    card: RequestCard | None,
+    new_blocks: list[Any],
+    text: str,
 ) -> None:
     # Keyed by request: whichever of the decision, the event and the sweep says it first, it is said once.
     request = view.request_id
     messages.update_card(
-        deps, session, card, "Subscription request decided", new_blocks, f"subscriptions.decided:{request}"
+        flows.messages, session, card, "Subscription request decided", new_blocks, f"subscriptions.decided:{request}"
     )
     messages.tell_requester(
-        deps, session, view.requester_slack, view.requester, card, text, f"subscriptions.told:{request}"
+        flows.messages, session, view.requester_slack, view.requester, card, text, f"subscriptions.told:{request}"
     )
 
 
-def show_outcome_from_datazone(
-    deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str
-) -> str | None:
+def show_outcome_from_datazone(flows: Subscriptions, domain_id: str, request_id: str) -> str | None:
     """The request was decided outside Slack (portal, API, a lost event): show DataZone's outcome on the card and
     tell the requester, once; returns what was shown, or None if there was nothing to settle."""
+    service, store = flows.requests, flows.cards
     current = service.load(domain_id, request_id)
     if current.status == "PENDING":
         return None
@@ -168,14 +165,14 @@ def show_outcome_from_datazone(
     text = f"Your request for *{current.asset_name}* was {outcome} by {by}." + (
         f"\n{current.decision_comment}" if current.decision_comment else ""
     )
-    with deps.db.session() as session:
+    with flows.db.session() as session:
         # Only from pending (or a decision whose replica died): the event and the sweep settle a card once.
         if not store.finish(
             request_id, outcome, slack_user or current.reviewer or "datazone", session, only_from=(PENDING, *IN_FLIGHT)
         ):
             return None
         new_blocks = blocks.decided_card(current, outcome, by, current.decision_comment, current.decided_at)
-        _announce(deps, session, current, card, new_blocks, text)
+        _announce(flows, session, current, card, new_blocks, text)
     return f"This request was already {outcome} in DataZone by {by}."
 
 

@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from bot.errors import Conflict
-from bot.kernel import Kernel
 from bot.outbox import message
 from bot.wording import noun
 from handlers.subscriptions import blocks, messages
 from handlers.subscriptions.decisions import show_outcome_from_datazone
-from handlers.subscriptions.messages import channel_for
-from handlers.subscriptions.service import SubscriptionService
-from handlers.subscriptions.store import IN_FLIGHT, CardStore
+from handlers.subscriptions.flows import Subscriptions
+from handlers.subscriptions.store import IN_FLIGHT
 
 log = structlog.get_logger(__name__)
 
@@ -23,14 +21,15 @@ POLICY_ACTOR = "opsbot-policy"
 STUCK_DECISION = timedelta(minutes=10)
 
 
-def intake(deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str, request_id: str) -> str:
+def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
     """Handle a request once, whether the event or the sweep brings it; returns what happened."""
+    service, store = flows.requests, flows.cards
     if store.get(request_id) is not None:
         return "already carded"
     view = service.load(domain_id, request_id)
     if view.status != "PENDING":
         return f"already {view.status.lower()}"
-    channel = channel_for(deps, view.owner_project_id)
+    channel = flows.channel_for(view.owner_project_id)
     if channel is None:
         # Not claimed, so the sweep carries it once the policy names a channel.
         log.error("no_channel_for_project", project=view.owner_project_id, request=request_id)
@@ -45,7 +44,12 @@ def intake(deps: Kernel, service: SubscriptionService, store: CardStore, domain_
             view.owner_project_id,
             channel=channel,
             then=lambda session: messages.post_card(
-                deps, session, channel, request_id, f"Subscription request for {view.asset_name}", blocks.card(view)
+                flows.messages,
+                session,
+                channel,
+                request_id,
+                f"Subscription request for {view.asset_name}",
+                blocks.card(view),
             ),
         )
         return "carded" if carded else "already carded"
@@ -60,12 +64,12 @@ def intake(deps: Kernel, service: SubscriptionService, store: CardStore, domain_
     except Conflict:
         store.finish(request_id, "decided_elsewhere", "datazone")
         return "decided elsewhere"
-    with deps.db.session() as session:
+    with flows.db.session() as session:
         store.finish(request_id, outcome, POLICY_ACTOR, session)
-        if deps.access.policy.subscriptions.auto_approval_notice == "compact":
+        if flows.access.policy.subscriptions.auto_approval_notice == "compact":
             notice = message.post(channel, blocks.notice(view, outcome), key=f"subscriptions.notice:{request_id}")
-            deps.messages.send(notice, session)
-    deps.audit.record(
+            flows.messages.send(notice, session)
+    flows.audit.record(
         actor=POLICY_ACTOR,
         action=f"subscriptions.{outcome}",
         target=request_id,
@@ -75,54 +79,53 @@ def intake(deps: Kernel, service: SubscriptionService, store: CardStore, domain_
     return outcome
 
 
-def _approvers(deps: Kernel, owner_project_id: str) -> str:
-    project = deps.access.policy.projects.get(owner_project_id)
+def _approvers(flows: Subscriptions, owner_project_id: str) -> str:
+    project = flows.access.policy.projects.get(owner_project_id)
     if project is None:
         return "approvers"
     mentions = [f"<@{u}>" for u in project.approvers.users] + [f"<!subteam^{g}>" for g in project.approvers.usergroups]
     return " ".join(mentions) or "approvers"
 
 
-def follow_up(deps: Kernel, store: CardStore, now: datetime) -> dict[str, int]:
+def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
     """Remind approvers in the thread of cards waiting too long; tell the admins about those waiting longer."""
-    policy = deps.access.policy.subscriptions
+    store, policy = flows.cards, flows.access.policy.subscriptions
     counts = {"reminded": 0, "escalated": 0}
     if policy.remind_after_hours:
         for card in store.waiting(now - timedelta(hours=policy.remind_after_hours), "reminded_at"):
             text = (
-                f":alarm_clock: {_approvers(deps, card.owner_project_id or '')}: this request has waited over "
+                f":alarm_clock: {_approvers(flows, card.owner_project_id or '')}: this request has waited over "
                 f"{policy.remind_after_hours:g} {noun(policy.remind_after_hours, 'hour')} for a decision."
             )
-            with deps.db.session() as session:
+            with flows.db.session() as session:
                 if store.mark(card.request_id, "reminded_at", session):  # one replica, one reminder
-                    messages.in_thread(deps, session, card, text, f"subscriptions.reminder:{card.request_id}")
+                    messages.in_thread(flows.messages, session, card, text, f"subscriptions.reminder:{card.request_id}")
                     counts["reminded"] += 1
-    admin_channel = deps.settings.admin_channel
+    admin_channel = flows.admin_channel
     if policy.escalate_after_hours and admin_channel:
         for card in store.waiting(now - timedelta(hours=policy.escalate_after_hours), "escalated_at"):
             # A read, asked before anything is marked: if Slack is away, the next sweep escalates instead.
-            link = deps.permalink(card.channel, card.message_ts)
+            link = flows.permalink(card.channel, card.message_ts)
             text = (
                 f":rotating_light: Subscription request `{card.request_id}` has waited over "
                 f"{policy.escalate_after_hours:g} {noun(policy.escalate_after_hours, 'hour')} without a decision: "
                 f"{link}"
             )
-            with deps.db.session() as session:
+            with flows.db.session() as session:
                 if store.mark(card.request_id, "escalated_at", session):
                     key = f"subscriptions.escalation:{card.request_id}"
-                    deps.messages.send(message.post(admin_channel, text, key=key), session)
+                    flows.messages.send(message.post(admin_channel, text, key=key), session)
                     counts["escalated"] += 1
     return counts
 
 
-def reconcile(
-    deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str, still_pending: set[str]
-) -> dict[str, int]:
+def reconcile(flows: Subscriptions, domain_id: str, still_pending: set[str]) -> dict[str, int]:
     """Cards still pending here that DataZone has decided (an event lost): update the card, tell the requester.
 
     Only cards missing from DataZone's PENDING listing (`still_pending`) are looked up, one call each.
     A decision whose replica died before DataZone heard of it goes back to pending, so someone can decide.
     """
+    store = flows.cards
     counts = {"reconciled": 0, "reopened": 0}
     for card in store.undecided(domain_id, datetime.now(UTC) - STUCK_DECISION):
         if card.request_id in still_pending:
@@ -131,22 +134,22 @@ def reconcile(
                 counts["reopened"] += 1
             continue
         try:
-            if show_outcome_from_datazone(deps, service, store, domain_id, card.request_id):
+            if show_outcome_from_datazone(flows, domain_id, card.request_id):
                 counts["reconciled"] += 1
         except Exception:  # one unreadable request must not stop the others
             log.exception("subscription_reconcile_failed", request=card.request_id)
     return counts
 
 
-def sweep(deps: Kernel, service: SubscriptionService, store: CardStore, domain_id: str) -> dict[str, int]:
+def sweep(flows: Subscriptions, domain_id: str) -> dict[str, int]:
     """Card every pending request events missed (EventBridge delivery is best-effort), settle cards DataZone
     decided without an event reaching us, then follow up on old ones."""
     outcomes: dict[str, int] = {}
-    pending = service.pending(domain_id, None)
+    pending = flows.requests.pending(domain_id, None)
     for summary in pending:
-        outcome = intake(deps, service, store, domain_id, summary.request_id)
+        outcome = intake(flows, domain_id, summary.request_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    outcomes.update(reconcile(deps, service, store, domain_id, {s.request_id for s in pending}))
-    outcomes.update(follow_up(deps, store, datetime.now(UTC)))
+    outcomes.update(reconcile(flows, domain_id, {s.request_id for s in pending}))
+    outcomes.update(follow_up(flows, datetime.now(UTC)))
     log.info("subscriptions_swept", domain=domain_id, **outcomes)
     return outcomes

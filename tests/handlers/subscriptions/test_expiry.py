@@ -10,6 +10,7 @@ from bot.deps import build_deps
 from bot.policy import SubscriptionPolicy
 from handlers.subscriptions import ids, tasks
 from handlers.subscriptions.expiry import days_for
+from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.intake import follow_up
 from handlers.subscriptions.store import AccessStore, CardStore
 from opsbot.capabilities import CAPABILITIES
@@ -107,12 +108,13 @@ def test_waiting_cards_get_one_reminder_then_one_escalation(bot):
     card(bot, request_id)
     store, now = CardStore(bot["deps"].db), datetime.now(UTC)
     eventually(lambda: store.get(request_id).message_ts)  # the outbox records where the card landed
-    assert follow_up(bot["deps"].kernel, store, now) == {"reminded": 0, "escalated": 0}
-    assert follow_up(bot["deps"].kernel, store, now + timedelta(hours=25))["reminded"] >= 1
+    flows = subscriptions(bot["deps"].kernel)
+    assert follow_up(flows, now) == {"reminded": 0, "escalated": 0}
+    assert follow_up(flows, now + timedelta(hours=25))["reminded"] >= 1
     nudge = bot["box"].slack.wait_for("chat.postMessage", lambda c: "waited over 24 hours" in c.body.get("text", ""))
     assert nudge.body["thread_ts"] and "<@U0ALICE>" in nudge.body["text"]
-    later = follow_up(bot["deps"].kernel, store, now + timedelta(hours=73))
+    later = follow_up(flows, now + timedelta(hours=73))
     assert later["reminded"] == 0 and later["escalated"] >= 1
     escalation = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ADMIN_CHANNEL)
     assert request_id in escalation.body["text"] and "archives/C0SALESDATA" in escalation.body["text"]
-    assert follow_up(bot["deps"].kernel, store, now + timedelta(hours=100)) == {"reminded": 0, "escalated": 0}
+    assert follow_up(flows, now + timedelta(hours=100)) == {"reminded": 0, "escalated": 0}

@@ -136,9 +136,9 @@ def test_approver_roles_are_checked_and_can_be_required(settings):
     deps = build_deps(settings, policy=policy)
     deps.db.migrate()
     try:
-        may_decide(deps.kernel, "U0ALICE", "prj1", "req1", requester_slack=None)
+        may_decide(deps.access, deps.audit, "U0ALICE", "prj1", "req1", requester_slack=None)
         with pytest.raises(NotAllowed, match="own IAM role"):
-            may_decide(deps.kernel, "U0BOB", "prj1", "req1", requester_slack=None)
+            may_decide(deps.access, deps.audit, "U0BOB", "prj1", "req1", requester_slack=None)
     finally:
         deps.close()
 
@@ -165,12 +165,12 @@ def test_extending_access_needs_an_approver_of_the_project_the_record_names(sett
     deps = build_deps(settings, policy=policy)
     deps.db.migrate()
     try:
-        may_extend(deps.kernel, "U0ALICE", "sub1", "prj1", requester_slack="U0MARIA")
+        may_extend(deps.access, deps.audit, "U0ALICE", "sub1", "prj1", requester_slack="U0MARIA")
         with pytest.raises(NotAllowed, match="Only the approvers"):
             may_extend(
-                deps.kernel, "U0ALICE", "sub1", "prj2", requester_slack="U0MARIA"
+                deps.access, deps.audit, "U0ALICE", "sub1", "prj2", requester_slack="U0MARIA"
             )  # a button naming another owner
         with pytest.raises(NotAllowed, match="asked for this access yourself"):
-            may_extend(deps.kernel, "U0ALICE", "sub1", "prj1", requester_slack="U0ALICE")
+            may_extend(deps.access, deps.audit, "U0ALICE", "sub1", "prj1", requester_slack="U0ALICE")
     finally:
         deps.close()

@@ -1,0 +1,135 @@
+"""The /subscriptions forms: the queue, one request, approve and reject by id, who has access, and revoke."""
+
+from __future__ import annotations
+
+from bot import paging
+from bot.arguments import AssetArgs, parse
+from bot.authz import any_approver, anyone
+from bot.commands import CommandRouter, Handler, Invocation, Subcommand
+from bot.errors import BadInput, Conflict
+from handlers.subscriptions import blocks, ids
+from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
+from handlers.subscriptions.authority import require_approver
+from handlers.subscriptions.decisions import Decider, Decision, decide
+from handlers.subscriptions.flows import Subscriptions
+from handlers.subscriptions.pages import ACCESS_NOUN, PENDING_NOUN, show_access, show_pending
+
+FORMS = [
+    ("pending", "pending requests you can decide, a page at a time", anyone, "[page=N]"),
+    ("show", "one request in full", anyone, "<request-id>"),
+    ("approve", "approve a request (a comment starting `30d` grants 30 days)", any_approver, "<request-id> [comment]"),
+    ("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
+    ("access", "who has access to an asset, a page at a time", anyone, "<asset> [page=N]"),
+    ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
+]
+USAGE = {name: Subcommand(name, summary, rule, args).usage("/subscriptions") for name, summary, rule, args in FORMS}
+
+
+def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
+    """/subscriptions and its forms; the handlers are bound to the capability's ports at registration."""
+    bound = handlers or {}
+    return CommandRouter(
+        command="/subscriptions",
+        summary="DataZone subscription requests to your data",
+        default="pending",
+        subcommands=[
+            Subcommand(name, summary, rule, args, handler=bound.get(name)) for name, summary, rule, args in FORMS
+        ],
+    )
+
+
+def pending(flows: Subscriptions, invocation: Invocation) -> None:
+    """The caller's queue, a page at a time."""
+    rest, number = paging.take_page(invocation.args, USAGE["pending"])
+    if rest:
+        raise BadInput(f"`/subscriptions pending` takes only a page number.\nUsage: `{USAGE['pending']}`")
+    show_pending(
+        flows,
+        invocation.command.user_id,
+        lambda total: paging.Window.numbered(
+            number, blocks.MAX_QUEUE_LINES, total, command="/subscriptions pending", noun=PENDING_NOUN
+        ),
+        invocation.respond,
+        replace=False,
+    )
+
+
+def show(flows: Subscriptions, invocation: Invocation) -> None:
+    """One request as its card."""
+    args = parse(RequestArgs, invocation.args, USAGE["show"])
+    view = flows.requests.load(flows.domain(), args.request_id)
+    card = (
+        blocks.card(view)
+        if view.status == "PENDING"
+        else blocks.decided_card(
+            view,
+            view.status.lower(),
+            flows.requests.reviewer(view.domain_id, view.reviewer),
+            view.decision_comment,
+            view.decided_at,
+        )
+    )
+    invocation.respond(response_type="ephemeral", text=f"Subscription request {args.request_id}", blocks=card)
+
+
+def approve(flows: Subscriptions, invocation: Invocation) -> None:
+    """Approve by id, optionally for N days."""
+    args = parse(ApproveArgs, invocation.args, USAGE["approve"])
+    _decide(flows, invocation, args.request_id, Decision(True, args.comment, args.days))
+
+
+def reject(flows: Subscriptions, invocation: Invocation) -> None:
+    """Reject by id with a reason."""
+    args = parse(RejectArgs, invocation.args, USAGE["reject"])
+    _decide(flows, invocation, args.request_id, Decision(False, args.reason))
+
+
+def _decide(flows: Subscriptions, invocation: Invocation, request_id: str, decision: Decision) -> None:
+    view = flows.requests.load(flows.domain(), request_id)
+    user = invocation.command.user_id
+    told: list[str] = []
+    decide(
+        flows,
+        ids.RequestRef(domain=flows.domain(), request=request_id, owner=view.owner_project_id),
+        Decider(user, str(invocation.body.get("user_name") or user)),
+        decision,
+        told.append,
+    )
+    verb = "Approved" if decision.approve else "Rejected"
+    text = "\n".join(told) or f"{verb} the request for {view.asset_name}."
+    invocation.respond(response_type="ephemeral", text=text)
+
+
+def access(flows: Subscriptions, invocation: Invocation) -> None:
+    """Who has access to an asset, a page at a time."""
+    rest, number = paging.take_page(invocation.args, USAGE["access"])
+    args = parse(AssetArgs, rest, USAGE["access"])
+    show_access(
+        flows,
+        args.asset,
+        lambda total: paging.Window.numbered(
+            number, blocks.MAX_QUEUE_LINES, total, command=f"/subscriptions access {args.asset}", noun=ACCESS_NOUN
+        ),
+        invocation.respond,
+        replace=False,
+    )
+
+
+def revoke(flows: Subscriptions, invocation: Invocation) -> None:
+    """Show what would be revoked, with a confirm button; only the owning project's approvers or admins."""
+    args = parse(RevokeArgs, invocation.args, USAGE["revoke"])
+    subscription = flows.grants.get(flows.domain(), args.subscription_id)
+    user = invocation.command.user_id
+    require_approver(
+        flows.access, flows.audit, user, subscription.owner_project_id, "subscriptions.revoke", args.subscription_id
+    )
+    if subscription.status != "APPROVED":
+        raise Conflict(f"Subscription {args.subscription_id} is {subscription.status.lower()}, not active.")
+    ref = ids.AccessRef(
+        domain=flows.domain(), subscription=subscription.subscription_id, owner=subscription.owner_project_id
+    )
+    invocation.respond(
+        response_type="ephemeral",
+        text=f"Revoke access to {subscription.asset_name}?",
+        blocks=blocks.revoke_confirm(subscription, ref, args.reason),
+    )

@@ -1,0 +1,79 @@
+"""The two paged lists of /subscriptions: a user's queue and who has access to an asset.
+
+The command draws the first page and the page buttons draw the others, in place of the one clicked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot import paging
+from bot.wording import count
+from handlers.subscriptions import blocks
+from handlers.subscriptions.flows import Subscriptions
+from handlers.subscriptions.grants import Subscription
+
+PENDING_NOUN = ("pending request", "pending requests")
+ACCESS_NOUN = ("active subscription", "active subscriptions")
+# How a page is chosen once the list's length is known: by its number, or by where a button's page starts.
+WindowOf = Callable[[int], paging.Window]
+
+
+def show_pending(flows: Subscriptions, user: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
+    """A page of `user`'s queue: requests for the projects they approve; everything for admins.
+
+    The queue is always the presser's own, so a page button carries nothing that widens what anyone sees.
+    """
+    admin = flows.access.is_admin(user)
+    projects = None if admin else flows.access.approver_projects(user)
+    if projects == []:
+        respond(
+            response_type="ephemeral",
+            replace_original=replace,
+            text="You approve for no DataZone project, so no requests wait for you.",
+        )
+        return
+    # DataZone lists requests without counting them, so the queue is read whole and cut here.
+    summaries = flows.requests.pending(flows.domain(), projects)
+    window = window_of(len(summaries))
+    scope = "in the domain" if admin else "for your projects"
+    respond(
+        response_type="ephemeral",
+        replace_original=replace,
+        text=blocks.queue_text(len(summaries)),
+        blocks=blocks.queue(window.cut(summaries), window, scope),
+    )
+
+
+def show_access(flows: Subscriptions, asset: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
+    """A page of the active subscriptions to an asset: who, since when, approved by whom, grant, end date."""
+    domain = flows.domain()
+    listing = flows.grants.listing(domain, asset)
+    # DataZone lists subscriptions without counting them, so they are read whole and cut here.
+    subscriptions = flows.grants.active(domain, listing)
+    window = window_of(len(subscriptions))
+    shown = window.cut(subscriptions)
+    timed = flows.timed.for_subscriptions([s.subscription_id for s in shown])
+    respond(
+        response_type="ephemeral",
+        replace_original=replace,
+        text=f"{count(len(subscriptions), *ACCESS_NOUN)} to {listing.asset_name}",
+        blocks=blocks.access_list(listing, shown, window, asset, timed, _deciders(flows, domain, shown)),
+    )
+
+
+def _deciders(flows: Subscriptions, domain: str, shown: list[Subscription]) -> dict[str, str]:
+    # Who approved each shown subscription, by request id: the Slack user who decided on the card, else DataZone's.
+    deciders: dict[str, str] = {}
+    named: dict[str, str] = {}
+    for sub in shown:
+        card = flows.cards.get(sub.request_id) if sub.request_id else None
+        if card is not None and card.decided_by and card.decided_by.startswith(("U", "W")):
+            deciders[sub.request_id or ""] = card.decided_by
+        elif sub.request_id and sub.approved_by != "unknown":
+            # Approved outside Slack: DataZone's user id, named as the policy's people map allows (once per user).
+            if sub.approved_by not in named:
+                named[sub.approved_by] = flows.requests.reviewer(domain, sub.approved_by)
+            deciders[sub.request_id or ""] = named[sub.approved_by]
+    return deciders
