@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -94,7 +95,9 @@ class Registry:
             with self.reporting(body, client):
                 handler(Interaction(body, client, respond))
 
-        listener.__name__ = getattr(handler, "__name__", listener.__name__)
+        # Logs name the handler; a handler bound with functools.partial is named by its function.
+        named = handler.func if isinstance(handler, partial) else handler
+        listener.__name__ = str(getattr(named, "__name__", "listener"))
         return listener
 
     def on_event(self, source: str, detail_type: str, handler: EventHandler) -> None:
