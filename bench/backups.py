@@ -337,7 +337,7 @@ def main() -> None:
         box = start_sandbox(Path(workdir))
         try:
             _, deps = box.bot_deps(Path(workdir))
-            service = BackupService(deps.kernel)
+            service = BackupService.of(deps.kernel)
             wire = WireCounter(deps.aws.client("dynamodb"))  # the client the backup service writes with
             _phase("seeding")
             seeded = seed(box, args.assets, args.terms)

@@ -4,7 +4,8 @@ import structlog
 
 from bot.capability import Capability
 from bot.kernel import Kernel
-from handlers.backups import alerts
+from handlers.backups import alerts, queued
+from handlers.backups.alerts import Alerts
 from handlers.backups.doctor import check_backup_table
 from handlers.backups.engine import FULL, INCREMENTAL
 from handlers.backups.listeners import register
@@ -16,27 +17,36 @@ from scheduler.tasks import Task
 log = structlog.get_logger(__name__)
 
 
-def tasks(deps: Kernel) -> dict[str, Task]:
-    """The stored tasks of this capability, bound to `deps`; a run that overlaps another is skipped."""
-    service = BackupService(deps)
+def tasks(kernel: Kernel) -> dict[str, Task]:
+    """The stored tasks of this capability, bound to `kernel`'s ports; a run that overlaps another is skipped."""
+    service = BackupService.of(kernel)
+    admins = Alerts.of(kernel, service.store)
+    ports = queued.JobPorts(service, kernel.messages, kernel.audit, admins)
 
     def scheduled(mode: str) -> None:
         if not service.configured:
             return
         run = service.run(mode, "schedule")
         log.info("backup_run", run_id=run.run_id, mode=mode, status=run.status, seconds=run.duration)
-        alerts.run_finished(deps, service.store, run)
+        alerts.run_finished(admins, run)
 
     def watch() -> None:
         if service.configured:
-            alerts.rpo_checked(deps, service.store, service.status())
+            alerts.rpo_checked(admins, service.status())
 
-    return {FULL_JOB: lambda: scheduled(FULL), INCREMENTAL_JOB: lambda: scheduled(INCREMENTAL), WATCH_JOB: watch}
+    return {
+        FULL_JOB: lambda: scheduled(FULL),
+        INCREMENTAL_JOB: lambda: scheduled(INCREMENTAL),
+        WATCH_JOB: watch,
+        # Asked for in Slack, run by the scheduler: their arguments are plain strings (user, channel, plan).
+        queued.RUN_NOW: lambda user, channel: queued.run_now(ports, user, channel),
+        queued.RESTORE: lambda plan_id, user, channel: queued.restore_now(ports, plan_id, user, channel),
+    }
 
 
-def recover(deps: Kernel) -> None:
+def recover(kernel: Kernel) -> None:
     """Runs and restores whose process died (this one's last life, or another replica's) are abandoned."""
-    BackupService(deps).abandon_stale()
+    BackupService.of(kernel).abandon_stale()
 
 
 CAPABILITY = Capability(

@@ -11,9 +11,11 @@ import click
 
 from bot.deps import kernel_for_command
 from bot.errors import OpsbotError
+from bot.kernel import Kernel
 from bot.settings import SettingsError, load_settings
 from bot.wording import count
 from handlers.backups import alerts, blocks
+from handlers.backups.alerts import Alerts
 from handlers.backups.arguments import parse_restore
 from handlers.backups.engine import FULL, INCREMENTAL
 from handlers.backups.service import BackupService
@@ -28,7 +30,7 @@ def _plain(text: str) -> str:
 
 
 @contextmanager
-def _service() -> Iterator[BackupService]:
+def _kernel() -> Iterator[Kernel]:
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -37,9 +39,15 @@ def _service() -> Iterator[BackupService]:
         # The stored jobs say when the next run is; the command only reads them (it runs no scheduler).
         kernel.jobs.read_from(job_store(kernel.db))
         try:
-            yield BackupService(kernel)
+            yield kernel
         except OpsbotError as exc:
             raise click.ClickException(exc.message) from None
+
+
+@contextmanager
+def _service() -> Iterator[BackupService]:
+    with _kernel() as kernel:
+        yield BackupService.of(kernel)
 
 
 @click.group()
@@ -50,11 +58,12 @@ def backup() -> None:
 @backup.command()
 @click.option("--incremental", is_flag=True, help="Write only what changed since the table was last written.")
 def run(incremental: bool) -> None:
-    """Run a backup now and print its record."""
-    with _service() as service:
+    """Run a backup now, here rather than as a queued job (a terminal may wait), and print its record."""
+    with _kernel() as kernel:
+        service = BackupService.of(kernel)
         finished = service.run(INCREMENTAL if incremental else FULL, ACTOR, lambda line: click.echo(_plain(line)))
-        service.deps.audit.record(actor=ACTOR, action="backups.run", target=finished.run_id, result=finished.status)
-        alerts.run_finished(service.deps, service.store, finished)
+        service.audit.record(actor=ACTOR, action="backups.run", target=finished.run_id, result=finished.status)
+        alerts.run_finished(Alerts.of(kernel, service.store), finished)
         click.echo(_plain(blocks.run_text(finished)))
         if finished.status == "failed":
             raise SystemExit(1)

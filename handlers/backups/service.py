@@ -12,8 +12,12 @@ import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.audit import AuditLog
+from bot.aws import AwsClients
+from bot.db import Database
 from bot.errors import BadInput, Conflict, NotFound
 from bot.kernel import Kernel
+from bot.settings import Settings
 from bot.wording import duration
 from handlers.backups.age import WINDOW, AgeHistory, age_history
 from handlers.backups.catalog import KINDS, CatalogReader
@@ -23,6 +27,7 @@ from handlers.backups.status import BackupStatus, Drift, drift
 from handlers.backups.store import ABANDONED, FAILED, PARTIAL, BackupRun, BackupStore, RestorePlan
 from handlers.backups.table import BackupTable
 from scheduler.heartbeat import Heartbeat
+from scheduler.jobs import Jobs
 from scheduler.lease import Lease
 
 log = structlog.get_logger(__name__)
@@ -32,12 +37,21 @@ Progress = Callable[[str], None]
 
 
 class BackupService:
-    """Everything /backup, the CLI and the scheduler do, over the deps of this process."""
+    """Everything /backup, the CLI and the scheduler do, over the few ports of this process it needs."""
 
-    def __init__(self, deps: Kernel) -> None:
-        self.deps = deps
-        self.settings = deps.settings
-        self.store = BackupStore(deps.db)
+    def __init__(self, settings: Settings, db: Database, aws: AwsClients, jobs: Jobs, audit: AuditLog) -> None:
+        self.settings = settings
+        self.db = db
+        self.aws = aws
+        # Read only, for the next run's time in the status.
+        self.jobs = jobs
+        self.audit = audit
+        self.store = BackupStore(db)
+
+    @classmethod
+    def of(cls, kernel: Kernel) -> BackupService:
+        """The service over the ports of `kernel` that it uses."""
+        return cls(kernel.settings, kernel.db, kernel.aws, kernel.jobs, kernel.audit)
 
     # -- configuration -----------------------------------------------------------------------------
 
@@ -56,18 +70,16 @@ class BackupService:
         """A fresh handle on the backup table (its own write counters), in `region` or the primary one."""
         if not self.settings.backup_table:
             raise BadInput("Backups are not set up: an admin sets OPSBOT_BACKUP_TABLE.")
-        client = self.deps.aws.client("dynamodb") if region is None else self._regional(region)
+        client = self.aws.client("dynamodb") if region is None else self._regional(region)
         return BackupTable(client, self.settings.backup_table)
 
     def _regional(self, region: str) -> Any:
         # The same credentials and endpoint settings, another region: each replica answers for itself.
-        return self.deps.aws.client("dynamodb", region)
+        return self.aws.client("dynamodb", region)
 
     def engine(self) -> BackupEngine:
         """An engine over a fresh table handle."""
-        return BackupEngine(
-            self.deps.aws.client("datazone"), self.table(), self.store, self.settings.backup_project_ids
-        )
+        return BackupEngine(self.aws.client("datazone"), self.table(), self.store, self.settings.backup_project_ids)
 
     # -- liveness of long runs ---------------------------------------------------------------------
 
@@ -96,11 +108,9 @@ class BackupService:
         run_id = new_run_id()
         # One run per domain across replicas: the lease's holder renews it with its heartbeat, so a run
         # whose process died frees the domain within the bound and is abandoned by the next one.
-        lease = Lease(self.deps.db, f"backups:{domain}"[:64], run_id, self.heartbeat_bound.total_seconds())
+        lease = self._run_lease(domain, run_id)
         if not lease.acquire():
-            running = self.store.running(domain)
-            what = f"`{running.run_id}` ({running.mode})" if running is not None else "another backup run"
-            raise Conflict(f"Backup run {what} is still running.")
+            raise self._still_running(domain)
         try:
             for old in self.store.abandon(domain, self.heartbeat_bound, exclusive_except=run_id):
                 log.warning("backup_run_abandoned", run=old, taken_over_by=run_id)
@@ -118,6 +128,23 @@ class BackupService:
             except SQLAlchemyError as exc:
                 # The run is recorded already; its lease simply expires within the bound.
                 log.warning("backup_lease_release_failed", run=run_id, error=str(exc)[:300])
+
+    def check_idle(self) -> None:
+        """Conflict while a run holds the domain's run lease: a run asked for now would be skipped.
+
+        Only a courtesy to the asker: the run itself takes the lease, so a run started in between is still skipped.
+        """
+        domain = self.domain()
+        if self._run_lease(domain, "").current_holder() is not None:
+            raise self._still_running(domain)
+
+    def _run_lease(self, domain: str, run_id: str) -> Lease:
+        return Lease(self.db, f"backups:{domain}"[:64], run_id, self.heartbeat_bound.total_seconds())
+
+    def _still_running(self, domain: str) -> Conflict:
+        running = self.store.running(domain)
+        what = f"`{running.run_id}` ({running.mode})" if running is not None else "another backup run"
+        return Conflict(f"Backup run {what} is still running.")
 
     def back_up_entity(self, domain_id: str, kind: str, entity_id: str, trigger: str) -> tuple[str, BackupRun]:
         """Event-driven backup of one entity."""
@@ -141,7 +168,7 @@ class BackupService:
         domain = self.domain()
         table = self.table()
         self.abandon_stale()
-        due = [when for when in (self.deps.jobs.due(FULL_JOB), self.deps.jobs.due(INCREMENTAL_JOB)) if when]
+        due = [when for when in (self.jobs.due(FULL_JOB), self.jobs.due(INCREMENTAL_JOB)) if when]
         recent = self.store.recent(domain, 20)
         status = BackupStatus(
             domain_id=domain,
@@ -163,7 +190,7 @@ class BackupService:
     def verify(self) -> Drift:
         """Drift between the live catalog and the backup."""
         domain = self.domain()
-        snapshot = CatalogReader(self.deps.aws.client("datazone"), domain, self.settings.backup_project_ids).read()
+        snapshot = CatalogReader(self.aws.client("datazone"), domain, self.settings.backup_project_ids).read()
         return drift(snapshot, self.table(), domain)
 
     # -- restore -----------------------------------------------------------------------------------
@@ -176,7 +203,7 @@ class BackupService:
         backed_up = {kind: [as_entity(s) for s in stored_entities(table, source, kind)] for kind in KINDS}
         if not any(backed_up.values()):
             raise NotFound(f"The backup table holds nothing for {source}: run a backup first.")
-        datazone = self.deps.aws.client("datazone")
+        datazone = self.aws.client("datazone")
         try:
             current = CatalogReader(datazone, target).read()
         except ClientError as exc:
@@ -195,9 +222,7 @@ class BackupService:
             summary=json.dumps(summarise(steps)),
         )
         self.store.save_plan(plan)
-        self.deps.audit.record(
-            actor=user, action="backups.restore_plan", target=plan.plan_id, result="ok", detail=target
-        )
+        self.audit.record(actor=user, action="backups.restore_plan", target=plan.plan_id, result="ok", detail=target)
         return plan
 
     def get_plan(self, plan_id: str) -> RestorePlan:
@@ -217,7 +242,7 @@ class BackupService:
         plan = self.get_plan_now(plan_id)
         if not self.store.claim_plan(plan_id):
             raise Conflict(f"Plan `{plan_id}` is {plan.status}; make a new plan to restore again.")
-        restorer = Restorer(self.deps.aws.client("datazone"), plan.target_domain_id, progress)
+        restorer = Restorer(self.aws.client("datazone"), plan.target_domain_id, progress)
         try:
             with self._heartbeat(plan_id, lambda: self.store.beat_plan(plan_id)):
                 result = restorer.apply(json.loads(plan.steps))
@@ -225,7 +250,7 @@ class BackupService:
             self.store.finish_plan(plan_id, "failed", 0.0, {"error": str(exc)[:500]})
             raise
         self.store.finish_plan(plan_id, "failed" if result.failed else "applied", result.seconds, result.as_dict())
-        self.deps.audit.record(
+        self.audit.record(
             actor=user,
             action="backups.restore_apply",
             target=plan_id,

@@ -27,4 +27,4 @@ def bot(app_bot, box):  # noqa: F811  (pytest injects the fixture by name)
             ddb.delete_item(TableName=BACKUP_TABLE, Key=item)
     deps = app_bot["deps"]
     consumer = SqsConsumer(deps.aws.client("sqs"), box.world.queue_url, app_bot["inbox"], deps.metrics, wait_seconds=1)
-    return {**app_bot, "service": BackupService(deps.kernel), "ddb": ddb, "consumer": consumer}
+    return {**app_bot, "service": BackupService.of(deps.kernel), "ddb": ddb, "consumer": consumer}

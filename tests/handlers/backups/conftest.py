@@ -19,7 +19,14 @@ def bot(app_bot, box):  # noqa: F811  (pytest injects the fixture by name)
     """The app on the sandbox (the shared fixture) with an empty backup table and the backup service."""
     _empty_table(box)
     box.global_tables.hold_back = 0
-    return {**app_bot, "service": BackupService(app_bot["deps"].kernel), "ddb": box.client("dynamodb")}
+    return {**app_bot, "service": BackupService.of(app_bot["deps"].kernel), "ddb": box.client("dynamodb")}
+
+
+@pytest.fixture
+def leading(bot):
+    """The bot's scheduler resumed, as on the replica that leads: what /backup queues runs."""
+    bot["scheduler"].resume()
+    return bot
 
 
 def _empty_table(box):

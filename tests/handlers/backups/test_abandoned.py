@@ -4,6 +4,8 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from handlers.backups.engine import FULL, new_run_id
 from handlers.backups.store import BackupRun, RestorePlan
 from sandbox.runtime import ADMIN, ANALYST
@@ -25,6 +27,7 @@ def _left_running(bot, minutes_ago):
     return run_id
 
 
+@pytest.mark.usefixtures("leading")
 def test_a_run_left_running_an_hour_ago_is_abandoned_and_the_next_run_proceeds(bot):
     dead = _left_running(bot, 60)  # well inside the old six-hour block
     command(bot, "", ANALYST)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.errors import BadInput
 from bot.inbox.envelope import InboundEvent
 from handlers.backups import alerts
+from handlers.backups.alerts import Alerts
 from handlers.backups.arguments import HistoryArgs, parse_restore
 from handlers.backups.engine import FULL
 from handlers.backups.events import entity_of
@@ -72,6 +73,7 @@ def test_status_before_any_backup_is_red(bot):
     assert ":red_circle: *No complete backup yet*" in json.dumps(reply(bot, lambda b: "No complete backup" in b).body)
 
 
+@pytest.mark.usefixtures("leading")
 def test_run_reports_progress_in_a_thread_and_history_lists_it(bot):
     slack = bot["box"].slack
     command(bot, "run", ADMIN)
@@ -87,6 +89,7 @@ def test_run_reports_progress_in_a_thread_and_history_lists_it(bot):
 
 
 @pytest.mark.slack_refusals("not_in_channel")
+@pytest.mark.usefixtures("leading")
 def test_a_run_from_a_channel_the_bot_is_not_in_reports_in_a_dm(bot):
     slack = bot["box"].slack
     slack.workspace.add_channel("C0QUIET", "quiet", member=False)
@@ -171,14 +174,14 @@ def test_a_glossary_event_backs_up_the_glossary(bot):
 
 
 def test_one_alert_per_failed_run_and_per_breach(bot, monkeypatch):
-    deps, store = bot["deps"], bot["service"].store
+    admins = Alerts.of(bot["deps"].kernel, bot["service"].store)
     bot["box"].datazone_service.fail_next("ListProjects", "AccessDeniedException")
     failed = bot["service"].run(FULL, "schedule")
-    assert alerts.run_finished(deps.kernel, store, failed) is True
-    assert alerts.run_finished(deps.kernel, store, failed) is False  # a second replica, or a retry
+    assert alerts.run_finished(admins, failed) is True
+    assert alerts.run_finished(admins, failed) is False  # a second replica, or a retry
     _age_last_run(bot, 500)
-    assert alerts.rpo_checked(deps.kernel, store, bot["service"].status()) is True
-    assert alerts.rpo_checked(deps.kernel, store, bot["service"].status()) is False  # the next watch, minutes later
+    assert alerts.rpo_checked(admins, bot["service"].status()) is True
+    assert alerts.rpo_checked(admins, bot["service"].status()) is False  # the next watch, minutes later
 
     def posted():
         calls = bot["box"].slack.calls_to("chat.postMessage")

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from handlers.backups.catalog import CatalogReader
 from handlers.backups.engine import FULL
 from sandbox.runtime import ADMIN
@@ -14,6 +16,7 @@ def _by_name(snapshot, kind):
     return {e.name: e for e in snapshot.entities[kind]}
 
 
+@pytest.mark.usefixtures("leading")
 def test_restore_into_an_empty_domain_reproduces_the_catalog_and_is_idempotent(bot):
     bot["service"].run(FULL, "test")
     dz, slack = bot["dz"], bot["box"].slack
