@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +13,8 @@ from slack_sdk import WebClient
 from bot.audit import AuditLog
 from bot.authz import Access
 from bot.aws import AwsClients
+from bot.capability import Capability
+from bot.cli import command_capabilities
 from bot.db import Database
 from bot.directory import GroupDirectory
 from bot.inbox.router import EventRouter
@@ -113,14 +115,15 @@ def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database
 
 
 @contextmanager
-def kernel_for_command(settings: Settings) -> Iterator[Kernel]:
-    """A kernel for one command-line command: migrated database, no background work started.
+def kernel_for_command(settings: Settings, capabilities: Sequence[Capability] | None = None) -> Iterator[Kernel]:
+    """A kernel for one command-line command: database migrated for `capabilities` (by default, those the
+    running `opsbot` command was started with), no background work started.
 
     What it queues in the outbox, the bot's replicas deliver; without a bot token the command still runs and
     reports in the terminal.
     """
     db = Database.from_url(settings.database_url)
-    db.migrate()
+    db.migrate(command_capabilities() if capabilities is None else capabilities)
     slack = build_slack_client(settings)
     deps = Deps(
         settings=settings,

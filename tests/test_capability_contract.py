@@ -87,7 +87,7 @@ def test_a_capability_given_to_the_kernel_gets_its_command_tasks_and_jobs(settin
 def test_the_kernel_runs_a_capabilitys_worker_from_start_to_close(settings):
     toy = Toy()
     deps = build_deps(settings, policy=POLICY)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     build_app(settings, deps, [*CAPABILITIES, toy.capability()])
     assert toy.worker.running and toy.worker.starts == 1
     deps.close()
