@@ -144,7 +144,10 @@ def check_aws_resources(settings: Settings, capabilities: Sequence[Capability]) 
     findings = [*queue, *resources.check_topics(settings, aws, queue_arn)]
     with resources.checking_reads(capabilities):
         for capability in capabilities:
-            findings += capability.doctor(settings, aws)
+            try:
+                findings += capability.doctor(settings, aws)
+            except Exception as exc:  # one capability's broken check must not hide the rest of the report
+                findings.append(resources.failed(f"{capability.name} resources", exc))
     return [Check.of(f.name, f.status, f.detail) for f in findings]
 
 
