@@ -8,6 +8,7 @@ root's list, as adding a real one adds one line to opsbot/capabilities.py.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from click.testing import CliRunner
 from sqlalchemy import inspect
@@ -86,5 +87,11 @@ def test_opsbot_doctor_checks_a_capabilitys_schema_resources_and_permissions(fak
     result = opsbot(with_toy, "doctor")
     assert result.exit_code == 0, result.output
     assert "PASS  database: schema at 0012, toy_0001" in result.output
-    assert re.search(r"^PASS  toy notes: 0 written, \d+ queues seen$", result.output, re.M), result.output
+    assert re.search(r"^PASS  toy notes: 0 written, alarms (seen|none)$", result.output, re.M), result.output
     assert "PASS  permission sts:GetCallerIdentity: allowed" in result.output
+
+    # A doctor-only read the capability did not declare is refused: the deployment policy would not grant it.
+    undeclared = Composition((*CAPABILITIES, replace(Toy().capability(), doctor_reads=frozenset())))
+    refused = opsbot(undeclared, "doctor")
+    assert refused.exit_code == 1
+    assert "FAIL  toy resources: cloudwatch:DescribeAlarms: declared in no doctor_reads" in refused.output
