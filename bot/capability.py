@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the contract names the kernel's types; importing them here would cycle through bot.kernel
@@ -60,6 +61,10 @@ class Capability:
     doctor: Callable[[Settings, AwsClients], list[Finding]] = _nothing_to_check
     # A harmless probe of every IAM action its code calls (bot/doctor_probes.py); a test keeps the list complete.
     probes: Probes = ()
+    # The IAM reads only its doctor checks make (bot/doctor_resources.doctor_read); the deployment policy grants them.
+    doctor_reads: frozenset[str] = frozenset()
+    # Its own Alembic versions folder (handlers/<name>/migrations/), on a branch named after it (bot/db.py says how).
+    migrations: Path | None = None
 
 
 def names(capabilities: Sequence[Capability]) -> list[str]:

@@ -26,7 +26,8 @@ class Composition:
     capabilities: tuple[Capability, ...]
 
 
-def _capabilities() -> tuple[Capability, ...]:
+def command_capabilities() -> tuple[Capability, ...]:
+    """The capabilities the running `opsbot` command was started with (by the composition root)."""
     composition = click.get_current_context().find_object(Composition)
     if composition is None:  # bot/ names no capability: only the composition root can supply them
         raise click.ClickException("started without its capabilities: run the `opsbot` command")
@@ -81,7 +82,7 @@ def run(mode: str, port: int | None) -> None:
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     try:
-        run_bot(settings, "http" if mode == "http" else "socket", _capabilities(), port)
+        run_bot(settings, "http" if mode == "http" else "socket", command_capabilities(), port)
     except (SettingsError, PolicyError) as exc:
         raise click.ClickException(str(exc)) from None
     except DBAPIError as exc:
@@ -108,7 +109,7 @@ def doctor(mode: str) -> None:
     except SettingsError as exc:
         click.echo(f"FAIL  settings: {exc}")
         sys.exit(1)
-    checks = run_checks(settings, _capabilities(), "http" if mode == "http" else "socket")
+    checks = run_checks(settings, command_capabilities(), "http" if mode == "http" else "socket")
     checks = [*(Check.of("setting", "WARN", warning) for warning in unknown_variables()), *checks]
     for check in checks:
         click.echo(f"{check.label}  {check.name}: {check.detail}")
@@ -180,7 +181,7 @@ def upgrade() -> None:
     settings = _settings()
     database = Database.from_url(settings.database_url)
     try:
-        database.migrate()
+        database.migrate(command_capabilities())
     except DBAPIError as exc:
         raise _database_failure(settings, exc) from None
     finally:

@@ -1,8 +1,17 @@
-"""The bot's own database: engine, sessions and migrations."""
+"""The bot's own database: engine, sessions and migrations.
+
+Migrations are Alembic's, on one branch per owner. The kernel's chain is bot/migrations/versions/ (0001 on);
+each capability may bring its own versions folder (`Capability.migrations`) whose first revision has
+`down_revision = None`, `branch_labels = ("<capability name>",)` and, if its tables refer to the kernel's,
+`depends_on` the kernel revision it needs. The capabilities' tables created before capabilities had folders
+of their own (0004 to 0012) keep their history in the kernel's chain, so existing databases stay where they
+are; new capability tables go in the capability's folder.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +21,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from bot.capability import Capability
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant works; it only has to be the same for every replica that migrates.
@@ -63,6 +74,21 @@ def create_db_engine(url: str, **kwargs: object) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def _ini_value(value: str) -> str:
+    # Config's options go through configparser, which reads % as interpolation.
+    return value.replace("%", "%%")
+
+
+def migration_config(capabilities: Sequence[Capability]) -> Config:
+    """Alembic's configuration for the kernel's chain and the migrations of `capabilities` (those that have any)."""
+    locations = [MIGRATIONS / "versions", *(c.migrations for c in capabilities if c.migrations is not None)]
+    config = Config()
+    config.set_main_option("script_location", _ini_value(str(MIGRATIONS)))
+    config.set_main_option("path_separator", "os")  # paths may hold spaces or commas; os.pathsep splits them
+    config.set_main_option("version_locations", _ini_value(os.pathsep.join(str(path) for path in locations)))
+    return config
+
+
 class Database:
     """Owns the engine and hands out sessions."""
 
@@ -81,15 +107,15 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision; safe to run from several replicas at once."""
+    def migrate(self, capabilities: Sequence[Capability]) -> None:
+        """Bring the kernel's schema and that of `capabilities` to their newest revisions (every branch's head);
+        safe to run from several replicas at once."""
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
+            config = migration_config(capabilities)
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
 
     def ping(self) -> None:
         """Raise if the database does not answer."""

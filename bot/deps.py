@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.audit import AuditLog
 from bot.authz import Access
 from bot.aws import AwsClients
+from bot.capability import Capability
 from bot.db import Database
 from bot.directory import GroupDirectory
 from bot.inbox.router import EventRouter
@@ -113,14 +114,14 @@ def build_deps(settings: Settings, *, policy: Policy | None = None, db: Database
 
 
 @contextmanager
-def kernel_for_command(settings: Settings) -> Iterator[Kernel]:
-    """A kernel for one command-line command: migrated database, no background work started.
+def kernel_for_command(settings: Settings, capabilities: Sequence[Capability]) -> Iterator[Kernel]:
+    """A kernel for one command-line command: database migrated for `capabilities`, no background work started.
 
     What it queues in the outbox, the bot's replicas deliver; without a bot token the command still runs and
     reports in the terminal.
     """
     deps = build_deps(settings)
-    deps.db.migrate()
+    deps.db.migrate(capabilities)
     try:
         yield deps.kernel
     finally:

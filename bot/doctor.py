@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import botocore.exceptions
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from slack_sdk import WebClient
@@ -17,7 +16,7 @@ from bot import doctor_probes as probes
 from bot import doctor_resources as resources
 from bot.aws import PROBE_APPID, AwsClients
 from bot.capability import Capability
-from bot.db import MIGRATIONS, Database
+from bot.db import Database, migration_config
 from bot.policy import PolicyError, load_policy
 from bot.settings import Mode, Settings
 from bot.slack_client import build_slack_client
@@ -66,8 +65,9 @@ def check_policy(settings: Settings) -> Check:
     )
 
 
-def check_database(settings: Settings) -> Check:
-    """The database answers and its schema is current."""
+def check_database(settings: Settings, capabilities: Sequence[Capability]) -> Check:
+    """The database answers and its schema is current: at the head of the kernel's branch and of every
+    branch `capabilities` bring."""
     db = Database.from_url(settings.database_url)
     path = db.engine.url.database
     if db.engine.dialect.name == "sqlite" and path and path != ":memory:" and not Path(path).exists():
@@ -75,17 +75,23 @@ def check_database(settings: Settings) -> Check:
         return Check("database", False, f"no database at {path}: run `opsbot db upgrade`")
     try:
         with db.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(config).get_current_head()
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        expected = set(ScriptDirectory.from_config(migration_config(capabilities)).get_heads())
     except Exception as exc:
         return Check("database", False, f"{type(exc).__name__}: {exc}")
     finally:
         db.close()
-    if current != head:
-        return Check("database", False, f"schema at {current}, code expects {head}: run `opsbot db upgrade`")
-    return Check("database", True, f"schema at {head}")
+    if current != expected:
+        return Check(
+            "database",
+            False,
+            f"schema at {_revisions(current)}, code expects {_revisions(expected)}: run `opsbot db upgrade`",
+        )
+    return Check("database", True, f"schema at {_revisions(expected)}")
+
+
+def _revisions(heads: set[str]) -> str:
+    return ", ".join(sorted(heads)) or "no revision"
 
 
 def check_slack(settings: Settings, mode: Mode) -> list[Check]:
@@ -135,11 +141,13 @@ def check_aws_resources(settings: Settings, capabilities: Sequence[Capability]) 
     """The events queue and topics (the kernel's), then each capability's own resources."""
     aws = AwsClients(settings.aws_region)
     queue, queue_arn = resources.check_queue(settings, aws)
-    findings = [
-        *queue,
-        *resources.check_topics(settings, aws, queue_arn),
-        *(finding for capability in capabilities for finding in capability.doctor(settings, aws)),
-    ]
+    findings = [*queue, *resources.check_topics(settings, aws, queue_arn)]
+    with resources.checking_reads(capabilities):
+        for capability in capabilities:
+            try:
+                findings += capability.doctor(settings, aws)
+            except Exception as exc:  # one capability's broken check must not hide the rest of the report
+                findings.append(resources.failed(f"{capability.name} resources", exc))
     return [Check.of(f.name, f.status, f.detail) for f in findings]
 
 
@@ -157,7 +165,7 @@ def run_checks(settings: Settings, capabilities: Sequence[Capability], mode: Mod
     checks = [
         check_mode(settings, mode),
         check_policy(settings),
-        check_database(settings),
+        check_database(settings, capabilities),
         *check_slack(settings, mode),
         aws,
     ]

@@ -3,22 +3,28 @@ check shares: the Finding line, doctor-only reads, a FAIL line from an error. Ca
 resources (Capability.doctor) with these.
 
 Checks use the permissions the bot has anyway where they can. Where a check needs a read the bot itself
-never makes (sqs:GetQueueAttributes, sns:GetTopicAttributes, sns:ListSubscriptionsByTopic,
-dynamodb:DescribeContinuousBackups, kms:DescribeKey), a denial reads "cannot check: needs <action>" and is
+never makes (the kernel's sqs:GetQueueAttributes, sns:GetTopicAttributes, sns:ListSubscriptionsByTopic; each
+capability declares its own in Capability.doctor_reads), a denial reads "cannot check: needs <action>" and is
 skipped, not failed: least privilege may rightly leave it out.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
 from bot.aws import AwsClients
 from bot.doctor_probes import error_code, is_denied
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # bot.capability names this module's Finding
+    from bot.capability import Capability
 
 # A handler holds a message while it works; shorter than this, a slow one sees its message delivered twice.
 MIN_VISIBILITY_SECONDS = 30
@@ -42,16 +48,26 @@ class Finding:
     detail: str
 
 
-# Reads only doctor makes, to check what the bot's own calls cannot show; the stack's policy grants them.
-DOCTOR_READS = frozenset(
-    {
-        "sqs:GetQueueAttributes",
-        "sns:GetTopicAttributes",
-        "sns:ListSubscriptionsByTopic",
-        "dynamodb:DescribeContinuousBackups",
-        "kms:DescribeKey",
-    }
-)
+# Reads only the kernel's doctor checks make, to check what the bot's own calls cannot show; each capability
+# declares its own (Capability.doctor_reads). The stack's policy grants the union.
+KERNEL_DOCTOR_READS = frozenset({"sqs:GetQueueAttributes", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"})
+# The reads the checks running now may make: the union over the capabilities being checked (see checking_reads).
+_declared_reads: ContextVar[frozenset[str]] = ContextVar("declared_doctor_reads", default=KERNEL_DOCTOR_READS)
+
+
+def doctor_reads(capabilities: Sequence[Capability]) -> frozenset[str]:
+    """Every doctor-only read: the kernel's and each of `capabilities`'."""
+    return KERNEL_DOCTOR_READS.union(*(capability.doctor_reads for capability in capabilities))
+
+
+@contextmanager
+def checking_reads(capabilities: Sequence[Capability]) -> Iterator[None]:
+    """While doctor checks `capabilities`, doctor_read accepts the reads they declared (and the kernel's)."""
+    token = _declared_reads.set(doctor_reads(capabilities))
+    try:
+        yield
+    finally:
+        _declared_reads.reset(token)
 
 
 class Unchecked(Exception):
@@ -60,7 +76,8 @@ class Unchecked(Exception):
 
 def doctor_read(call: Any, action: str, **params: Any) -> Any:
     """A read only the doctor makes: a denial means "cannot check", not a failure."""
-    assert action in DOCTOR_READS, action  # the list the deployment policy is checked against
+    # Undeclared, the deployment policy (checked against the declared reads) would not grant it.
+    assert action in _declared_reads.get(), f"{action}: declared in no doctor_reads"
     try:
         return call(**params)
     except botocore.exceptions.ClientError as exc:

@@ -47,7 +47,7 @@ def run(settings: Settings, mode: Mode, capabilities: Sequence[Capability], port
     consumer = None
     health = Health()
     try:
-        deps.db.migrate()
+        deps.db.migrate(capabilities)
         # Work whose process died (this one's last life, or another replica's) is settled, not left running.
         for capability in capabilities:
             capability.recover(deps.kernel)

@@ -16,6 +16,7 @@ import yaml
 
 from bot.deps import Deps, build_deps
 from bot.settings import Settings, load_settings
+from opsbot.capabilities import CAPABILITIES
 from sandbox.aws.datazone import datazone_service
 from sandbox.aws.dynamodb_global import GlobalTables
 from sandbox.aws.emr import EmrFleets
@@ -137,7 +138,7 @@ class Sandbox:
         os.environ.update({**self.env(), **env})  # boto3 reads AWS_ENDPOINT_URL* from the environment
         settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'opsbot.db'}")
         deps = build_deps(settings)
-        deps.db.migrate()
+        deps.db.migrate(CAPABILITIES)
         return settings, deps
 
     def stop(self) -> None:

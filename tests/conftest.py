@@ -161,14 +161,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     """A migrated database: SQLite always, PostgreSQL when OPSBOT_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
         db = Database.from_url(f"sqlite:///{tmp_path / 'opsbot.db'}")
-        db.migrate()
+        db.migrate(CAPABILITIES)
         yield db
         db.close()
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL: OPSBOT_TEST_POSTGRES_URL is not set")
     with postgres_database(POSTGRES_URL) as db:
-        db.migrate()
+        db.migrate(CAPABILITIES)
         yield db
 
 
@@ -200,7 +200,7 @@ def deps(settings: Settings, database: Database) -> Iterator[Deps]:
 def sqlite_deps(settings: Settings) -> Iterator[Deps]:
     """Deps on SQLite only, for tests that are not about the database."""
     built = build_deps(settings, policy=POLICY)
-    built.db.migrate()
+    built.db.migrate(CAPABILITIES)
     yield built
     built.close()
 

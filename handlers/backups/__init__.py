@@ -57,6 +57,7 @@ CAPABILITY = Capability(
     recover=recover,
     probes=PROBES,
     doctor=check_backup_table,
+    doctor_reads=frozenset({"dynamodb:DescribeContinuousBackups", "kms:DescribeKey"}),
 )
 
 __all__ = ["CAPABILITY", "register", "tasks"]

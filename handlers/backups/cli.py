@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import click
 
+from bot.cli import command_capabilities
 from bot.deps import kernel_for_command
 from bot.errors import OpsbotError
 from bot.kernel import Kernel
@@ -35,7 +36,8 @@ def _kernel() -> Iterator[Kernel]:
         settings = load_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    with kernel_for_command(settings) as kernel:
+    # The running command's capabilities: its database is migrated for all of them, as the bot's is.
+    with kernel_for_command(settings, command_capabilities()) as kernel:
         # The stored jobs say when the next run is; the command only reads them (it runs no scheduler).
         kernel.jobs.read_from(job_store(kernel.db))
         try:

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from bot.audit import AuditLog
 from handlers.subscriptions.store import RequestCard
+from opsbot.capabilities import CAPABILITIES
 
 
 def test_migrations_create_the_tables(database):
@@ -13,8 +14,8 @@ def test_migrations_create_the_tables(database):
 
 
 def test_migrate_twice_is_a_no_op(database):
-    database.migrate()
-    database.migrate()
+    database.migrate(CAPABILITIES)
+    database.migrate(CAPABILITIES)
     assert "audit_log" in inspect(database.engine).get_table_names()
 
 

@@ -29,7 +29,7 @@ def box(tmp_path_factory):
 @pytest.fixture
 def env(box, tmp_path):
     settings = {**box.env(), "OPSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}
-    assert CliRunner().invoke(main, ["db", "upgrade"], env=settings).exit_code == 0
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=settings, obj=Composition(CAPABILITIES)).exit_code == 0
     return settings
 
 

@@ -82,7 +82,7 @@ def test_denied_actions_fail_by_name_and_doctor_only_reads_are_skipped(enforcing
         OPSBOT_ALARM_TOPIC_ARN=topic,
         **keys,
     )
-    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env, obj=Composition(CAPABILITIES)).exit_code == 0
     result = CliRunner().invoke(main, ["doctor"], env=env, obj=Composition(CAPABILITIES))
     assert result.exit_code == 1, result.output
     assert "PASS  AWS identity: arn:aws:iam::123456789012:user/opsbot" in result.output

@@ -93,7 +93,7 @@ def entry_points(tmp_path_factory, fake_slack_server):
     fake_slack_server.reset()
     fake_slack_server.workspace.usergroups = {"S0APPROVERS": ["U0BOB"]}
     deps = build_deps(app_settings, policy=POLICY)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     signer = SnsSigner()
     seen: dict[str, list] = {"fetched": [], "handled": []}
     deps.events.on("*", "*", seen["handled"].append)

@@ -62,7 +62,7 @@ def http_app(tmp_path_factory, fake_slack_server):
         database_url=f"sqlite:///{tmp / 'opsbot.db'}",
     )
     deps = build_deps(app_settings, policy=POLICY)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     with (
         serve(build_http_app(deps, build_app(app_settings, deps, CAPABILITIES))) as url,
         httpx.Client(base_url=url) as client,

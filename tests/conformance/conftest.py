@@ -115,7 +115,7 @@ def bot(box: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setenv(name, value)
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     # Paused, as on a replica that is not the leader: time-bound approvals store their revoke as a job.
     scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
     scheduler.start(paused=True)

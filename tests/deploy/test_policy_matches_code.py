@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.doctor_probes import permission_probes
-from bot.doctor_resources import DOCTOR_READS
+from bot.doctor_resources import doctor_reads
 from opsbot.capabilities import CAPABILITIES
 from tests.bot.test_doctor_coverage import code_actions
 from tests.deploy.iam_policy import IMPLIED, USED_OUTSIDE_BOTOCORE, compare, load_template, policy_actions
@@ -31,6 +31,6 @@ def test_every_call_in_the_code_is_allowed(allowed):
 
 def test_doctor_probes_exactly_what_the_policy_allows(allowed):
     implied = {action for actions in IMPLIED.values() for action in actions}
-    findings = compare(set(PROBED) | DOCTOR_READS, allowed, {*USED_OUTSIDE_BOTOCORE, *implied})
+    findings = compare(set(PROBED) | doctor_reads(CAPABILITIES), allowed, {*USED_OUTSIDE_BOTOCORE, *implied})
     assert findings.not_allowed == [], "doctor probes actions the policy does not grant"
     assert findings.unused == [], "the policy grants actions doctor does not probe"

@@ -35,7 +35,7 @@ def test_a_run_left_running_an_hour_ago_is_abandoned_and_the_next_run_proceeds(b
     assert f"`{dead}` full: abandoned, abandoned: its process stopped" in status
     assert "is running" not in status
     command(bot, "run", ADMIN)
-    done = bot["box"].slack.wait_for("chat.update", lambda c: "Backup `" in c.body.get("text", ""))
+    done = bot["box"].slack.wait_for("chat.update", lambda c: "Backup `" in c.body.get("text", ""), timeout=90)
     assert "(full) succeeded" in done.body["text"]
     command(bot, "history 5", ANALYST)
     history = json.dumps(reply(bot, lambda b: "Backup runs, newest first" in b).body)

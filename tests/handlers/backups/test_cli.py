@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli import Composition, main
 from handlers.backups.service import INCREMENTAL_JOB
 from opsbot.capabilities import CAPABILITIES
 from sandbox.world import RECOVERY_DOMAIN_ID
@@ -13,7 +13,9 @@ from scheduler import job_store, register_jobs
 
 
 def _opsbot(*args, input=None):
-    result = CliRunner().invoke(main, ["backup", *args], input=input, catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["backup", *args], input=input, catch_exceptions=False, obj=Composition(CAPABILITIES)
+    )
     return result.exit_code, result.output
 
 

@@ -84,7 +84,7 @@ def bot(box, tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     app = build_app(settings, deps, CAPABILITIES)
     box.slack.reset()
     yield Bot(box, deps, app)

@@ -24,7 +24,7 @@ def replicas(box, tmp_path, monkeypatch):
     bots = []
     for _ in range(2):
         deps = build_deps(settings)
-        deps.db.migrate()
+        deps.db.migrate(CAPABILITIES)
         bots.append(Bot(box, deps, build_app(settings, deps, CAPABILITIES)))
     box.slack.reset()
     yield bots, proxy

@@ -38,7 +38,7 @@ def bot(fake_slack, requests_, tmp_path, sample_db):
             **{"protein_db": str(sample_db), **extra},
         )
         deps = build_deps(settings, policy=POLICY)
-        deps.db.migrate()
+        deps.db.migrate(CAPABILITIES)
         built.append(deps)
         return BoltDriver(build_app(settings, deps, CAPABILITIES), requests_)
 

@@ -143,7 +143,7 @@ def test_quality_gate_denies_by_policy(bot, tmp_path):
     strict.write_text(json.dumps(policy))  # JSON is YAML
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'strict.db'}", config=strict)
     deps = build_deps(settings)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     build_app(settings, deps, CAPABILITIES)
     try:
         request_id = request(bot, asset="customer_pii")  # quality 0.88

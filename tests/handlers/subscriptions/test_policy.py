@@ -14,6 +14,7 @@ from bot.policy import Policy
 from handlers.subscriptions.authority import may_decide, may_extend
 from handlers.subscriptions.policy import evaluate, forms_content, self_approval
 from handlers.subscriptions.service import SubscriptionService
+from opsbot.capabilities import CAPABILITIES
 
 REFERENCE = Policy().subscriptions  # public and internal automatic, confidential reviewed
 GATED = Policy.model_validate(
@@ -134,7 +135,7 @@ def test_approver_roles_are_checked_and_can_be_required(settings):
         }
     )
     deps = build_deps(settings, policy=policy)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     try:
         may_decide(deps.access, deps.audit, "U0ALICE", "prj1", "req1", requester_slack=None)
         with pytest.raises(NotAllowed, match="own IAM role"):
@@ -163,7 +164,7 @@ def test_only_opsbots_own_session_on_the_approvers_role_names_that_approver():
 def test_extending_access_needs_an_approver_of_the_project_the_record_names(settings):
     policy = Policy.model_validate({"projects": {"prj1": {"approvers": {"users": ["U0ALICE"]}}}})
     deps = build_deps(settings, policy=policy)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     try:
         may_extend(deps.access, deps.audit, "U0ALICE", "sub1", "prj1", requester_slack="U0MARIA")
         with pytest.raises(NotAllowed, match="Only the approvers"):

@@ -1,0 +1,1 @@
+"""The toy capability's Alembic versions: a branch of its own, as handlers/<name>/migrations/ would be."""
