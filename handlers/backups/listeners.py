@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 FORMS = [
     ("status", "age of the last backup against the RPO, next run, replicas, failures", anyone, ""),
-    ("run", "run a full backup now (progress in a thread)", admin, ""),
+    ("run", "queue a full backup now (progress in a thread)", admin, ""),
     ("history", "the last n runs (10 unless you say)", anyone, "[n]"),
     ("verify", "drift between the live catalog and the backup: missing, stale, extra", admin, ""),
     (
