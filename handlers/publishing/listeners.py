@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from bot.authz import admin, anyone
+from bot.commands import Handler
 from bot.inbox import datazone_events
 from bot.registry import Registry
 from handlers.publishing import buttons, commands, events, ids
@@ -19,7 +20,7 @@ def register(registry: Registry) -> None:
     kernel = registry.kernel
     publishing = build_publishing(kernel)
     catalog = CatalogService(kernel.aws, kernel.access.policy.publishing)
-    handlers = {
+    handlers: dict[str, Handler] = {
         "preview": partial(commands.preview, publishing, catalog),
         "unpublish": partial(commands.unpublish, publishing, catalog),
         "redshift": partial(commands.redshift, publishing),
