@@ -1,6 +1,7 @@
 """EMR primary-node failover alerts from CloudWatch and EMR events."""
 
 from collections.abc import Mapping
+from functools import partial
 
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -11,7 +12,7 @@ from handlers.failover.doctor import check_emr_cloudwatch
 from handlers.failover.due import run_due
 from handlers.failover.listeners import register
 from handlers.failover.probes import PROBES
-from handlers.failover.store import AlertStore
+from handlers.failover.wiring import build_failover
 from scheduler.tasks import Task, schedule
 
 DUE = "failover.due"
@@ -19,10 +20,9 @@ DUE = "failover.due"
 DUE_SECONDS = 60
 
 
-def tasks(deps: Kernel) -> Mapping[str, Task]:
-    """The scheduled sweep (escalation, silence expiry), bound to `deps`."""
-    store = AlertStore(deps.db)
-    return {DUE: lambda: run_due(deps, store)}
+def tasks(kernel: Kernel) -> Mapping[str, Task]:
+    """The scheduled sweep (escalation, silence expiry), bound to the capability's objects, built once."""
+    return {DUE: partial(run_due, build_failover(kernel))}
 
 
 def jobs(scheduler: BaseScheduler, _settings: Settings) -> list[str]:

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from matplotlib.dates import DateFormatter, MinuteLocator
 from matplotlib.ticker import MaxNLocator
 
-from bot.charts import BAD, DPI, FONT, GOOD, INK, MARK, PALE, WIDTH_INCHES, figure, png
+from bot.charts import BAD, DPI, FONT, GOOD, INK, MARK, PALE, WIDTH_INCHES, Picture, figure, png
+from bot.db import utc
+from handlers.failover.cluster_info import ClusterReader
+from handlers.failover.models import Alert
 from handlers.failover.signals import REQUESTED, RUNNING
 
 Series = dict[str, list[tuple[datetime, float]]]
@@ -16,7 +19,7 @@ Series = dict[str, list[tuple[datetime, float]]]
 ALL_PRIMARIES = 3
 QUORUM = 2
 
-__all__ = ["DPI", "WIDTH_INCHES", "alt_text", "render_chart"]
+__all__ = ["DPI", "WIDTH_INCHES", "alert_chart", "alt_text", "render_chart"]
 
 
 def render_chart(series: Series, title: str, opened_at: datetime | None = None) -> bytes | None:
@@ -75,3 +78,15 @@ def alt_text(series: Series, cluster: str, opened_at: datetime | None = None) ->
     if opened_at is not None:
         text += f"; the alert opened at {opened_at.astimezone(UTC):%H:%M} UTC"
     return text + "."
+
+
+def alert_chart(reader: ClusterReader, alert: Alert) -> Picture | None:
+    """The chart of an alert's cluster over the last 3 hours, as its card shows it; None without a cluster or data."""
+    if not alert.cluster_id:
+        return None
+    series = reader.metrics(alert.cluster_id, datetime.now(UTC))
+    name = alert.cluster_name or alert.cluster_id
+    drawn = render_chart(series, f"{name}: primaries, last 3 hours", alert.opened_at)
+    if drawn is None:
+        return None
+    return Picture(drawn, alt_text(series, f"{name} ({alert.cluster_id})", utc(alert.opened_at)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from pydantic import BaseModel, Field, ValidationError
 from slack_bolt import Respond
@@ -12,12 +13,11 @@ from slack_bolt import Respond
 from bot.authz import admin, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput
-from bot.kernel import Kernel
 from bot.paging import Window, take_page
 from bot.wording import age, when
 from handlers.failover import alarms, blocks
-from handlers.failover.cluster_info import ClusterReader
 from handlers.failover.store import AlertStore
+from handlers.failover.wiring import Failover
 
 MAX_SILENCE = timedelta(days=7)
 # Thirty one-line sections, the page's heading and its buttons stay well inside Slack's 50 blocks.
@@ -61,7 +61,7 @@ def _label(typed: str, cluster_id: str) -> str:
 
 
 def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
-    """/cluster and its forms; the handlers are bound to deps at registration."""
+    """/cluster and its forms; the handlers are bound to the capability's ports at registration."""
     bound = handlers or {}
     return CommandRouter(
         command="/cluster",
@@ -98,96 +98,106 @@ def show_alerts(store: AlertStore, window: Window, respond: Respond, *, replace:
     )
 
 
-def command_handlers(
-    deps: Kernel, store: AlertStore, reader: ClusterReader, kick: Callable[[str | None], None]
-) -> dict[str, Handler]:
-    """The /cluster forms bound to `deps`."""
+def status(failover: Failover, invocation: Invocation) -> None:
+    """State, primaries, alarms and recent events of one cluster."""
+    reader, store = failover.reader, failover.store
+    cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster status <cluster>"))
+    info = reader.describe(cluster_id)
+    now = datetime.now(UTC)
+    view = blocks.status(
+        info,
+        reader.primaries(info),
+        reader.alarms(cluster_id),
+        store.events(cluster_id),
+        store.silenced_until(cluster_id, now),
+    )
+    invocation.respond(response_type="ephemeral", text=f"Cluster {info.name}", blocks=view)
 
-    def status(invocation: Invocation) -> None:
-        """State, primaries, alarms and recent events of one cluster."""
-        cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster status <cluster>"))
-        info = reader.describe(cluster_id)
-        now = datetime.now(UTC)
-        view = blocks.status(
-            info,
-            reader.primaries(info),
-            reader.alarms(cluster_id),
-            store.events(cluster_id),
-            store.silenced_until(cluster_id, now),
-        )
-        invocation.respond(response_type="ephemeral", text=f"Cluster {info.name}", blocks=view)
 
-    def alerts(invocation: Invocation) -> None:
-        """Open alerts across clusters, a page at a time."""
-        rest, number = take_page(invocation.args, ALERTS_USAGE)
-        if rest:
-            raise BadInput(f"`/cluster alerts` takes only a page number.\nUsage: `{ALERTS_USAGE}`")
-        window = Window.numbered(
-            number, ALERTS_PAGE, store.count_active(), command="/cluster alerts", noun=("open alert", "open alerts")
-        )
-        show_alerts(store, window, invocation.respond, replace=False)
+def alerts(failover: Failover, invocation: Invocation) -> None:
+    """Open alerts across clusters, a page at a time."""
+    rest, number = take_page(invocation.args, ALERTS_USAGE)
+    if rest:
+        raise BadInput(f"`/cluster alerts` takes only a page number.\nUsage: `{ALERTS_USAGE}`")
+    store = failover.store
+    window = Window.numbered(
+        number, ALERTS_PAGE, store.count_active(), command="/cluster alerts", noun=("open alert", "open alerts")
+    )
+    show_alerts(store, window, invocation.respond, replace=False)
 
-    def watch(invocation: Invocation) -> None:
-        """Create the recommended alarms, once."""
-        topic = deps.settings.alarm_topic_arn
-        if not topic:
-            raise BadInput("opsbot has no alarm topic yet: an admin sets OPSBOT_ALARM_TOPIC_ARN.")
-        cluster_id = reader.resolve(parse_cluster(invocation.args, "/cluster watch <cluster>"))
-        info = reader.describe(cluster_id)
-        created, present = alarms.watch(deps.aws.client("cloudwatch"), cluster_id, topic)
-        deps.audit.record(
-            actor=invocation.command.user_id,
-            action="failover.watch",
-            target=cluster_id,
-            result="ok",
-            detail={"created": created, "present": present},
-        )
-        lines = [f"Created `{name}`." for name in created] + [f"`{name}` was already there." for name in present]
-        invocation.respond(
-            response_type="ephemeral",
-            text=f"Watching {info.name} ({cluster_id}): "
-            + " ".join(lines)
-            + f" Missing data counts as {alarms.MISSING_DATA}: a cluster that cannot report alarms.",
-        )
 
-    def unwatch(invocation: Invocation) -> None:
-        """Delete the alarms watch created."""
-        typed = parse_cluster(invocation.args, "/cluster unwatch <cluster>")
-        cluster_id = reader.resolve(typed)
-        deleted = alarms.unwatch(deps.aws.client("cloudwatch"), cluster_id)
-        deps.audit.record(
-            actor=invocation.command.user_id,
-            action="failover.unwatch",
-            target=cluster_id,
-            result="ok",
-            detail={"deleted": deleted},
-        )
-        text = f"Deleted {', '.join(f'`{n}`' for n in deleted)}." if deleted else "opsbot had no alarms on it."
-        invocation.respond(response_type="ephemeral", text=f"{_label(typed, cluster_id)}: {text}")
+def watch(failover: Failover, invocation: Invocation) -> None:
+    """Create the recommended alarms, once."""
+    topic = failover.alarm_topic
+    if not topic:
+        raise BadInput("opsbot has no alarm topic yet: an admin sets OPSBOT_ALARM_TOPIC_ARN.")
+    cluster_id = failover.reader.resolve(parse_cluster(invocation.args, "/cluster watch <cluster>"))
+    info = failover.reader.describe(cluster_id)
+    created, present = alarms.watch(failover.aws.client("cloudwatch"), cluster_id, topic)
+    failover.audit.record(
+        actor=invocation.command.user_id,
+        action="failover.watch",
+        target=cluster_id,
+        result="ok",
+        detail={"created": created, "present": present},
+    )
+    lines = [f"Created `{name}`." for name in created] + [f"`{name}` was already there." for name in present]
+    invocation.respond(
+        response_type="ephemeral",
+        text=f"Watching {info.name} ({cluster_id}): "
+        + " ".join(lines)
+        + f" Missing data counts as {alarms.MISSING_DATA}: a cluster that cannot report alarms.",
+    )
 
-    def silence(invocation: Invocation) -> None:
-        """Mute a cluster's alerts until a time, or end the silence."""
-        cluster, _, duration_text = invocation.args.strip().rpartition(" ")
-        if not cluster:
-            raise BadInput("Give a cluster and a duration: `/cluster silence <cluster> <duration>`.")
-        duration = parse_duration(duration_text)
-        typed = parse_cluster(cluster, "/cluster silence <cluster> <duration>")
-        cluster_id = reader.resolve(typed)
-        label = _label(typed, cluster_id)
-        user, now = invocation.command.user_id, datetime.now(UTC)
-        if duration is None:
-            ended = store.unsilence(cluster_id)
-            text = f"{label} is no longer silenced." if ended else f"{label} was not silenced."
-        else:
-            until = now + duration
-            store.silence(cluster_id, until, user, now)
-            text = f"{label} is silenced until {when(until)} (for {age(duration)})."
-        for alert in store.active(cluster_id):
-            store.note(alert, f":zzz: {text} (<@{user}>)", now, bump=False)
-            kick(alert.channel)
-        deps.audit.record(
-            actor=user, action="failover.silence", target=cluster_id, result="ok", detail={"duration": duration_text}
-        )
-        invocation.respond(response_type="ephemeral", text=text)
 
-    return {"status": status, "alerts": alerts, "watch": watch, "unwatch": unwatch, "silence": silence}
+def unwatch(failover: Failover, invocation: Invocation) -> None:
+    """Delete the alarms watch created."""
+    typed = parse_cluster(invocation.args, "/cluster unwatch <cluster>")
+    cluster_id = failover.reader.resolve(typed)
+    deleted = alarms.unwatch(failover.aws.client("cloudwatch"), cluster_id)
+    failover.audit.record(
+        actor=invocation.command.user_id,
+        action="failover.unwatch",
+        target=cluster_id,
+        result="ok",
+        detail={"deleted": deleted},
+    )
+    text = f"Deleted {', '.join(f'`{n}`' for n in deleted)}." if deleted else "opsbot had no alarms on it."
+    invocation.respond(response_type="ephemeral", text=f"{_label(typed, cluster_id)}: {text}")
+
+
+def silence(failover: Failover, kick: Callable[[str | None], None], invocation: Invocation) -> None:
+    """Mute a cluster's alerts until a time, or end the silence."""
+    cluster, _, duration_text = invocation.args.strip().rpartition(" ")
+    if not cluster:
+        raise BadInput("Give a cluster and a duration: `/cluster silence <cluster> <duration>`.")
+    duration = parse_duration(duration_text)
+    typed = parse_cluster(cluster, "/cluster silence <cluster> <duration>")
+    cluster_id = failover.reader.resolve(typed)
+    label, store = _label(typed, cluster_id), failover.store
+    user, now = invocation.command.user_id, datetime.now(UTC)
+    if duration is None:
+        ended = store.unsilence(cluster_id)
+        text = f"{label} is no longer silenced." if ended else f"{label} was not silenced."
+    else:
+        until = now + duration
+        store.silence(cluster_id, until, user, now)
+        text = f"{label} is silenced until {when(until)} (for {age(duration)})."
+    for alert in store.active(cluster_id):
+        store.note(alert, f":zzz: {text} (<@{user}>)", now, bump=False)
+        kick(alert.channel)
+    failover.audit.record(
+        actor=user, action="failover.silence", target=cluster_id, result="ok", detail={"duration": duration_text}
+    )
+    invocation.respond(response_type="ephemeral", text=text)
+
+
+def command_handlers(failover: Failover, kick: Callable[[str | None], None]) -> dict[str, Handler]:
+    """The /cluster forms bound to the capability's ports and to the card sender's wake-up."""
+    return {
+        "status": partial(status, failover),
+        "alerts": partial(alerts, failover),
+        "watch": partial(watch, failover),
+        "unwatch": partial(unwatch, failover),
+        "silence": partial(silence, failover, kick),
+    }

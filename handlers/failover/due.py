@@ -10,14 +10,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.db import utc
 from bot.errors import NotFound
-from bot.kernel import Kernel
 from bot.policy import People
-from handlers.failover.cluster_info import ClusterReader
-from handlers.failover.intake import alert_route
-from handlers.failover.lifecycle import Lifecycle, Placement
+from handlers.failover.lifecycle import Placement
 from handlers.failover.models import Alert
 from handlers.failover.signals import AlertSignal, origin
-from handlers.failover.store import AlertStore, silence_target
+from handlers.failover.store import silence_target
+from handlers.failover.wiring import Failover
 
 log = structlog.get_logger(__name__)
 
@@ -35,10 +33,11 @@ def mention(people: People) -> str:
     return " ".join(parts) or "on-call (the policy names nobody: set clusters.oncall)"
 
 
-def run_due(deps: Kernel, store: AlertStore, now: datetime | None = None) -> dict[str, int]:
+def run_due(failover: Failover, now: datetime | None = None) -> dict[str, int]:
     """One sweep; idempotent, so a rerun or a second replica changes nothing twice."""
     now = now or datetime.now(UTC)
-    minutes = deps.access.policy.clusters.escalation_minutes
+    store = failover.store
+    minutes = failover.routes.policy.escalation_minutes
     released = store.release_stale_claims(now)
     expired = store.expire_silences(now, timedelta(minutes=minutes))
     silences = store.silences(now)
@@ -46,13 +45,13 @@ def run_due(deps: Kernel, store: AlertStore, now: datetime | None = None) -> dic
     for alert in store.due_escalations(now):
         if silence_target(alert) in silences or not store.mark_escalated(alert.id, now):
             continue
-        route = alert_route(deps, alert)
+        route = failover.routes.for_alert(alert)
         store.note(alert, f":rotating_light: {mention(route.oncall)}: not acknowledged after {minutes} min.", now)
-        deps.audit.record(
+        failover.audit.record(
             actor=ACTOR, action="failover.escalate", target=str(alert.id), result="ok", detail={"key": alert.key}
         )
         escalated += 1
-    recovered = sum(_recovered(deps, alert, now) for alert in store.active() if _emr_only(alert, now))
+    recovered = sum(_recovered(failover, alert, now) for alert in store.active() if _emr_only(alert, now))
     return {
         "escalated": escalated,
         "silences_expired": len(expired),
@@ -67,9 +66,9 @@ def _emr_only(alert: Alert, now: datetime) -> bool:
     return bool(alert.cluster_id and bad and quiet and all(r.get("kind") == "emr" for r in bad))
 
 
-def _recovered(deps: Kernel, alert: Alert, now: datetime) -> bool:
+def _recovered(failover: Failover, alert: Alert, now: datetime) -> bool:
     """Resolve the alert if EMR lists every primary running again; True if it did."""
-    reader = ClusterReader(deps.aws)
+    reader = failover.reader
     try:
         primaries = reader.primaries(reader.describe(alert.cluster_id or ""))
     except (NotFound, ClientError, BotoCoreError) as exc:
@@ -94,8 +93,8 @@ def _recovered(deps: Kernel, alert: Alert, now: datetime) -> bool:
         account=account,
         region=region,
     )
-    policy = deps.access.policy.clusters
-    applied = Lifecycle(deps.db).apply(
+    policy = failover.routes.policy
+    applied = failover.lifecycle.apply(
         signal,
         Placement(channel=alert.channel, primaries=primaries),
         now=now,

@@ -10,41 +10,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.errors import NotFound
 from bot.inbox.envelope import InboundEvent
-from bot.kernel import Kernel
-from handlers.failover.cluster_info import ClusterReader
-from handlers.failover.lifecycle import Applied, Lifecycle, Placement
-from handlers.failover.models import Alert
+from handlers.failover.lifecycle import Applied, Placement
 from handlers.failover.parse import parse_signal
-from handlers.failover.routing import Route, route_for
 from handlers.failover.signals import AlertSignal, UnknownShape
-from handlers.failover.store import AlertStore
+from handlers.failover.wiring import Failover
 
 log = structlog.get_logger(__name__)
-
-
-def alert_route(deps: Kernel, alert: Alert) -> Route:
-    """The policy's route for an alert's cluster, by the id, name and tags it had when it opened."""
-    tags = alert.facts.get("tags") or {}
-    return route_for(
-        deps.access.policy.clusters, alert.cluster_id, alert.cluster_name, tags, deps.settings.admin_channel
-    )
 
 
 class Intake:
     """Turns one inbound event into at most one alert change; never raises for a payload it cannot read."""
 
-    def __init__(
-        self,
-        deps: Kernel,
-        lifecycle: Lifecycle,
-        store: AlertStore,
-        reader: ClusterReader,
-        kick: Callable[[str | None], None],
-    ) -> None:
-        self._deps = deps
-        self._lifecycle = lifecycle
-        self._store = store
-        self._reader = reader
+    def __init__(self, failover: Failover, kick: Callable[[str | None], None]) -> None:
+        self._routes = failover.routes
+        self._lifecycle = failover.lifecycle
+        self._store = failover.store
+        self._reader = failover.reader
         self._kick = kick
 
     def handle(self, event: InboundEvent) -> Applied | None:
@@ -63,7 +44,7 @@ class Intake:
         placement = None
         if (signal.kind == "emr" and signal.cluster_id) or self._lifecycle.needs_placement(signal):
             placement = self.place(signal)
-        policy = self._deps.access.policy.clusters
+        policy = self._routes.policy
         applied = self._lifecycle.apply(
             signal, placement, now=now, flap_minutes=policy.flap_minutes, escalation_minutes=policy.escalation_minutes
         )
@@ -91,9 +72,7 @@ class Intake:
             except (NotFound, ClientError, BotoCoreError) as exc:
                 # The card still goes out, routed by id, and says the primaries are unknown.
                 log.warning("failover_cluster_unreadable", cluster=signal.cluster_id, error=str(exc))
-        route = route_for(
-            self._deps.access.policy.clusters, signal.cluster_id, name, tags, self._deps.settings.admin_channel
-        )
+        route = self._routes.for_cluster(signal.cluster_id, name, tags)
         if route.channel is None:
             log.error("failover_no_channel", key=signal.key)
         return Placement(channel=route.channel, cluster_name=name, primaries=primaries, tags=tags)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from slack_sdk.errors import SlackApiError
 
 from bot.authz import anyone
@@ -62,51 +65,58 @@ def build_service(settings: Settings) -> ProteinService | None:
     )
 
 
-def register(registry: Registry) -> None:
-    """Register /protein and the Home tab section."""
-    service = build_service(registry.kernel.settings)
+def _configured(service: ProteinService | None) -> ProteinService:
+    if service is None:
+        raise BadInput("opsbot has no protein database yet: an admin sets OPSBOT_PROTEIN_DB.")
+    return service
 
-    def configured() -> ProteinService:
-        if service is None:
-            raise BadInput("opsbot has no protein database yet: an admin sets OPSBOT_PROTEIN_DB.")
-        return service
 
-    def search(invocation: Invocation) -> None:
-        """Say "searching" at once, then replace it with the table (and a CSV when k is large)."""
-        proteins = configured()
-        query, options = parse_command(invocation.args)
-        params = proteins.params(options)
-        buckets = len(proteins.info().buckets)
-        invocation.respond(response_type="ephemeral", text=blocks.searching(query.label, buckets, params.k))
+def search(service: ProteinService | None, invocation: Invocation) -> None:
+    """Say "searching" at once, then replace it with the table (and a CSV when k is large)."""
+    proteins = _configured(service)
+    query, options = parse_command(invocation.args)
+    params = proteins.params(options)
+    buckets = len(proteins.info().buckets)
+    invocation.respond(response_type="ephemeral", text=blocks.searching(query.label, buckets, params.k))
+    try:
+        result = proteins.search(query, options)
+    except OpsbotError as error:
+        # Replace the "searching" line rather than leave it hanging above the explanation.
+        invocation.respond(response_type="ephemeral", replace_original=True, text=f":warning: {error.message}")
+        return
+    csv_name, upload_error = None, None
+    if len(result.hits) > blocks.INLINE_HITS:
+        csv_name = f"proteins-near-{query.value[:24] if query.kind == 'id' else 'sequence'}.csv"
         try:
-            result = proteins.search(query, options)
-        except OpsbotError as error:
-            # Replace the "searching" line rather than leave it hanging above the explanation.
-            invocation.respond(response_type="ephemeral", replace_original=True, text=f":warning: {error.message}")
-            return
-        csv_name, upload_error = None, None
-        if len(result.hits) > blocks.INLINE_HITS:
-            csv_name = f"proteins-near-{query.value[:24] if query.kind == 'id' else 'sequence'}.csv"
-            try:
-                _send_privately(invocation, csv_name, blocks.results_csv(result), query.label, len(result.hits))
-            except SlackApiError as error:
-                csv_name, upload_error = None, error.response.get("error")
+            _send_privately(invocation, csv_name, blocks.results_csv(result), query.label, len(result.hits))
+        except SlackApiError as error:
+            csv_name, upload_error = None, error.response.get("error")
+    invocation.respond(
+        response_type="ephemeral",
+        replace_original=True,
+        text=f"{blocks.nearest(len(result.hits))} to {query.label}",
+        blocks=blocks.results(result, csv_name),
+    )
+    if upload_error:
         invocation.respond(
             response_type="ephemeral",
-            replace_original=True,
-            text=f"{blocks.nearest(len(result.hits))} to {query.label}",
-            blocks=blocks.results(result, csv_name),
+            text=f":warning: The CSV of all {len(result.hits)} could not be sent to you ({upload_error}).",
         )
-        if upload_error:
-            invocation.respond(
-                response_type="ephemeral",
-                text=f":warning: The CSV of all {len(result.hits)} could not be sent to you ({upload_error}).",
-            )
 
-    def info(invocation: Invocation) -> None:
-        """Buckets, rows, dimension, index parameters and embedder."""
-        details = configured().info(fresh=True)
-        invocation.respond(response_type="ephemeral", text="Protein database", blocks=blocks.info(details))
 
-    registry.command(router(search, info))
-    registry.home_section("Protein search", lambda _user: blocks.home(service.info() if service else None))
+def info(service: ProteinService | None, invocation: Invocation) -> None:
+    """Buckets, rows, dimension, index parameters and embedder."""
+    details = _configured(service).info(fresh=True)
+    invocation.respond(response_type="ephemeral", text="Protein database", blocks=blocks.info(details))
+
+
+def home_section(service: ProteinService | None, _user_id: str) -> list[dict[str, Any]]:
+    """The database's summary on the Home tab, the same for every user."""
+    return blocks.home(service.info() if service else None)
+
+
+def register(registry: Registry) -> None:
+    """Register /protein and the Home tab section, over the one service built here."""
+    service = build_service(registry.kernel.settings)
+    registry.command(router(partial(search, service), partial(info, service)))
+    registry.home_section("Protein search", partial(home_section, service))

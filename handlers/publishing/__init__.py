@@ -1,5 +1,7 @@
 """Publishing assets and registering Redshift and Glue data sources."""
 
+from functools import partial
+
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.capability import Capability
@@ -8,7 +10,7 @@ from bot.settings import Settings
 from handlers.publishing.listeners import register
 from handlers.publishing.probes import PROBES
 from handlers.publishing.sweep import SWEEP, sweep
-from handlers.publishing.workflow import Publishing
+from handlers.publishing.wiring import build_publishing
 from scheduler.tasks import Task, schedule
 
 # A run whose poller died with a replaced task (every deploy) and whose Succeeded/Failed event was lost gets its
@@ -18,10 +20,9 @@ from scheduler.tasks import Task, schedule
 SWEEP_MINUTES = 5
 
 
-def tasks(deps: Kernel) -> dict[str, Task]:
-    """The stored tasks of this capability, bound to `deps`; the sweep is idempotent (a job may run twice)."""
-    publishing = Publishing(deps)
-    return {SWEEP: lambda: sweep(publishing)}
+def tasks(kernel: Kernel) -> dict[str, Task]:
+    """The sweep of followed runs, bound to the workflow built once; it is idempotent (a job may run twice)."""
+    return {SWEEP: partial(sweep, build_publishing(kernel))}
 
 
 def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
+from bot.audit import AuditLog
+from bot.authz import Access
 from bot.errors import BadInput
-from bot.kernel import Kernel
+from bot.kernel import Messages
 from bot.outbox import message
 from handlers.publishing import blocks
 from handlers.publishing.owners import Owners
@@ -30,47 +33,49 @@ CARD_KEY_PREFIX = "pub:"
 FIRST_POLL, MAX_POLL, GIVE_UP = 0.25, 60.0, 86400.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Publishing:
-    """The capability's services and stores over one set of deps."""
+    """The capability's services and stores, and exactly the kernel's ports its flows use."""
 
-    deps: Kernel
-    runs: RunService = field(init=False)
-    store: RunStore = field(init=False)
-    registrar: Registrar = field(init=False)
-    owners: Owners = field(init=False)
+    runs: RunService
+    store: RunStore
+    registrar: Registrar
+    owners: Owners
+    # The policy as it stands: its projects and their channels, and the publishing section.
+    access: Access
+    audit: AuditLog
+    messages: Messages
+    # Where a run is followed once its card is up; closing the bot waits for it.
+    background: Executor
+    # OPSBOT_DATAZONE_DOMAIN_ID, None until an admin sets it.
+    domain_id: str | None
+    admin_channel: str | None
     sleep: Callable[[float], None] = time.sleep
-
-    def __post_init__(self) -> None:
-        self.runs = RunService(self.deps.aws)
-        self.store = RunStore(self.deps.db)
-        self.registrar = Registrar(self.deps.aws, self.deps.settings.aws_region or "us-east-1")
-        self.owners = Owners(self.deps.access, self.deps.groups, self.deps.aws)
 
     @property
     def policy(self) -> Any:
         """The policy's publishing section."""
-        return self.deps.access.policy.publishing
+        return self.access.policy.publishing
 
     def domain(self) -> str:
         """The configured DataZone domain, or a BadInput that says how to set it."""
-        if not self.deps.settings.datazone_domain_id:
+        if not self.domain_id:
             raise BadInput("opsbot has no DataZone domain yet: an admin sets OPSBOT_DATAZONE_DOMAIN_ID.")
-        return self.deps.settings.datazone_domain_id
+        return self.domain_id
 
     def producer_project(self) -> str:
         """The project registrations go to: publishing.project, or the policy's only project."""
         if self.policy.project:
             return str(self.policy.project)
-        projects = list(self.deps.access.policy.projects)
+        projects = list(self.access.policy.projects)
         if len(projects) == 1:
             return projects[0]
         raise BadInput("Registrations need a producer project: an admin sets publishing.project in the policy file.")
 
     def project_channel(self, project_id: str) -> str | None:
         """Where cards about the project go: its channel, else the admins' channel."""
-        project = self.deps.access.policy.projects.get(project_id)
-        return (project.channel if project else None) or self.deps.settings.admin_channel
+        project = self.access.policy.projects.get(project_id)
+        return (project.channel if project else None) or self.admin_channel
 
     # -- registration --------------------------------------------------------------------------------
 
@@ -84,7 +89,7 @@ class Publishing:
         """
         domain, project = self.domain(), self.producer_project()
         is_owner = trusted or self.owners.require(
-            self.deps.audit, user_id, domain, project, "publishing.register", registration.source_name
+            self.audit, user_id, domain, project, "publishing.register", registration.source_name
         )
         thread = self._post(
             channel,
@@ -108,7 +113,7 @@ class Publishing:
         except Exception as error:
             message = getattr(error, "message", None) or "the registration failed; the logs have the details"
             progress(f":x: {message}")
-            self.deps.audit.record(
+            self.audit.record(
                 actor=user_id,
                 action="publishing.register",
                 target=registration.source_name,
@@ -116,7 +121,7 @@ class Publishing:
                 detail=message[:500],
             )
             raise
-        self.deps.audit.record(
+        self.audit.record(
             actor=user_id,
             action="publishing.register",
             target=registration.source_name,
@@ -124,7 +129,7 @@ class Publishing:
             detail=f"run {outcome.run_id}" + ("" if is_owner else " (as admin)"),
         )
         self.store.add(outcome.run_id, domain, outcome.data_source_id, registration.label, user_id, channel, thread)
-        self.deps.background.submit(self.follow, domain, outcome.run_id)
+        self.background.submit(self.follow, domain, outcome.run_id)
         return outcome
 
     def _post(self, channel: str | None, thread: str | None, text: str, card: list | None = None) -> str | None:
@@ -138,10 +143,10 @@ class Publishing:
         extra: dict[str, Any] = {"blocks": card} if card else {}
         if thread is None:
             key = f"{CARD_KEY_PREFIX}{uuid.uuid4().hex[:24]}"
-            self.deps.messages.send(message.post(channel, text, key=key, **extra))
+            self.messages.send(message.post(channel, text, key=key, **extra))
             return key
         target = {"after": thread} if thread.startswith(CARD_KEY_PREFIX) else {"thread_ts": thread}
-        self.deps.messages.send(message.reply(channel, text, **target, **extra))
+        self.messages.send(message.reply(channel, text, **target, **extra))
         return thread
 
     # -- following runs ------------------------------------------------------------------------------
@@ -176,7 +181,7 @@ class Publishing:
         if not self.store.end(card.run_id, state):
             return False
         self._post(card.channel, card.thread_ts, text)
-        self.deps.audit.record(
+        self.audit.record(
             actor=card.requested_by, action="publishing.run", target=card.run_id, result=state, detail=text[:500]
         )
         return True
@@ -191,7 +196,7 @@ class Publishing:
             return False
         gate = not self.policy.publish_on_import
         self._post(card.channel, card.thread_ts, blocks.run_text(view), blocks.run_summary(view, domain, gate))
-        self.deps.audit.record(
+        self.audit.record(
             actor=card.requested_by,
             action="publishing.run",
             target=run_id,

@@ -11,6 +11,7 @@ from bot.inbox.consumer import SqsConsumer
 from handlers.failover import ids
 from handlers.failover.due import run_due
 from handlers.failover.store import AlertStore
+from handlers.failover.wiring import build_failover
 from opsbot.capabilities import CAPABILITIES
 from sandbox.aws.notifications import alarm_message, alarm_state_change, fleet_state_change, sns_envelope
 from sandbox.runtime import ADMIN, ANALYST, APPROVER
@@ -114,11 +115,12 @@ def test_escalation_fires_once_and_not_for_acknowledged_alerts(bot):
     bot.alarm("ALARM")
     bot.alarm("ALARM", cluster="j-OTHER00001", name="other-primary-lost")
     store = AlertStore(bot.deps.db)
+    failover = build_failover(bot.deps.kernel)
     sales, other = bot.alerts()
     assert store.acknowledge(other.id, ADMIN, datetime.now(UTC))
     later = datetime.now(UTC) + timedelta(minutes=16)
-    assert run_due(bot.deps.kernel, store, later)["escalated"] == 1
-    assert run_due(bot.deps.kernel, store, later + timedelta(minutes=1))["escalated"] == 0
+    assert run_due(failover, later)["escalated"] == 1
+    assert run_due(failover, later + timedelta(minutes=1))["escalated"] == 0
     page = bot.slack.wait_for("chat.postMessage", lambda c: "not acknowledged after 15 min" in c.body.get("text", ""))
     assert "<!subteam^S0DATAONCALL>" in page.body["text"] and page.body["channel"] == SALES
     assert [e.target for e in bot.deps.audit.recent(action="failover.escalate")] == [str(sales.id)]
@@ -127,23 +129,25 @@ def test_escalation_fires_once_and_not_for_acknowledged_alerts(bot):
 def test_silenced_clusters_do_not_escalate_and_silences_expire_by_themselves(bot):
     bot.alarm("ALARM")
     store = AlertStore(bot.deps.db)
+    failover = build_failover(bot.deps.kernel)
     now = datetime.now(UTC)
     store.silence(CLUSTER_ID, now + timedelta(minutes=30), ADMIN, now)
-    assert run_due(bot.deps.kernel, store, now + timedelta(minutes=20))["escalated"] == 0
-    swept = run_due(bot.deps.kernel, store, now + timedelta(minutes=31))
+    assert run_due(failover, now + timedelta(minutes=20))["escalated"] == 0
+    swept = run_due(failover, now + timedelta(minutes=31))
     assert swept["silences_expired"] == 1 and swept["escalated"] == 0  # a full period after the silence
     assert store.silenced_until(CLUSTER_ID, now + timedelta(minutes=31)) is None
-    assert run_due(bot.deps.kernel, store, now + timedelta(minutes=47))["escalated"] == 1
+    assert run_due(failover, now + timedelta(minutes=47))["escalated"] == 1
 
 
 def test_a_silenced_cluster_gets_no_card_until_the_silence_ends(bot):
     store = AlertStore(bot.deps.db)
+    failover = build_failover(bot.deps.kernel)
     now = datetime.now(UTC)
     store.silence("j-QUIET000001", now + timedelta(seconds=2), ADMIN, now)
     bot.alarm("ALARM", cluster="j-QUIET000001", name="quiet")
     assert bot.alerts()[0].channel == DEFAULT  # no such cluster in EMR: routed by id to the default channel
     eventually(lambda: datetime.now(UTC) > now + timedelta(seconds=2))
-    run_due(bot.deps.kernel, store)
+    run_due(failover)
     call, _ = bot.card(DEFAULT)
     assert "j-QUIET000001" in text_of(call)
 
@@ -236,11 +240,11 @@ def test_an_incident_only_emr_events_opened_is_checked_against_emr(bot):
     fleets = bot.box.emr_fleets
     failed, _ = fleets.fail_primary(CLUSTER_ID)
     bot.deliver(fleet_state_change(CLUSTER_ID, failed["InstanceFleetId"], "RESIZING", 2, 3))
-    store = AlertStore(bot.deps.db)
+    failover = build_failover(bot.deps.kernel)
     later = datetime.now(UTC) + timedelta(minutes=11)
-    assert run_due(bot.deps.kernel, store, later)["recovered_by_check"] == 0  # the replacement is still provisioning
+    assert run_due(failover, later)["recovered_by_check"] == 0  # the replacement is still provisioning
     fleets.finish_replacement(CLUSTER_ID)  # and EMR's RUNNING event never arrives
-    assert run_due(bot.deps.kernel, store, later)["recovered_by_check"] == 1
+    assert run_due(failover, later)["recovered_by_check"] == 1
     assert bot.alerts()[0].state == "resolved"
 
 

@@ -11,7 +11,8 @@ from handlers.publishing import tasks
 from handlers.publishing.registration import Registration, SchemaFilter
 from handlers.publishing.store import FOLLOWING, GAVE_UP, GONE, REPORTED, RunCard
 from handlers.publishing.sweep import SWEEP
-from handlers.publishing.workflow import GIVE_UP, Publishing
+from handlers.publishing.wiring import build_publishing
+from handlers.publishing.workflow import GIVE_UP
 from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import APPROVER
 from sandbox.world import DOMAIN_ID
@@ -23,7 +24,7 @@ from tests.harness import eventually
 
 def started_then_restarted(bot, table="orders_raw"):
     """A Glue run started and its card stored as /publish glue does, then the bot replaced: nothing polls it."""
-    deps, publishing = bot["deps"], Publishing(bot["deps"].kernel)
+    deps, publishing = bot["deps"], build_publishing(bot["deps"].kernel)
     thread = deps.slack.chat_postMessage(channel=CHANNEL, text="Registering Glue sales")["ts"]
     registration = Registration(kind="GLUE", database="sales", schemas=(SchemaFilter("", (table,)),))
     outcome = publishing.registrar.register(
@@ -52,7 +53,7 @@ def summaries(bot, run_id):
 
 
 def state(bot, run_id):
-    return Publishing(bot["deps"].kernel).store.get(run_id).state
+    return build_publishing(bot["deps"].kernel).store.get(run_id).state
 
 
 def test_a_run_the_restart_orphaned_gets_one_summary_from_the_sweep(bot):
@@ -75,7 +76,7 @@ def test_the_sweep_tells_the_thread_a_new_status_once(bot):
     assert sweep() == {"running": 1}  # DataZone's first answer about a new run: it is running
     running = thread_posts(bot, f"Run `{run_id}`: running")
     assert len(running) == 1 and running[0].body["thread_ts"]
-    assert Publishing(bot["deps"].kernel).store.get(run_id).last_status == "RUNNING"
+    assert build_publishing(bot["deps"].kernel).store.get(run_id).last_status == "RUNNING"
     finished(bot, run_id)
     assert sweep() == {"done": 1}
     assert len(summaries(bot, run_id)) == 1
@@ -123,7 +124,7 @@ def test_a_run_still_running_past_the_limit_is_given_up_with_one_message(bot):
     assert state(bot, run_id) == GAVE_UP
     finished(bot, run_id)
     # The poller of a replica that is still alive stops too, and posts no summary.
-    Publishing(bot["deps"].kernel).follow(DOMAIN_ID, run_id)
+    build_publishing(bot["deps"].kernel).follow(DOMAIN_ID, run_id)
     assert summaries(bot, run_id) == []
 
 
@@ -140,7 +141,7 @@ def test_a_run_that_finished_while_nobody_looked_still_gets_its_summary_after_th
 def test_a_run_datazone_does_not_know_is_ended_with_one_message(bot):
     deps, run_id = bot["deps"], "r" + uuid.uuid4().hex[:12]
     thread = deps.slack.chat_postMessage(channel=CHANNEL, text="Registering Glue gone")["ts"]
-    Publishing(deps.kernel).store.add(run_id, DOMAIN_ID, "ds-deleted", "Glue gone", APPROVER, CHANNEL, thread)
+    build_publishing(deps.kernel).store.add(run_id, DOMAIN_ID, "ds-deleted", "Glue gone", APPROVER, CHANNEL, thread)
     sweep = tasks(deps.kernel)[SWEEP]
     assert sweep().get("gone") == 1
     assert sweep().get("gone") is None
@@ -152,7 +153,8 @@ def test_a_run_datazone_does_not_know_is_ended_with_one_message(bot):
 def test_one_run_failing_does_not_stop_the_others(bot):
     kernel = bot["deps"].kernel
     # A card whose domain id DataZone rejects: an error that is not "not found", so the run is not ended.
-    Publishing(kernel).store.add("r-elsewhere", "not a domain id!", "ds-x", "Glue elsewhere", APPROVER, CHANNEL, None)
+    store = build_publishing(kernel).store
+    store.add("r-elsewhere", "not a domain id!", "ds-x", "Glue elsewhere", APPROVER, CHANNEL, None)
     run_id = started_then_restarted(bot)
     finished(bot, run_id)
     assert tasks(kernel)[SWEEP]() == {"failed": 1, "done": 1}  # DataZone refused the first (logged), not the second
