@@ -1,0 +1,3 @@
+"""Fixtures of the catalog tests."""
+
+from tests.handlers.catalog.helpers import bot, box  # noqa: F401

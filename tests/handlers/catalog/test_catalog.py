@@ -1,0 +1,133 @@
+"""/catalog as a data consumer: search, show, request access (button, modal, command), and link previews."""
+
+import json
+
+from handlers.catalog import ids
+from sandbox.runtime import ADMIN, ANALYST, APPROVER, PORTAL_HOST, SALES_CHANNEL
+from sandbox.slack_requests import SlackRequests
+from sandbox.world import DOMAIN_ID
+from tests.handlers.catalog.helpers import CHANNEL, buttons, catalog, drain, reply, requests_for, settle_pending
+
+
+def _creates(bot):
+    return bot["box"].datazone_service.calls.count("CreateSubscriptionRequest")
+
+
+def test_search_finds_customer_pii_with_its_facts_and_buttons(bot):
+    catalog(bot, "customer", ANALYST)
+    answer = reply(bot, lambda text: "customer_pii" in text)
+    shown = json.dumps(answer.body["blocks"])
+    assert "customer_pii" in shown and "Sales producer" in shown and "confidential" in shown
+    assert "quality 0.88" in shown and "Customer" in shown and "Customer contact details" in shown
+    assert "mkt_sls_table" not in shown
+    assert {action for action, _ in buttons(answer.body["blocks"])} == {ids.SHOW, ids.REQUEST}
+
+
+def test_filters_are_words(bot):
+    catalog(bot, "term:revenue class:public", ANALYST)
+    shown = json.dumps(reply(bot, lambda text: "published asset" in text).body["blocks"])
+    assert "store_locations" in shown and "mkt_sls_table" not in shown and "customer_pii" not in shown
+    catalog(bot, 'project:"Sales producer"', ANALYST)
+    assert "3 published assets found" in reply(bot, lambda text: "3 published" in text).body["text"]
+    catalog(bot, "project:Nowhere", ANALYST)
+    assert "No DataZone project is called" in reply(bot, lambda text: "Nowhere" in text).body["text"]
+
+
+def test_bad_input_gets_the_usage_and_reaches_no_aws(bot):
+    before = bot["box"].datazone_service.calls.count("SearchListings")
+    catalog(bot, "term:a term:b", ANALYST)
+    assert "is given twice" in reply(bot, lambda text: "twice" in text).body["text"]
+    catalog(bot, "request customer_pii", ANALYST)
+    assert "Give a reason" in reply(bot, lambda text: "reason" in text).body["text"]
+    catalog(bot, "customer page=0", ANALYST)
+    assert "Usage" in reply(bot, lambda text: "page=0" in text).body["text"]
+    assert bot["box"].datazone_service.calls.count("SearchListings") == before
+
+
+def test_show_has_the_forms_the_owners_and_the_callers_pending_request(bot):
+    pending = requests_for(bot, "customer_pii") or [
+        bot["box"]
+        .client("datazone", as_user="maria")
+        .create_subscription_request(
+            domainIdentifier=DOMAIN_ID,
+            requestReason="Email campaign",
+            subscribedPrincipals=[{"project": {"identifier": bot["box"].world.consumer_project}}],
+            subscribedListings=[{"identifier": bot["box"].world.listings["customer_pii"]}],
+        )
+    ]
+    catalog(bot, "show customer_pii", ANALYST)
+    shown = json.dumps(reply(bot, lambda text: "Your projects" in text).body["blocks"])
+    assert "BusinessMetadata" in shown and "crm-team" in shown and "<@U0ALICE>" in shown
+    assert "Marketing analytics" in shown
+    assert f"request `{pending[0]['id']}` pending" in shown
+
+
+def test_request_access_button_asks_datazone_and_the_approvers_get_the_card(bot):
+    settle_pending(bot, "customer_pii")
+    catalog(bot, "customer", ANALYST)
+    value = dict(buttons(reply(bot, lambda text: "customer_pii" in text).body["blocks"]))[ids.REQUEST]
+    bot["driver"].click(ids.REQUEST, user=ANALYST, value=value)
+    modal = bot["box"].slack.wait_for("views.open").body["view"]
+    assert modal["callback_id"] == ids.REQUEST_MODAL and "Marketing analytics" in json.dumps(modal)
+    project = bot["box"].world.consumer_project
+    values = {
+        ids.PROJECT_BLOCK: {ids.PROJECT_ACTION: SlackRequests.select_value(project, "Marketing analytics")},
+        ids.REASON_BLOCK: {ids.REASON_ACTION: SlackRequests.text_value("Email campaign for Q1")},
+    }
+    bot["driver"].submit(ids.REQUEST_MODAL, user=ANALYST, values=values, private_metadata=modal["private_metadata"])
+    drain(bot, lambda: requests_for(bot, "customer_pii"))
+    (created,) = requests_for(bot, "customer_pii")
+    assert created["requestReason"].startswith("Email campaign for Q1") and ANALYST in created["requestReason"]
+    told = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ANALYST)
+    assert created["id"] in told.body["text"]
+    # The card comes through the subscriptions intake, from DataZone's "Subscription Request Created" event.
+    drain(bot, lambda: any(created["id"] in json.dumps(c.body) for c in bot["box"].slack.calls_to("chat.postMessage")
+                           if c.body.get("channel") == SALES_CHANNEL))  # fmt: skip
+    assert bot["deps"].audit.recent(action="catalog.request")[0].result == "ok"
+
+
+def test_an_internal_asset_asked_for_by_command_is_auto_approved_by_the_policy(bot):
+    settle_pending(bot, "mkt_sls_table")
+    catalog(bot, "request mkt_sls_table Campaign attribution for Q1", ANALYST)
+    assert "is in DataZone" in reply(bot, lambda text: "mkt_sls_table" in text).body["text"]
+    drain(bot, lambda: requests_for(bot, "mkt_sls_table", "ACCEPTED"))
+    assert not requests_for(bot, "mkt_sls_table")
+
+
+def test_someone_in_no_consumer_project_is_told_why_and_nothing_is_created(bot):
+    before = _creates(bot)
+    catalog(bot, "request customer_pii we need it", APPROVER)  # Alice is only in the owning project
+    assert "not an owner or contributor" in reply(bot, lambda text: "contributor" in text).body["text"]
+    response = catalog(bot, "request customer_pii we need it", ADMIN)  # Ada: no DataZone identity in the policy
+    assert "add your Slack user" in response.body
+    catalog(bot, "customer", ADMIN)  # anyone may search
+    value = dict(buttons(reply(bot, lambda text: "published asset" in text).body["blocks"]))[ids.REQUEST]
+    bot["driver"].click(ids.REQUEST, user=ADMIN, value=value, response_url=bot["box"].slack.response_url())
+    assert "add your Slack user" in reply(bot, lambda text: "policy file" in text).body["text"]
+    assert _creates(bot) == before and bot["box"].slack.calls_to("views.open") == []
+
+
+def test_a_pasted_portal_link_unfurls_into_the_listing_card(bot):
+    asset = bot["box"].world.assets["customer_pii"]
+    url = f"https://{PORTAL_HOST}/projects/{bot['box'].world.consumer_project}/catalog/assets/{asset}"
+    other = "https://example.com/not-ours"
+    event = bot["box"].slack.share_links(CHANNEL, ANALYST, [url, other])
+    assert bot["driver"].event(event).status == 200
+    call = bot["box"].slack.wait_for("chat.unfurl")
+    assert call.error is None and set(call.body["unfurls"]) == {url}
+    shown = call.body["unfurls"][url]["blocks"]
+    assert "customer_pii" in json.dumps(shown) and ids.REQUEST in dict(buttons(shown))
+
+
+def test_only_links_to_published_assets_on_the_portal_unfurl(bot):
+    world = bot["box"].world
+    good = f"https://{PORTAL_HOST}/listings/{world.listings['store_locations']}"
+    links = [
+        f"https://{PORTAL_HOST}/assets/nope123",
+        good,
+        f"https://elsewhere.example/assets/{world.assets['customer_pii']}",
+    ]
+    bot["driver"].event(bot["box"].slack.share_links(CHANNEL, ANALYST, links))
+    call = bot["box"].slack.wait_for("chat.unfurl")
+    assert call.error is None and set(call.body["unfurls"]) == {good}
+    assert "store_locations" in json.dumps(call.body["unfurls"][good])
