@@ -14,6 +14,8 @@ REQUEST_MODAL = "catalog.request_modal"
 PROJECT_BLOCK, PROJECT_ACTION = "catalog_project", "project"
 REASON_BLOCK, REASON_ACTION = "catalog_reason", "reason"
 
+# Where the furthest page a button can name starts (search reads far fewer listings than this).
+MAX_OFFSET = paging.MAX_PAGE * 50
 # DataZone ids: `[a-zA-Z0-9_-]{1,36}`.
 ID = r"^[a-zA-Z0-9_-]{1,36}$"
 
@@ -36,4 +38,4 @@ class SearchState(BaseModel):
     term: str | None = Field(None, max_length=64)
     classification: str | None = Field(None, max_length=64)
     project: str | None = Field(None, max_length=64)
-    offset: int = Field(0, ge=0, le=paging.MAX_PAGE * 50)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)

@@ -1,8 +1,10 @@
 """Shared steps of the catalog tests: the sandbox, the app wired to it, and ways to drive it as a consumer."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
+import yaml
 
 from bot.app import build_app
 from bot.deps import build_deps
@@ -10,13 +12,14 @@ from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.settings import load_settings
 from opsbot.capabilities import CAPABILITIES
-from sandbox.runtime import SIGNING_SECRET, start_sandbox
+from sandbox.runtime import ANALYST, SIGNING_SECRET, start_sandbox
 from sandbox.slack_requests import SlackRequests
-from sandbox.world import DOMAIN_ID
+from sandbox.world import ACCOUNT, DOMAIN_ID
 from scheduler import bound_tasks, build_scheduler
 from tests.harness import BoltDriver, eventually
 
 CHANNEL = "C0GENERAL"
+ANALYST_ROLE = f"arn:aws:iam::{ACCOUNT}:role/MarketingAnalyst"
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +29,10 @@ def box(tmp_path_factory):
     sandbox.stop()
 
 
-@pytest.fixture
-def bot(box, tmp_path, monkeypatch):
-    """The app wired to the sandbox, its inbox, a paused scheduler (as on a replica that is not the leader)."""
-    for name, value in box.env().items():
+@contextmanager
+def wired(box, tmp_path, monkeypatch, **env):
+    """The app wired to the sandbox (`env` overrides its settings), its inbox and a paused scheduler."""
+    for name, value in {**box.env(), **env}.items():
         monkeypatch.setenv(name, value)
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
@@ -41,17 +44,37 @@ def bot(box, tmp_path, monkeypatch):
     box.slack.reset()
     box.slack.workspace.join(CHANNEL)  # where the tests' signed clicks and commands come from
     inbox = build_inbox(deps)
-    yield {
-        "deps": deps,
-        "inbox": inbox,
-        "consumer": SqsConsumer(box.client("sqs"), box.world.queue_url, inbox, deps.metrics, wait_seconds=1),
-        "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
-        "dz": box.client("datazone"),
-        "box": box,
-    }
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
-    deps.close()
+    try:
+        yield {
+            "deps": deps,
+            "inbox": inbox,
+            "consumer": SqsConsumer(box.client("sqs"), box.world.queue_url, inbox, deps.metrics, wait_seconds=1),
+            "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
+            "dz": box.client("datazone"),
+            "box": box,
+        }
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        deps.close()
+
+
+@pytest.fixture
+def bot(box, tmp_path, monkeypatch):
+    """The app wired to the sandbox as the sandbox's policy has it."""
+    with wired(box, tmp_path, monkeypatch) as wired_bot:
+        yield wired_bot
+
+
+@pytest.fixture
+def bot_with_requester_role(box, tmp_path, monkeypatch):
+    """The app wired to the sandbox, with a policy that has Maria ask for access through her own role."""
+    policy = yaml.safe_load(box.policy_path.read_text())
+    policy["subscriptions"]["requester_roles"] = {ANALYST: ANALYST_ROLE}
+    path = tmp_path / "policy.yml"
+    path.write_text(yaml.safe_dump(policy))
+    with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(path)) as wired_bot:
+        yield wired_bot
 
 
 def catalog(bot, text, user):
@@ -89,3 +112,9 @@ def settle_pending(bot, asset):
 def drain(bot, until):
     """Deliver the sandbox's DataZone events from the events queue until `until()` holds."""
     eventually(lambda: bot["consumer"].poll_once() >= 0 and until(), timeout=20)
+
+
+def card_posted(bot, request_id, channel):
+    """True once the request's card was posted in `channel`."""
+    calls = bot["box"].slack.calls_to("chat.postMessage")
+    return any(request_id in json.dumps(c.body) for c in calls if c.body.get("channel") == channel)

@@ -6,7 +6,17 @@ from handlers.catalog import ids
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, PORTAL_HOST, SALES_CHANNEL
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
-from tests.handlers.catalog.helpers import CHANNEL, buttons, catalog, drain, reply, requests_for, settle_pending
+from tests.handlers.catalog.helpers import (
+    ANALYST_ROLE,
+    CHANNEL,
+    buttons,
+    card_posted,
+    catalog,
+    drain,
+    reply,
+    requests_for,
+    settle_pending,
+)
 
 
 def _creates(bot):
@@ -81,8 +91,7 @@ def test_request_access_button_asks_datazone_and_the_approvers_get_the_card(bot)
     told = bot["box"].slack.wait_for("chat.postMessage", lambda c: c.body.get("channel") == ANALYST)
     assert created["id"] in told.body["text"]
     # The card comes through the subscriptions intake, from DataZone's "Subscription Request Created" event.
-    drain(bot, lambda: any(created["id"] in json.dumps(c.body) for c in bot["box"].slack.calls_to("chat.postMessage")
-                           if c.body.get("channel") == SALES_CHANNEL))  # fmt: skip
+    drain(bot, lambda: card_posted(bot, created["id"], SALES_CHANNEL))
     assert bot["deps"].audit.recent(action="catalog.request")[0].result == "ok"
 
 
@@ -131,3 +140,44 @@ def test_only_links_to_published_assets_on_the_portal_unfurl(bot):
     call = bot["box"].slack.wait_for("chat.unfurl")
     assert call.error is None and set(call.body["unfurls"]) == {good}
     assert "store_locations" in json.dumps(call.body["unfurls"][good])
+
+
+def test_with_a_requester_role_the_request_is_made_as_the_person(bot_with_requester_role):
+    bot = bot_with_requester_role
+    settle_pending(bot, "store_locations")
+    sts_calls = bot["box"].sts_recorder.calls
+    before = len(sts_calls)
+    catalog(bot, "request store_locations Opening hours for the store finder", ANALYST)
+    reply(bot, lambda text: "is in DataZone" in text)
+    assume = [c for c in sts_calls[before:] if c.get("Action") == "AssumeRole"]
+    assert [(c["RoleArn"], c["SourceIdentity"]) for c in assume] == [(ANALYST_ROLE, ANALYST)]
+    (created,) = requests_for(bot, "store_locations") or requests_for(bot, "store_locations", "ACCEPTED")
+    # DataZone records the role session named after her, and the reason stays hers alone.
+    assert created["createdBy"].endswith(f"assumed-role/MarketingAnalyst/opsbot-{ANALYST}")
+    assert created["requestReason"] == "Opening hours for the store finder"
+
+
+def test_with_several_projects_the_command_needs_project_and_the_modal_offers_them(bot):
+    box = bot["box"]
+    extra = bot["dz"].create_project(domainIdentifier=DOMAIN_ID, name="Finance analytics")["id"]
+    bot["dz"].create_project_membership(
+        domainIdentifier=DOMAIN_ID,
+        projectIdentifier=extra,
+        member={"userIdentifier": "usr_analyst"},
+        designation="PROJECT_OWNER",
+    )
+    before = box.datazone_service.calls.count("CreateSubscriptionRequest")
+    catalog(bot, "request customer_pii for budgets", ANALYST)
+    assert "project=<name>" in reply(bot, lambda text: "several projects" in text).body["text"]
+    assert box.datazone_service.calls.count("CreateSubscriptionRequest") == before
+    catalog(bot, 'request customer_pii project="Finance analytics" for budgets', ANALYST)
+    reply(bot, lambda text: "is in DataZone" in text)
+    mine = bot["dz"].list_subscription_requests(
+        domainIdentifier=DOMAIN_ID, subscribedListingId=box.world.listings["customer_pii"], owningProjectId=extra
+    )["items"]
+    assert len(mine) == 1
+    catalog(bot, "customer", ANALYST)
+    value = dict(buttons(reply(bot, lambda text: "published asset" in text).body["blocks"]))[ids.REQUEST]
+    bot["driver"].click(ids.REQUEST, user=ANALYST, value=value)
+    options = bot["box"].slack.wait_for("views.open").body["view"]["blocks"][1]["element"]["options"]
+    assert [o["text"]["text"] for o in options] == ["Finance analytics", "Marketing analytics"]
