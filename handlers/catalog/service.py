@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.aws import AwsClients
+from bot.aws import REQUESTER_CONFIG, AwsClients
 from bot.errors import Conflict, NotFound
 from bot.policy import Policy
 from handlers.catalog.arguments import SearchArgs
@@ -177,7 +177,7 @@ class CatalogService:
             client = self._dz
             reason = f"{reason}\n(asked in Slack by Slack user {slack_user})"
         else:
-            client = self._aws.client_as("datazone", role, f"opsbot-{slack_user}", slack_user)
+            client = self._aws.client_as("datazone", role, f"opsbot-{slack_user}", slack_user, REQUESTER_CONFIG)
         created = client.create_subscription_request(
             domainIdentifier=domain_id,
             subscribedPrincipals=[{"project": {"identifier": project.id}}],
