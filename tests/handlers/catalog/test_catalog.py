@@ -181,3 +181,21 @@ def test_with_several_projects_the_command_needs_project_and_the_modal_offers_th
     bot["driver"].click(ids.REQUEST, user=ANALYST, value=value)
     options = bot["box"].slack.wait_for("views.open").body["view"]["blocks"][1]["element"]["options"]
     assert [o["text"]["text"] for o in options] == ["Finance analytics", "Marketing analytics"]
+
+
+def test_the_request_modal_refuses_someone_the_policy_does_not_map(bot):
+    before = _creates(bot)
+    ref = ids.ListingRef(listing_id=bot["box"].world.listings["store_locations"], name="store_locations")
+    values = {
+        ids.PROJECT_BLOCK: {ids.PROJECT_ACTION: SlackRequests.select_value(bot["box"].world.consumer_project)},
+        ids.REASON_BLOCK: {ids.REASON_ACTION: SlackRequests.text_value("Store finder")},
+    }
+    answer = bot["driver"].submit(ids.REQUEST_MODAL, user=ADMIN, values=values, private_metadata=ref.model_dump_json())
+    refusal = json.loads(answer.body)
+    assert refusal["response_action"] == "update" and "`people` in the policy file" in json.dumps(refusal["view"])
+    assert _creates(bot) == before
+
+
+def test_a_page_past_the_end_says_which_is_last(bot):
+    catalog(bot, "customer page=2", ANALYST)
+    assert "There is no page 2" in reply(bot, lambda text: "no page 2" in text).body["text"]
