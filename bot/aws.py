@@ -18,12 +18,15 @@ from bot.errors import NotFound
 # so do doctor's permission probes, which call every action once whether the bot's work needs it or not.
 BOT_APPID = "opsbot"
 APPROVER_APPID = "opsbot-approver"
+# Likewise a subscription request made from Slack under the requester's own role.
+REQUESTER_APPID = "opsbot-requester"
 PROBE_APPID = "opsbot-doctor-probe"
 
 # Adaptive mode adds client-side rate limiting on top of backoff, which is what a bot fanning out
 # many DataZone calls needs when the service throttles.
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 APPROVER_CONFIG = RETRIES.merge(Config(user_agent_appid=APPROVER_APPID))
+REQUESTER_CONFIG = RETRIES.merge(Config(user_agent_appid=REQUESTER_APPID))
 
 
 class AwsClients:
@@ -46,18 +49,23 @@ class AwsClients:
                 self._clients[key] = self._session.client(service, region_name=region, config=self._config)
             return self._clients[key]
 
-    def client_as(self, service: str, role_arn: str, session_name: str, source_identity: str) -> Any:
-        """A client for `service` acting as `role_arn`; SourceIdentity follows the session into CloudTrail."""
+    def client_as(
+        self, service: str, role_arn: str, session_name: str, source_identity: str, config: Config = APPROVER_CONFIG
+    ) -> Any:
+        """A client for `service` acting as `role_arn`; SourceIdentity follows the session into CloudTrail.
+
+        `config` names the work in the User-Agent (an approver's decision unless told otherwise).
+        """
         credentials = self.client("sts").assume_role(
             RoleArn=role_arn,
             RoleSessionName=session_name,
             SourceIdentity=source_identity,
-            DurationSeconds=900,  # one decision; never kept
+            DurationSeconds=900,  # one decision or request; never kept
         )["Credentials"]
         with self._lock:
             return self._session.client(
                 service,
-                config=APPROVER_CONFIG,
+                config=config,
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials["SessionToken"],

@@ -94,6 +94,9 @@ class SubscriptionPolicy(BaseModel):
     # so DataZone and CloudTrail record the human. With `require_approver_role`, users without one cannot decide.
     approver_roles: dict[SlackUserId, RoleArn] = Field(default_factory=dict)
     require_approver_role: bool = False
+    # Ask for access as the requester: their own role, with SourceIdentity set to their Slack user id, so DataZone
+    # and CloudTrail record the person. Without one, the bot asks and the request's reason names the Slack user.
+    requester_roles: dict[SlackUserId, RoleArn] = Field(default_factory=dict)
 
     @field_validator("rules")
     @classmethod

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     datazone_domain_id: str | None = Field(
         None, pattern=r"^dzd[-_][a-zA-Z0-9_-]{1,36}$", validation_alias=_env("OPSBOT_DATAZONE_DOMAIN_ID")
     )
+    # The DataZone (or SageMaker Unified Studio) portal's host, e.g. dzd_abc.datazone.eu-west-1.on.aws (GetDomain's
+    # portalUrl): links to it that are pasted in Slack unfurl into the listing's card. Without it, none do.
+    datazone_portal_host: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]{1,253}$", validation_alias=_env("OPSBOT_DATAZONE_PORTAL_HOST")
+    )
     # Where cards go for projects the policy gives no channel, and where admins hear about problems.
     admin_channel: str | None = Field(
         None, pattern=r"^[CG][A-Z0-9]{2,}$", validation_alias=_env("OPSBOT_ADMIN_CHANNEL")

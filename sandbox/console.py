@@ -219,7 +219,8 @@ class Console:
         modal = self.last.modal
         if modal is None:
             raise ConsoleError("no modal is open")
-        values: dict[str, Any] = {}
+        # Inputs left as they were submit their initial value, as in Slack.
+        values: dict[str, Any] = _initial_values(modal)
         for pair in shlex.split(rest):
             key, _, value = pair.partition("=")
             block, _, action = key.partition(".")
@@ -372,6 +373,24 @@ class Console:
 
     def _cmd_quit(self, _rest: str) -> None:
         raise EOFError
+
+
+def _initial_values(modal: dict[str, Any]) -> dict[str, Any]:
+    """view.state.values of the inputs that start with a value: a select's initial option, or initial text."""
+    values: dict[str, Any] = {}
+    for block in modal.get("blocks", []):
+        element = block.get("element") or {}
+        if block.get("type") != "input" or not block.get("block_id") or not element.get("action_id"):
+            continue
+        option = element.get("initial_option")
+        if element.get("type") == "static_select" and option:
+            state = SlackRequests.select_value(option["value"], option["text"]["text"])
+        elif element.get("type") == "plain_text_input" and element.get("initial_value"):
+            state = SlackRequests.text_value(element["initial_value"])
+        else:
+            continue
+        values.setdefault(block["block_id"], {})[element["action_id"]] = state
+    return values
 
 
 def _state_value(modal: dict[str, Any], block_id: str, action_id: str, value: str) -> dict[str, Any]:

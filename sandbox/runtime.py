@@ -35,6 +35,7 @@ from sandbox.world import (
     BACKUP_TABLE,
     CLUSTER_ID,
     CLUSTER_NAME,
+    DOMAIN_ID,
     MARIA_ARN,
     PROTEIN_BUCKET,
     REDSHIFT_SECRET_ARN,
@@ -59,6 +60,7 @@ RUNBOOK = "https://runbooks.example.com/emr/primary-failover"
 SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
 # Where the console types its slash commands.
 CONSOLE_CHANNEL = "C0CONSOLE"
+PORTAL_HOST = f"{DOMAIN_ID}.datazone.{REGION}.on.aws"
 
 
 def free_port() -> int:
@@ -111,6 +113,8 @@ class Sandbox:
             "OPSBOT_BACKUP_REPLICA_REGIONS": REPLICA_REGION,
             "OPSBOT_CONFIG": str(self.policy_path),
             "OPSBOT_DATAZONE_DOMAIN_ID": self.world.domain_id,
+            # The portal host GetDomain's portalUrl names: links to it unfurl into the listing's card.
+            "OPSBOT_DATAZONE_PORTAL_HOST": PORTAL_HOST,
             "OPSBOT_ADMIN_CHANNEL": ADMIN_CHANNEL,
             "OPSBOT_EVENTS_QUEUE_URL": self.world.queue_url,
             "OPSBOT_SNS_TOPIC_ARNS": self.world.topic_arn,

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bot.aws import APPROVER_APPID, BOT_APPID
+from bot.aws import APPROVER_APPID, BOT_APPID, REQUESTER_APPID
 
 # (signing name, operation) per app id; test-setup clients carry no app id and are not recorded.
-RECORDED: dict[str, set[tuple[str, str]]] = {BOT_APPID: set(), APPROVER_APPID: set()}
+RECORDED: dict[str, set[tuple[str, str]]] = {BOT_APPID: set(), APPROVER_APPID: set(), REQUESTER_APPID: set()}
 # False as soon as part of the suite is left out, so "allowed but unused" is only judged on a whole run.
 COVERAGE = {"whole_suite": True, "why_not": ""}
 

@@ -20,7 +20,7 @@ def test_manifest_matches_the_schema():
 
 def test_manifest_declares_every_command_and_the_app_serves_each(slack):
     declared = {c["command"] for c in _manifest()["features"]["slash_commands"]}
-    assert declared == {"/subscriptions", "/publish", "/backup", "/cluster", "/protein", "/audit"}
+    assert declared == {"/subscriptions", "/publish", "/backup", "/cluster", "/protein", "/audit", "/catalog"}
     for command in declared:
         response = slack.command(command, "help", user="U0ANY")
         assert response.status == 200 and json.loads(response.body)["text"].startswith(f"*{command}*")
@@ -29,4 +29,8 @@ def test_manifest_declares_every_command_and_the_app_serves_each(slack):
 def test_socket_mode_and_interactivity_are_on():
     settings = _manifest()["settings"]
     assert settings["socket_mode_enabled"] is True and settings["interactivity"]["is_enabled"] is True
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_home_opened", "subteam_members_changed"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "subteam_members_changed",
+        "link_shared",
+    }

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.slack.blockkit import Problems, check_view
 from sandbox.slack.messages import check_message, refusal_body, success_body
+from sandbox.slack.unfurls import unfurl
 
 if TYPE_CHECKING:
     from sandbox.slack.server import FakeSlack
@@ -336,6 +337,7 @@ ANSWERS: dict[str, Callable[[FakeSlack, Body], Body]] = {
     "chat.update": update,
     "chat.postEphemeral": post_ephemeral,
     "chat.getPermalink": permalink,
+    "chat.unfurl": unfurl,
     "views.open": views_open,
     "views.update": views_update,
     "views.push": views_push,

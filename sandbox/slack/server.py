@@ -16,6 +16,7 @@ from sandbox.slack.http import handler_class
 from sandbox.slack.messages import Verdict, check_message, refusal_body
 from sandbox.slack.methods import ANSWERS, Upload
 from sandbox.slack.records import Call, Refusal, next_sequence
+from sandbox.slack.unfurls import SharedLinks, share_links
 from sandbox.slack.workspace import Workspace
 
 
@@ -42,6 +43,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
+        # Links people pasted (link_shared) and the app's chat.unfurl previews of them.
+        self.links = SharedLinks()
         self.faults = Faults(clock)
         self.ids = itertools.count(1)
         self._expected: list[set[str] | None] = []
@@ -97,6 +100,15 @@ class FakeSlack:
             f"https://files.sandbox.slack.test/files-pri/{ws.team_id}-{file_id}/{upload.filename}",
             f"https://sandbox.slack.test/files/{ws.bot_user_id}/{file_id}/{upload.filename}",
         )
+
+    @property
+    def lock(self) -> threading.Condition:
+        """The lock (reentrant) guarding what the methods keep; held while one of them answers."""
+        return self._lock
+
+    def share_links(self, channel: str, user: str, urls: list[str]) -> dict[str, Any]:
+        """`user` pastes `urls` in `channel`: the message is kept and the link_shared event Slack sends returned."""
+        return share_links(self, channel, user, urls)
 
     def response_url(self, name: str = "r") -> str:
         """A response_url the fake records posts to."""
@@ -179,6 +191,7 @@ class FakeSlack:
             self.messages.clear()
             self.views.clear()
             self.uploads.clear()
+            self.links.clear()
             self.faults.clear()
 
     def wait_for(self, method: str, predicate: Callable[[Call], bool] = lambda _c: True, timeout: float = 10.0) -> Call:

@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from bot.aws import APPROVER_APPID, BOT_APPID, AwsClients
+from bot.aws import APPROVER_APPID, BOT_APPID, REQUESTER_APPID, AwsClients
 from tests import aws_calls
 from tests.deploy.iam_policy import (
     USED_OUTSIDE_BOTOCORE,
@@ -26,6 +26,7 @@ from tests.deploy.iam_policy import (
 POLICIES = [
     (BOT_APPID, "BotPolicy", USED_OUTSIDE_BOTOCORE),
     (APPROVER_APPID, "ApproverPolicy", {}),
+    (REQUESTER_APPID, "RequesterPolicy", {}),
 ]
 
 

@@ -217,31 +217,39 @@ class CatalogHandlers:
 
     def search_listings(self, domainIdentifier: str, **kw: Any) -> Record:
         domain = self.state.domain(domainIdentifier)
+        text = (kw.get("searchText") or "").lower()
+        clause = kw.get("filters")
         items = []
         for listing in domain.listings.values():
             self._advance_listing(domain, listing)
             if listing["status"] != "ACTIVE":
                 continue
             asset = domain.assets.get(listing["_assetId"], {})
-            if kw.get("searchText") and kw["searchText"].lower() not in listing["name"].lower():
+            # The text matches the name or the description, as the portal's search box does.
+            if text and text not in f"{listing['name']} {listing.get('description') or ''}".lower():
                 continue
-            items.append(
-                {
-                    "assetListing": {
-                        "listingId": listing["id"],
-                        "listingRevision": listing["listingRevision"],
-                        "name": listing["name"],
-                        "entityId": listing["_assetId"],
-                        "entityRevision": listing["_assetRevision"],
-                        "entityType": asset.get("typeIdentifier"),
-                        "description": listing.get("description"),
-                        "owningProjectId": asset.get("owningProjectId"),
-                        "listingCreatedBy": listing["createdBy"],
-                        "listingUpdatedBy": listing["updatedBy"],
-                        "createdAt": listing["createdAt"],
-                    }
-                }
-            )
+            terms = [domain.terms[t] for t in asset.get("glossaryTerms") or [] if t in domain.terms]
+            if clause is not None and not _clause(_listing_record(listing, asset, terms), clause):
+                continue
+            item: Record = {
+                "listingId": listing["id"],
+                "listingRevision": listing["listingRevision"],
+                "name": listing["name"],
+                "entityId": listing["_assetId"],
+                "entityRevision": listing["_assetRevision"],
+                "entityType": asset.get("typeIdentifier"),
+                "description": listing.get("description"),
+                "owningProjectId": asset.get("owningProjectId"),
+                "listingCreatedBy": listing["createdBy"],
+                "listingUpdatedBy": listing["updatedBy"],
+                "createdAt": listing["createdAt"],
+                "glossaryTerms": [{"name": t["name"], "shortDescription": t.get("shortDescription")} for t in terms],
+            }
+            if "FORMS" in (kw.get("additionalAttributes") or []):
+                # AssetListingItemAdditionalAttributes.forms: one JSON string, as GetListing's AssetListing.forms.
+                forms = {f["formName"]: json.loads(f["content"]) for f in asset.get("formsOutput") or []}
+                item["additionalAttributes"] = {"forms": json.dumps(forms)}
+            items.append({"assetListing": item})
         out = paged("items", items, kw.get("maxResults"), kw.get("nextToken"))
         return {**out, "totalMatchCount": len(items)}
 
@@ -316,6 +324,20 @@ def _matches(record: Record, kw: dict[str, Any], domain: Domain) -> bool:
     return clause is None or _clause(record, clause)
 
 
+def _listing_record(listing: Record, asset: Record, terms: list[Record]) -> Record:
+    # What SearchListings' filters see of a listing. The model publishes the filter's shape (attribute, value,
+    # intValue, operator) but not the attribute names; these are the listing's own field names, a glossary
+    # term by its name, and a form field as "FormName.field" (unverified, as in Search).
+    return {
+        "name": listing["name"],
+        "description": listing.get("description"),
+        "owningProjectId": asset.get("owningProjectId"),
+        "entityType": asset.get("typeIdentifier"),
+        "glossaryTerms": [t["name"] for t in terms],
+        "formsOutput": asset.get("formsOutput") or [],
+    }
+
+
 def _clause(record: Record, clause: Record) -> bool:
     if "filter" in clause:
         return _filter(record, clause["filter"])
@@ -340,6 +362,9 @@ def _attribute(record: Record, attribute: str) -> Any:
 
 def _filter(record: Record, spec: Record) -> bool:
     actual = _attribute(record, spec["attribute"])
+    if isinstance(actual, list):
+        # A many-valued attribute (glossary terms) matches when any of its values does.
+        return any(_filter({"_value": value}, {**spec, "attribute": "_value"}) for value in actual)
     operator = spec.get("operator", "EQ")
     if "intValue" in spec:
         if not isinstance(actual, int | float):

@@ -224,3 +224,36 @@ def test_unknown_route_is_a_404(world):
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(f"{world['dz'].meta.endpoint_url}/v2/nothing-here")
     assert raised.value.code == 404 and raised.value.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
+
+
+def test_search_listings_takes_the_filters_the_model_publishes(world):
+    dz, domain = world["dz"], world["domain"]
+    term = dz.create_glossary_term(
+        domainIdentifier=domain,
+        glossaryIdentifier=dz.create_glossary(
+            domainIdentifier=domain, name="G", owningProjectIdentifier=world["producer"]
+        )["id"],
+        name="Revenue",
+    )["id"]
+    dz.create_asset_revision(
+        domainIdentifier=domain, identifier=world["asset"], name="mkt_sls_table", glossaryTerms=[term]
+    )
+    _publish(world)
+
+    def names(**kw):
+        items = dz.search_listings(domainIdentifier=domain, **kw)["items"]
+        return [i["assetListing"]["name"] for i in items]
+
+    internal = {"filter": {"attribute": "BusinessMetadata.classification", "value": "internal"}}
+    assert names(filters=internal) == ["mkt_sls_table"]
+    assert names(filters={"filter": {"attribute": "glossaryTerms", "value": "reven", "operator": "TEXT_SEARCH"}}) == [
+        "mkt_sls_table"
+    ]
+    other = {"filter": {"attribute": "owningProjectId", "value": world["consumer"]}}
+    assert names(filters={"and": [internal, other]}) == [] and names(filters={"or": [internal, other]})
+    assert names(searchText="sales", filters=internal) == []  # text matches the name or the description
+    with_forms = dz.search_listings(domainIdentifier=domain, additionalAttributes=["FORMS"])["items"][0]["assetListing"]
+    assert json.loads(with_forms["additionalAttributes"]["forms"])["BusinessMetadata"]["owner"] == "sales"
+    assert with_forms["glossaryTerms"] == [{"name": "Revenue"}]
+    with pytest.raises(ParamValidationError):
+        dz.search_listings(domainIdentifier=domain, filters={"filter": {"value": "no attribute"}})
