@@ -222,7 +222,7 @@ def _service(
     "--refine",
     type=click.IntRange(1),
     default=None,
-    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else per bucket by its index type (IVF_PQ 20, IVF_RQ 5, IVF_SQ 2).",
+    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else per bucket by its index type (IVF_PQ 20, IVF_RQ 10, IVF_SQ 2).",
 )
 @click.option("--identity", is_flag=True, help="Batch: percent identity to stored sequences (slower).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Batch: CSV file (default stdout).")

@@ -102,7 +102,7 @@ def test_batch_mode_answers_as_one_query_at_a_time(mixed_db, service):
 def test_the_refine_factor_defaults_by_index_type_unless_one_is_asked_for():
     assert [SearchParams().refine_for(t) for t in ("IVF_PQ", "IVF_RQ", "IVF_SQ", "IVF_FLAT", "FLAT")] == [
         20,
-        5,
+        10,
         2,
         None,
         None,
