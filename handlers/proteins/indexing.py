@@ -25,8 +25,8 @@ INDEX_KEY = "index/"
 # PQ trains 256 centroids per sub-vector; with fewer rows than that, exact search is both right and fast.
 MIN_ROWS_FOR_PQ = 256
 # The vector indexes LanceDB 0.40 builds on cosine distance at any dimension, by the name the CLI takes.
-# Left out: the HNSW variants (a graph per partition: several times the build time and memory of these
-# at 960 dimensions, for buckets of up to 200M rows) and hamming-only or scalar indexes.
+# Left out, and not measured: the HNSW variants, which add a graph per partition on top of these codes (more
+# to build and hold for buckets of up to 200M rows), and hamming-only or scalar indexes.
 INDEX_TYPES = ("ivf_pq", "ivf_rq", "ivf_sq", "ivf_flat")
 # Chosen from `bench/proteins.py --compare-index-types` (README, proteins section): at 100,000 x 960 IVF-RQ
 # builds 6-13x faster than IVF-PQ and reaches the same recall@10 at a lower p50 (refine 10 against 20).
