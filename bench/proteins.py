@@ -13,10 +13,17 @@ numpy over all rows. Prints one JSON document:
   the same data split into 4 buckets, beside FAISS IVF-PQ at the same nprobes, exact numpy brute force,
   and the reference's query settings (nprobes 1, refine 1).
 
+With `--compare-index-types ivf_pq,ivf_rq,...`, only the index-type comparison runs instead (IVF_PQ, the
+old default, first as the baseline), on the Gaussian mixture and on k-mer embeddings (kmer-hash-v1) of
+generated protein families, each in one bucket: build seconds, recall@10 and p50/p95 single-query
+latency over a refine/nprobes sweep, and batch queries/s (many vectors per bucket request, as
+`opsbot proteins search --vectors`) beside the one-at-a-time path and FAISS IVF-PQ's batch search.
+
 With `--ray`, the four-bucket sweep and a batch search also run with the fan-out on Ray tasks (a Ray
 instance started here, or the cluster at `--ray-address`) beside the default executor.
 
-`python bench/proteins.py --rows 200000` runs a smaller size.
+`python bench/proteins.py --rows 200000` runs a smaller size;
+`nice -n 15 python bench/proteins.py --rows 100000 --compare-index-types ivf_pq,ivf_rq` chose the default.
 """
 
 from __future__ import annotations
@@ -42,11 +49,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from handlers.proteins import kmer  # noqa: E402
 from handlers.proteins.catalog import Catalog  # noqa: E402
 from handlers.proteins.executors import BucketExecutor, make_executor  # noqa: E402
-from handlers.proteins.indexing import default_sub_vectors, index  # noqa: E402
+from handlers.proteins.indexing import default_partitions, default_sub_vectors, index  # noqa: E402
 from handlers.proteins.ingest import ingest  # noqa: E402
-from handlers.proteins.search import SearchParams  # noqa: E402
+from handlers.proteins.search import DEFAULT_REFINE, SearchParams  # noqa: E402
 from handlers.proteins.service import ProteinService  # noqa: E402
 
 K = 10
@@ -258,6 +266,199 @@ def exact(data: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, dict]:
     return truth, percentiles(times)
 
 
+# -- index types ---------------------------------------------------------------------------------------
+
+# (nprobes, refine): refine None is the bucket's index type's default (search.DEFAULT_REFINE).
+TYPE_SWEEP = [(20, 1), (20, 2), (20, 5), (20, 10), (20, 20), (10, None), (20, None), (40, None)]
+FAMILY_MEMBERS = 25
+
+
+def kmer_tables() -> list[tuple[np.ndarray, np.ndarray]]:
+    """kmer-hash-v1's slot and signed weight for every k-mer, indexed by the k-mer's base-20 number."""
+    tables = []
+    for k in (1, 2, 3):
+        slots, weights = np.zeros(20**k, np.int64), np.zeros(20**k, np.float64)
+        for number in range(20**k):
+            word = "".join(kmer.AMINO_ACIDS[(number // 20**p) % 20] for p in reversed(range(k)))
+            slot, sign = kmer._slot(word)
+            slots[number], weights[number] = slot, sign * k
+        tables.append((slots, weights))
+    return tables
+
+
+def kmer_embed(residues: list[np.ndarray], tables: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """kmer.embed_many, vectorised, on sequences given as residue numbers (0-19, kmer.AMINO_ACIDS' order)."""
+    out = np.zeros((len(residues), kmer.DIMENSION), np.float32)
+    for row, codes in enumerate(residues):
+        vector = np.zeros(kmer.DIMENSION)
+        for k, (slots, weights) in enumerate(tables, start=1):
+            numbers = sum(codes[i : len(codes) - k + 1 + i] * 20 ** (k - 1 - i) for i in range(k))
+            vector += np.bincount(slots[numbers], weights=weights[numbers], minlength=kmer.DIMENSION)
+        out[row] = vector / np.linalg.norm(vector)
+    return out
+
+
+def family_sequences(families: int, members: int, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """As sandbox.proteins.families, in numpy: a random root of 120-300 residues per family and members
+    mutated from it by 2-15%; also the roots, so queries can be new members of the same families."""
+    rng = np.random.default_rng(seed)
+    roots = [rng.integers(0, 20, rng.integers(120, 301)) for _ in range(families)]
+    return [mutant(root, rng) for root in roots for _ in range(members)], roots
+
+
+def mutant(root: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The root with about 2-15% of its residues replaced by random ones."""
+    changed = rng.random(len(root)) < rng.uniform(0.02, 0.15)
+    return np.where(changed, rng.integers(0, 20, len(root)), root)
+
+
+def kmer_dataset(rows: int, queries: int) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings of generated families (rows of them), and of `queries` new members of random families."""
+    tables = kmer_tables()
+    members, roots = family_sequences(math.ceil(rows / FAMILY_MEMBERS), FAMILY_MEMBERS, 7)
+    data = kmer_embed(members[:rows], tables)
+    rng = np.random.default_rng(8)
+    asked = kmer_embed([mutant(roots[int(f)], rng) for f in rng.integers(0, len(roots), queries)], tables)
+    # The vectorised embedding is kmer-hash-v1's: checked on a few sequences against the reference code.
+    words = ["".join(kmer.AMINO_ACIDS[c] for c in codes) for codes in members[:5]]
+    assert np.allclose(kmer.embed_many(words), data[:5], atol=1e-5)
+    return data, asked
+
+
+def write_vectors(path: Path, data: np.ndarray) -> Path:
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("id", data=[f"P{i:09d}" for i in range(len(data))], dtype=h5py.string_dtype())
+        handle.create_dataset("embedding", data=data)
+    return path
+
+
+def one_at_a_time(service: ProteinService, queries: np.ndarray, params: SearchParams) -> tuple[list, list]:
+    found, times = [], []
+    for q in queries:
+        started = time.perf_counter()
+        hits = service.search_vectors(q[None, :], params)[0]
+        times.append(time.perf_counter() - started)
+        found.append([int(h.id[1:]) for h in hits])
+    return found, times
+
+
+def type_figures(db: str, queries: np.ndarray, truth: np.ndarray, batch: np.ndarray, batch_truth: np.ndarray) -> dict:
+    """The sweep on the database's one bucket, then batch mode at the type's defaults beside one at a time."""
+    service = ProteinService(db)
+    try:
+        service.search_vectors(queries[:5], SearchParams(k=K))  # open the table, warm the caches
+        sweep = []
+        for nprobes, refine in TYPE_SWEEP:
+            found, times = one_at_a_time(service, queries, SearchParams(k=K, nprobes=nprobes, refine_factor=refine))
+            sweep.append(
+                {"nprobes": nprobes, "refine": refine or "default", "recall@10": round(recall(found, truth), 4)}
+                | percentiles(times)
+            )
+        params = SearchParams(k=K)
+        started = time.perf_counter()
+        batched_hits = service.search_vectors(batch, params)
+        batch_s = time.perf_counter() - started
+        singles, times = one_at_a_time(service, batch[:200], params)
+    finally:
+        service.close()
+    batch_found = [[int(h.id[1:]) for h in hits] for hits in batched_hits]
+    return {
+        "sweep": sweep,
+        "batch": {
+            "queries": len(batch),
+            "queries_per_s": round(len(batch) / batch_s, 1),
+            "recall@10": round(recall(batch_found, batch_truth), 4),
+            "one_at_a_time_queries_per_s": round(len(times) / sum(times), 1),
+            "same_answers_as_one_at_a_time": batch_found[:200] == singles,
+        },
+    }
+
+
+def faiss_batch(data: np.ndarray, batch: np.ndarray, truth: np.ndarray, nprobe: int, refine: int) -> dict:
+    """FAISS IVF-PQ (same nlist and m as ours) with exact re-ranking, all queries in one search call."""
+    import faiss
+
+    started = time.perf_counter()
+    quantizer = faiss.IndexFlatIP(data.shape[1])
+    ivfpq = faiss.IndexIVFPQ(
+        quantizer,
+        data.shape[1],
+        default_partitions(len(data)),
+        default_sub_vectors(data.shape[1]),
+        8,
+        faiss.METRIC_INNER_PRODUCT,
+    )
+    ivfpq.train(data)
+    refined = faiss.IndexRefineFlat(ivfpq)
+    refined.add(data)
+    build = time.perf_counter() - started
+    ivfpq.nprobe = nprobe
+    started = time.perf_counter()
+    _, ids = refined.search(batch, K, params=faiss.IndexRefineSearchParameters(k_factor=float(refine)))
+    seconds = time.perf_counter() - started
+    return {
+        "build_s": round(build, 2),
+        "nprobes": nprobe,
+        "refine": refine,
+        "threads": faiss.omp_get_max_threads(),
+        "queries_per_s": round(len(batch) / seconds, 1),
+        "recall@10": round(recall(ids.tolist(), truth), 4),
+    }
+
+
+def compare_dataset(name: str, data: np.ndarray, queries: np.ndarray, types: list[str], work: Path) -> dict:
+    """Every index type on one bucket of `data`, then FAISS's batch search, ground truth by numpy."""
+    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
+    asked = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    single, batch = asked[:200], asked
+    truth, exact_latency = exact(unit, single)
+    batch_truth, _ = exact(unit, batch)
+    db = str(work / name)
+    in_process("ours", str(write_vectors(work / f"{name}.h5", data)), db, str(len(data)))
+    out: dict = {"rows": len(data), "exact_numpy": {"recall@10": 1.0, **exact_latency}}
+    for index_type in types:
+        started = time.perf_counter()
+        params = index(Catalog(db), force=True, index_type=index_type)["bucket_0000"]
+        build = time.perf_counter() - started
+        out[params.type] = {
+            "build_s": round(build, 2),
+            "num_partitions": params.num_partitions,
+            "default_refine": DEFAULT_REFINE.get(params.type),
+            **type_figures(db, single, truth, batch, batch_truth),
+        }
+    shutil.rmtree(db, ignore_errors=True)
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        out["faiss_ivfpq_batch"] = "faiss is not installed"
+    else:
+        out["faiss_ivfpq_batch"] = faiss_batch(unit, batch, batch_truth, 20, DEFAULT_REFINE["IVF_PQ"])
+    return out
+
+
+def compare_index_types(args: argparse.Namespace, work: Path) -> dict:
+    """IVF-PQ (the baseline, first) beside the other types, on the mixture and on k-mer family embeddings."""
+    types = ["ivf_pq", *[t for t in args.compare_index_types.split(",") if t != "ivf_pq"]]
+    centers = np.random.default_rng(42).standard_normal((args.clusters, args.dim)).astype(np.float32)
+    report: dict = {
+        "rows": args.rows,
+        "queries": 200,
+        "batch_queries": args.batch_queries,
+        "k": K,
+        "cpus": os.cpu_count(),
+    }
+    gaussian = np.concatenate(
+        [mixture(min(50_000, args.rows - s), args.dim, s, centers) for s in range(0, args.rows, 50_000)]
+    )
+    report["gaussian_mixture"] = compare_dataset(
+        "gaussian", gaussian, mixture(args.batch_queries, args.dim, 10**9, centers), types, work
+    )
+    del gaussian
+    families, asked = kmer_dataset(args.rows, args.batch_queries)
+    report["kmer_families"] = compare_dataset("kmer", families, asked, types, work)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -268,6 +469,12 @@ def main() -> None:
     parser.add_argument("--stage", default=None)
     parser.add_argument("--ray", action="store_true", help="Also run the four-bucket fan-out on Ray.")
     parser.add_argument("--ray-address", default=None, help="Ray cluster (default: start one here).")
+    parser.add_argument(
+        "--compare-index-types",
+        default=None,
+        help="Only compare these index types (comma-separated, e.g. ivf_pq,ivf_rq).",
+    )
+    parser.add_argument("--batch-queries", type=int, default=1000, help="Queries in the batch-mode figures.")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
     if args.stage == "ours":
@@ -279,7 +486,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-proteins-", dir=args.workdir))
     try:
-        report = run(args, work)
+        report = compare_index_types(args, work) if args.compare_index_types else run(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2))
@@ -304,7 +511,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     shutil.rmtree(work / "reference", ignore_errors=True)
 
     started = time.perf_counter()
-    params = index(Catalog(str(work / "one")))["bucket_0000"]
+    params = index(Catalog(str(work / "one")), index_type="ivf_pq")["bucket_0000"]
     ours_index = time.perf_counter() - started
     data = load_all(whole)
     truth, exact_latency = exact(data, queries)
@@ -320,7 +527,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     four = work / "four"
     in_process("ours", ",".join(str(p) for p in parts), str(four), str(math.ceil(rows / 4)))
     started = time.perf_counter()
-    index(Catalog(str(four)), workers=1)
+    index(Catalog(str(four)), workers=1, index_type="ivf_pq")
     report["index"]["four_buckets_s"] = round(time.perf_counter() - started, 2)
 
     one_sweep = lance_sweep(str(work / "one"), queries, truth)

@@ -3,7 +3,7 @@
 Production keeps the bucket tables on S3. Here they live in the sandbox's S3 (moto, as `sandbox/aws/
 moto_server.py` runs it) behind `bench/s3_proxy.py`, which counts requests and bytes per method and adds
 LATENCY_MS to every request (in-region S3's order). BUCKETS buckets of ROWS x DIM float32 vectors from a
-Gaussian mixture are ingested and indexed on local disk (IVF-PQ, the bot's defaults) and uploaded as they
+Gaussian mixture are ingested and indexed on local disk (`--index-type`, default the bot's) and uploaded as they
 are, so the S3 figures measure queries, not a slow index build over moto. Ground truth: exact cosine top 10.
 Prints one JSON document:
 
@@ -48,7 +48,7 @@ from bench.proteins import mixture  # noqa: E402
 from bench.s3_proxy import S3Proxy  # noqa: E402
 from handlers.proteins.catalog import Catalog  # noqa: E402
 from handlers.proteins.executors import BucketRef  # noqa: E402
-from handlers.proteins.indexing import index, recorded  # noqa: E402
+from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, index, recorded  # noqa: E402
 from handlers.proteins.ingest import ingest  # noqa: E402
 from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams  # noqa: E402
 from handlers.proteins.service import DatabaseInfo  # noqa: E402
@@ -78,7 +78,9 @@ def per_query(counts: dict[str, dict[str, int]], queries: int) -> dict[str, floa
     }
 
 
-def build(work: Path, buckets: int, rows: int, dim: int, clusters: int) -> tuple[Path, np.ndarray, np.ndarray]:
+def build(
+    work: Path, buckets: int, rows: int, dim: int, clusters: int, index_type: str
+) -> tuple[Path, np.ndarray, np.ndarray]:
     """The local database (one HDF5 file per bucket, ingested and indexed), all vectors, and the queries."""
     centers = np.random.default_rng(42).standard_normal((clusters, dim)).astype(np.float32)
     files, parts = [], []
@@ -93,7 +95,7 @@ def build(work: Path, buckets: int, rows: int, dim: int, clusters: int) -> tuple
     db = work / "local"
     catalog = Catalog(str(db))
     ingest(catalog, files, embedder="bench-gauss", bucket_rows=rows)
-    index(catalog, workers=1)
+    index(catalog, workers=1, index_type=index_type)
     data = np.concatenate(parts)
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     return db, data, centers
@@ -110,17 +112,11 @@ async def fresh_query(ref: BucketRef, vector: np.ndarray, params: SearchParams) 
     """The baseline: a new connection and session (empty caches), the table opened, one query."""
     db = await lancedb.connect_async(ref.uri, storage_options=ref.options, session=lancedb.Session())
     table = await db.open_table(ref.name)
-    query = (
-        table.query()
-        .nearest_to(vector)
-        .column(EMBEDDING)
-        .distance_type("cosine")
-        .nprobes(params.nprobes)
-        .refine_factor(params.refine_factor)
-        .limit(params.k)
-        .select([ID, DISTANCE])
-    )
-    return await query.to_arrow()
+    query = table.query().nearest_to(vector).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
+    refine = params.refine_for(ref.index_type)
+    if refine is not None:
+        query = query.refine_factor(refine)
+    return await query.limit(params.k).select([ID, DISTANCE]).to_arrow()
 
 
 class Runner:
@@ -166,7 +162,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--nprobes", type=int, default=20)
-    parser.add_argument("--refine", type=int, default=20, help="the refine factor of the main figures")
+    parser.add_argument("--index-type", choices=INDEX_TYPES, default=DEFAULT_INDEX_TYPE)
+    parser.add_argument(
+        "--refine", type=int, default=None, help="the refine factor of the main figures (default: the index type's)"
+    )
     parser.add_argument("--refine-sweep", default="1,5,10,20")
     parser.add_argument("--cache-mb", type=int, default=1024)
     parser.add_argument("--workdir", type=Path, default=None)
@@ -182,7 +181,7 @@ def main() -> None:
 
 def run(args: argparse.Namespace, work: Path) -> dict:
     started = time.perf_counter()
-    local, data, centers = build(work, args.buckets, args.rows, args.dim, args.clusters)
+    local, data, centers = build(work, args.buckets, args.rows, args.dim, args.clusters, args.index_type)
     built_s = time.perf_counter() - started
     rng_queries = mixture(args.queries + args.warmup, args.dim, 10**9, centers)
     rng_queries /= np.linalg.norm(rng_queries, axis=1, keepdims=True)
@@ -218,7 +217,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             "latency_ms_per_request": args.latency_ms,
             "k": K,
             "nprobes": args.nprobes,
-            "refine": args.refine,
+            "index_type": args.index_type,
+            "refine": params.refine_for(s3_refs[0].index_type),
             "cache_mb": args.cache_mb,
             "cpus": os.cpu_count(),
             "build_s": round(built_s, 1),

@@ -49,8 +49,8 @@ def write_families(path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 
 def build_sample_database(uri: str, workdir: Path, storage_options: dict[str, str] | None = None) -> str:
-    """Ingest and index the families (one bucket, IVF-PQ on cosine) into a directory or `s3://` prefix; the
-    database records kmer-hash-v1. The families' embedding file is written into `workdir`."""
+    """Ingest and index the families (one bucket, the default index type, cosine) into a directory or `s3://`
+    prefix; the database records kmer-hash-v1. The families' embedding file is written into `workdir`."""
     source = write_families(workdir / "proteins-families.parquet", families())
     catalog = Catalog(uri, storage_options)
     ingest(catalog, [source], embedder=kmer.NAME)

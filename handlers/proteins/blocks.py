@@ -65,7 +65,8 @@ def results(result: SearchResult, csv_name: str | None = None) -> list[dict[str,
             section(f"The first {len(shown)} are shown; all {len(result.hits)} are in `{csv_name}`, in your DM.")
         )
     note = "identity: global alignment (BLOSUM62) to the query" if any(h.identity is not None for h in shown) else ""
-    settings = f"k={params.k} nprobes={params.nprobes} refine={params.refine_factor}"
+    refine = params.refine_factor if params.refine_factor is not None else "per index type"
+    settings = f"k={params.k} nprobes={params.nprobes} refine={refine}"
     timing = f"{count(result.buckets, 'bucket')} searched in {result.seconds * 1000:.0f} ms · {settings}"
     blocks.append(context(" · ".join(filter(None, [timing, note]))))
     return blocks
@@ -82,15 +83,18 @@ def results_csv(result: SearchResult) -> str:
     return out.getvalue()
 
 
-def _index_of(params: IndexParams | None) -> str:
+def index_description(params: IndexParams | None) -> str:
+    """A bucket's index: its type and what it was built with (`/protein info` and the CLI's info)."""
     if params is None:
         return "no index (exact search)"
+    if params.type == "FLAT":
+        return "FLAT (too few rows for an index: exact search)"
+    described = f"{params.type} {params.metric}, {count(params.num_partitions, 'partition')}"
     if params.type == "IVF_PQ":
-        return (
-            f"IVF_PQ {params.metric}, {count(params.num_partitions, 'partition')}, "
-            f"{count(params.num_sub_vectors, 'sub-vector')}, {count(params.num_bits, 'bit')}"
-        )
-    return f"{params.type} (too few rows for PQ)"
+        return f"{described}, {count(params.num_sub_vectors, 'sub-vector')}, {count(params.num_bits, 'bit')}"
+    if params.type in ("IVF_RQ", "IVF_SQ"):
+        return f"{described}, {count(params.num_bits, 'bit')} per dimension"
+    return described
 
 
 def _index_kinds(details: DatabaseInfo) -> str:
@@ -113,7 +117,8 @@ def info(details: DatabaseInfo) -> list[dict[str, Any]]:
         lines.append(_index_kinds(details))
     blocks = [section("\n".join(lines))]
     rows = [
-        f"{bucket}  {count:>13,}  {_index_of(details.indexes.get(bucket))}" for bucket, count in details.buckets.items()
+        f"{bucket}  {count:>13,}  {index_description(details.indexes.get(bucket))}"
+        for bucket, count in details.buckets.items()
     ]
     if rows:
         # One section holds 3,000 characters: as many buckets as fit, then how many more there are.

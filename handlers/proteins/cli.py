@@ -18,15 +18,16 @@ from bot.errors import OpsbotError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wording import count, duration
 from handlers.proteins import kmer, sources
+from handlers.proteins.blocks import index_description
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.executors import KINDS, BucketExecutor, make_executor
 from handlers.proteins.fasta import read_fasta, read_vectors
 from handlers.proteins.identity import percent_identity
-from handlers.proteins.indexing import default_workers, index
+from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, default_workers, index
 from handlers.proteins.ingest import DEFAULT_BUCKET_ROWS, IngestPlan, ingest
 from handlers.proteins.query import SearchOptions, classify
 from handlers.proteins.search import Hit, SearchParams
-from handlers.proteins.service import ProteinService
+from handlers.proteins.service import ProteinService, search_defaults
 
 console = Console(stderr=True)
 
@@ -140,13 +141,23 @@ def ingest_command(
 
 @proteins.command("index")
 @db_option
+@click.option(
+    "--index-type",
+    type=click.Choice(INDEX_TYPES, case_sensitive=False),
+    default=DEFAULT_INDEX_TYPE,
+    show_default=True,
+    help="The vector index (cosine): PQ, RaBitQ, 8-bit scalar or full-vector codes in IVF partitions.",
+)
 @click.option("--partitions", type=click.IntRange(1), default=None, help="IVF partitions (default sqrt(rows)).")
-@click.option("--sub-vectors", type=click.IntRange(1), default=None, help="PQ sub-vectors (default dimension/16).")
+@click.option(
+    "--sub-vectors", type=click.IntRange(1), default=None, help="PQ sub-vectors, ivf_pq only (default dimension/16)."
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Buckets indexed at once.")
 @click.option("--force", is_flag=True, help="Rebuild indexes that exist.")
 @executor_options
 def index_command(
     db: str | None,
+    index_type: str,
     partitions: int | None,
     sub_vectors: int | None,
     workers: int | None,
@@ -154,7 +165,7 @@ def index_command(
     executor: str | None,
     ray_address: str | None,
 ) -> None:
-    """Build IVF-PQ (cosine) indexes on buckets that have none; parameters go in the database's metadata."""
+    """Build vector (cosine) indexes on buckets that have none; type and parameters go in the database's metadata."""
     settings = _settings()
     catalog = Catalog(_db(db, settings), settings.protein_storage)
     with _user_errors():
@@ -171,12 +182,10 @@ def index_command(
             partitions=partitions,
             sub_vectors=sub_vectors,
             force=force,
+            index_type=index_type.lower(),
             workers=workers,
             executor=runner,
-            done=lambda b, p: console.print(
-                f"{b}: {p.type} {count(p.num_partitions, 'partition')}, {count(p.num_sub_vectors, 'sub-vector')}, "
-                f"{duration(p.seconds)}"
-            ),
+            done=lambda b, p: console.print(f"{b}: {index_description(p)}, {duration(p.seconds)}"),
         )
     click.echo(f"indexed {count(len(built), 'bucket')}")
 
@@ -188,9 +197,8 @@ def _service(
     refine: int | None,
     executor: BucketExecutor | None = None,
 ) -> ProteinService:
-    defaults = SearchParams(
-        nprobes=nprobes or settings.protein_nprobes, refine_factor=refine or settings.protein_refine_factor
-    )
+    configured = search_defaults(settings)
+    defaults = SearchParams(nprobes=nprobes or configured.nprobes, refine_factor=refine or configured.refine_factor)
     return ProteinService(
         _db(db, settings),
         storage_options=settings.protein_storage,
@@ -210,7 +218,12 @@ def _service(
 )
 @click.option("-k", "--k", "k", type=click.IntRange(1, 10_000), default=10, show_default=True)
 @click.option("--nprobes", type=click.IntRange(1), default=None, help="Default OPSBOT_PROTEIN_NPROBES.")
-@click.option("--refine", type=click.IntRange(1), default=None, help="Default OPSBOT_PROTEIN_REFINE_FACTOR.")
+@click.option(
+    "--refine",
+    type=click.IntRange(1),
+    default=None,
+    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else per bucket by its index type (IVF_PQ 20, IVF_RQ 10, IVF_SQ 2).",
+)
 @click.option("--identity", is_flag=True, help="Batch: percent identity to stored sequences (slower).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Batch: CSV file (default stdout).")
 @executor_options
@@ -295,10 +308,4 @@ def info_command(db: str | None) -> None:
     click.echo(f"embedder  {f'{embedder.name} ({embedder.dimension} dimensions)' if embedder else 'none recorded'}")
     click.echo(f"buckets   {len(details.buckets)}, {count(details.rows, 'protein')}")
     for bucket, rows in details.buckets.items():
-        params = details.indexes.get(bucket)
-        described = (
-            f"{params.type} {params.metric} partitions={params.num_partitions} sub_vectors={params.num_sub_vectors}"
-            if params
-            else "not indexed"
-        )
-        click.echo(f"  {bucket}  {rows:>13,}  {described}")
+        click.echo(f"  {bucket}  {rows:>13,}  {index_description(details.indexes.get(bucket))}")

@@ -33,6 +33,8 @@ class BucketRef:
     generation: str = ""
     # LanceDB's index and metadata caches for the process that searches it, in MiB (0: LanceDB's defaults).
     cache_mb: int = 0
+    # The bucket's vector index as recorded ("IVF_PQ", "IVF_RQ", ...; "" for none): how hard to re-rank.
+    index_type: str = ""
 
     @property
     def options(self) -> dict[str, str] | None:
@@ -41,10 +43,15 @@ class BucketRef:
 
 
 def bucket_ref(
-    uri: str, name: str, storage_options: Mapping[str, str] | None, generation: str = "", cache_mb: int = 0
+    uri: str,
+    name: str,
+    storage_options: Mapping[str, str] | None,
+    generation: str = "",
+    cache_mb: int = 0,
+    index_type: str = "",
 ) -> BucketRef:
     """A hashable reference to a bucket."""
-    return BucketRef(uri, name, tuple(sorted((storage_options or {}).items())), generation, cache_mb)
+    return BucketRef(uri, name, tuple(sorted((storage_options or {}).items())), generation, cache_mb, index_type)
 
 
 class BucketExecutor(Protocol):

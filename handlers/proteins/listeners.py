@@ -16,8 +16,7 @@ from bot.settings import Settings
 from handlers.proteins import blocks
 from handlers.proteins.executors import make_executor
 from handlers.proteins.query import parse_command
-from handlers.proteins.search import SearchParams
-from handlers.proteins.service import ProteinService
+from handlers.proteins.service import ProteinService, search_defaults
 
 
 def router(search: Handler | None = None, info: Handler | None = None) -> CommandRouter:
@@ -60,7 +59,7 @@ def build_service(settings: Settings) -> ProteinService | None:
         storage_options=settings.protein_storage,
         embedder=settings.protein_embedder,
         cache_mb=settings.protein_cache_mb,
-        defaults=SearchParams(nprobes=settings.protein_nprobes, refine_factor=settings.protein_refine_factor),
+        defaults=search_defaults(settings),
         executor=make_executor(settings.protein_executor, address=settings.protein_ray_address),
     )
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from bot.errors import NotFound
+from bot.settings import Settings
 from handlers.proteins.catalog import Catalog, Embedder
 from handlers.proteins.embedders import SequenceEmbedder, check_compatible, load_embedder
 from handlers.proteins.executors import BucketExecutor, BucketRef, bucket_ref
@@ -51,6 +52,7 @@ class DatabaseInfo:
                 storage_options,
                 f"{rows}:{getattr(self.indexes.get(name), 'built_at', '')}",
                 cache_mb,
+                getattr(self.indexes.get(name), "type", ""),
             )
             for name, rows in self.buckets.items()
         ]
@@ -65,6 +67,13 @@ class SearchResult:
     hits: list[Hit]
     buckets: int
     seconds: float
+
+
+def search_defaults(settings: Settings) -> SearchParams:
+    """The configured search defaults. The refine factor only when OPSBOT_PROTEIN_REFINE_FACTOR is set: otherwise
+    each bucket gets its index type's own (an IVF-RQ bucket needs half the re-ranking of an IVF-PQ one)."""
+    refine = settings.protein_refine_factor if "protein_refine_factor" in settings.model_fields_set else None
+    return SearchParams(nprobes=settings.protein_nprobes, refine_factor=refine)
 
 
 class _Loop:
@@ -124,7 +133,7 @@ class ProteinService:
         return SearchParams(
             k=options.k or self.defaults.k,
             nprobes=options.nprobes or self.defaults.nprobes,
-            refine_factor=options.refine_factor or self.defaults.refine_factor,
+            refine_factor=options.refine_factor or self.defaults.refine_factor,  # None: per index type
         )
 
     def embedder(self) -> SequenceEmbedder:

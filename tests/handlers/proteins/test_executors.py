@@ -53,7 +53,7 @@ def _build(path, files, executor):
         seen[bucket] = seen.get(bucket, 0) + rows
 
     ingest(catalog, files, embedder="gauss", bucket_rows=ROWS, batch_rows=256, progress=progress, executor=executor)
-    built = index(catalog, partitions=4, sub_vectors=4, executor=executor)
+    built = index(catalog, partitions=4, sub_vectors=4, index_type="ivf_pq", executor=executor)
     return catalog, seen, built
 
 
@@ -146,7 +146,10 @@ def test_the_cli_runs_the_search_on_ray_by_setting_and_the_flag_overrides_it(tmp
     env = {**os.environ, "OPSBOT_PROTEIN_DB": str(tmp_path / "db")}
     ingested = _proteins("ingest", *map(str, files), "--embedder", "gauss", "--bucket-rows", str(ROWS), env=env)
     assert "ingested 3,072 vectors into 3 new buckets" in ingested.stdout
-    assert "indexed 3 buckets" in _proteins("index", "--partitions", "4", "--sub-vectors", "4", env=env).stdout
+    assert (
+        "indexed 3 buckets"
+        in _proteins("index", "--index-type", "ivf_pq", "--partitions", "4", "--sub-vectors", "4", env=env).stdout
+    )
     np.save(tmp_path / "q.npy", vectors[::97])
     search = ("search", "--vectors", str(tmp_path / "q.npy"), "-k", "7", "--nprobes", "1", "--refine", "1")
     env["OPSBOT_PROTEIN_EXECUTOR"] = "ray"

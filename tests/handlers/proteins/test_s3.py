@@ -89,7 +89,7 @@ def test_index_and_search_over_s3(s3_db, tmp_path):
     ]
     catalog = Catalog(uri, options)
     ingest(catalog, files, embedder="gauss", bucket_rows=300)
-    built = index(catalog)
+    built = index(catalog, index_type="ivf_pq")
     assert {b: p.type for b, p in built.items()} == {"bucket_0000": "IVF_PQ", "bucket_0001": "FLAT"}
     assert recorded(Catalog(uri, options)) == built
 
@@ -108,7 +108,7 @@ def test_index_and_search_over_s3(s3_db, tmp_path):
         # A rebuilt index is a new version of the bucket: the same table moves to it.
         before = service.info().refs(options, 64)[0]
         table, _ = asyncio.run(open_bucket(before))
-        index(catalog, force=True)
+        index(catalog, force=True, index_type="ivf_pq")
         after = service.info(fresh=True).refs(options, 64)[0]
         assert after.generation != before.generation
         assert service.search_vectors(queries, params) == results
