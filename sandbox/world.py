@@ -179,6 +179,13 @@ def seed_datazone(state: State, world: World) -> None:
         member={"userIdentifier": "usr_alice"},
         designation="PROJECT_OWNER",
     )
+    # Maria works in the consumer project, for which she asks: `/subscriptions mine` lists its requests for her.
+    dz.create_project_membership(
+        domainIdentifier=domain.id,
+        projectIdentifier=consumer["id"],
+        member={"userIdentifier": "usr_analyst"},
+        designation="PROJECT_CONTRIBUTOR",
+    )
     dz.create_form_type(
         domainIdentifier=domain.id,
         name="BusinessMetadata",
