@@ -1,4 +1,4 @@
-"""Data consumers in Slack: `/subscriptions mine` (their projects' requests and subscriptions) and giving access back."""
+"""Data consumers in Slack: `/subscriptions mine` (their projects' requests and subscriptions) and leaving."""
 
 import json
 
