@@ -56,9 +56,11 @@ def register(registry: Registry) -> None:
         registry.action(action_id, any_approver, partial(buttons.turn_pending, flows))
     for action_id in ids.ACCESS_PAGES.action_ids:
         registry.action(action_id, commands.router().form("access").rule, partial(buttons.turn_access, flows))
-    # Always the presser's own list, as the command draws it, so the command's rule is the buttons' rule.
+    # The consumer's list answers anyone (someone unknown hears how to be mapped), but a list with page buttons
+    # is only ever drawn for someone the policy maps to DataZone: so they (and admins) alone may turn its pages,
+    # and always see their own.
     for action_id in ids.MINE_PAGES.action_ids:
-        registry.action(action_id, commands.router().form("mine").rule, partial(buttons.turn_mine, flows))
+        registry.action(action_id, authority.consumer, partial(buttons.turn_mine, flows))
     registry.home_section("Subscription requests", partial(home.pending_approvals, flows))
     registry.home_section("Your data subscriptions", partial(home.my_access, flows))
 

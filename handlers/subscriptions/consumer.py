@@ -84,7 +84,7 @@ def _of_subscription(sub: Subscription, projects: dict[str, str], request: Consu
     return Holding(
         state=state,
         asset_name=sub.asset_name,
-        owner_project_name=request.owner_project_name if request else sub.owner_project_id,
+        owner_project_name=request.owner_project_name if request else sub.owner_project_name or sub.owner_project_id,
         project_id=project_id,
         project_name=projects.get(project_id, project_id),
         requested_at=request.created_at if request else sub.since,

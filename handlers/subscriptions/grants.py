@@ -45,6 +45,7 @@ class Subscription:
     subscriber_project_id: str | None = None
     # When DataZone last changed it: for a revoked or cancelled subscription, when it ended.
     updated_at: datetime | None = None
+    owner_project_name: str | None = None
 
 
 def _subscriber(principal: dict[str, Any]) -> str:
@@ -197,4 +198,5 @@ class GrantService:
             grant_status=_grant_status(grants) if grants_read else "not read",
             subscriber_project_id=(principal.get("project") or {}).get("id"),
             updated_at=item.get("updatedAt"),
+            owner_project_name=listing.get("ownerProjectName"),
         )

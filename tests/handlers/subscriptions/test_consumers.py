@@ -133,7 +133,9 @@ def test_a_person_without_a_mapping_is_told_how_to_get_one(bot):
     assert "does not know who you are" in refused.body
     value = ids.LeaveRef(domain=DOMAIN_ID, subscription="abc123").model_dump_json()
     bot["driver"].click(ids.CONFIRM_LEAVE, user=STRANGER, value=value)
-    assert bot["deps"].audit.recent(action="subscriptions.leave") == []
+    eventually(lambda: bot["deps"].audit.recent(action=ids.CONFIRM_LEAVE))
+    assert [(e.actor, e.result) for e in bot["deps"].audit.recent(action=ids.CONFIRM_LEAVE)] == [(STRANGER, "denied")]
+    assert bot["deps"].audit.recent(action="subscriptions.leave") == []  # the listener never ran
 
 
 def test_bad_input_gets_the_usage(bot):
@@ -154,6 +156,53 @@ def test_home_tab_shows_a_consumers_newest_for_them_only(bot):
     bot["driver"].event({"type": "app_home_opened", "user": APPROVER, "tab": "home"})
     alice = bot["box"].slack.wait_for("views.publish", lambda c: c.body.get("user_id") == APPROVER).body["view"]
     assert "Your data subscriptions" not in json.dumps(alice)  # her projects subscribe to nothing
+
+
+def _ids_on(body):
+    """The request or subscription id each line of a page ends with, in order."""
+    lines = [b["text"]["text"] for b in body.get("blocks", []) if b["type"] == "section"]
+    return [line.rsplit("`", 2)[1] for line in lines if line.endswith("`)")]
+
+
+def _next_button(body):
+    return next(
+        (
+            e
+            for b in body.get("blocks", [])
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == "Next page"
+        ),
+        None,
+    )
+
+
+def test_mine_pages_through_every_request_and_only_for_the_presser(bot):
+    asked = {request(bot, as_user="maria") for _ in range(45)}
+    command(bot, "mine", ANALYST)
+    body = reply(bot, lambda t: "of your projects" in t).body
+    seen, pages = [], 0
+    while True:
+        pages += 1
+        seen += _ids_on(body)
+        following = _next_button(body)
+        if following is None:
+            break
+        before = len(bot["box"].slack.calls_to("response_url"))
+        if pages == 1:  # someone the policy does not know may not turn it
+            bot["driver"].click(following["action_id"], user=STRANGER, value=following["value"])
+        bot["driver"].click(
+            following["action_id"], user=ANALYST, value=following["value"], response_url=bot["box"].slack.response_url()
+        )
+        eventually(lambda before=before: len(bot["box"].slack.calls_to("response_url")) > before)
+        body = bot["box"].slack.calls_to("response_url")[before].body
+        assert body["replace_original"] is True
+    assert pages >= 2 and len(seen) == len(set(seen)) and asked <= set(seen)
+    assert f"page {pages} of {pages}" in json.dumps(body)
+    eventually(lambda: bot["deps"].audit.recent(action=ids.MINE_PAGES.next))
+    assert [(e.actor, e.result) for e in bot["deps"].audit.recent(action=ids.MINE_PAGES.next)] == [(STRANGER, "denied")]
+    command(bot, "mine page=999", ANALYST)
+    assert "There is no page 999" in reply(bot, lambda t: "no page 999" in t).body["text"]
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
