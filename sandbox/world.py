@@ -179,7 +179,8 @@ def seed_datazone(state: State, world: World) -> None:
         member={"userIdentifier": "usr_alice"},
         designation="PROJECT_OWNER",
     )
-    # Maria works in Marketing analytics: the consumer project she asks for data for, in the portal or in Slack.
+    # Maria works in Marketing analytics, the consumer project she asks for data for (in the portal, `/catalog`
+    # or Slack's buttons); `/subscriptions mine` lists its requests and subscriptions for her.
     dz.create_project_membership(
         domainIdentifier=domain.id,
         projectIdentifier=consumer["id"],

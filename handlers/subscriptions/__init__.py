@@ -1,4 +1,5 @@
-"""DataZone subscription requests: cards, decisions, access, time-bound access and revocation."""
+"""DataZone subscription requests: cards, decisions, access, time-bound access and revocation; for consumers, their
+own requests and subscriptions, and giving access back."""
 
 from functools import partial
 
@@ -11,7 +12,7 @@ from bot.inbox import datazone_events
 from bot.kernel import Kernel
 from bot.registry import Registry
 from bot.settings import Settings
-from handlers.subscriptions import buttons, commands, events, expiry, home, ids, messages, modals, owners
+from handlers.subscriptions import authority, buttons, commands, events, expiry, home, ids, messages, modals, owners
 from handlers.subscriptions.doctor import check_domain
 from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.intake import sweep
@@ -44,6 +45,10 @@ def register(registry: Registry) -> None:
     registry.action(ids.EXTEND, project_approver(owners.of_button(ids.AccessRef)), partial(buttons.extend, flows))
     revoke_rule = project_approver(owners.of_button(ids.RevokeRef))
     registry.action(ids.CONFIRM_REVOKE, revoke_rule, partial(buttons.confirm_revoke, flows))
+    # Leaving is for people the policy maps to DataZone (and admins); whose project it is, DataZone says when the
+    # listener checks the subscription itself.
+    registry.action(ids.LEAVE, authority.consumer, partial(buttons.ask_leave, flows))
+    registry.action(ids.CONFIRM_LEAVE, authority.consumer, partial(buttons.confirm_leave, flows))
     registry.action(ids.CANCEL, anyone, buttons.cancel)
     # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
     # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
@@ -51,7 +56,13 @@ def register(registry: Registry) -> None:
         registry.action(action_id, any_approver, partial(buttons.turn_pending, flows))
     for action_id in ids.ACCESS_PAGES.action_ids:
         registry.action(action_id, commands.router().form("access").rule, partial(buttons.turn_access, flows))
+    # The consumer's list answers anyone (someone unknown hears how to be mapped), but a list with page buttons
+    # is only ever drawn for someone the policy maps to DataZone: so they (and admins) alone may turn its pages,
+    # and always see their own.
+    for action_id in ids.MINE_PAGES.action_ids:
+        registry.action(action_id, authority.consumer, partial(buttons.turn_mine, flows))
     registry.home_section("Subscription requests", partial(home.pending_approvals, flows))
+    registry.home_section("Your data subscriptions", partial(home.my_access, flows))
 
 
 _FORMS = {
@@ -61,6 +72,8 @@ _FORMS = {
     "reject": commands.reject,
     "access": commands.access,
     "revoke": commands.revoke,
+    "mine": commands.mine,
+    "leave": commands.leave,
 }
 
 

@@ -67,3 +67,13 @@ class RevokeArgs(CommandArgs):
     def fields(cls, text: str) -> dict[str, Any]:
         subscription_id, reason = _split(text)
         return {"subscription_id": subscription_id, "reason": reason}
+
+
+class LeaveArgs(CommandArgs):
+    """`leave <subscription-id>`: nothing after the id, so a stray word is refused rather than ignored."""
+
+    subscription_id: str = Field(pattern=ID_PATTERN)
+
+    @classmethod
+    def fields(cls, text: str) -> dict[str, Any]:
+        return {"subscription_id": text.strip()}

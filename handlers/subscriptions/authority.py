@@ -1,4 +1,4 @@
-"""Who may decide, revoke or extend access: the one check for each, with its refusal said and audited here.
+"""Who may decide, revoke, extend or leave access: the one check for each, with its refusal said and audited here.
 
 Buttons and modals also carry a declared middleware rule (the owning project's approvers); that rule sees only
 what the button says, so these checks run again on what DataZone (or, for time-bound access, the bot's own
@@ -8,8 +8,10 @@ approvers to act through.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.audit import AuditLog
-from bot.authz import Access
+from bot.authz import ALLOW, Access, Decision
 from bot.errors import NotAllowed
 from handlers.subscriptions.policy import self_approval
 
@@ -80,3 +82,42 @@ def may_extend(
     if self_approval(user_id, requester_slack):
         message = "You asked for this access yourself, so another approver has to extend it."
         raise _refuse(audit, user_id, action, subscription_id, "self", message)
+
+
+# What someone the policy's `people` map does not know is told: the README's policy section says what it holds.
+NO_MAPPING = (
+    "opsbot does not know who you are in DataZone, so it cannot tell which projects are yours. Ask an opsbot "
+    "admin to add you to the policy file's `people` map with your DataZone identity: your SSO user name, IAM user "
+    "or assumed-role session ARN, or DataZone user id."
+)
+
+
+def consumer(access: Access, user_id: str, _body: dict[str, Any]) -> Decision:
+    """The declared rule of leaving: people the policy maps to DataZone (members of some project, maybe) and admins.
+
+    Which project's member they are is DataZone's to say, so `may_leave` checks it on the subscription itself.
+    """
+    if user_id in access.policy.people or access.is_admin(user_id):
+        return ALLOW
+    return Decision(False, NO_MAPPING)
+
+
+def may_leave(
+    access: Access,
+    audit: AuditLog,
+    user_id: str,
+    subscription_id: str,
+    subscriber_project_id: str | None,
+    member_of: dict[str, str],
+) -> None:
+    """NotAllowed (audited) unless `user_id` is a member of the subscribing project (`member_of`: their projects, as
+    DataZone and the policy's `people` map say) or an admin. Only a project's subscription can be left here: one of
+    a user, group or IAM principal has no project whose members could be asked."""
+    action = "subscriptions.leave"
+    if subscriber_project_id is None:
+        message = "Only a project's subscription can be given back here; this one is not a project's."
+        raise _refuse(audit, user_id, action, subscription_id, "not a project subscription", message)
+    if access.is_admin(user_id) or subscriber_project_id in member_of:
+        return
+    message = "Only members of the subscribing project (or opsbot admins) can give this access back."
+    raise _refuse(audit, user_id, action, subscription_id, "not a member of the subscribing project", message)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blockkit import BUTTON_VALUE, HEADER_TEXT, SECTION_FIELD, button, join_within, section, truncate
+from bot.blockkit import BUTTON_VALUE, HEADER_TEXT, SECTION_FIELD, button, context, join_within, section, truncate
 from bot.paging import Window
 from bot.wording import age, count, mention, when
 from handlers.subscriptions import ids
+from handlers.subscriptions.consumer import ACTIVE, CANCELLED, PENDING, REJECTED, REVOKED, Holding
 from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.service import PendingSummary, RequestView
 from handlers.subscriptions.store import TimedAccess
@@ -337,3 +338,93 @@ def access_list(
     ]
     buttons = ids.ACCESS_PAGES.block(window, lambda offset: ids.AccessPage(asset=asset, offset=offset))
     return [*out, buttons] if buttons else out
+
+
+_STATE_ICON = {
+    PENDING: ":hourglass_flowing_sand:",
+    REJECTED: ":no_entry_sign:",
+    ACTIVE: ":white_check_mark:",
+    REVOKED: ":x:",
+    CANCELLED: ":leftwards_arrow_with_hook:",
+}
+
+
+def holding_line(item: Holding, approver: str | None, until: datetime | None, now: datetime) -> str:
+    """One consumer line: which asset, for which project, and where it stands: who decided, when, until when."""
+    head = f"*{item.asset_name}* ({item.owner_project_name}) for {item.project_name}"
+    by = f" by {approver}" if approver else ""
+    if item.state == PENDING:
+        where = f"pending, waiting {_age(item.requested_at, now)}"
+    elif item.state == REJECTED:
+        where = f"rejected{by} {when(item.decided_at, 'at an unknown time')}"
+    else:
+        where = f"accepted{by} {when(item.decided_at, 'at an unknown time')}"
+        if item.state == ACTIVE:
+            where += f", until {when(until)}" if until else ", no end date"
+        elif item.state in (REVOKED, CANCELLED):
+            where += f"; {item.state} {when(item.ended_at, '')}".rstrip()
+    ident = f"subscription `{item.subscription_id}`" if item.subscription_id else f"request `{item.request_id}`"
+    return f"{_STATE_ICON.get(item.state, '')} {head}: {where} ({ident})".strip()
+
+
+def mine(
+    items: list[Holding],
+    window: Window,
+    domain_id: str,
+    approvers: dict[Holding, str],
+    ends: dict[str, datetime],
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """A page of a consumer's requests and subscriptions, newest first; each active one has a Leave button."""
+    now = now or datetime.now(UTC)
+    if not items:
+        return [section("Your projects have no subscription requests or subscriptions yet.")]
+    out: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": mine_text(window.total)}},
+        context(f"{window.label()}, newest first; Leave gives an active subscription back"),
+    ]
+    for item in items:
+        line = section(holding_line(item, approvers.get(item), ends.get(item.subscription_id or ""), now))
+        if item.state == ACTIVE and item.subscription_id:
+            ref = ids.LeaveRef(domain=domain_id, subscription=item.subscription_id)
+            line["accessory"] = button(ids.LEAVE, "Leave", ref.model_dump_json())
+        out.append(line)
+    buttons = ids.MINE_PAGES.block(window, lambda offset: ids.MinePage(offset=offset))
+    return [*out, buttons] if buttons else out
+
+
+def mine_text(total: int) -> str:
+    """The notification text of a page of a consumer's list (and its header)."""
+    return f"{count(total, 'request or subscription', 'requests and subscriptions')} of your projects"
+
+
+def home_mine(
+    items: list[Holding], lines: int, approvers: dict[Holding, str], ends: dict[str, datetime]
+) -> list[dict[str, Any]]:
+    """The Home tab's newest few of a consumer's requests and subscriptions."""
+    now = datetime.now(UTC)
+    shown = "\n".join(
+        f"• {holding_line(item, approvers.get(item), ends.get(item.subscription_id or ''), now)}"
+        for item in items[:lines]
+    )
+    hidden = len(items) - lines
+    more = f"\n_and {hidden} more: `/subscriptions mine` pages through them all_" if hidden > 0 else ""
+    return [section(f"{shown}{more}")]
+
+
+def leave_confirm(subscription: Subscription, ref: ids.LeaveRef) -> list[dict[str, Any]]:
+    """The confirm step before giving access back: what goes, and two buttons."""
+    return [
+        section(
+            f"Give back the access of {subscription.subscriber} to *{subscription.asset_name}*"
+            f" (subscription `{subscription.subscription_id}`, since {subscription.since:%Y-%m-%d})?"
+            " DataZone cancels the subscription; getting access again takes a new request."
+        ),
+        {
+            "type": "actions",
+            "elements": [
+                button(ids.CONFIRM_LEAVE, "Leave", ref.model_dump_json(), "danger"),
+                button(ids.CANCEL, "Cancel", "cancel"),
+            ],
+        },
+    ]

@@ -1,4 +1,5 @@
-"""The buttons of /subscriptions: a card's approve and reject, renewals, revoke's confirm and cancel, page turns."""
+"""The buttons of /subscriptions: a card's approve and reject, renewals, revoke's confirm and cancel, leaving (its
+ask and its confirm), page turns."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from bot.replies import tell_user
 from handlers.subscriptions import blocks, expiry, ids
 from handlers.subscriptions.authority import may_decide
 from handlers.subscriptions.flows import Subscriptions
-from handlers.subscriptions.pages import show_access, show_pending
+from handlers.subscriptions.leaving import leave, leaving
+from handlers.subscriptions.pages import show_access, show_mine, show_pending
 from handlers.subscriptions.service import RequestView
 
 
@@ -77,6 +79,32 @@ def confirm_revoke(flows: Subscriptions, interaction: Interaction) -> None:
         expiry.tell(flows, timed, text, f"subscriptions.revoked:{ref.subscription}")
 
 
+def ask_leave(flows: Subscriptions, interaction: Interaction) -> None:
+    """A Leave button of `mine`: the confirm step, as a message of its own under the list (which stays)."""
+    ref = ids.LeaveRef.model_validate_json(interaction.body["actions"][0]["value"])
+    subscription, active = leaving(flows, ref.domain, ref.subscription, interaction.user_id)
+    if not active:
+        text = f"Subscription `{ref.subscription}` is {subscription.status.lower()}, not active."
+        interaction.respond(response_type="ephemeral", replace_original=False, text=text)
+        return
+    interaction.respond(
+        response_type="ephemeral",
+        replace_original=False,
+        text=f"Give back access to {subscription.asset_name}?",
+        blocks=blocks.leave_confirm(subscription, ref),
+    )
+
+
+def confirm_leave(flows: Subscriptions, interaction: Interaction) -> None:
+    """Leave after the confirm step; the prompt shows the outcome."""
+    ref = ids.LeaveRef.model_validate_json(interaction.body["actions"][0]["value"])
+    try:
+        outcome = leave(flows, ref, interaction.user_id)
+    except (Conflict, NotFound) as gone:
+        outcome = gone.message
+    interaction.respond(replace_original=True, text=outcome)
+
+
 def cancel(interaction: Interaction) -> None:
     """Drop a confirm prompt."""
     interaction.respond(delete_original=True)
@@ -95,3 +123,11 @@ def turn_access(flows: Subscriptions, interaction: Interaction) -> None:
     state = ids.ACCESS_PAGES.state(ids.AccessPage, interaction.body, "/subscriptions access <asset>")
     turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
     show_access(flows, state.asset, turned, interaction.respond, replace=True)
+
+
+def turn_mine(flows: Subscriptions, interaction: Interaction) -> None:
+    """Another page of the presser's own requests and subscriptions, in place of the one clicked."""
+    body = interaction.body
+    state = ids.MINE_PAGES.state(ids.MinePage, body, "/subscriptions mine")
+    turned = partial(paging.Window.at, state.offset, blocks.MAX_QUEUE_LINES)
+    show_mine(flows, interaction.user_id, turned, interaction.respond, replace=True)

@@ -1,4 +1,5 @@
-"""The /subscriptions forms: the queue, one request, approve and reject by id, who has access, and revoke."""
+"""The /subscriptions forms: the queue, one request, approve and reject by id, who has access, revoke, and the
+consumer's own: their requests and subscriptions, and leaving one."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from bot.authz import any_approver, anyone
 from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, Conflict
 from handlers.subscriptions import blocks, ids
-from handlers.subscriptions.arguments import ApproveArgs, RejectArgs, RequestArgs, RevokeArgs
-from handlers.subscriptions.authority import require_approver
+from handlers.subscriptions.arguments import ApproveArgs, LeaveArgs, RejectArgs, RequestArgs, RevokeArgs
+from handlers.subscriptions.authority import consumer, require_approver
 from handlers.subscriptions.decisions import Decider, Decision, decide
 from handlers.subscriptions.flows import Subscriptions
-from handlers.subscriptions.pages import ACCESS_NOUN, PENDING_NOUN, show_access, show_pending
+from handlers.subscriptions.leaving import leaving
+from handlers.subscriptions.pages import ACCESS_NOUN, MINE_NOUN, PENDING_NOUN, show_access, show_mine, show_pending
 
 FORMS = [
     ("pending", "pending requests you can decide, a page at a time", anyone, "[page=N]"),
@@ -21,6 +23,8 @@ FORMS = [
     ("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
     ("access", "who has access to an asset, a page at a time", anyone, "<asset> [page=N]"),
     ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
+    ("mine", "your projects' requests and subscriptions, a page at a time", anyone, "[page=N]"),
+    ("leave", "give your project's subscription back (asks to confirm)", consumer, "<subscription-id>"),
 ]
 USAGE = {name: Subcommand(name, summary, rule, args).usage("/subscriptions") for name, summary, rule, args in FORMS}
 
@@ -132,4 +136,35 @@ def revoke(flows: Subscriptions, invocation: Invocation) -> None:
         response_type="ephemeral",
         text=f"Revoke access to {subscription.asset_name}?",
         blocks=blocks.revoke_confirm(subscription, ref, args.reason),
+    )
+
+
+def mine(flows: Subscriptions, invocation: Invocation) -> None:
+    """The requests and subscriptions of the caller's projects, a page at a time."""
+    rest, number = paging.take_page(invocation.args, USAGE["mine"])
+    if rest:
+        raise BadInput(f"`/subscriptions mine` takes only a page number.\nUsage: `{USAGE['mine']}`")
+    show_mine(
+        flows,
+        invocation.command.user_id,
+        lambda total: paging.Window.numbered(
+            number, blocks.MAX_QUEUE_LINES, total, command="/subscriptions mine", noun=MINE_NOUN
+        ),
+        invocation.respond,
+        replace=False,
+    )
+
+
+def leave(flows: Subscriptions, invocation: Invocation) -> None:
+    """Show what would be given back, with a confirm button; only members of the subscribing project or admins."""
+    args = parse(LeaveArgs, invocation.args, USAGE["leave"])
+    domain = flows.domain()
+    subscription, active = leaving(flows, domain, args.subscription_id, invocation.command.user_id)
+    if not active:
+        raise Conflict(f"Subscription {args.subscription_id} is {subscription.status.lower()}, not active.")
+    ref = ids.LeaveRef(domain=domain, subscription=subscription.subscription_id)
+    invocation.respond(
+        response_type="ephemeral",
+        text=f"Give back access to {subscription.asset_name}?",
+        blocks=blocks.leave_confirm(subscription, ref),
     )

@@ -1,4 +1,5 @@
-"""Subscriptions that exist (who has access to an asset, and since when) and revoking them, through DataZone."""
+"""Subscriptions that exist (who has access to an asset, and since when), revoking them (the publisher's side) and
+cancelling them (the subscriber's side), through DataZone."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from bot.aws import AwsClients, missing_means
 from bot.errors import BadInput, Conflict, NotFound
 
 ASSET_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
+# SubscriptionStatus in botocore's DataZone model.
+SUBSCRIPTION_STATUSES = ("APPROVED", "REVOKED", "CANCELLED")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class Subscription:
     since: datetime
     approved_by: str
     grant_status: str
+    # The subscribing project, when a project subscribed (DataZone's principal is a union: project, user, group, IAM).
+    subscriber_project_id: str | None = None
+    # When DataZone last changed it: for a revoked or cancelled subscription, when it ended.
+    updated_at: datetime | None = None
+    owner_project_name: str | None = None
 
 
 def _subscriber(principal: dict[str, Any]) -> str:
@@ -133,6 +141,34 @@ class GrantService:
         )["items"]
         return items[0]["id"] if items else None
 
+    def owned_by(self, domain_id: str, project_ids: list[str]) -> list[Subscription]:
+        """Every subscription of these subscribing projects, whatever its status, without grant statuses.
+
+        DataZone's `owningProjectId` filter is the subscriber's side (`approverProjectId` the publisher's); without
+        a status it lists only APPROVED ones, so each status is asked for.
+        """
+        found = []
+        for project_id in project_ids:
+            for status in SUBSCRIPTION_STATUSES:
+                for page in self._dz.get_paginator("list_subscriptions").paginate(
+                    domainIdentifier=domain_id,
+                    owningProjectId=project_id,
+                    status=status,
+                    PaginationConfig={"PageSize": 50},
+                ):
+                    found += [self._view(item, [], grants_read=False) for item in page["items"]]
+        return found
+
+    def cancel(self, domain_id: str, subscription_id: str) -> None:
+        """End the subscription from the subscriber's side; Conflict if it is no longer active."""
+        try:
+            with missing_means(f"No subscription {subscription_id} in domain {domain_id}."):
+                self._dz.cancel_subscription(domainIdentifier=domain_id, identifier=subscription_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConflictException":
+                raise Conflict(f"Subscription {subscription_id} is no longer active.") from None
+            raise
+
     def revoke(self, domain_id: str, subscription_id: str) -> None:
         """Revoke the subscription and its grants; Conflict if it is no longer active."""
         try:
@@ -146,8 +182,9 @@ class GrantService:
             raise
 
     @staticmethod
-    def _view(item: dict[str, Any], grants: list[dict[str, Any]]) -> Subscription:
+    def _view(item: dict[str, Any], grants: list[dict[str, Any]], *, grants_read: bool = True) -> Subscription:
         listing = item["subscribedListing"]
+        principal = item["subscribedPrincipal"]
         return Subscription(
             subscription_id=item["id"],
             request_id=item.get("subscriptionRequestId"),
@@ -155,8 +192,11 @@ class GrantService:
             asset_name=listing["name"],
             listing_id=listing["id"],
             owner_project_id=listing["ownerProjectId"],
-            subscriber=_subscriber(item["subscribedPrincipal"]),
+            subscriber=_subscriber(principal),
             since=item["createdAt"],
             approved_by=item.get("createdBy") or "unknown",
-            grant_status=_grant_status(grants),
+            grant_status=_grant_status(grants) if grants_read else "not read",
+            subscriber_project_id=(principal.get("project") or {}).get("id"),
+            updated_at=item.get("updatedAt"),
+            owner_project_name=listing.get("ownerProjectName"),
         )

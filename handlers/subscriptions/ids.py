@@ -14,11 +14,15 @@ RENEW = "subscriptions.renew"
 EXTEND = "subscriptions.extend"
 CONFIRM_REVOKE = "subscriptions.confirm_revoke"
 CANCEL = "subscriptions.cancel"
+# A consumer gives access back: the Leave button of a line of `mine` asks first, then the confirm leaves.
+LEAVE = "subscriptions.leave"
+CONFIRM_LEAVE = "subscriptions.confirm_leave"
 DAYS_BLOCK, DAYS_ACTION = "days", "days_select"
 COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_input"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_input"
 PENDING_PAGES = PageButtons(next="subscriptions.pending_next", previous="subscriptions.pending_previous")
 ACCESS_PAGES = PageButtons(next="subscriptions.access_next", previous="subscriptions.access_previous")
+MINE_PAGES = PageButtons(next="subscriptions.mine_next", previous="subscriptions.mine_previous")
 
 
 class RequestRef(BaseModel):
@@ -47,8 +51,25 @@ class RevokeRef(AccessRef):
     reason: str = Field("", max_length=1500)
 
 
+class LeaveRef(BaseModel):
+    """Which subscription a consumer would leave; who may is read from DataZone's subscription, not the button."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str = Field(pattern=r"^dzd[-_][a-zA-Z0-9_-]{1,36}$")
+    subscription: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,36}$")
+
+
 class PendingPage(BaseModel):
     """Where a page of the pending queue starts; whose queue it is comes from who presses, never from the button."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int = Field(ge=0, le=2**31)
+
+
+class MinePage(BaseModel):
+    """Where a page of a consumer's requests and subscriptions starts; whose they are comes from who presses."""
 
     model_config = ConfigDict(frozen=True)
 

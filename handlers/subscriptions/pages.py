@@ -1,4 +1,4 @@
-"""The two paged lists of /subscriptions: a user's queue and who has access to an asset.
+"""The paged lists of /subscriptions: a user's queue, who has access to an asset, and a consumer's own.
 
 The command draws the first page and the page buttons draw the others, in place of the one clicked.
 """
@@ -6,16 +6,21 @@ The command draws the first page and the page buttons draw the others, in place 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from bot import paging
 from bot.wording import count
 from handlers.subscriptions import blocks
+from handlers.subscriptions.authority import NO_MAPPING
+from handlers.subscriptions.consumer import ACTIVE, PENDING, Holding, holdings
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.grants import Subscription
+from handlers.subscriptions.store import ENDED
 
 PENDING_NOUN = ("pending request", "pending requests")
 ACCESS_NOUN = ("active subscription", "active subscriptions")
+MINE_NOUN = ("request or subscription", "requests and subscriptions")
 # How a page is chosen once the list's length is known: by its number, or by where a button's page starts.
 WindowOf = Callable[[int], paging.Window]
 
@@ -77,3 +82,57 @@ def _deciders(flows: Subscriptions, domain: str, shown: list[Subscription]) -> d
                 named[sub.approved_by] = flows.requests.reviewer(domain, sub.approved_by)
             deciders[sub.request_id or ""] = named[sub.approved_by]
     return deciders
+
+
+def show_mine(flows: Subscriptions, user: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
+    """A page of the requests and subscriptions of `user`'s projects: status, approver, when decided, end date.
+
+    Always the presser's own, so a page button carries nothing that widens what anyone sees.
+    """
+
+    def say(text: str, page_blocks: list[dict[str, Any]] | None = None) -> None:
+        extra = {"blocks": page_blocks} if page_blocks is not None else {}
+        respond(response_type="ephemeral", replace_original=replace, text=text, **extra)
+
+    if user not in flows.access.policy.people:
+        say(NO_MAPPING)
+        return
+    domain = flows.domain()
+    projects = flows.requests.member_projects(domain, user)
+    if not projects:
+        say(
+            "You are a member of no DataZone project that opsbot can see, so you have no requests or subscriptions "
+            "here. A project's owner adds you in DataZone."
+        )
+        return
+    # DataZone lists without counting, so everything is read and cut here.
+    items = holdings(flows, domain, projects)
+    window = window_of(len(items))
+    shown = window.cut(items)
+    page = blocks.mine(shown, window, domain, approvers(flows, domain, shown), ends(flows, shown))
+    say(blocks.mine_text(len(items)), page)
+
+
+def approvers(flows: Subscriptions, domain: str, shown: list[Holding]) -> dict[Holding, str]:
+    """Who decided each decided line: the Slack user who decided on the card, else DataZone's reviewer, named as
+    the policy's `people` map allows (each DataZone user looked up once)."""
+    named: dict[str, str] = {}
+    found: dict[Holding, str] = {}
+    for item in shown:
+        if item.state == PENDING:
+            continue
+        card = flows.cards.get(item.request_id) if item.request_id else None
+        if card is not None and card.decided_by and card.decided_by.startswith(("U", "W")):
+            found[item] = f"<@{card.decided_by}>"
+        elif item.reviewer:
+            if item.reviewer not in named:
+                named[item.reviewer] = flows.requests.reviewer(domain, item.reviewer)
+            found[item] = named[item.reviewer]
+    return found
+
+
+def ends(flows: Subscriptions, shown: list[Holding]) -> dict[str, datetime]:
+    """When each shown active subscription's time-bound access ends, by subscription id (none: no end date)."""
+    active = [item.subscription_id for item in shown if item.state == ACTIVE and item.subscription_id]
+    timed = flows.timed.for_subscriptions(active) if active else {}
+    return {sid: row.expires_at for sid, row in timed.items() if row.status != ENDED}

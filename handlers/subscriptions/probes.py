@@ -1,4 +1,4 @@
-"""`opsbot doctor`'s harmless probes of the AWS actions of subscription decisions, access and revocation.
+"""`opsbot doctor`'s harmless probes of the AWS actions of subscription decisions, access, revocation and leaving.
 
 bot/doctor_probes.py says how each stays harmless.
 """
@@ -41,6 +41,16 @@ PROBES: Probes = [
     ("datazone:ListSubscriptionGrants", Probe(datazone_call("list_subscription_grants", maxResults=1), needs_domain)),
     ("datazone:RevokeSubscription", Probe(datazone_call("revoke_subscription", identifier=PROBE_ID), needs_domain)),
     ("datazone:SearchListings", Probe(datazone_call("search_listings", maxResults=1), needs_domain)),
+    # A consumer's own: the projects they are a member of, and giving their project's subscription back
+    (
+        "datazone:CancelSubscription",
+        Probe(datazone_call("cancel_subscription", identifier=PROBE_ID), needs_domain),
+    ),
+    ("datazone:ListProjects", Probe(datazone_call("list_projects", maxResults=1), needs_domain)),
+    (
+        "datazone:ListProjectMemberships",
+        Probe(datazone_call("list_project_memberships", projectIdentifier=PROBE_ID, maxResults=1), needs_domain),
+    ),
     # Deciding subscription requests as the approver's own role
     ("sts:AssumeRole", Probe(_assume_role, needs_roles, note="assumed each approver role for 15 minutes")),
 ]

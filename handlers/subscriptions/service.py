@@ -114,6 +114,25 @@ class PendingSummary:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class ConsumerRequest:
+    """One request of a subscribing project, as the list call gives it: what a consumer sees of their own."""
+
+    request_id: str
+    status: str
+    asset_name: str
+    owner_project_name: str
+    project_id: str
+    project_name: str
+    created_at: datetime
+    reviewer: str | None
+    decided_at: datetime | None
+
+
+# SubscriptionRequestStatus in botocore's DataZone model; without a status DataZone lists only PENDING ones.
+REQUEST_STATUSES = ("PENDING", "ACCEPTED", "REJECTED")
+
+
 class SubscriptionService:
     """Reads and decides subscription requests through the DataZone API."""
 
@@ -225,6 +244,68 @@ class SubscriptionService:
                         )
                     )
         return sorted(summaries, key=lambda s: s.created_at)
+
+    def member_projects(self, domain_id: str, slack_user: str) -> dict[str, str]:
+        """The DataZone projects (id -> name) that have the Slack user among their members, any designation.
+
+        A member is a DataZone user whom the policy's `people` map ties to `slack_user`: DataZone's user guide has
+        any member of a project unsubscribe from its assets. Group members are not followed (the map names users).
+        """
+        known = set(self._policy.people.get(slack_user, ()))
+        if not known:
+            return {}
+        profiles: dict[str, bool] = {}
+
+        def is_them(user_id: str) -> bool:
+            if user_id not in profiles:
+                identities = (user_id,) if user_id in known else _identities(self._profile(domain_id, user_id))
+                profiles[user_id] = bool(known.intersection(identities))
+            return profiles[user_id]
+
+        found = {}
+        for page in self._dz.get_paginator("list_projects").paginate(domainIdentifier=domain_id):
+            for project in page.get("items") or []:
+                for members in self._dz.get_paginator("list_project_memberships").paginate(
+                    domainIdentifier=domain_id, projectIdentifier=project["id"]
+                ):
+                    users = [(m.get("memberDetails") or {}).get("user") or {} for m in members["members"]]
+                    if any(user.get("userId") and is_them(user["userId"]) for user in users):
+                        found[project["id"]] = project.get("name") or project["id"]
+                        break
+        return found
+
+    def requested_by(self, domain_id: str, projects: dict[str, str]) -> list[ConsumerRequest]:
+        """Every request of these subscribing projects (id -> name), whatever its status.
+
+        `owningProjectId` is the requesting project's side of ListSubscriptionRequests (`approverProjectId` the
+        publisher's); each status is asked for, as DataZone lists only PENDING ones without one.
+        """
+        found = []
+        for project_id, project_name in projects.items():
+            for status in REQUEST_STATUSES:
+                for page in self._dz.get_paginator("list_subscription_requests").paginate(
+                    domainIdentifier=domain_id,
+                    owningProjectId=project_id,
+                    status=status,
+                    PaginationConfig={"PageSize": 50},
+                ):
+                    for item in page["items"]:
+                        listing = item["subscribedListings"][0]
+                        found.append(
+                            ConsumerRequest(
+                                request_id=item["id"],
+                                status=item["status"],
+                                asset_name=listing["name"],
+                                owner_project_name=listing.get("ownerProjectName") or listing["ownerProjectId"],
+                                project_id=project_id,
+                                project_name=project_name,
+                                created_at=item["createdAt"],
+                                reviewer=item.get("reviewerId"),
+                                # A decided request was last updated by its decision.
+                                decided_at=item.get("updatedAt") if item["status"] != "PENDING" else None,
+                            )
+                        )
+        return found
 
     def accept(self, view: RequestView, comment: str, as_user: str | None = None) -> None:
         """Accept in DataZone (as the Slack user's own role, when the policy maps one); Conflict if decided first."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox.aws.datazone import events
 from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
-from sandbox.aws.restjson import conflict, validation
+from sandbox.aws.restjson import ApiError, conflict, validation
 
 
 def _sorted(records: list[Record], sort_by: str | None, order: str | None) -> list[Record]:
@@ -188,9 +188,11 @@ class SubscriptionHandlers:
 
     def list_subscriptions(self, domainIdentifier: str, **kw: Any) -> Record:
         domain = self.state.domain(domainIdentifier)
+        # Without a status DataZone lists only APPROVED subscriptions (botocore's model, ListSubscriptionsInput.status).
+        status = kw.get("status") or "APPROVED"
         items = []
         for subscription in domain.subscriptions.values():
-            if kw.get("status") and subscription["status"] != kw["status"]:
+            if subscription["status"] != status:
                 continue
             if kw.get("subscribedListingId") and subscription["subscribedListing"]["id"] != kw["subscribedListingId"]:
                 continue
@@ -231,6 +233,7 @@ class SubscriptionHandlers:
     def cancel_subscription(self, domainIdentifier: str, identifier: str) -> Record:
         domain = self.state.domain(domainIdentifier)
         subscription = find(domain.subscriptions, identifier, "Subscription")
+        self._may_unsubscribe(domain, subscription)
         if subscription["status"] != "APPROVED":
             raise conflict(f"Subscription {identifier} is {subscription['status']}")
         subscription["status"] = "CANCELLED"
@@ -239,6 +242,21 @@ class SubscriptionHandlers:
         if not subscription.get("retainPermissions"):
             self._revoke_grants(domain, identifier)
         return subscription
+
+    def _may_unsubscribe(self, domain: Domain, subscription: Record) -> None:
+        """Cancelling is the subscriber's side: DataZone's user guide ("Unsubscribe from an asset in Amazon
+        DataZone", userguide/unsubscribe-from-subscription.html) says "You must be a member of a project in order to
+        unsubscribe from one of its assets". A subscribed user may end their own; group and IAM principals are not
+        checked (unpublished)."""
+        principal, caller = subscription["subscribedPrincipal"], self.state.caller
+        project = _principal_project(principal)
+        if project is not None:
+            memberships = domain.memberships.get(project, [])
+            members = {(m["memberDetails"].get("user") or {}).get("userId") for m in memberships}
+            if caller not in members:
+                raise ApiError("AccessDeniedException", f"{caller} is not a member of project {project}")
+        elif "user" in principal and principal["user"].get("id") != caller:
+            raise ApiError("AccessDeniedException", f"{caller} is not the subscribed user")
 
     def _revoke_grants(self, domain: Domain, subscription_id: str) -> None:
         for grant in domain.grants.values():

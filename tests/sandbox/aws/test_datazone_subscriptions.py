@@ -2,6 +2,7 @@
 
 import time
 
+import boto3
 import pytest
 
 
@@ -80,6 +81,32 @@ def test_revoke_and_its_conflict(world, listing):
     assert grant["assets"][0]["status"] == "REVOKED"
     with pytest.raises(dz.exceptions.ConflictException):
         dz.revoke_subscription(domainIdentifier=domain, identifier=subscription["id"])
+
+
+def test_cancel_is_the_subscribing_projects_and_lists_apart_from_approved(world, listing):
+    dz, domain, state = world["dz"], world["domain"], world["service"].handlers.state
+    dz.accept_subscription_request(domainIdentifier=domain, identifier=_request(world, listing)["id"])
+    [subscription] = dz.list_subscriptions(domainIdentifier=domain)["items"]  # APPROVED only by default
+    # Someone who is no member of the consumer project (here, of any) may not unsubscribe it.
+    state.principals["AKIAOUTSIDER"] = "usr_outsider"
+    outsider = boto3.client(
+        "datazone",
+        region_name="eu-west-1",
+        endpoint_url=dz.meta.endpoint_url,
+        aws_access_key_id="AKIAOUTSIDER",
+        aws_secret_access_key="testing",
+    )
+    with pytest.raises(outsider.exceptions.AccessDeniedException):
+        outsider.cancel_subscription(domainIdentifier=domain, identifier=subscription["id"])
+    assert dz.get_subscription(domainIdentifier=domain, identifier=subscription["id"])["status"] == "APPROVED"
+    # The projects' creator owns the consumer project too.
+    cancelled = dz.cancel_subscription(domainIdentifier=domain, identifier=subscription["id"])
+    assert cancelled["status"] == "CANCELLED"
+    assert dz.list_subscriptions(domainIdentifier=domain)["items"] == []
+    listed = dz.list_subscriptions(domainIdentifier=domain, status="CANCELLED", owningProjectId=world["consumer"])
+    assert [s["id"] for s in listed["items"]] == [subscription["id"]]
+    with pytest.raises(dz.exceptions.ConflictException):
+        dz.cancel_subscription(domainIdentifier=domain, identifier=subscription["id"])
 
 
 def test_pagination_and_sorting_of_requests(world, listing):
