@@ -14,7 +14,15 @@ from handlers.subscriptions.authority import consumer, require_approver
 from handlers.subscriptions.decisions import Decider, Decision, decide
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.leaving import leaving
-from handlers.subscriptions.pages import ACCESS_NOUN, MINE_NOUN, PENDING_NOUN, show_access, show_mine, show_pending
+from handlers.subscriptions.pages import (
+    ACCESS_NOUN,
+    MINE_NOUN,
+    PENDING_NOUN,
+    WindowOf,
+    show_access,
+    show_mine,
+    show_pending,
+)
 
 FORMS = [
     ("pending", "pending requests you can decide, a page at a time", anyone, "[page=N]"),
@@ -42,20 +50,20 @@ def router(handlers: dict[str, Handler] | None = None) -> CommandRouter:
     )
 
 
+def _numbered_page(form: str, noun: tuple[str, str], invocation: Invocation) -> WindowOf:
+    """The page a form that takes only a page number asks for (`page=N`); anything else gets the usage."""
+    rest, number = paging.take_page(invocation.args, USAGE[form])
+    if rest:
+        raise BadInput(f"`/subscriptions {form}` takes only a page number.\nUsage: `{USAGE[form]}`")
+    return lambda total: paging.Window.numbered(
+        number, blocks.MAX_QUEUE_LINES, total, command=f"/subscriptions {form}", noun=noun
+    )
+
+
 def pending(flows: Subscriptions, invocation: Invocation) -> None:
     """The caller's queue, a page at a time."""
-    rest, number = paging.take_page(invocation.args, USAGE["pending"])
-    if rest:
-        raise BadInput(f"`/subscriptions pending` takes only a page number.\nUsage: `{USAGE['pending']}`")
-    show_pending(
-        flows,
-        invocation.command.user_id,
-        lambda total: paging.Window.numbered(
-            number, blocks.MAX_QUEUE_LINES, total, command="/subscriptions pending", noun=PENDING_NOUN
-        ),
-        invocation.respond,
-        replace=False,
-    )
+    window_of = _numbered_page("pending", PENDING_NOUN, invocation)
+    show_pending(flows, invocation.command.user_id, window_of, invocation.respond, replace=False)
 
 
 def show(flows: Subscriptions, invocation: Invocation) -> None:
@@ -141,18 +149,8 @@ def revoke(flows: Subscriptions, invocation: Invocation) -> None:
 
 def mine(flows: Subscriptions, invocation: Invocation) -> None:
     """The requests and subscriptions of the caller's projects, a page at a time."""
-    rest, number = paging.take_page(invocation.args, USAGE["mine"])
-    if rest:
-        raise BadInput(f"`/subscriptions mine` takes only a page number.\nUsage: `{USAGE['mine']}`")
-    show_mine(
-        flows,
-        invocation.command.user_id,
-        lambda total: paging.Window.numbered(
-            number, blocks.MAX_QUEUE_LINES, total, command="/subscriptions mine", noun=MINE_NOUN
-        ),
-        invocation.respond,
-        replace=False,
-    )
+    window_of = _numbered_page("mine", MINE_NOUN, invocation)
+    show_mine(flows, invocation.command.user_id, window_of, invocation.respond, replace=False)
 
 
 def leave(flows: Subscriptions, invocation: Invocation) -> None:
