@@ -87,11 +87,18 @@ class Registry:
     def _acked(self, handler: InteractionHandler, check: ViewCheck | None = None) -> Callable[..., None]:
         # Bolt passes listener arguments by name, so the wrapper keeps Bolt's names and the handler stays plain.
         def listener(ack: Any, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-            errors = check(body) if check is not None else None
+            checked = check is None
+            errors = None
+            with self.reporting(body, client):
+                errors = check(body) if check is not None else None
+                checked = True
             if errors:
                 ack(response_action="errors", errors=errors)
                 return
+            # A check that raised was reported above: the modal closes, not left hanging, and nothing is done.
             ack()
+            if not checked:
+                return
             with self.reporting(body, client):
                 handler(Interaction(body, client, respond))
 

@@ -78,7 +78,10 @@ class Settings(BaseSettings):
     protein_embedder: str = Field("kmer-hash-v1", min_length=1, validation_alias=_env("OPSBOT_PROTEIN_EMBEDDER"))
     # Defaults that bench/proteins.py shows reach recall@10 >= 0.95 (users may override per query).
     protein_nprobes: int = Field(20, ge=1, le=100_000, validation_alias=_env("OPSBOT_PROTEIN_NPROBES"))
-    protein_refine_factor: int = Field(20, ge=1, le=1000, validation_alias=_env("OPSBOT_PROTEIN_REFINE_FACTOR"))
+    # Unset: each bucket re-ranks as its index type needs (handlers/proteins); set, it applies to every bucket.
+    protein_refine_factor: int | None = Field(
+        None, ge=1, le=1000, validation_alias=_env("OPSBOT_PROTEIN_REFINE_FACTOR")
+    )
     # LanceDB's index and metadata caches of the process that queries, in MiB: what a query would otherwise read
     # again from object storage each time (centroids, probed PQ partitions, manifests, file footers).
     protein_cache_mb: int = Field(1024, ge=0, le=1_048_576, validation_alias=_env("OPSBOT_PROTEIN_CACHE_MB"))

@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.db import Database
-from scheduler.tasks import Task, TaskExecutor
+from scheduler.tasks import LONG, Task, TaskExecutor
 
 if TYPE_CHECKING:  # bot.deps holds the Jobs of this package, so the import goes one way only at run time
     from bot.capability import Capability
@@ -35,7 +35,9 @@ def build_scheduler(db: Database | None = None, tasks: dict[str, Task] | None = 
     return BackgroundScheduler(
         timezone="UTC",
         jobstores={"default": store},
-        executors={"default": TaskExecutor(tasks or {})},
+        # Long work a user asked for (a backup run, a restore) may hold a thread for hours: it gets its own pool,
+        # so the every-minute jobs (failover escalation) never wait behind it.
+        executors={"default": TaskExecutor(tasks or {}), LONG: TaskExecutor(tasks or {}, max_workers=2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
 

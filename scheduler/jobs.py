@@ -9,7 +9,7 @@ from apscheduler.jobstores.base import BaseJobStore, JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.tasks import schedule
+from scheduler.tasks import LONG, schedule
 
 
 class SchedulerMissing(RuntimeError):
@@ -37,12 +37,16 @@ class Jobs:
         """True once a scheduler is attached."""
         return self._scheduler is not None
 
-    def at(self, job_id: str, task_name: str, when: datetime, *args: str) -> None:
-        """Run task `task_name` with `args` at `when`, replacing any job with the same id."""
+    def at(self, job_id: str, task_name: str, when: datetime, *args: str, long: bool = False) -> None:
+        """Run task `task_name` with `args` at `when`, replacing any job with the same id.
+
+        `long` work (minutes to hours) runs on its own threads, never in the way of the periodic jobs.
+        """
         if self._scheduler is None:
             raise SchedulerMissing("this opsbot process runs no scheduler, so nothing can be scheduled")
         # A job due in the past runs at once: coalesce and the grace time apply as for any missed run.
-        schedule(self._scheduler, job_id, task_name, "date", *args, run_date=when, misfire_grace_time=None)
+        executor = {"executor": LONG} if long else {}
+        schedule(self._scheduler, job_id, task_name, "date", *args, run_date=when, misfire_grace_time=None, **executor)
 
     def cancel(self, job_id: str) -> None:
         """Remove the job if it is still there."""

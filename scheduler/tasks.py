@@ -27,7 +27,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 Task = Callable[..., Any]
 TRIGGERS: dict[str, type[BaseTrigger]] = {"interval": IntervalTrigger, "cron": CronTrigger, "date": DateTrigger}
 # add_job's options that belong to the job, not to its trigger.
-JOB_OPTIONS = ("misfire_grace_time", "coalesce", "max_instances")
+# The executor of long one-off work (scheduler/__init__.py gives it its own threads).
+LONG = "long"
+JOB_OPTIONS = ("misfire_grace_time", "coalesce", "max_instances", "executor")
 
 
 def task(name: str, *args: Any) -> None:

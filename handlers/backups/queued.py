@@ -63,7 +63,7 @@ def queue_run(service: BackupService, jobs: Jobs, user: str, channel: str) -> No
     if jobs.due(RUN_NOW) is not None:
         raise Conflict("A full catalog backup is queued already; its progress will follow in its thread.")
     service.check_idle()
-    jobs.at(RUN_NOW, RUN_NOW, datetime.now(UTC), user, channel)
+    jobs.at(RUN_NOW, RUN_NOW, datetime.now(UTC), user, channel, long=True)
 
 
 def queue_restore(service: BackupService, jobs: Jobs, plan_id: str, user: str, channel: str) -> str:
@@ -77,7 +77,7 @@ def queue_restore(service: BackupService, jobs: Jobs, plan_id: str, user: str, c
     job_id = restore_job_id(plan_id)
     if jobs.due(job_id) is not None:
         raise Conflict(f"Restore plan `{plan_id}` is queued already; its progress will follow in its thread.")
-    jobs.at(job_id, RESTORE, datetime.now(UTC), plan_id, user, channel)
+    jobs.at(job_id, RESTORE, datetime.now(UTC), plan_id, user, channel, long=True)
     return plan.target_domain_id
 
 
@@ -95,11 +95,17 @@ def run_now(ports: JobPorts, user: str, channel: str) -> None:
 
 def restore_now(ports: JobPorts, plan_id: str, user: str, channel: str) -> None:
     """The queued restore: progress in a thread, the measured RTO at the end (the service records the audit)."""
-    target = ports.service.get_plan(plan_id).target_domain_id
-    thread = Thread(ports.messages, channel, f":recycle: <@{user}> is restoring the catalog into `{target}`…", user)
-    result = _reporting(thread, "backups.restore", lambda: ports.service.apply(plan_id, user, thread.say))
-    if result is not None:
-        thread.finish(blocks.applied_text(plan_id, target, result))
+    # The thread opens before anything is read, so even a plan that cannot be read is answered in it.
+    thread = Thread(ports.messages, channel, f":recycle: <@{user}> is applying restore plan `{plan_id}`…", user)
+
+    def apply() -> str:
+        target = ports.service.get_plan(plan_id).target_domain_id
+        thread.say(f"Restoring the catalog into `{target}`.")
+        return blocks.applied_text(plan_id, target, ports.service.apply(plan_id, user, thread.say))
+
+    summary = _reporting(thread, "backups.restore", apply)
+    if summary is not None:
+        thread.finish(summary)
 
 
 def _reporting(thread: Thread, task: str, work: Callable[[], T]) -> T | None:

@@ -72,8 +72,7 @@ class SearchResult:
 def search_defaults(settings: Settings) -> SearchParams:
     """The configured search defaults. The refine factor only when OPSBOT_PROTEIN_REFINE_FACTOR is set: otherwise
     each bucket gets its index type's own (an IVF-RQ bucket needs half the re-ranking of an IVF-PQ one)."""
-    refine = settings.protein_refine_factor if "protein_refine_factor" in settings.model_fields_set else None
-    return SearchParams(nprobes=settings.protein_nprobes, refine_factor=refine)
+    return SearchParams(nprobes=settings.protein_nprobes, refine_factor=settings.protein_refine_factor)
 
 
 class _Loop:

@@ -39,6 +39,18 @@ def failing_capability(registry: Registry) -> None:
 
     registry.action("broken.click", anyone, click)
 
+    def check(_body: dict[str, Any]) -> dict[str, str] | None:
+        raise ValueError("check failed")
+
+    def submitted(_interaction: Interaction) -> None:
+        SUBMITTED.append(True)
+
+    registry.view("broken.modal", anyone, submitted, check=check)
+
+
+# What the broken modal's handler did: nothing, if its check failed.
+SUBMITTED: list[bool] = []
+
 
 @pytest.fixture
 def driver(settings, sqlite_deps, requests_):
@@ -79,3 +91,12 @@ def test_error_after_a_click_in_a_channel(driver, fake_slack):
     assert driver.click("broken.click", user=MALLORY, response_url="").status == 200
     reply = fake_slack.wait_for("chat.postEphemeral")
     assert reply.body["user"] == MALLORY and "error id" in reply.body["text"]
+
+
+def test_a_modal_whose_check_fails_closes_reports_and_does_nothing(driver, fake_slack, caplog):
+    caplog.set_level(logging.ERROR)
+    response = driver.submit("broken.modal", user=MALLORY)
+    assert response.status == 200 and not response.body  # acked: the modal closes, not left hanging
+    failures = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "listener_failed"]
+    assert [type(f["exc_info"]) for f in failures] == [ValueError]
+    assert SUBMITTED == []

@@ -14,6 +14,7 @@ from sandbox.runtime import ADMIN, SIGNING_SECRET
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID, RECOVERY_DOMAIN_ID
 from scheduler import bound_tasks, build_scheduler
+from scheduler.tasks import LONG
 from tests.handlers.backups.helpers import command, reply
 from tests.harness import BoltDriver, eventually
 
@@ -62,6 +63,8 @@ def test_a_double_click_on_run_queues_one_job_whose_thread_gets_the_result(bot):
     command(bot, "run", ADMIN)  # the scheduler is paused, as on a replica that does not lead: the job waits
     reply(bot, lambda b: "is queued already" in b)
     assert [job.id for job in bot["scheduler"].get_jobs()] == [RUN_NOW]
+    # Hours of work on its own threads: the every-minute jobs never queue behind it.
+    assert bot["scheduler"].get_job(RUN_NOW).executor == LONG
 
     bot["scheduler"].resume()  # this replica leads now
     done = slack.wait_for("chat.update", lambda c: "succeeded" in c.body.get("text", ""), timeout=90)
@@ -80,12 +83,13 @@ def test_a_double_click_on_apply_queues_one_restore_whose_thread_gets_the_rto(bo
     _apply(bot, bot["driver"], plan.plan_id)
     reply(bot, lambda b: "is queued already" in b)
     assert [job.id for job in bot["scheduler"].get_jobs()] == [restore_job_id(plan.plan_id)]
+    assert bot["scheduler"].get_job(restore_job_id(plan.plan_id)).executor == LONG
 
     bot["scheduler"].resume()
     done = bot["box"].slack.wait_for("chat.update", lambda c: "RTO" in c.body.get("text", ""), timeout=90)
     assert plan.plan_id in done.body["text"]
     assert bot["service"].get_plan(plan.plan_id).status == "applied"
-    assert len(_posted(bot, "is restoring the catalog")) == 1
+    assert len(_posted(bot, "is applying restore plan")) == 1
 
 
 # APScheduler 3 looks at its store once more as it shuts down, paused or not: a job due then fails to submit to
