@@ -11,9 +11,10 @@ from bot.arguments import CommandArgs
 
 ID_PATTERN = r"^[a-zA-Z0-9_-]{1,36}$"
 DURATION = re.compile(r"^(\d{1,4})d$", re.IGNORECASE)
-# `filter=<name>[,<name>…]`: DataZone's FilterName is `[\w -]+` (1..64); a name with a space cannot be typed here.
+# `filter=<name>[,<name>…]`: DataZone's FilterName is `[\w -]+` (1..64); a name with a space or beyond ASCII cannot be
+# typed here (the approve modal offers every filter).
 FILTERS = re.compile(r"^filters?=(.*)$", re.IGNORECASE)
-FilterName = Annotated[str, StringConstraints(pattern=r"^[\w-]{1,64}$")]
+FilterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 def _split(text: str) -> tuple[str, str]:
