@@ -75,6 +75,23 @@ Route = Literal["auto_approve", "review", "deny"]
 REFERENCE_RULES: dict[str, Route] = {"public": "auto_approve", "internal": "auto_approve", "confidential": "review"}
 
 
+class ClassificationRule(BaseModel):
+    """A classification's route with more to say than the route alone: whether approvals must be scoped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    route: Route
+    # An approval of this classification must choose asset filters (rows, columns), never the whole asset.
+    require_scope: bool = False
+
+    @model_validator(mode="after")
+    def _scope_needs_a_human(self) -> ClassificationRule:
+        # An automatic approval chooses no filters, so it could only grant the whole asset.
+        if self.require_scope and self.route == "auto_approve":
+            raise ValueError("require_scope needs a person to choose the filters: use review or deny, not auto_approve")
+        return self
+
+
 class SubscriptionPolicy(BaseModel):
     """How subscription requests are decided: by the asset's classification, with an optional quality gate."""
 
@@ -82,7 +99,10 @@ class SubscriptionPolicy(BaseModel):
 
     classification: FormField = FormField(form="BusinessMetadata", field="classification")
     quality_score: FormField = FormField(form="BusinessMetadata", field="data_quality_score")
-    rules: dict[str, Route] = Field(default_factory=lambda: dict(REFERENCE_RULES))
+    # classification -> route, or {route, require_scope} where approvals must grant chosen asset filters only.
+    rules: dict[str, Route | ClassificationRule] = Field(
+        default_factory=lambda: dict[str, Route | ClassificationRule](REFERENCE_RULES)
+    )
     default: Route = "review"
     quality: QualityGate | None = None
     auto_approval_notice: Literal["compact", "silent"] = "compact"
@@ -100,8 +120,18 @@ class SubscriptionPolicy(BaseModel):
 
     @field_validator("rules")
     @classmethod
-    def _lower_keys(cls, rules: dict[str, Route]) -> dict[str, Route]:
+    def _lower_keys(cls, rules: dict[str, Route | ClassificationRule]) -> dict[str, Route | ClassificationRule]:
         return {key.strip().lower(): route for key, route in rules.items()}
+
+    def route_of(self, classification: str) -> Route | None:
+        """The route the rules give a (lower-case) classification, or None when they have no rule for it."""
+        rule = self.rules.get(classification)
+        return rule.route if isinstance(rule, ClassificationRule) else rule
+
+    def requires_scope(self, classification: str | None) -> bool:
+        """Whether approvals of this classification must grant chosen asset filters rather than the whole asset."""
+        rule = self.rules.get(classification or "")
+        return isinstance(rule, ClassificationRule) and rule.require_scope
 
 
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]

@@ -300,15 +300,17 @@ class SlackRequests:
         variant: Variant = "workspace",
         values: dict[str, Any] | None = None,
         private_metadata: str = "",
+        blocks: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The `view` of a modal as Slack sends it back: state, hash, and the ids of the app that opened it."""
+        """The `view` of a modal as Slack sends it back: its blocks as opened, state, hash, and the ids of the app
+        that opened it."""
         who = self._who(variant)
         view_id = f"V{uuid.uuid4().hex[:10].upper()}"
         return {
             "id": view_id,
             "team_id": who.user_team,
             "type": "modal",
-            "blocks": [],
+            "blocks": blocks or [],
             "private_metadata": private_metadata,
             "callback_id": callback_id,
             "state": {"values": values or {}},
@@ -335,6 +337,7 @@ class SlackRequests:
         values: dict[str, Any] | None = None,
         private_metadata: str = "",
         variant: Variant = "workspace",
+        blocks: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """A view_submission payload."""
         who = self._who(variant)
@@ -346,7 +349,12 @@ class SlackRequests:
             "token": "legacy-unused",
             "trigger_id": self._trigger_id(),
             "view": self.view_payload(
-                callback_id, user_id=user_id, variant=variant, values=values, private_metadata=private_metadata
+                callback_id,
+                user_id=user_id,
+                variant=variant,
+                values=values,
+                private_metadata=private_metadata,
+                blocks=blocks,
             ),
             "response_urls": [],
             "is_enterprise_install": who.enterprise_install,
@@ -361,11 +369,17 @@ class SlackRequests:
         values: dict[str, Any] | None = None,
         private_metadata: str = "",
         variant: Variant = "workspace",
+        blocks: list[dict[str, Any]] | None = None,
     ) -> tuple[str, dict[str, str]]:
-        """A modal submitted by `user_id`."""
+        """A modal submitted by `user_id`; `blocks` are the view's as it was opened, which Slack sends back."""
         return self.interactive(
             self.view_submission_payload(
-                callback_id, user_id=user_id, values=values, private_metadata=private_metadata, variant=variant
+                callback_id,
+                user_id=user_id,
+                values=values,
+                private_metadata=private_metadata,
+                variant=variant,
+                blocks=blocks,
             )
         )
 

@@ -77,6 +77,17 @@ ASSETS = (
     ("store_locations", "public", "facilities", "weekly", 0.99, "Store addresses and opening hours"),
 )
 
+# Asset filters, by asset: a row filter and a column filter, so approvers can grant less than the whole asset.
+FILTERS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "customer_pii": (
+        (
+            "eu_customers",
+            {"rowConfiguration": {"rowFilter": {"expression": {"equalTo": {"columnName": "region", "value": "EU"}}}}},
+        ),
+        ("contact_columns", {"columnConfiguration": {"includedColumnNames": ["customer_id", "email", "region"]}}),
+    ),
+}
+
 
 @dataclass
 class World:
@@ -89,6 +100,8 @@ class World:
     listings: dict[str, str] = field(default_factory=dict)
     pending_requests: dict[str, str] = field(default_factory=dict)
     glossary_terms: dict[str, str] = field(default_factory=dict)
+    # Asset filters of customer_pii by name: an approver may grant only these instead of the whole asset.
+    filters: dict[str, str] = field(default_factory=dict)
     queue_url: str = ""
     dlq_url: str = ""
     topic_arn: str = ""
@@ -239,6 +252,14 @@ def seed_datazone(state: State, world: World) -> None:
                 formsInput=[{"formName": "BusinessMetadata", "content": json.dumps(content)}],
             )
             world.assets[name] = asset["id"]
+            for filter_name, configuration in FILTERS.get(name, ()):
+                made = dz.create_asset_filter(
+                    domainIdentifier=domain.id,
+                    assetIdentifier=asset["id"],
+                    name=filter_name,
+                    configuration=configuration,
+                )
+                world.filters[filter_name] = made["id"]
             change = dz.create_listing_change_set(
                 domainIdentifier=domain.id, entityIdentifier=asset["id"], entityType="ASSET", action="PUBLISH"
             )

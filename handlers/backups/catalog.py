@@ -157,6 +157,11 @@ def subscription_entity(item: dict[str, Any]) -> Entity:
         "principal": item.get("subscribedPrincipal"),
         "requestId": item.get("subscriptionRequestId"),
     }
+    scope = asset.get("assetScope") or {}
+    if scope.get("filterIds"):
+        # Granted through chosen asset filters, not the whole asset; a whole-asset body stays as it always was, so
+        # upgrading changes no stored item.
+        body["assetScope"] = {"assetId": scope.get("assetId"), "filterIds": list(scope["filterIds"])}
     return Entity("SUBSCRIPTION", item["id"], str(listing.get("name") or item["id"]), body)
 
 

@@ -38,7 +38,7 @@ def register(registry: Registry) -> None:
     registry.action(ids.APPROVE, request_button, partial(buttons.open_approve_modal, flows))
     registry.action(ids.REJECT, request_button, partial(buttons.open_reject_modal, flows))
     modal_rule = project_approver(owners.of_modal)
-    registry.view(ids.APPROVE_MODAL, modal_rule, partial(modals.submit_approval, flows))
+    registry.view(ids.APPROVE_MODAL, modal_rule, partial(modals.submit_approval, flows), check=modals.scope_chosen)
     registry.view(ids.REJECT_MODAL, modal_rule, partial(modals.submit_rejection, flows), check=modals.reason_given)
     # Asking is harmless and the approvers decide, so anyone who holds the reminder may ask.
     registry.action(ids.RENEW, anyone, partial(buttons.renew, flows))

@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blockkit import BUTTON_VALUE, HEADER_TEXT, SECTION_FIELD, button, context, join_within, section, truncate
+from bot.blockkit import (
+    BUTTON_VALUE,
+    HEADER_TEXT,
+    OPTION_TEXT,
+    SECTION_FIELD,
+    SECTION_TEXT,
+    button,
+    context,
+    join_within,
+    section,
+    truncate,
+)
 from bot.paging import Window
 from bot.wording import age, count, mention, when
 from handlers.subscriptions import ids
 from handlers.subscriptions.consumer import ACTIVE, CANCELLED, PENDING, REJECTED, REVOKED, Holding
 from handlers.subscriptions.grants import Listing, Subscription
+from handlers.subscriptions.scopes import MAX_FILTERS, AssetFilter, scope_text
 from handlers.subscriptions.service import PendingSummary, RequestView
 from handlers.subscriptions.store import TimedAccess
 
@@ -83,12 +95,20 @@ def card(view: RequestView, now: datetime | None = None) -> list[dict[str, Any]]
 
 
 def decided_card(
-    view: RequestView, outcome: str, by: str, comment: str | None, now: datetime | None = None
+    view: RequestView,
+    outcome: str,
+    by: str,
+    comment: str | None,
+    now: datetime | None = None,
+    scope: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
-    """The card once decided: what happened, who, when; no buttons."""
+    """The card once decided: what happened, who, when, and what an approval granted (`scope`: filter names, or
+    the view's own); no buttons."""
     now = now or datetime.now(UTC)
     icon = {"accepted": ":white_check_mark:", "auto_approved": ":white_check_mark:"}.get(outcome, ":no_entry_sign:")
     text = f"{icon} *{outcome.replace('_', ' ').capitalize()}* by {by} at {when(now)}"
+    if outcome in ("accepted", "auto_approved"):
+        text += " · " + truncate(scope_text(view.scope if scope is None else scope), SECTION_TEXT // 2)
     if comment:
         text += "\n>" + comment[:MAX_REASON].replace("\n", "\n>")
     return [
@@ -141,14 +161,43 @@ def _duration_block(max_days: int | None) -> dict[str, Any]:
     }
 
 
-def approve_modal(ref: ids.RequestRef, asset_name: str, max_days: int | None) -> dict[str, Any]:
-    """Approve, for how long, with an optional comment."""
+def _scope_block(filters: list[AssetFilter], required: bool) -> dict[str, Any]:
+    # Optional unless the policy wants this classification scoped; choosing nothing grants the whole asset.
+    hint = "Required by the policy for this classification." if required else "Choose none to grant the whole asset."
+    return {
+        "type": "input",
+        "block_id": ids.SCOPE_BLOCK,
+        "optional": not required,
+        "label": {"type": "plain_text", "text": "Grant only these filters"},
+        "hint": {"type": "plain_text", "text": hint},
+        "element": {
+            "type": "multi_static_select",
+            "action_id": ids.SCOPE_ACTION,
+            "placeholder": {"type": "plain_text", "text": "Whole asset"},
+            "options": [
+                {"text": {"type": "plain_text", "text": truncate(f.name, OPTION_TEXT)}, "value": f.filter_id}
+                for f in filters[:MAX_FILTERS]
+            ],
+        },
+    }
+
+
+def approve_modal(
+    ref: ids.RequestRef,
+    asset_name: str,
+    max_days: int | None,
+    filters: list[AssetFilter] | None = None,
+    scope_required: bool = False,
+) -> dict[str, Any]:
+    """Approve, for how long, with an optional comment; for an asset with filters, which of them to grant."""
+    scope = [_scope_block(filters, scope_required)] if filters else []
     return _modal(
         ids.APPROVE_MODAL,
         "Approve request",
         "Approve",
         ref,
         _duration_block(max_days),
+        *scope,
         {
             "type": "input",
             "block_id": ids.COMMENT_BLOCK,
@@ -314,8 +363,10 @@ def access_list(
     asset: str,
     timed: dict[str, TimedAccess],
     by_request: dict[str, str],
+    scopes: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """A page of who has access to an asset: subscriber, since when, approved by whom, grant status, any end date.
+    """A page of who has access to an asset: subscriber, since when, approved by whom, grant status, any end date,
+    and (`scopes`, by subscription id) which part of the asset they were granted.
 
     `asset` is the asset as it was typed, which the page buttons carry to draw their page.
     """
@@ -330,7 +381,9 @@ def access_list(
         )
         if sub.subscription_id in timed:
             line += f", until {timed[sub.subscription_id].expires_at:%Y-%m-%d}"
-        lines.append(line)
+        if scopes and sub.subscription_id in scopes:
+            line += f", {scopes[sub.subscription_id]}"
+        lines.append(truncate(line, SECTION_TEXT))
     out: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Access to {listing.asset_name}"[:150]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{window.label()}, oldest first"}]},

@@ -18,9 +18,12 @@ from handlers.subscriptions.service import RequestView
 
 
 def open_approve_modal(flows: Subscriptions, interaction: Interaction) -> None:
-    """The approve modal: a comment, and how long access lasts."""
+    """The approve modal: a comment, how long access lasts, and for an asset with filters, which to grant."""
     ref, view = _decidable(flows, interaction)
-    modal = blocks.approve_modal(ref, view.asset_name, flows.access.policy.subscriptions.max_access_days)
+    policy = flows.access.policy.subscriptions
+    filters = flows.requests.filters(ref.domain, view.asset_id)
+    required = policy.requires_scope(view.verdict.classification)
+    modal = blocks.approve_modal(ref, view.asset_name, policy.max_access_days, filters, required)
     interaction.client.views_open(trigger_id=interaction.body["trigger_id"], view=modal)
 
 

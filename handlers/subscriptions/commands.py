@@ -23,11 +23,17 @@ from handlers.subscriptions.pages import (
     show_mine,
     show_pending,
 )
+from handlers.subscriptions.scopes import ids_of
 
 FORMS = [
     ("pending", "pending requests you can decide, a page at a time", anyone, "[page=N]"),
     ("show", "one request in full", anyone, "<request-id>"),
-    ("approve", "approve a request (a comment starting `30d` grants 30 days)", any_approver, "<request-id> [comment]"),
+    (
+        "approve",
+        "approve a request (`30d` grants 30 days; `filter=` grants only those asset filters)",
+        any_approver,
+        "<request-id> [filter=<name>[,<name>…]] [<N>d] [comment]",
+    ),
     ("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
     ("access", "who has access to an asset, a page at a time", anyone, "<asset> [page=N]"),
     ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
@@ -87,7 +93,11 @@ def show(flows: Subscriptions, invocation: Invocation) -> None:
 def approve(flows: Subscriptions, invocation: Invocation) -> None:
     """Approve by id, optionally for N days."""
     args = parse(ApproveArgs, invocation.args, USAGE["approve"])
-    _decide(flows, invocation, args.request_id, Decision(True, args.comment, args.days))
+    filter_ids: tuple[str, ...] = ()
+    if args.filters:
+        view = flows.requests.load(flows.domain(), args.request_id)
+        filter_ids = ids_of(flows.requests.filters(view.domain_id, view.asset_id), args.filters, USAGE["approve"])
+    _decide(flows, invocation, args.request_id, Decision(True, args.comment, args.days, filter_ids))
 
 
 def reject(flows: Subscriptions, invocation: Invocation) -> None:

@@ -13,6 +13,7 @@ from bot.wording import SLACK_USER, count, mention, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.authority import may_decide
 from handlers.subscriptions.flows import Subscriptions
+from handlers.subscriptions.scopes import names_of, scope_text
 from handlers.subscriptions.service import RequestView, SubscriptionService
 from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, RequestCard
 
@@ -41,6 +42,8 @@ class Decision:
     approve: bool
     text: str
     days: int | None = None
+    # The asset filters an approval grants, by id; none grants the whole asset.
+    filter_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     may_decide(flows.access, flows.audit, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack)
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
+    scope = granted_scope(flows, view, decision.filter_ids) if decision.approve else ()
     days = expiry.days_for(flows.access.policy.subscriptions, decision.days) if decision.approve else None
     if days and not flows.jobs.available:
         raise BadInput("This opsbot process runs no scheduler, so it cannot approve for a limited time.")
@@ -99,7 +103,10 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     comment += f" for {count(days, 'day')}" if days else ""
     comment += f": {decision.text}" if decision.text else ""
     try:
-        (service.accept if decision.approve else service.reject)(view, comment, decider.user_id)
+        if decision.approve:
+            service.accept(view, comment, decider.user_id, decision.filter_ids)
+        else:
+            service.reject(view, comment, decider.user_id)
     except Conflict as conflict:
         shown = show_outcome_from_datazone(flows, ref.domain, ref.request)
         tell(f":information_source: {shown or conflict.message}")
@@ -117,20 +124,43 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     ends = f"Access ends {until:%Y-%m-%d %H:%M} UTC." if until else ""
     note = "\n".join(part for part in (decision.text, ends) if part)
     card = store.get(ref.request)
-    text = f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>." + (
+    granted = f" ({scope_text(scope)})" if decision.approve else ""
+    text = f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>{granted}." + (
         f"\n{note}" if note else ""
     )
+    new_face = blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note, scope=scope)
     # The outcome, the card's new face and the requester's word commit together; the outbox delivers both.
     with flows.db.session() as session:
         store.finish(ref.request, outcome, decider.user_id, session)
-        _announce(flows, session, view, card, blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note), text)
+        _announce(flows, session, view, card, new_face, text)
     flows.audit.record(
         actor=decider.user_id,
         action=f"subscriptions.{'approve' if decision.approve else 'reject'}",
         target=ref.request,
         result="ok",
-        detail={"asset": view.asset_name, "comment": decision.text, "days": days},
+        detail={"asset": view.asset_name, "comment": decision.text, "days": days, "scope": list(scope)},
     )
+
+
+def granted_scope(flows: Subscriptions, view: RequestView, filter_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of the filters an approval grants, checked: each is one of the asset's, and the policy's
+    `require_scope` for the request's classification is met; BadInput otherwise, before anything is decided."""
+    policy = flows.access.policy.subscriptions
+    required = policy.requires_scope(view.verdict.classification)
+    if not filter_ids and not required:
+        return ()
+    filters = flows.requests.filters(view.domain_id, view.asset_id)
+    offered = ", ".join(f"`{f.name}`" for f in filters)
+    if not filter_ids:
+        choose = f"choose at least one of its filters: {offered}" if filters else "it has no filters to choose from"
+        raise BadInput(
+            f"The policy grants {view.verdict.classification} data only through chosen asset filters, so "
+            f"*{view.asset_name}* cannot be approved whole: {choose}."
+        )
+    known = {f.filter_id for f in filters}
+    if any(fid not in known for fid in filter_ids):
+        raise BadInput(f"A chosen filter is no longer on *{view.asset_name}*; its filters now: {offered or 'none'}.")
+    return names_of(filters, filter_ids)
 
 
 def _announce(
@@ -162,7 +192,8 @@ def show_outcome_from_datazone(flows: Subscriptions, domain_id: str, request_id:
     by = f"<@{slack_user}>" if slack_user else (name or "someone in DataZone")
     outcome = current.status.lower()
     card = store.get(request_id)
-    text = f"Your request for *{current.asset_name}* was {outcome} by {by}." + (
+    granted = f" ({scope_text(current.scope)})" if outcome == "accepted" else ""
+    text = f"Your request for *{current.asset_name}* was {outcome} by {by}{granted}." + (
         f"\n{current.decision_comment}" if current.decision_comment else ""
     )
     with flows.db.session() as session:

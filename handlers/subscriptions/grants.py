@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from bot.aws import AwsClients, missing_means
 from bot.errors import BadInput, Conflict, NotFound
+from handlers.subscriptions.scopes import accepted_filter_ids
 
 ASSET_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
 # SubscriptionStatus in botocore's DataZone model.
@@ -25,6 +26,8 @@ class Listing:
     listing_id: str
     asset_name: str
     owner_project_id: str
+    # The asset behind the listing, whose filters name a subscription's scope.
+    asset_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Subscription:
     # When DataZone last changed it: for a revoked or cancelled subscription, when it ended.
     updated_at: datetime | None = None
     owner_project_name: str | None = None
+    # The asset filters the subscription was granted through, by id; empty for the whole asset.
+    filter_ids: tuple[str, ...] = ()
 
 
 def _subscriber(principal: dict[str, Any]) -> str:
@@ -93,7 +98,7 @@ class GrantService:
                 listing = found.get("listing") or {}
                 if not listing.get("listingId"):
                     raise BadInput(f"Asset {found['name']} is not published, so nobody can subscribe to it.")
-                return Listing(listing["listingId"], found["name"], found["owningProjectId"])
+                return Listing(listing["listingId"], found["name"], found["owningProjectId"], found["id"])
         matches = [
             item["assetListing"]
             for page in self._dz.get_paginator("search_listings").paginate(domainIdentifier=domain_id, searchText=asset)
@@ -106,7 +111,7 @@ class GrantService:
             ids = ", ".join(m["entityId"] for m in matches)
             raise BadInput(f"Several published assets are called {asset!r}; give the asset id: {ids}.")
         match = matches[0]
-        return Listing(match["listingId"], match["name"], match["owningProjectId"])
+        return Listing(match["listingId"], match["name"], match["owningProjectId"], match.get("entityId"))
 
     def active(self, domain_id: str, listing: Listing) -> list[Subscription]:
         """APPROVED subscriptions to the listing, oldest first, with their grant status."""
@@ -199,4 +204,5 @@ class GrantService:
             subscriber_project_id=(principal.get("project") or {}).get("id"),
             updated_at=item.get("updatedAt"),
             owner_project_name=listing.get("ownerProjectName"),
+            filter_ids=accepted_filter_ids(listing),
         )

@@ -20,6 +20,7 @@ CONFIRM_LEAVE = "subscriptions.confirm_leave"
 DAYS_BLOCK, DAYS_ACTION = "days", "days_select"
 COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_input"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_input"
+SCOPE_BLOCK, SCOPE_ACTION = "scope", "scope_select"
 PENDING_PAGES = PageButtons(next="subscriptions.pending_next", previous="subscriptions.pending_previous")
 ACCESS_PAGES = PageButtons(next="subscriptions.access_next", previous="subscriptions.access_previous")
 MINE_PAGES = PageButtons(next="subscriptions.mine_next", previous="subscriptions.mine_previous")

@@ -1,4 +1,5 @@
-"""The decision modals of /subscriptions: approve (comment, how long) and reject (a reason, required)."""
+"""The decision modals of /subscriptions: approve (comment, how long, which filters) and reject (a reason,
+required)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ MAX_DAYS = 3650
 def submit_approval(flows: Subscriptions, interaction: Interaction) -> None:
     """Approve as the approve modal says."""
     body = interaction.body
-    decision = Decision(True, _text(body, ids.COMMENT_BLOCK, ids.COMMENT_ACTION), _days(body))
+    decision = Decision(True, _text(body, ids.COMMENT_BLOCK, ids.COMMENT_ACTION), _days(body), _filter_ids(body))
     _decide(flows, interaction, decision)
 
 
@@ -30,6 +31,18 @@ def reason_given(body: dict[str, Any]) -> dict[str, str] | None:
     """A rejection keeps its modal open until it says why."""
     if len(_reason(body)) < 3:
         return {ids.REASON_BLOCK: "Say why, so the requester can act on it."}
+    return None
+
+
+def scope_chosen(body: dict[str, Any]) -> dict[str, str] | None:
+    """An approval keeps its modal open while the policy wants it scoped and no filter is chosen.
+
+    The modal was drawn with its filter menu required exactly when the policy wanted that (Slack holds the view, so
+    the submitter cannot change it); the decision checks the policy again, as it stands then.
+    """
+    drawn = next((b for b in body["view"].get("blocks") or [] if b.get("block_id") == ids.SCOPE_BLOCK), None)
+    if drawn is not None and not drawn.get("optional", False) and not _filter_ids(body):
+        return {ids.SCOPE_BLOCK: "The policy grants this data only through chosen filters: choose at least one."}
     return None
 
 
@@ -55,3 +68,9 @@ def _days(body: dict[str, Any]) -> int | None:
     selected = body["view"]["state"]["values"].get(ids.DAYS_BLOCK, {}).get(ids.DAYS_ACTION, {}).get("selected_option")
     value = (selected or {}).get("value", "")
     return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_DAYS else None
+
+
+def _filter_ids(body: dict[str, Any]) -> tuple[str, ...]:
+    # The chosen options' values are filter ids; the decision checks each is still one of the asset's.
+    chosen = body["view"]["state"]["values"].get(ids.SCOPE_BLOCK, {}).get(ids.SCOPE_ACTION, {}).get("selected_options")
+    return tuple(str(option.get("value", "")) for option in chosen or [] if option.get("value"))

@@ -15,7 +15,8 @@ from handlers.subscriptions import blocks
 from handlers.subscriptions.authority import NO_MAPPING
 from handlers.subscriptions.consumer import ACTIVE, PENDING, Holding, holdings
 from handlers.subscriptions.flows import Subscriptions
-from handlers.subscriptions.grants import Subscription
+from handlers.subscriptions.grants import Listing, Subscription
+from handlers.subscriptions.scopes import names_of, scope_text
 from handlers.subscriptions.store import ENDED
 
 PENDING_NOUN = ("pending request", "pending requests")
@@ -64,8 +65,23 @@ def show_access(flows: Subscriptions, asset: str, window_of: WindowOf, respond: 
         response_type="ephemeral",
         replace_original=replace,
         text=f"{count(len(subscriptions), *ACCESS_NOUN)} to {listing.asset_name}",
-        blocks=blocks.access_list(listing, shown, window, asset, timed, _deciders(flows, domain, shown)),
+        blocks=blocks.access_list(
+            listing,
+            shown,
+            window,
+            asset,
+            timed,
+            _deciders(flows, domain, shown),
+            _scopes(flows, domain, listing, shown),
+        ),
     )
+
+
+def _scopes(flows: Subscriptions, domain: str, listing: Listing, shown: list[Subscription]) -> dict[str, str]:
+    # Each shown subscription's scope by subscription id; the asset's filters are read only when one is scoped.
+    scoped = [sub for sub in shown if sub.filter_ids]
+    filters = flows.requests.filters(domain, listing.asset_id, valid_only=False) if scoped else []
+    return {sub.subscription_id: scope_text(names_of(filters, sub.filter_ids)) for sub in shown}
 
 
 def _deciders(flows: Subscriptions, domain: str, shown: list[Subscription]) -> dict[str, str]:

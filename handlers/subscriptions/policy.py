@@ -53,8 +53,8 @@ def evaluate(
         route = policy.default
         warnings.append(f"the asset has no {policy.classification.form}.{policy.classification.field}")
         reason = f"no classification, so the default applies: {route}"
-    elif classification in policy.rules:
-        route = policy.rules[classification]
+    elif (ruled := policy.route_of(classification)) is not None:
+        route = ruled
         reason = f"{classification} data: {route}"
     else:
         route = policy.default

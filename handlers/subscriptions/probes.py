@@ -41,6 +41,11 @@ PROBES: Probes = [
     ("datazone:ListSubscriptionGrants", Probe(datazone_call("list_subscription_grants", maxResults=1), needs_domain)),
     ("datazone:RevokeSubscription", Probe(datazone_call("revoke_subscription", identifier=PROBE_ID), needs_domain)),
     ("datazone:SearchListings", Probe(datazone_call("search_listings", maxResults=1), needs_domain)),
+    # Scoped approval: the filters an approver may grant instead of the whole asset
+    (
+        "datazone:ListAssetFilters",
+        Probe(datazone_call("list_asset_filters", assetIdentifier=PROBE_ID, maxResults=1), needs_domain),
+    ),
     # A consumer's own: the projects they are a member of, and giving their project's subscription back
     (
         "datazone:CancelSubscription",

@@ -14,6 +14,7 @@ from bot.aws import AwsClients, missing_means
 from bot.errors import Conflict
 from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
+from handlers.subscriptions.scopes import AssetFilter, accepted_filter_ids, asset_filters, names_of
 
 # The session opsbot names when it decides as an approver's own role (see _deciding_client).
 _OWN_SESSION = re.compile(r":assumed-role/([^/]+)/opsbot-([UW][A-Z0-9]{2,})$")
@@ -42,6 +43,8 @@ class RequestView:
     reviewer: str | None
     decision_comment: str | None
     decided_at: datetime | None = None
+    # The names of the filters an accepted request granted; empty for the whole asset (and before a decision).
+    scope: tuple[str, ...] = ()
 
 
 def _listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -154,6 +157,8 @@ class SubscriptionService:
         forms, problems = _listing_forms(asset.get("forms"))
         profile = self._profile(domain_id, detail.get("createdBy"))
         principal = _requester(detail["subscribedPrincipals"])
+        granted = accepted_filter_ids(listing)
+        scope = names_of(self.filters(domain_id, asset.get("entityId"), valid_only=False), granted) if granted else ()
         return RequestView(
             domain_id=domain_id,
             request_id=request_id,
@@ -173,7 +178,12 @@ class SubscriptionService:
             decision_comment=detail.get("decisionComment"),
             # A decided request was last updated by its decision.
             decided_at=detail.get("updatedAt") if detail["status"] != "PENDING" else None,
+            scope=scope,
         )
+
+    def filters(self, domain_id: str, asset_id: str | None, *, valid_only: bool = True) -> list[AssetFilter]:
+        """The asset's filters an approval may grant (all of them with `valid_only=False`); none for no asset."""
+        return asset_filters(self._dz, domain_id, asset_id, valid_only=valid_only) if asset_id else []
 
     def person(self, domain_id: str, user_id: str | None) -> tuple[str | None, str | None]:
         """A DataZone user (a reviewer) as a name to show and the Slack user the policy's `people` map gives them."""
@@ -307,9 +317,13 @@ class SubscriptionService:
                         )
         return found
 
-    def accept(self, view: RequestView, comment: str, as_user: str | None = None) -> None:
-        """Accept in DataZone (as the Slack user's own role, when the policy maps one); Conflict if decided first."""
-        self._decide(self._deciding_client(as_user).accept_subscription_request, view, comment)
+    def accept(
+        self, view: RequestView, comment: str, as_user: str | None = None, filter_ids: tuple[str, ...] = ()
+    ) -> None:
+        """Accept in DataZone (as the Slack user's own role, when the policy maps one), granting only `filter_ids`
+        of the asset when given; Conflict if decided first."""
+        scope = {"assetScopes": [{"assetId": view.asset_id, "filterIds": list(filter_ids)}]} if filter_ids else {}
+        self._decide(self._deciding_client(as_user).accept_subscription_request, view, comment, **scope)
 
     def reject(self, view: RequestView, comment: str, as_user: str | None = None) -> None:
         """Reject in DataZone (as the Slack user's own role, when the policy maps one); Conflict if decided first."""
@@ -321,9 +335,14 @@ class SubscriptionService:
             return self._dz
         return self._aws.client_as("datazone", role, f"opsbot-{user_id}", str(user_id))
 
-    def _decide(self, call: Any, view: RequestView, comment: str) -> None:
+    def _decide(self, call: Any, view: RequestView, comment: str, **scope: Any) -> None:
         try:
-            call(domainIdentifier=view.domain_id, identifier=view.request_id, decisionComment=comment[:MAX_COMMENT])
+            call(
+                domainIdentifier=view.domain_id,
+                identifier=view.request_id,
+                decisionComment=comment[:MAX_COMMENT],
+                **scope,
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConflictException":
                 raise

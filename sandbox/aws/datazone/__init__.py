@@ -7,6 +7,7 @@ from typing import Any
 
 from sandbox.aws.datazone import events
 from sandbox.aws.datazone.catalog import CatalogHandlers
+from sandbox.aws.datazone.filters import FilterHandlers
 from sandbox.aws.datazone.glossary import GlossaryHandlers, GlossaryMaintenance
 from sandbox.aws.datazone.projects import ProjectHandlers
 from sandbox.aws.datazone.sources import SourceHandlers
@@ -16,7 +17,13 @@ from sandbox.aws.restjson import RestJsonService
 
 
 class DataZoneHandlers(
-    CatalogHandlers, GlossaryHandlers, GlossaryMaintenance, SubscriptionHandlers, ProjectHandlers, SourceHandlers
+    CatalogHandlers,
+    FilterHandlers,
+    GlossaryHandlers,
+    GlossaryMaintenance,
+    SubscriptionHandlers,
+    ProjectHandlers,
+    SourceHandlers,
 ):
     """Every emulated DataZone operation, over one shared state."""
 

@@ -29,6 +29,8 @@ class Domain:
     memberships: dict[str, list[Record]] = field(default_factory=dict)
     users: dict[str, Record] = field(default_factory=dict)
     assets: dict[str, Record] = field(default_factory=dict)
+    # Asset filters (row and column), by filter id; each names its asset.
+    filters: dict[str, Record] = field(default_factory=dict)
     listings: dict[str, Record] = field(default_factory=dict)
     requests: dict[str, Record] = field(default_factory=dict)
     subscriptions: dict[str, Record] = field(default_factory=dict)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 from sandbox.aws.datazone import events
+from sandbox.aws.datazone.filters import scope_of
 from sandbox.aws.datazone.state import Domain, Record, State, find, paged, stamp
 from sandbox.aws.restjson import ApiError, conflict, validation
 
@@ -17,6 +19,12 @@ def _sorted(records: list[Record], sort_by: str | None, order: str | None) -> li
 
 def _principal_project(principal: Record) -> str | None:
     return (principal.get("project") or {}).get("id")
+
+
+def _scope(listing: Record) -> Record:
+    # A granted asset carries the scope it was granted with (SubscribedAsset.assetScope), when there is one.
+    scope = listing["item"]["assetListing"].get("assetScope")
+    return {"assetScope": dict(scope)} if scope else {}
 
 
 class SubscriptionHandlers:
@@ -124,11 +132,19 @@ class SubscriptionHandlers:
     def get_subscription_request_details(self, domainIdentifier: str, identifier: str) -> Record:
         return find(self.state.domain(domainIdentifier).requests, identifier, "Subscription request")
 
-    def _decide(self, domain_id: str, identifier: str, status: str, comment: str | None) -> Record:
+    def _decide(
+        self, domain_id: str, identifier: str, status: str, comment: str | None, scopes: list[Record] | None = None
+    ) -> Record:
         domain = self.state.domain(domain_id)
         request = find(domain.requests, identifier, "Subscription request")
         if request["status"] != "PENDING":
             raise conflict(f"Subscription request {identifier} is already {request['status']}")
+        # Checked before anything changes: a refused scope leaves the request pending. The accepted scope rides on
+        # the subscribed listing (SubscribedAssetListing.assetScope), which the subscription copies.
+        accepted = [(listing, scope_of(domain, listing, scopes)) for listing in request["subscribedListings"]]
+        for listing, scope in accepted:
+            if scope is not None:
+                listing["item"]["assetListing"]["assetScope"] = scope
         request.update(status=status, reviewerId=self.state.caller, decisionComment=comment)
         stamp(self.state, request)
         # Accepted and Rejected carry the Created sample's shape with the new status (unverified: not published).
@@ -136,7 +152,9 @@ class SubscriptionHandlers:
         return request
 
     def accept_subscription_request(self, domainIdentifier: str, identifier: str, **kw: Any) -> Record:
-        request = self._decide(domainIdentifier, identifier, "ACCEPTED", kw.get("decisionComment"))
+        request = self._decide(
+            domainIdentifier, identifier, "ACCEPTED", kw.get("decisionComment"), kw.get("assetScopes")
+        )
         domain = self.state.domain(domainIdentifier)
         for principal in request["subscribedPrincipals"]:
             for listing in request["subscribedListings"]:
@@ -147,7 +165,7 @@ class SubscriptionHandlers:
                         "domainId": domain.id,
                         "status": "APPROVED",
                         "subscribedPrincipal": principal,
-                        "subscribedListing": listing,
+                        "subscribedListing": copy.deepcopy(listing),
                         "subscriptionRequestId": request["id"],
                         "retainPermissions": False,
                     },
@@ -172,6 +190,7 @@ class SubscriptionHandlers:
                                 "assetRevision": listing["item"]["assetListing"]["entityRevision"],
                                 "status": "GRANTED",
                                 "grantedTimestamp": self.state.now(),
+                                **_scope(listing),
                             }
                         ],
                     },

@@ -106,3 +106,18 @@ def test_an_unreachable_catalog_fails_the_run_with_a_record(bot):
     run = bot["service"].run(FULL, "test")
     assert run.status == "failed" and "AccessDenied" in run.failure
     assert run.ended_at is not None
+
+
+def test_a_scoped_subscription_keeps_its_filters_in_the_backup(bot):
+    world = bot["box"].world
+    request = bot["dz"].create_subscription_request(
+        domainIdentifier=DOMAIN_ID,
+        requestReason="EU campaign",
+        subscribedPrincipals=[{"project": {"identifier": world.consumer_project}}],
+        subscribedListings=[{"identifier": world.listings["customer_pii"]}],
+    )
+    scope = {"assetId": world.assets["customer_pii"], "filterIds": [world.filters["eu_customers"]]}
+    bot["dz"].accept_subscription_request(domainIdentifier=DOMAIN_ID, identifier=request["id"], assetScopes=[scope])
+    assert bot["service"].run(FULL, "test").status == "succeeded"
+    [stored] = [v["body"] for v in items(bot, "SUBSCRIPTION").values() if v["body"]["requestId"] == request["id"]]
+    assert stored["assetScope"] == scope

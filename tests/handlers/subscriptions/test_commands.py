@@ -143,6 +143,7 @@ def test_a_duration_is_read_from_the_comment():
     assert parse(ApproveArgs, "req1 30d for the pilot", USAGE).model_dump() == {
         "request_id": "req1",
         "days": 30,
+        "filters": (),
         "comment": "for the pilot",
     }
     assert parse(ApproveArgs, "req1 thirty days", USAGE).days is None
