@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +37,14 @@ class Standing:
 class CatalogService:
     """DataZone reads and the one write (CreateSubscriptionRequest) behind /catalog; no Slack."""
 
-    def __init__(self, aws: AwsClients, policy: Policy) -> None:
+    def __init__(
+        self, aws: AwsClients, policy: Policy, record: Callable[[str, str], None] = lambda _request, _user: None
+    ) -> None:
         self._aws = aws
         self._policy = policy
+        # Tells the subscriptions capability who asked (requesters.record_requester): DataZone's createdBy is the
+        # bot or a role session, which the policy's `people` map cannot tie to the person.
+        self._record = record
 
     @property
     def _dz(self) -> Any:
@@ -184,4 +190,6 @@ class CatalogService:
             subscribedListings=[{"identifier": listing.listing_id}],
             requestReason=reason[:4096],
         )
-        return str(created["id"])
+        request_id = str(created["id"])
+        self._record(request_id, slack_user)
+        return request_id

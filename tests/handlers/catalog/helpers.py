@@ -36,7 +36,7 @@ def wired(box, tmp_path, monkeypatch, **env):
         monkeypatch.setenv(name, value)
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
-    deps.db.migrate()
+    deps.db.migrate(CAPABILITIES)
     scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
     scheduler.start(paused=True)
     deps.jobs.attach(scheduler)
