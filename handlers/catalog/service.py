@@ -144,7 +144,8 @@ class CatalogService:
         try:
             raw = self._dz.get_listing(domainIdentifier=domain_id, identifier=listing_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            # A bogus id (pasted, or a stale button) is a ValidationException: just as gone, to the person.
+            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "ValidationException"):
                 raise
             raise NotFound("That listing is no longer in the catalog.") from None
         listing = from_get_listing(raw, self._policy)

@@ -1,0 +1,25 @@
+"""What DataZone refuses for one id or one profile answers that person plainly and breaks /catalog for nobody."""
+
+from handlers.catalog import ids
+from sandbox.runtime import ANALYST
+from tests.handlers.catalog.helpers import catalog, reply, settle_pending
+
+
+def test_a_stale_or_bogus_listing_id_is_no_longer_in_the_catalog(bot):
+    # DataZone answers an id it cannot parse with ValidationException, not ResourceNotFound.
+    bot["box"].datazone_service.fail_next("GetListing", "ValidationException")
+    value = ids.ListingRef(listing_id="bogus123", name="gone").model_dump_json()
+    bot["driver"].click(ids.SHOW, user=ANALYST, value=value, response_url=bot["box"].slack.response_url())
+    answer = reply(bot, lambda text: "catalog" in text).body["text"]
+    assert "no longer in the catalog" in answer and "Something went wrong" not in answer
+
+
+def test_an_unreadable_profile_does_not_break_asking_for_access(bot):
+    settle_pending(bot, "store_locations")
+    service = bot["box"].datazone_service
+    before = service.calls.count("GetUserProfile")
+    service.fail_next("GetUserProfile", "AccessDeniedException")
+    catalog(bot, "request store_locations store finder", ANALYST)
+    answer = reply(bot, lambda text: "DataZone" in text or "contributor" in text).body["text"]
+    assert "Something went wrong" not in answer
+    assert service.calls.count("GetUserProfile") > before  # the refused read happened and was tolerated
