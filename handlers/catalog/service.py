@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws import REQUESTER_CONFIG, AwsClients
-from bot.errors import Conflict, NotFound
+from bot.errors import BadInput, Conflict, NotFound
 from bot.policy import Policy
 from handlers.catalog.arguments import SearchArgs
 from handlers.catalog.consumers import Memberships, Project
@@ -110,12 +110,34 @@ class CatalogService:
             listing_id = self._listing_of_asset(domain_id, asset)
             if listing_id is not None:
                 return self.by_listing_id(domain_id, listing_id)
-        for page in self._dz.get_paginator("search_listings").paginate(domainIdentifier=domain_id, searchText=asset):
-            for item in page.get("items") or []:
+        named = self._named(domain_id, asset)
+        if len(named) == 1:
+            return self.by_listing_id(domain_id, named[0].listing_id)
+        if not named:
+            raise NotFound(f"No published asset is called `{asset[:64]}` (an asset id or exact name).")
+        # Names are unique only within a project: the person says which by the asset's id.
+        which = "\n".join(
+            f"• {self.project_name(domain_id, found.owner_project_id)}: `{found.asset_id}`" for found in named
+        )
+        raise BadInput(f"Several projects publish an asset called `{asset[:64]}`; use its asset id instead:\n{which}")
+
+    def _named(self, domain_id: str, name: str) -> list[Listing]:
+        # Every listing with exactly this name among the first MAX_RESULTS the search finds (as search() reads).
+        named: dict[str, Listing] = {}
+        read, token = 0, None
+        while read < MAX_RESULTS:
+            extra = {"nextToken": token} if token else {}
+            page = self._dz.search_listings(domainIdentifier=domain_id, searchText=name, maxResults=50, **extra)
+            items = page.get("items") or []
+            read += len(items)
+            for item in items:
                 found = from_search_item(item, self._policy)
-                if found is not None and found.name == asset:
-                    return self.by_listing_id(domain_id, found.listing_id)
-        raise NotFound(f"No published asset is called `{asset[:64]}` (an asset id or exact name).")
+                if found is not None and found.name == name:
+                    named.setdefault(found.listing_id, found)
+            token = page.get("nextToken")
+            if not token:
+                break
+        return list(named.values())
 
     def _listing_of_asset(self, domain_id: str, identifier: str) -> str | None:
         try:
