@@ -1,8 +1,8 @@
 """What DataZone refuses for one id or one profile answers that person plainly and breaks /catalog for nobody."""
 
 from handlers.catalog import ids
-from sandbox.runtime import ANALYST
-from tests.handlers.catalog.helpers import catalog, reply, settle_pending
+from sandbox.runtime import ANALYST, PORTAL_HOST
+from tests.handlers.catalog.helpers import CHANNEL, catalog, reply, settle_pending
 
 
 def test_a_stale_or_bogus_listing_id_is_no_longer_in_the_catalog(bot):
@@ -23,3 +23,17 @@ def test_an_unreadable_profile_does_not_break_asking_for_access(bot):
     answer = reply(bot, lambda text: "DataZone" in text or "contributor" in text).body["text"]
     assert "Something went wrong" not in answer
     assert service.calls.count("GetUserProfile") > before  # the refused read happened and was tolerated
+
+
+def test_links_in_a_channel_the_bot_is_not_in_are_left_alone(bot):
+    world = bot["box"].world
+    outside = f"https://{PORTAL_HOST}/listings/{world.listings['store_locations']}"
+    inside = f"https://{PORTAL_HOST}/listings/{world.listings['customer_pii']}"
+    event = bot["box"].slack.share_links("C0NOTJOINED", ANALYST, [outside])
+    assert event["is_bot_user_member"] is False
+    assert bot["driver"].event(event).status == 200
+    # Then one where it is: that is the only unfurl there ever is.
+    bot["driver"].event(bot["box"].slack.share_links(CHANNEL, ANALYST, [inside]))
+    call = bot["box"].slack.wait_for("chat.unfurl")
+    assert set(call.body["unfurls"]) == {inside}
+    assert [c.body.get("channel") for c in bot["box"].slack.calls_to("chat.unfurl")] == [CHANNEL]
