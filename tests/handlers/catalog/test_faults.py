@@ -1,7 +1,9 @@
 """What DataZone refuses for one id or one profile answers that person plainly and breaks /catalog for nobody."""
 
+import json
+
 from handlers.catalog import ids
-from sandbox.runtime import ANALYST, PORTAL_HOST
+from sandbox.runtime import ANALYST, APPROVER, PORTAL_HOST
 from tests.handlers.catalog.helpers import CHANNEL, catalog, reply, settle_pending
 
 
@@ -37,3 +39,12 @@ def test_links_in_a_channel_the_bot_is_not_in_are_left_alone(bot):
     call = bot["box"].slack.wait_for("chat.unfurl")
     assert set(call.body["unfurls"]) == {inside}
     assert [c.body.get("channel") for c in bot["box"].slack.calls_to("chat.unfurl")] == [CHANNEL]
+
+
+def test_request_access_by_someone_in_no_consumer_project_turns_the_loading_modal_into_why(bot):
+    value = ids.ListingRef(listing_id=bot["box"].world.listings["customer_pii"], name="customer_pii").model_dump_json()
+    bot["driver"].click(ids.REQUEST, user=APPROVER, value=value)  # Alice is only in the owning project
+    loading = bot["box"].slack.wait_for("views.open")
+    update = bot["box"].slack.wait_for("views.update")
+    assert update.body["view_id"] == loading.answer["view"]["id"] and update.body["hash"]
+    assert "not an owner or contributor" in json.dumps(update.body["view"])
