@@ -89,6 +89,7 @@ class ProbeContext:
 
     settings: Settings
     aws: AwsClients
+    # The roles the bot assumes for people: the policy's approver and requester roles.
     approver_roles: list[str] = field(default_factory=list)
     cluster_id: str | None = None
 
@@ -148,7 +149,7 @@ def needs_alarm_topic(ctx: ProbeContext) -> str | None:
 
 
 def needs_roles(ctx: ProbeContext) -> str | None:
-    return None if ctx.approver_roles else "no subscriptions.approver_roles in the policy"
+    return None if ctx.approver_roles else "no subscriptions.approver_roles or requester_roles in the policy"
 
 
 def always(_ctx: ProbeContext) -> str | None:

@@ -52,7 +52,8 @@ def test_an_existing_database_gains_the_capabilitys_branch_and_keeps_the_kernels
     assert "toy_notes" in inspect(database.engine).get_table_names()
     with database.engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-    assert sorted(rows) == ["0012", "toy_0001"]
+    # The subscriptions branch depends on the kernel's 0012, so Alembic keeps its row in place of the kernel's.
+    assert sorted(rows) == ["subscriptions_0001", "toy_0001"]
 
 
 def test_the_kernel_runs_a_capabilitys_worker_from_start_to_close(settings):
@@ -79,14 +80,17 @@ def test_opsbot_doctor_checks_a_capabilitys_schema_resources_and_permissions(fak
     assert opsbot(without_toy, "db", "upgrade").exit_code == 0
     stale = opsbot(with_toy, "doctor")
     assert stale.exit_code == 1
-    expected = "FAIL  database: schema at 0012, code expects 0012, toy_0001: run `opsbot db upgrade`"
+    expected = (
+        "FAIL  database: schema at subscriptions_0001, code expects 0012, subscriptions_0001, toy_0001: "
+        "run `opsbot db upgrade`"
+    )
     assert expected in stale.output
     assert "FAIL  toy notes: (sqlite3.OperationalError) no such table: toy_notes" in stale.output
 
     assert opsbot(with_toy, "db", "upgrade").exit_code == 0
     result = opsbot(with_toy, "doctor")
     assert result.exit_code == 0, result.output
-    assert "PASS  database: schema at 0012, toy_0001" in result.output
+    assert "PASS  database: schema at 0012, subscriptions_0001, toy_0001" in result.output
     assert re.search(r"^PASS  toy notes: 0 written, alarms (seen|none)$", result.output, re.M), result.output
     assert "PASS  permission sts:GetCallerIdentity: allowed" in result.output
 

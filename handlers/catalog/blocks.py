@@ -152,3 +152,13 @@ def request_modal(listing: Listing, projects: list[Project]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def message_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something: while the request form loads, or why it cannot be shown."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": truncate(title, 24)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(text)],
+    }

@@ -7,9 +7,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import paging
-from bot.errors import BadInput
+from bot.errors import BadInput, OpsbotError
 from bot.registry import Interaction
 from handlers.catalog import blocks, ids, render
+from handlers.catalog.blocks import plain
 from handlers.catalog.ports import Ports
 from handlers.catalog.requesters import projects_for
 
@@ -34,11 +35,21 @@ def show(ports: Ports, interaction: Interaction) -> None:
 def request(ports: Ports, interaction: Interaction) -> None:
     """Request access: the modal to pick one of the caller's projects and say why (or why they cannot ask)."""
     ref = clicked_listing(interaction.body)
-    listing = ports.service.by_listing_id(ports.domain(), ref.listing_id)
-    projects = projects_for(ports, interaction.user_id, listing, "catalog.request")
-    interaction.client.views_open(
-        trigger_id=interaction.body["trigger_id"], view=blocks.request_modal(listing, projects)
-    )
+    # Slack's trigger_id lasts three seconds, less than DataZone's reads may take: open at once, fill in after.
+    loading = blocks.message_modal("Request access", f"Looking up your DataZone projects for *{plain(ref.name)}*…")
+    shown = interaction.client.views_open(trigger_id=interaction.body["trigger_id"], view=loading)["view"]
+    try:
+        listing = ports.service.by_listing_id(ports.domain(), ref.listing_id)
+        projects = projects_for(ports, interaction.user_id, listing, "catalog.request")
+        final = blocks.request_modal(listing, projects)
+    except OpsbotError as exc:
+        final = blocks.message_modal("Request access", exc.message)
+    except Exception:
+        # The registry reports it (with an error id) as it does every failure; the modal must not stay loading.
+        final = blocks.message_modal("Request access", ":x: Something went wrong; opsbot says more in this channel.")
+        interaction.client.views_update(view_id=shown["id"], hash=shown["hash"], view=final)
+        raise
+    interaction.client.views_update(view_id=shown["id"], hash=shown["hash"], view=final)
 
 
 def page(ports: Ports, interaction: Interaction) -> None:

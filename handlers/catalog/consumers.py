@@ -70,7 +70,12 @@ class Memberships:
         try:
             profile = self._dz.get_user_profile(domainIdentifier=domain_id, userIdentifier=user_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "ValidationException"):
+            # One profile the bot may not read must not break /catalog for everyone: go by the id alone.
+            if exc.response["Error"]["Code"] not in (
+                "ResourceNotFoundException",
+                "AccessDeniedException",
+                "ValidationException",
+            ):
                 raise
             profile = {"id": user_id}
         return self._policy.slack_user_for(_identities(profile))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from bot.audit import AuditLog
 from bot.authz import Access
@@ -10,6 +11,7 @@ from bot.errors import BadInput
 from bot.kernel import Kernel, Messages
 from bot.settings import Settings
 from handlers.catalog.service import CatalogService
+from handlers.subscriptions.requesters import record_requester
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Ports:
     def of(cls, kernel: Kernel) -> Ports:
         """The ports, from the kernel."""
         return cls(
-            CatalogService(kernel.aws, kernel.access.policy),
+            CatalogService(kernel.aws, kernel.access.policy, partial(record_requester, kernel.db)),
             kernel.settings,
             kernel.access,
             kernel.audit,

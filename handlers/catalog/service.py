@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from bot.aws import REQUESTER_CONFIG, AwsClients
-from bot.errors import Conflict, NotFound
+from bot.errors import BadInput, Conflict, NotFound
 from bot.policy import Policy
 from handlers.catalog.arguments import SearchArgs
 from handlers.catalog.consumers import Memberships, Project
@@ -36,9 +37,14 @@ class Standing:
 class CatalogService:
     """DataZone reads and the one write (CreateSubscriptionRequest) behind /catalog; no Slack."""
 
-    def __init__(self, aws: AwsClients, policy: Policy) -> None:
+    def __init__(
+        self, aws: AwsClients, policy: Policy, record: Callable[[str, str], None] = lambda _request, _user: None
+    ) -> None:
         self._aws = aws
         self._policy = policy
+        # Tells the subscriptions capability who asked (requesters.record_requester): DataZone's createdBy is the
+        # bot or a role session, which the policy's `people` map cannot tie to the person.
+        self._record = record
 
     @property
     def _dz(self) -> Any:
@@ -104,12 +110,34 @@ class CatalogService:
             listing_id = self._listing_of_asset(domain_id, asset)
             if listing_id is not None:
                 return self.by_listing_id(domain_id, listing_id)
-        for page in self._dz.get_paginator("search_listings").paginate(domainIdentifier=domain_id, searchText=asset):
-            for item in page.get("items") or []:
+        named = self._named(domain_id, asset)
+        if len(named) == 1:
+            return self.by_listing_id(domain_id, named[0].listing_id)
+        if not named:
+            raise NotFound(f"No published asset is called `{asset[:64]}` (an asset id or exact name).")
+        # Names are unique only within a project: the person says which by the asset's id.
+        which = "\n".join(
+            f"• {self.project_name(domain_id, found.owner_project_id)}: `{found.asset_id}`" for found in named
+        )
+        raise BadInput(f"Several projects publish an asset called `{asset[:64]}`; use its asset id instead:\n{which}")
+
+    def _named(self, domain_id: str, name: str) -> list[Listing]:
+        # Every listing with exactly this name among the first MAX_RESULTS the search finds (as search() reads).
+        named: dict[str, Listing] = {}
+        read, token = 0, None
+        while read < MAX_RESULTS:
+            extra = {"nextToken": token} if token else {}
+            page = self._dz.search_listings(domainIdentifier=domain_id, searchText=name, maxResults=50, **extra)
+            items = page.get("items") or []
+            read += len(items)
+            for item in items:
                 found = from_search_item(item, self._policy)
-                if found is not None and found.name == asset:
-                    return self.by_listing_id(domain_id, found.listing_id)
-        raise NotFound(f"No published asset is called `{asset[:64]}` (an asset id or exact name).")
+                if found is not None and found.name == name:
+                    named.setdefault(found.listing_id, found)
+            token = page.get("nextToken")
+            if not token:
+                break
+        return list(named.values())
 
     def _listing_of_asset(self, domain_id: str, identifier: str) -> str | None:
         try:
@@ -138,7 +166,8 @@ class CatalogService:
         try:
             raw = self._dz.get_listing(domainIdentifier=domain_id, identifier=listing_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            # A bogus id (pasted, or a stale button) is a ValidationException: just as gone, to the person.
+            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "ValidationException"):
                 raise
             raise NotFound("That listing is no longer in the catalog.") from None
         listing = from_get_listing(raw, self._policy)
@@ -184,4 +213,6 @@ class CatalogService:
             subscribedListings=[{"identifier": listing.listing_id}],
             requestReason=reason[:4096],
         )
-        return str(created["id"])
+        request_id = str(created["id"])
+        self._record(request_id, slack_user)
+        return request_id

@@ -2,6 +2,7 @@
 own requests and subscriptions, and giving access back."""
 
 from functools import partial
+from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -95,6 +96,17 @@ def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
     return [schedule(scheduler, SWEEP, SWEEP, "interval", domain, minutes=SWEEP_MINUTES).id]
 
 
-CAPABILITY = Capability("subscriptions", register=register, tasks=tasks, jobs=jobs, probes=PROBES, doctor=check_domain)
+# Its own tables' Alembic branch ("subscriptions"); its older tables are in the kernel's chain.
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+CAPABILITY = Capability(
+    "subscriptions",
+    register=register,
+    tasks=tasks,
+    jobs=jobs,
+    probes=PROBES,
+    doctor=check_domain,
+    migrations=MIGRATIONS,
+)
 
 __all__ = ["CAPABILITY", "register", "tasks"]

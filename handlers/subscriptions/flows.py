@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bot.audit import AuditLog
 from bot.authz import Access
@@ -11,6 +12,7 @@ from bot.db import Database
 from bot.errors import BadInput
 from bot.kernel import Kernel, Messages
 from handlers.subscriptions.grants import GrantService
+from handlers.subscriptions.requesters import recorded_requester
 from handlers.subscriptions.service import SubscriptionService
 from handlers.subscriptions.store import AccessStore, CardStore
 from scheduler.jobs import Jobs
@@ -58,7 +60,7 @@ def subscriptions(kernel: Kernel) -> Subscriptions:
         access=kernel.access,
         jobs=kernel.jobs,
         permalink=kernel.permalink,
-        requests=SubscriptionService(kernel.aws, kernel.access.policy),
+        requests=SubscriptionService(kernel.aws, kernel.access.policy, partial(recorded_requester, kernel.db)),
         grants=GrantService(kernel.aws),
         cards=CardStore(kernel.db),
         timed=AccessStore(kernel.db),

@@ -11,8 +11,8 @@ from bot.doctor_probes import PROBE_ID, Probe, ProbeContext, Probes, datazone_ca
 
 
 def _assume_role(ctx: ProbeContext) -> Any:
-    # Fifteen-minute credentials for each approver role, used for nothing: proves both the bot's permission
-    # and each role's trust policy.
+    # Fifteen-minute credentials for each approver and requester role, used for nothing: proves both the bot's
+    # permission and each role's trust policy.
     sts = ctx.client("sts")
     for role in ctx.approver_roles:
         sts.assume_role(RoleArn=role, RoleSessionName="opsbot-doctor", DurationSeconds=900)
@@ -56,6 +56,6 @@ PROBES: Probes = [
         "datazone:ListProjectMemberships",
         Probe(datazone_call("list_project_memberships", projectIdentifier=PROBE_ID, maxResults=1), needs_domain),
     ),
-    # Deciding subscription requests as the approver's own role
-    ("sts:AssumeRole", Probe(_assume_role, needs_roles, note="assumed each approver role for 15 minutes")),
+    # Deciding subscription requests as the approver's own role, asking as the requester's
+    ("sts:AssumeRole", Probe(_assume_role, needs_roles, note="assumed each approver and requester role for 15 min")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -139,9 +140,13 @@ REQUEST_STATUSES = ("PENDING", "ACCEPTED", "REJECTED")
 class SubscriptionService:
     """Reads and decides subscription requests through the DataZone API."""
 
-    def __init__(self, aws: AwsClients, policy: Policy) -> None:
+    def __init__(
+        self, aws: AwsClients, policy: Policy, recorded: Callable[[str], str | None] = lambda _request_id: None
+    ) -> None:
         self._aws = aws
         self._policy = policy
+        # Who the bot recorded as asking for a request it made for them (requesters.recorded_requester).
+        self._recorded = recorded
 
     @property
     def _dz(self) -> Any:
@@ -171,7 +176,7 @@ class SubscriptionService:
             owner_project_id=listing["ownerProjectId"],
             owner_project_name=listing.get("ownerProjectName") or listing["ownerProjectId"],
             requester=f"{_person(profile)} for {principal}" if profile else principal,
-            requester_slack=self._policy.slack_user_for(_identities(profile)),
+            requester_slack=self._requester_slack(request_id, detail.get("createdBy"), profile),
             glossary_terms=tuple(t["name"] for t in asset.get("glossaryTerms") or [] if t.get("name")),
             verdict=evaluate(self._policy.subscriptions, forms, problems),
             reviewer=detail.get("reviewerId"),
@@ -185,12 +190,24 @@ class SubscriptionService:
         """The asset's filters an approval may grant (all of them with `valid_only=False`); none for no asset."""
         return asset_filters(self._dz, domain_id, asset_id, valid_only=valid_only) if asset_id else []
 
+    def _requester_slack(self, request_id: str, created_by: Any, profile: dict[str, Any]) -> str | None:
+        # The bot's own record first: a request /catalog made was created by the bot or by a session on the
+        # requester's role, neither of which the `people` map names. The reason text is never trusted.
+        recorded = self._recorded(request_id)
+        if recorded:
+            return recorded
+        for identity in (created_by, *_identities(profile)):
+            own = _OWN_SESSION.search(identity) if isinstance(identity, str) else None
+            if own and self._is_own_session(own.group(1), own.group(2), self._policy.subscriptions.requester_roles):
+                return own.group(2)
+        return self._policy.slack_user_for(_identities(profile))
+
     def person(self, domain_id: str, user_id: str | None) -> tuple[str | None, str | None]:
         """A DataZone user (a reviewer) as a name to show and the Slack user the policy's `people` map gives them."""
         if not user_id:
             return None, None
         own = _OWN_SESSION.search(user_id)
-        if own and self._is_own_session(own.group(1), own.group(2)):
+        if own and self._is_own_session(own.group(1), own.group(2), self._policy.subscriptions.approver_roles):
             return None, own.group(2)  # opsbot decided as this approver's role, naming the session after them
         if user_id.startswith("arn:aws:sts:"):
             # User profiles are keyed by IAM ARNs, not STS sessions: the session's ARN names the person itself.
@@ -199,13 +216,15 @@ class SubscriptionService:
             profile = self._profile(domain_id, user_id)
         return _person(profile), self._policy.slack_user_for((user_id, *_identities(profile)))
 
-    def _is_own_session(self, role_name: str, slack_user: str) -> bool:
-        """The session is the one opsbot opens for `slack_user`: on that approver's own role, not any role.
+    @staticmethod
+    def _is_own_session(role_name: str, slack_user: str, roles: Mapping[str, str]) -> bool:
+        """The session is the one opsbot opens for `slack_user`: on that person's own role in `roles` (the policy's
+        approver or requester roles), not any role.
 
         Whoever assumes a role names the session, so the name alone proves nothing: someone deciding in the portal
         under a session called opsbot-<admin> must not be shown as that admin.
         """
-        role = self._policy.subscriptions.approver_roles.get(slack_user)
+        role = roles.get(slack_user)
         return role is not None and role.rsplit("/", 1)[-1] == role_name
 
     def reviewer(self, domain_id: str, user_id: str | None) -> str:

@@ -77,7 +77,12 @@ def test_request_access_button_asks_datazone_and_the_approvers_get_the_card(bot)
     catalog(bot, "customer", ANALYST)
     value = dict(buttons(reply(bot, lambda text: "customer_pii" in text).body["blocks"]))[ids.REQUEST]
     bot["driver"].click(ids.REQUEST, user=ANALYST, value=value)
-    modal = bot["box"].slack.wait_for("views.open").body["view"]
+    # A loading modal opens at once (trigger_id lasts 3 seconds); the form replaces it once DataZone answered.
+    loading = bot["box"].slack.wait_for("views.open")
+    assert "Looking up" in json.dumps(loading.body["view"])
+    update = bot["box"].slack.wait_for("views.update")
+    assert update.error is None and update.body["view_id"] == loading.answer["view"]["id"]
+    modal = update.body["view"]
     assert modal["callback_id"] == ids.REQUEST_MODAL and "Marketing analytics" in json.dumps(modal)
     project = bot["box"].world.consumer_project
     values = {
@@ -179,7 +184,7 @@ def test_with_several_projects_the_command_needs_project_and_the_modal_offers_th
     catalog(bot, "customer", ANALYST)
     value = dict(buttons(reply(bot, lambda text: "published asset" in text).body["blocks"]))[ids.REQUEST]
     bot["driver"].click(ids.REQUEST, user=ANALYST, value=value)
-    options = bot["box"].slack.wait_for("views.open").body["view"]["blocks"][1]["element"]["options"]
+    options = bot["box"].slack.wait_for("views.update").body["view"]["blocks"][1]["element"]["options"]
     assert [o["text"]["text"] for o in options] == ["Finance analytics", "Marketing analytics"]
 
 
