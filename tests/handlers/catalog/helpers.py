@@ -1,24 +1,15 @@
 """Shared steps of the catalog tests: the sandbox, the app wired to it, and ways to drive it as a consumer."""
 
 import json
-from contextlib import contextmanager
 
 import pytest
 import yaml
 
-from bot.app import build_app
-from bot.deps import build_deps
-from bot.inbox.consumer import SqsConsumer
-from bot.inbox.service import build_inbox
-from bot.settings import load_settings
-from opsbot.capabilities import CAPABILITIES
-from sandbox.runtime import ANALYST, SIGNING_SECRET, start_sandbox
-from sandbox.slack_requests import SlackRequests
+from sandbox.runtime import ANALYST, start_sandbox
 from sandbox.world import ACCOUNT, DOMAIN_ID
-from scheduler import bound_tasks, build_scheduler
-from tests.harness import BoltDriver, eventually
+from tests.harness import eventually
+from tests.sandbox_bot import wired
 
-CHANNEL = "C0GENERAL"
 ANALYST_ROLE = f"arn:aws:iam::{ACCOUNT}:role/MarketingAnalyst"
 
 
@@ -27,36 +18,6 @@ def box(tmp_path_factory):
     sandbox = start_sandbox(tmp_path_factory.mktemp("catalog"))
     yield sandbox
     sandbox.stop()
-
-
-@contextmanager
-def wired(box, tmp_path, monkeypatch, **env):
-    """The app wired to the sandbox (`env` overrides its settings), its inbox and a paused scheduler."""
-    for name, value in {**box.env(), **env}.items():
-        monkeypatch.setenv(name, value)
-    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    deps = build_deps(settings)
-    deps.db.migrate(CAPABILITIES)
-    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
-    scheduler.start(paused=True)
-    deps.jobs.attach(scheduler)
-    app = build_app(settings, deps, CAPABILITIES)
-    box.slack.reset()
-    box.slack.workspace.join(CHANNEL)  # where the tests' signed clicks and commands come from
-    inbox = build_inbox(deps)
-    try:
-        yield {
-            "deps": deps,
-            "inbox": inbox,
-            "consumer": SqsConsumer(box.client("sqs"), box.world.queue_url, inbox, deps.metrics, wait_seconds=1),
-            "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
-            "dz": box.client("datazone"),
-            "box": box,
-        }
-    finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        deps.close()
 
 
 @pytest.fixture

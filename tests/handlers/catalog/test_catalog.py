@@ -8,7 +8,6 @@ from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
 from tests.handlers.catalog.helpers import (
     ANALYST_ROLE,
-    CHANNEL,
     buttons,
     card_posted,
     catalog,
@@ -17,6 +16,7 @@ from tests.handlers.catalog.helpers import (
     requests_for,
     settle_pending,
 )
+from tests.sandbox_bot import CHANNEL
 
 
 def _creates(bot):

@@ -4,7 +4,8 @@ import json
 
 from handlers.catalog import ids
 from sandbox.runtime import ANALYST, APPROVER, PORTAL_HOST
-from tests.handlers.catalog.helpers import CHANNEL, catalog, reply, settle_pending
+from tests.handlers.catalog.helpers import catalog, reply, settle_pending
+from tests.sandbox_bot import CHANNEL
 
 
 def test_a_stale_or_bogus_listing_id_is_no_longer_in_the_catalog(bot):

@@ -5,17 +5,10 @@ import uuid
 
 import pytest
 
-from bot.app import build_app
-from bot.deps import build_deps
 from bot.inbox.envelope import InboundEvent
-from bot.inbox.service import build_inbox
-from bot.settings import load_settings
-from opsbot.capabilities import CAPABILITIES
-from sandbox.runtime import SIGNING_SECRET, start_sandbox
-from sandbox.slack_requests import SlackRequests
+from sandbox.runtime import start_sandbox
 from sandbox.world import DOMAIN_ID
-from scheduler import bound_tasks, build_scheduler
-from tests.harness import BoltDriver
+from tests.sandbox_bot import wired
 
 
 @pytest.fixture(scope="module")
@@ -28,29 +21,8 @@ def box(tmp_path_factory):
 @pytest.fixture
 def bot(box, tmp_path, monkeypatch):
     """The app wired to the sandbox, its inbox, a paused scheduler (as on a replica that is not the leader)."""
-    for name, value in box.env().items():
-        monkeypatch.setenv(name, value)
-    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    deps = build_deps(settings)
-    deps.db.migrate(CAPABILITIES)
-    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
-    scheduler.start(paused=True)
-    deps.jobs.attach(scheduler)
-    app = build_app(settings, deps, CAPABILITIES)
-    box.slack.reset()
-    box.slack.workspace.join("C0GENERAL")  # where the tests' signed clicks and commands come from
-    yield {
-        "deps": deps,
-        "inbox": build_inbox(deps),
-        "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
-        "dz": box.client("datazone"),
-        "box": box,
-        "scheduler": scheduler,
-        "settings": settings,
-    }
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
-    deps.close()
+    with wired(box, tmp_path, monkeypatch) as wired_bot:
+        yield wired_bot
 
 
 def request(bot, asset="customer_pii", as_user=None):

@@ -1,0 +1,52 @@
+"""The real app wired to a running sandbox, as the handler tests drive it: one way to build it for all of them."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bot.app import build_app
+from bot.deps import build_deps
+from bot.inbox.consumer import SqsConsumer
+from bot.inbox.service import build_inbox
+from bot.settings import load_settings
+from opsbot.capabilities import CAPABILITIES
+from sandbox.runtime import SIGNING_SECRET
+from sandbox.slack_requests import SlackRequests
+from scheduler import bound_tasks, build_scheduler
+from tests.harness import BoltDriver
+
+# Where the tests' signed clicks and commands come from.
+CHANNEL = "C0GENERAL"
+
+
+@contextmanager
+def wired(box: Any, tmp_path: Any, monkeypatch: Any, **env: str) -> Iterator[dict[str, Any]]:
+    """The app wired to the sandbox (`env` overrides its settings), its inbox and a paused scheduler, as on a
+    replica that is not the leader."""
+    for name, value in {**box.env(), **env}.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    deps = build_deps(settings)
+    deps.db.migrate(CAPABILITIES)
+    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
+    scheduler.start(paused=True)
+    deps.jobs.attach(scheduler)
+    app = build_app(settings, deps, CAPABILITIES)
+    box.slack.reset()
+    box.slack.workspace.join(CHANNEL)
+    inbox = build_inbox(deps)
+    try:
+        yield {
+            "deps": deps,
+            "inbox": inbox,
+            "consumer": SqsConsumer(box.client("sqs"), box.world.queue_url, inbox, deps.metrics, wait_seconds=1),
+            "driver": BoltDriver(app, SlackRequests(SIGNING_SECRET)),
+            "dz": box.client("datazone"),
+            "box": box,
+            "scheduler": scheduler,
+            "settings": settings,
+        }
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        deps.close()
