@@ -30,7 +30,7 @@ def test_usage_matches_the_public_interface(slack):
     text = _text(slack.command("/subscriptions", "help", user=MALLORY))
     for form in [
         "show <request-id>",
-        "approve <request-id> [comment]",
+        "approve <request-id> [filter=<name>[,<name>…]] [<N>d] [comment]",
         "reject <request-id> <reason>",
         "access <asset>",
         "revoke <subscription-id> [reason]",
