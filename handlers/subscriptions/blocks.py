@@ -289,9 +289,13 @@ def home(summaries: list[PendingSummary], lines: int, now: datetime | None = Non
         f"• *{s.asset_name}* for {s.requester}, waiting {_age(s.created_at, now)} (`{s.request_id}`)"
         for s in summaries[:lines]
     )
-    hidden = len(summaries) - lines
-    more = f"\n_and {hidden} more: `/subscriptions pending` pages through them all_" if hidden > 0 else ""
+    more = _more_than_shown(len(summaries) - lines, "/subscriptions pending")
     return [section(f"{count(len(summaries), 'request')} waiting for your decision:\n{text}{more}")]
+
+
+def _more_than_shown(hidden: int, command: str) -> str:
+    """A Home list's pointer to the command that pages through what it left out; nothing when it showed all."""
+    return f"\n_and {hidden} more: `{command}` pages through them all_" if hidden > 0 else ""
 
 
 def expiry_reminder(row: TimedAccess, ref: ids.AccessRef) -> list[dict[str, Any]]:
@@ -460,9 +464,7 @@ def home_mine(
         f"• {holding_line(item, approvers.get(item), ends.get(item.subscription_id or ''), now)}"
         for item in items[:lines]
     )
-    hidden = len(items) - lines
-    more = f"\n_and {hidden} more: `/subscriptions mine` pages through them all_" if hidden > 0 else ""
-    return [section(f"{shown}{more}")]
+    return [section(f"{shown}{_more_than_shown(len(items) - lines, '/subscriptions mine')}")]
 
 
 def leave_confirm(subscription: Subscription, ref: ids.LeaveRef) -> list[dict[str, Any]]:
