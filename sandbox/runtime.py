@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,6 +93,9 @@ class Sandbox:
     global_tables: GlobalTables | None = None
     # DataZone's and EMR's events on their way to the events queue; `events.enabled = False` silences them.
     events: EventPublisher | None = None
+    # What `bot_deps` replaced in os.environ, put back by `stop()`: a stopped sandbox's endpoints left behind
+    # would send the next boto3 client in this process to a port nothing listens on.
+    _environ_before: dict[str, str | None] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         """Environment variables for `opsbot run` against this sandbox."""
@@ -139,7 +142,10 @@ class Sandbox:
 
     def bot_deps(self, workdir: Path, **env: str) -> tuple[Settings, Deps]:
         """Settings and migrated deps of a bot on this sandbox, its SQLite database in `workdir`; `env` overrides."""
-        os.environ.update({**self.env(), **env})  # boto3 reads AWS_ENDPOINT_URL* from the environment
+        overrides = {**self.env(), **env}
+        for name in overrides:
+            self._environ_before.setdefault(name, os.environ.get(name))
+        os.environ.update(overrides)  # boto3 reads AWS_ENDPOINT_URL* from the environment
         settings = load_settings(_env_file=None, database_url=f"sqlite:///{workdir / 'opsbot.db'}")
         deps = build_deps(settings)
         deps.db.migrate(CAPABILITIES)
@@ -156,6 +162,12 @@ class Sandbox:
             self.dynamodb.stop()
         self.moto.stop()
         self.slack.stop()
+        for name, value in self._environ_before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._environ_before.clear()
 
 
 def _write_policy(path: Path, world: World) -> None:

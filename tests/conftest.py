@@ -89,6 +89,21 @@ def _record_aws_calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     botocore.handlers.BUILTIN_HANDLERS.remove(aws_calls.HANDLER)
 
 
+# Variables the bot and boto3 read: one left behind by a module points every later test at its stopped servers.
+_CONFIGURATION_PREFIXES = ("AWS_", "OPSBOT_", "SLACK_")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_configuration_leaks() -> Iterator[None]:
+    """A module leaves the process's AWS, Slack and opsbot variables as it found them (checked after its own
+    module-scoped fixtures, such as a sandbox, are torn down)."""
+    before = {k: v for k, v in os.environ.items() if k.startswith(_CONFIGURATION_PREFIXES)}
+    yield
+    after = {k: v for k, v in os.environ.items() if k.startswith(_CONFIGURATION_PREFIXES)}
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"this module left environment variables changed: {changed}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _logging() -> None:
     """Route structlog through the standard library, as in production, so caplog sees it."""

@@ -10,16 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 from sqlalchemy import inspect
 
 from bot.app import build_app
 from bot.cli import Composition, main
 from bot.deps import build_deps
 from opsbot.capabilities import CAPABILITIES
-from sandbox.runtime import free_port
 from scheduler import bound_tasks, build_scheduler, register_jobs
 from tests.conftest import MALLORY, POLICY
 from tests.harness import BoltDriver, opsbot_env
@@ -70,19 +67,8 @@ def test_the_kernel_runs_a_capabilitys_worker_from_start_to_close(settings):
     assert not toy.worker.running
 
 
-@pytest.fixture
-def own_moto():
-    """A moto server of this test's own: doctor's AWS checks must not depend on the state the session's shared
-    server was left in by the tests before it (in the whole suite it stopped answering this test)."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-def test_opsbot_doctor_checks_a_capabilitys_schema_resources_and_permissions(fake_slack, tmp_path, own_moto):
-    env = opsbot_env(fake_slack, tmp_path, AWS_ENDPOINT_URL=own_moto)
+def test_opsbot_doctor_checks_a_capabilitys_schema_resources_and_permissions(fake_slack, tmp_path, moto_url):
+    env = opsbot_env(fake_slack, tmp_path, AWS_ENDPOINT_URL=moto_url)
     without_toy, with_toy = Composition(CAPABILITIES), Composition((*CAPABILITIES, Toy().capability()))
 
     def opsbot(composition: Composition, *args: str):
