@@ -35,6 +35,10 @@ class Access:
     def _in(self, user_id: str, people: People) -> bool:
         return user_id in people.users or self._groups.is_member(user_id, people.usergroups)
 
+    def is_among(self, user_id: str, people: People) -> bool:
+        """True if the user is one of these people, by id or user group."""
+        return self._in(user_id, people)
+
     def is_admin(self, user_id: str) -> bool:
         """True if the user is an opsbot admin."""
         return self._in(user_id, self.policy.admins)

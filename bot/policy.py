@@ -75,20 +75,54 @@ Route = Literal["auto_approve", "review", "deny"]
 REFERENCE_RULES: dict[str, Route] = {"public": "auto_approve", "internal": "auto_approve", "confidential": "review"}
 
 
+# An approval chain longer than this is a policy mistake, not governance.
+MAX_APPROVAL_STEPS = 5
+
+
+class ApprovalStep(BaseModel):
+    """One step of an approval chain: who approves it, the owning project's approvers or named people."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # How the card and the pings name the step ("data protection").
+    label: str = Field("", max_length=80)
+    # The approvers of the project that owns the asset, as `projects` names them.
+    project_approvers: bool = False
+    # Or these people, whichever project owns the asset.
+    approvers: People | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_approver(self) -> ApprovalStep:
+        named = self.approvers is not None and bool(self.approvers.users or self.approvers.usergroups)
+        if self.project_approvers == named:
+            raise ValueError("a step names exactly one of project_approvers: true or approvers (users, usergroups)")
+        return self
+
+
+# A request without a chain has one step: the owning project's approvers.
+ONE_STEP = (ApprovalStep(project_approvers=True),)
+
+
 class ClassificationRule(BaseModel):
-    """A classification's route with more to say than the route alone: whether approvals must be scoped."""
+    """A classification's route with more to say than the route alone: whether approvals must be scoped, and the
+    steps of approval a reviewed request goes through."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     route: Route
     # An approval of this classification must choose asset filters (rows, columns), never the whole asset.
     require_scope: bool = False
+    # Approval in steps, each by its own approvers, in order; the last step's approval accepts in DataZone.
+    steps: tuple[ApprovalStep, ...] | None = Field(None, min_length=1, max_length=MAX_APPROVAL_STEPS)
 
     @model_validator(mode="after")
     def _scope_needs_a_human(self) -> ClassificationRule:
         # An automatic approval chooses no filters, so it could only grant the whole asset.
         if self.require_scope and self.route == "auto_approve":
             raise ValueError("require_scope needs a person to choose the filters: use review or deny, not auto_approve")
+        # Nobody approves a request the policy decides by itself.
+        if self.steps is not None and self.route != "review":
+            raise ValueError("steps need route review: the policy decides auto_approve and deny requests itself")
         return self
 
 
@@ -132,6 +166,22 @@ class SubscriptionPolicy(BaseModel):
         """Whether approvals of this classification must grant chosen asset filters rather than the whole asset."""
         rule = self.rules.get(classification or "")
         return isinstance(rule, ClassificationRule) and rule.require_scope
+
+    def steps_for(self, classification: str | None) -> tuple[ApprovalStep, ...]:
+        """The approval steps of a reviewed request of this classification: the rule's chain, else one step by
+        the owning project's approvers."""
+        rule = self.rules.get(classification or "")
+        return rule.steps if isinstance(rule, ClassificationRule) and rule.steps else ONE_STEP
+
+    def named_step_approvers(self) -> tuple[People, ...]:
+        """Every step's named approvers (not the project's), across the rules: who else may hold a decision."""
+        return tuple(
+            step.approvers
+            for rule in self.rules.values()
+            if isinstance(rule, ClassificationRule)
+            for step in rule.steps or ()
+            if step.approvers is not None
+        )
 
 
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]

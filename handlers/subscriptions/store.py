@@ -37,6 +37,22 @@ class RequestCard(Base):
     owner_project_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The approval step the request waits on (0: the first) and since when; reminders measure from then.
+    step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    step_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StepApproval(Base):
+    """One approved step of a request's approval chain: who approved it, when, with what comment."""
+
+    __tablename__ = "subscription_approval_steps"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Part of the key: a step is approved once, whichever replica records it first.
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(String(2000), nullable=True)
 
 
 ACTIVE, RENEWAL_REQUESTED, ENDED = "active", "renewal_requested", "ended"
@@ -120,15 +136,60 @@ class CardStore:
                 update(RequestCard).where(RequestCard.request_id == request_id).values(channel=channel, message_ts=ts)
             )
 
-    def start_decision(self, request_id: str, user_id: str, approve: bool = True) -> bool:
-        """True if `user_id` is first to decide; False if someone else already is or did."""
+    def start_decision(self, request_id: str, user_id: str, approve: bool = True, step: int = 0) -> bool:
+        """True if `user_id` is first to decide; False if someone else already is or did, or the request has moved
+        past `step` (the step the decider saw waiting)."""
         with self._db.session() as session:
             won = session.execute(
                 update(RequestCard)
-                .where(RequestCard.request_id == request_id, RequestCard.status == PENDING)
+                .where(RequestCard.request_id == request_id, RequestCard.status == PENDING, RequestCard.step == step)
                 .values(status=APPROVING if approve else REJECTING, decided_by=user_id, decided_at=datetime.now(UTC))
             ).rowcount
         return bool(won)
+
+    def approve_step(
+        self,
+        request_id: str,
+        step: int,
+        user_id: str,
+        comment: str,
+        then: Callable[[Session], None] | None = None,
+    ) -> bool:
+        """Record `user_id`'s approval of `step` and move the request on to the next (its reminders start again);
+        `then` runs in the same transaction (the card's update, the next step's ping). False when someone decided
+        first: the step was approved already, or the request is being decided or was."""
+        now = datetime.now(UTC)
+        try:
+            with self._db.session() as session:
+                moved = session.execute(
+                    update(RequestCard)
+                    .where(RequestCard.request_id == request_id, RequestCard.status == PENDING)
+                    .where(RequestCard.step == step)
+                    .values(step=step + 1, step_started_at=now, reminded_at=None, escalated_at=None)
+                ).rowcount
+                if not moved:
+                    return False
+                session.add(
+                    StepApproval(
+                        request_id=request_id, step=step, approved_by=user_id, approved_at=now, comment=comment or None
+                    )
+                )
+                session.flush()
+                if then is not None:
+                    then(session)
+        except IntegrityError:
+            return False
+        return True
+
+    def approvals(self, request_id: str) -> list[StepApproval]:
+        """The request's approved steps, first step first, with approved_at in UTC."""
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(StepApproval).where(StepApproval.request_id == request_id).order_by(StepApproval.step)
+            ).all()
+        for row in rows:
+            row.approved_at = _aware(row.approved_at)  # type: ignore[assignment]
+        return list(rows)
 
     def finish(
         self,
@@ -182,7 +243,12 @@ class CardStore:
                     RequestCard.status == PENDING, RequestCard.message_ts.is_not(None), unset.is_(None)
                 )
             ).all()
-        return [c for c in cards if (_aware(c.requested_at) or _aware(c.created_at)) < older_than]  # type: ignore[operator]
+        # Measured from when the step waiting now began: each step of a chain has its own reminder and escalation.
+        return [
+            c
+            for c in cards
+            if (_aware(c.step_started_at) or _aware(c.requested_at) or _aware(c.created_at)) < older_than  # type: ignore[operator]
+        ]
 
     def mark(self, request_id: str, column: str, session: Session | None = None) -> bool:
         """Set `column` to now if it was unset; False when another replica got there first."""
