@@ -35,10 +35,12 @@ def register(registry: Registry) -> None:
     on(datazone_events.service_event(events.CREATED), partial(events.on_created, flows))
     for decided in events.DECIDED:
         on(datazone_events.service_event(decided), partial(events.on_decided, flows))
-    request_button = project_approver(owners.of_button(ids.RequestRef))
+    # A request's approvers are those of some step that could apply to it: the owning project's, and whoever a
+    # chain's steps name; may_decide checks the step the request waits on.
+    request_button = authority.request_decider(owners.of_button(ids.RequestRef))
     registry.action(ids.APPROVE, request_button, partial(buttons.open_approve_modal, flows))
     registry.action(ids.REJECT, request_button, partial(buttons.open_reject_modal, flows))
-    modal_rule = project_approver(owners.of_modal)
+    modal_rule = authority.request_decider(owners.of_modal)
     registry.view(ids.APPROVE_MODAL, modal_rule, partial(modals.submit_approval, flows), check=modals.scope_chosen)
     registry.view(ids.REJECT_MODAL, modal_rule, partial(modals.submit_rejection, flows), check=modals.reason_given)
     # Asking is harmless and the approvers decide, so anyone who holds the reminder may ask.

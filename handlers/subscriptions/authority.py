@@ -8,11 +8,13 @@ approvers to act through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.audit import AuditLog
-from bot.authz import ALLOW, Access, Decision
+from bot.authz import ALLOW, Access, Decision, Rule, any_approver, project_approver
 from bot.errors import NotAllowed
+from handlers.subscriptions.chains import Chain, may_approve_step, mentions, step_name
 from handlers.subscriptions.policy import self_approval
 
 
@@ -39,13 +41,47 @@ def require_approver(
     )
 
 
+def request_decider(project_of: Callable[[dict[str, Any]], str | None]) -> Rule:
+    """The declared rule of a request's buttons and modals: whoever approves some step that could apply to a request
+    of the owning project `project_of` finds: its approvers, the people a chain's steps name, and admins.
+
+    Which step waits is the bot's record to say, so `may_decide` checks that step exactly."""
+    of_project = project_approver(project_of)
+
+    def rule(access: Access, user_id: str, body: dict[str, Any]) -> Decision:
+        named = access.policy.subscriptions.named_step_approvers()
+        if any(access.is_among(user_id, people) for people in named):
+            return ALLOW
+        return of_project(access, user_id, body)
+
+    return rule
+
+
+def any_decider(access: Access, user_id: str, body: dict[str, Any]) -> Decision:
+    """The declared rule of typed decisions: approvers of any project, the people a chain's steps name, and admins;
+    `may_decide` then checks the request's own step."""
+    if any(access.is_among(user_id, people) for people in access.policy.subscriptions.named_step_approvers()):
+        return ALLOW
+    return any_approver(access, user_id, body)
+
+
 def may_decide(
-    access: Access, audit: AuditLog, user_id: str, owner_project_id: str, request_id: str, requester_slack: str | None
+    access: Access,
+    audit: AuditLog,
+    user_id: str,
+    owner_project_id: str,
+    request_id: str,
+    requester_slack: str | None,
+    chain: Chain,
 ) -> None:
-    """NotAllowed (audited) unless `user_id` may decide this request: an approver of its owning project (or an
-    admin), not the person who asked, and holding the IAM role the policy has approvers decide with."""
+    """NotAllowed (audited) unless `user_id` may decide this request at the step it waits on: that step's approver
+    (or an admin), not someone who approved an earlier step, not the person who asked, and holding the IAM role
+    the policy has approvers decide with."""
     action = "subscriptions.decide"
-    require_approver(access, audit, user_id, owner_project_id, action, request_id)
+    if not chain.is_chain:
+        require_approver(access, audit, user_id, owner_project_id, action, request_id)
+    else:
+        _may_decide_step(access, audit, user_id, chain, request_id)
     if self_approval(user_id, requester_slack):
         raise _refuse(
             audit,
@@ -65,6 +101,19 @@ def may_decide(
             "no approver role",
             "The policy has approvers decide with their own IAM role, and none is set for you.",
         )
+
+
+def _may_decide_step(access: Access, audit: AuditLog, user_id: str, chain: Chain, request_id: str) -> None:
+    action = "subscriptions.decide"
+    name = step_name(chain, chain.current, access)
+    if user_id in chain.approvers_so_far():
+        message = f"You approved an earlier step of this request; nobody approves two, so someone else decides {name}."
+        raise _refuse(audit, user_id, action, request_id, "approved an earlier step", message)
+    step = chain.steps[chain.current]
+    if not may_approve_step(access, user_id, step, chain.owner_project_id):
+        whose = mentions(access, step, chain.owner_project_id)
+        message = f"This request waits for {name}, which {whose} (or opsbot admins) decide, not you."
+        raise _refuse(audit, user_id, action, request_id, f"not an approver of {name}", message)
 
 
 def may_extend(

@@ -60,8 +60,13 @@ def _facts(view: RequestView, now: datetime, decided: bool = False) -> list[dict
     return blocks
 
 
-def card(view: RequestView, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The card an approver decides on."""
+def _steps(steps: list[str] | None) -> list[dict[str, Any]]:
+    # An approval chain's steps, one line each: done (who, when), waiting (whose turn), to come.
+    return [section(truncate("\n".join(steps), SECTION_TEXT))] if steps else []
+
+
+def card(view: RequestView, now: datetime | None = None, steps: list[str] | None = None) -> list[dict[str, Any]]:
+    """The card an approver decides on; `steps`: an approval chain's progress, one line a step."""
     now = now or datetime.now(UTC)
     ref = ids.RequestRef(domain=view.domain_id, request=view.request_id, owner=view.owner_project_id)
     value = ref.model_dump_json()
@@ -71,6 +76,7 @@ def card(view: RequestView, now: datetime | None = None) -> list[dict[str, Any]]
             "text": {"type": "plain_text", "text": truncate(f"Subscription request: {view.asset_name}", HEADER_TEXT)},
         },
         *_facts(view, now),
+        *_steps(steps),
         {
             "type": "actions",
             "block_id": "decision",
@@ -101,9 +107,10 @@ def decided_card(
     comment: str | None,
     now: datetime | None = None,
     scope: tuple[str, ...] | None = None,
+    steps: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The card once decided: what happened, who, when, and what an approval granted (`scope`: filter names, or
-    the view's own); no buttons."""
+    the view's own), and an approval chain's steps (`steps`); no buttons."""
     now = now or datetime.now(UTC)
     icon = {"accepted": ":white_check_mark:", "auto_approved": ":white_check_mark:"}.get(outcome, ":no_entry_sign:")
     text = f"{icon} *{outcome.replace('_', ' ').capitalize()}* by {by} at {when(now)}"
@@ -117,6 +124,7 @@ def decided_card(
             "text": {"type": "plain_text", "text": truncate(f"Subscription request: {view.asset_name}", HEADER_TEXT)},
         },
         section(text),
+        *_steps(steps),
         *_facts(view, now, decided=True),
     ]
 
@@ -188,16 +196,27 @@ def approve_modal(
     max_days: int | None,
     filters: list[AssetFilter] | None = None,
     scope_required: bool = False,
+    step: str | None = None,
+    grants: bool = True,
 ) -> dict[str, Any]:
-    """Approve, for how long, with an optional comment; for an asset with filters, which of them to grant."""
-    scope = [_scope_block(filters, scope_required)] if filters else []
+    """Approve, for how long, with an optional comment; for an asset with filters, which of them to grant.
+
+    In an approval chain `step` names the step approved ("step 1 of 2 (…)"); only the last step `grants` the access,
+    so only its approver chooses how long and which filters."""
+    choices = [_duration_block(max_days), *([_scope_block(filters, scope_required)] if filters else [])]
+    said = []
+    if step:
+        then = (
+            "your approval grants the access." if grants else "the last step grants the access and chooses its scope."
+        )
+        said = [section(f"You approve *{step}*: {then}")]
     return _modal(
         ids.APPROVE_MODAL,
         "Approve request",
         "Approve",
         ref,
-        _duration_block(max_days),
-        *scope,
+        *said,
+        *(choices if grants else []),
         {
             "type": "input",
             "block_id": ids.COMMENT_BLOCK,

@@ -11,6 +11,7 @@ from bot.registry import Interaction
 from bot.replies import tell_user
 from handlers.subscriptions import blocks, expiry, ids
 from handlers.subscriptions.authority import may_decide
+from handlers.subscriptions.chains import Chain, chain_of, step_name
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.leaving import leave, leaving
 from handlers.subscriptions.pages import show_access, show_mine, show_pending
@@ -19,29 +20,39 @@ from handlers.subscriptions.service import RequestView
 
 def open_approve_modal(flows: Subscriptions, interaction: Interaction) -> None:
     """The approve modal: a comment, how long access lasts, and for an asset with filters, which to grant."""
-    ref, view = _decidable(flows, interaction)
+    ref, view, chain = _decidable(flows, interaction)
     policy = flows.access.policy.subscriptions
-    filters = flows.requests.filters(ref.domain, view.asset_id)
+    # The last step grants the access, so it alone chooses the filters: earlier steps list none.
+    grants = chain.at_last_step
+    filters = flows.requests.filters(ref.domain, view.asset_id) if grants else []
     required = policy.requires_scope(view.verdict.classification)
-    modal = blocks.approve_modal(ref, view.asset_name, policy.max_access_days, filters, required)
+    step = step_name(chain, chain.current, flows.access) if chain.is_chain else None
+    modal = blocks.approve_modal(ref, view.asset_name, policy.max_access_days, filters, required, step, grants)
     interaction.client.views_open(trigger_id=interaction.body["trigger_id"], view=modal)
 
 
 def open_reject_modal(flows: Subscriptions, interaction: Interaction) -> None:
     """The reject modal: the reason the requester is told."""
-    ref, view = _decidable(flows, interaction)
+    ref, view, _ = _decidable(flows, interaction)
     modal = blocks.reject_modal(ref, view.asset_name)
     interaction.client.views_open(trigger_id=interaction.body["trigger_id"], view=modal)
 
 
-def _decidable(flows: Subscriptions, interaction: Interaction) -> tuple[ids.RequestRef, RequestView]:
+def _decidable(flows: Subscriptions, interaction: Interaction) -> tuple[ids.RequestRef, RequestView, Chain]:
     # Said before the modal opens, not after the approver has written a comment.
     ref = ids.RequestRef.model_validate_json(interaction.body["actions"][0]["value"])
     view = flows.requests.load(ref.domain, ref.request)
+    chain = chain_of(flows.access, flows.cards, ref.request, view.verdict.classification, view.owner_project_id)
     may_decide(
-        flows.access, flows.audit, interaction.user_id, view.owner_project_id, view.request_id, view.requester_slack
+        flows.access,
+        flows.audit,
+        interaction.user_id,
+        view.owner_project_id,
+        view.request_id,
+        view.requester_slack,
+        chain,
     )
-    return ref, view
+    return ref, view, chain
 
 
 def renew(flows: Subscriptions, interaction: Interaction) -> None:

@@ -10,7 +10,7 @@ from bot.commands import CommandRouter, Handler, Invocation, Subcommand
 from bot.errors import BadInput, Conflict
 from handlers.subscriptions import blocks, ids
 from handlers.subscriptions.arguments import ApproveArgs, LeaveArgs, RejectArgs, RequestArgs, RevokeArgs
-from handlers.subscriptions.authority import consumer, require_approver
+from handlers.subscriptions.authority import any_decider, consumer, require_approver
 from handlers.subscriptions.decisions import Decider, Decision, decide
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.leaving import leaving
@@ -31,10 +31,10 @@ FORMS = [
     (
         "approve",
         "approve a request (`30d` grants 30 days; `filter=` grants only those asset filters)",
-        any_approver,
+        any_decider,
         "<request-id> [filter=<name>[,<name>…]] [<N>d] [comment]",
     ),
-    ("reject", "reject a request with a reason", any_approver, "<request-id> <reason>"),
+    ("reject", "reject a request with a reason", any_decider, "<request-id> <reason>"),
     ("access", "who has access to an asset, a page at a time", anyone, "<asset> [page=N]"),
     ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
     ("mine", "your projects' requests and subscriptions, a page at a time", anyone, "[page=N]"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,10 +13,11 @@ from bot.errors import BadInput, Conflict
 from bot.wording import SLACK_USER, count, mention, when
 from handlers.subscriptions import blocks, expiry, ids, messages
 from handlers.subscriptions.authority import may_decide
+from handlers.subscriptions.chains import Chain, chain_of, history, mentions, progress, step_name
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.scopes import names_of, scope_text
 from handlers.subscriptions.service import RequestView, SubscriptionService
-from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, RequestCard
+from handlers.subscriptions.store import APPROVING, IN_FLIGHT, PENDING, REJECTING, RequestCard, StepApproval
 
 Tell = Callable[[str], None]
 """Tells the deciding user something privately."""
@@ -80,9 +82,15 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     """Decide the request for `decider`; the first decision wins and later ones are told who made it, which way."""
     service, store = flows.requests, flows.cards
     view = service.load(ref.domain, ref.request)
-    may_decide(flows.access, flows.audit, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack)
+    chain = chain_of(flows.access, store, ref.request, view.verdict.classification, view.owner_project_id)
+    may_decide(
+        flows.access, flows.audit, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack, chain
+    )
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
+    if decision.approve and not chain.at_last_step:
+        approve_step(flows, ref, view, chain, decider, decision, tell)
+        return
     scope = granted_scope(flows, view, decision.filter_ids) if decision.approve else ()
     days = expiry.days_for(flows.access.policy.subscriptions, decision.days) if decision.approve else None
     if days and not flows.jobs.available:
@@ -90,10 +98,12 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     store.claim(
         ref.domain, ref.request, view.created_at, view.owner_project_id
     )  # decided by command before any card was posted
-    if not store.start_decision(ref.request, decider.user_id, decision.approve):
+    if not store.start_decision(ref.request, decider.user_id, decision.approve, chain.current):
         # The claim carries the winner and the way: read it after losing (DataZone's record when decided there).
         won = store.get(ref.request)
-        if _card_names_winner(won):
+        if won is not None and won.status == PENDING:
+            tell(_step_taken(flows, ref, view))  # someone approved the step first; the request moved on
+        elif _card_names_winner(won):
             tell(winner_of(won))
         else:
             tell(winner_of(won, decided_in_datazone(service, service.load(ref.domain, ref.request))))
@@ -102,6 +112,8 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     comment = f"{verb} in Slack by {decider.name} ({decider.user_id})"
     comment += f" for {count(days, 'day')}" if days else ""
     comment += f": {decision.text}" if decision.text else ""
+    # DataZone's record names the whole chain: who approved the steps before this one.
+    comment += f" (after {history(chain, flows.access)})" if chain.approved else ""
     try:
         if decision.approve:
             service.accept(view, comment, decider.user_id, decision.filter_ids)
@@ -128,7 +140,10 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     text = f"Your request for *{view.asset_name}* was {outcome} by <@{decider.user_id}>{granted}." + (
         f"\n{note}" if note else ""
     )
-    new_face = blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note, scope=scope)
+    steps = progress(chain, flows.access, waiting=False)
+    if steps and not decision.approve:
+        steps.append(f":no_entry_sign: {step_name(chain, chain.current, flows.access).capitalize()}: rejected")
+    new_face = blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note, scope=scope, steps=steps)
     # The outcome, the card's new face and the requester's word commit together; the outbox delivers both.
     with flows.db.session() as session:
         store.finish(ref.request, outcome, decider.user_id, session)
@@ -138,7 +153,92 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
         action=f"subscriptions.{'approve' if decision.approve else 'reject'}",
         target=ref.request,
         result="ok",
-        detail={"asset": view.asset_name, "comment": decision.text, "days": days, "scope": list(scope)},
+        detail={
+            "asset": view.asset_name,
+            "comment": decision.text,
+            "days": days,
+            "scope": list(scope),
+            "step": chain.current + 1,
+            "of": len(chain.steps),
+        },
+    )
+
+
+def approve_step(
+    flows: Subscriptions,
+    ref: ids.RequestRef,
+    view: RequestView,
+    chain: Chain,
+    decider: Decider,
+    decision: Decision,
+    tell: Tell,
+) -> None:
+    """Approve a step before the last: no DataZone call; the card shows the step done and pings the next step's
+    approvers in its thread, in the step's own transaction. The first approval of a step wins."""
+    store, access = flows.cards, flows.access
+    name = step_name(chain, chain.current, access)
+    next_name = step_name(chain, chain.current + 1, access)
+    if decision.filter_ids or decision.days:
+        raise BadInput(
+            f"You approve {name}: the last step grants the access and chooses how long and which filters, "
+            "so approve this one without a duration or filters."
+        )
+    if view.status != "PENDING":
+        # Decided in DataZone mid-chain: the chain ends, the card says so.
+        shown = show_outcome_from_datazone(flows, ref.domain, ref.request)
+        tell(f":information_source: {shown or 'This request was already ' + decided_in_datazone(flows.requests, view)}")
+        return
+    store.claim(ref.domain, ref.request, view.created_at, view.owner_project_id)  # typed before any card was posted
+    card = store.get(ref.request)
+    row = StepApproval(
+        request_id=ref.request,
+        step=chain.current,
+        approved_by=decider.user_id,
+        approved_at=datetime.now(UTC),
+        comment=decision.text or None,
+    )
+    moved = Chain(chain.steps, (*chain.approved, row), chain.owner_project_id)
+    said = f": {decision.text}" if decision.text else ""
+    ping = (
+        f":point_right: {mentions(access, moved.steps[moved.current], view.owner_project_id)}: {next_name} of this "
+        f"request waits for you; <@{decider.user_id}> approved {name}{said}."
+    )
+
+    def show(session: Session) -> None:
+        face = blocks.card(view, steps=progress(moved, access))
+        key = f"subscriptions.step:{ref.request}:{chain.current}"
+        messages.update_card(flows.messages, session, card, f"Subscription request: {next_name} waits", face, key)
+        messages.in_thread(
+            flows.messages, session, card, ping, f"subscriptions.step_ping:{ref.request}:{chain.current}"
+        )
+
+    if not store.approve_step(ref.request, chain.current, decider.user_id, decision.text, then=show):
+        tell(_step_taken(flows, ref, view))
+        return
+    tell(f":white_check_mark: You approved {name} of the request for *{view.asset_name}*; {next_name} decides next.")
+    flows.audit.record(
+        actor=decider.user_id,
+        action="subscriptions.approve_step",
+        target=ref.request,
+        result="ok",
+        detail={"asset": view.asset_name, "comment": decision.text, "step": chain.current + 1, "of": len(chain.steps)},
+    )
+
+
+def _step_taken(flows: Subscriptions, ref: ids.RequestRef, view: RequestView) -> str:
+    """What the loser of a race within a step is told: who holds the request now, as its record says."""
+    won = flows.cards.get(ref.request)
+    if won is not None and won.status != PENDING:
+        if _card_names_winner(won):
+            return winner_of(won)
+        return winner_of(won, decided_in_datazone(flows.requests, flows.requests.load(ref.domain, ref.request)))
+    chain = chain_of(flows.access, flows.cards, ref.request, view.verdict.classification, view.owner_project_id)
+    if not chain.approved:
+        return ":information_source: Someone else is deciding this request right now."
+    last = chain.approved[-1]
+    return (
+        f":information_source: <@{last.approved_by}> already approved {step_name(chain, last.step, flows.access)} "
+        f"(at {when(last.approved_at)}); the request waits for {step_name(chain, chain.current, flows.access)} now."
     )
 
 
@@ -196,13 +296,27 @@ def show_outcome_from_datazone(flows: Subscriptions, domain_id: str, request_id:
     text = f"Your request for *{current.asset_name}* was {outcome} by {by}{granted}." + (
         f"\n{current.decision_comment}" if current.decision_comment else ""
     )
+    chain = chain_of(flows.access, store, request_id, current.verdict.classification, current.owner_project_id)
+    # A chain DataZone decided part-way: the card says the chain ended, and where.
+    ended = None
+    if chain.is_chain:
+        before = f"{history(chain, flows.access)}; then " if chain.approved else ""
+        where = step_name(chain, chain.current, flows.access)
+        ended = f"The approval chain ended at {where}: {before}{outcome} in DataZone by {by}."
     with flows.db.session() as session:
         # Only from pending (or a decision whose replica died): the event and the sweep settle a card once.
         if not store.finish(
             request_id, outcome, slack_user or current.reviewer or "datazone", session, only_from=(PENDING, *IN_FLIGHT)
         ):
             return None
-        new_blocks = blocks.decided_card(current, outcome, by, current.decision_comment, current.decided_at)
+        new_blocks = blocks.decided_card(
+            current,
+            outcome,
+            by,
+            current.decision_comment,
+            current.decided_at,
+            steps=[*progress(chain, flows.access, waiting=False), *([f":warning: {ended}"] if ended else [])],
+        )
         _announce(flows, session, current, card, new_blocks, text)
     return f"This request was already {outcome} in DataZone by {by}."
 

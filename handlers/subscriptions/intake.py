@@ -8,11 +8,13 @@ import structlog
 
 from bot.errors import Conflict
 from bot.outbox import message
+from bot.policy import ONE_STEP
 from bot.wording import noun
 from handlers.subscriptions import blocks, messages
+from handlers.subscriptions.chains import Chain, chain_of, mentions, progress, step_name
 from handlers.subscriptions.decisions import show_outcome_from_datazone
 from handlers.subscriptions.flows import Subscriptions
-from handlers.subscriptions.store import IN_FLIGHT
+from handlers.subscriptions.store import IN_FLIGHT, RequestCard
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +38,8 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
         return "no channel"
     route = view.verdict.route
     if route == "review":
+        steps = flows.access.policy.subscriptions.steps_for(view.verdict.classification)
+        first = progress(Chain(steps, (), view.owner_project_id), flows.access)
         # The claim and the card's outbox message commit together: a Slack outage delays the card, never loses it.
         carded = store.claim(
             domain_id,
@@ -49,7 +53,7 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
                 channel,
                 request_id,
                 f"Subscription request for {view.asset_name}",
-                blocks.card(view),
+                blocks.card(view, steps=first),
             ),
         )
         return "carded" if carded else "already carded"
@@ -79,12 +83,20 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
     return outcome
 
 
-def _approvers(flows: Subscriptions, owner_project_id: str) -> str:
-    project = flows.access.policy.projects.get(owner_project_id)
-    if project is None:
-        return "approvers"
-    mentions = [f"<@{u}>" for u in project.approvers.users] + [f"<!subteam^{g}>" for g in project.approvers.usergroups]
-    return " ".join(mentions) or "approvers"
+def _waiting_on(flows: Subscriptions, card: RequestCard) -> tuple[str, str]:
+    """Whom a waiting card waits on (mentions) and, in an approval chain, which step (" for step 2 of 2 (…)")."""
+    owner = card.owner_project_id or ""
+    project_approvers = mentions(flows.access, ONE_STEP[0], owner)
+    try:
+        view = flows.requests.load(card.domain_id, card.request_id)
+    except Exception:  # DataZone unreadable now: the project's approvers still hear of it
+        log.exception("subscription_follow_up_unreadable", request=card.request_id)
+        return project_approvers, ""
+    chain = chain_of(flows.access, flows.cards, card.request_id, view.verdict.classification, view.owner_project_id)
+    if not chain.is_chain:
+        return project_approvers, ""
+    step = chain.steps[chain.current]
+    return mentions(flows.access, step, view.owner_project_id), f" at {step_name(chain, chain.current, flows.access)}"
 
 
 def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
@@ -93,27 +105,32 @@ def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
     counts = {"reminded": 0, "escalated": 0}
     if policy.remind_after_hours:
         for card in store.waiting(now - timedelta(hours=policy.remind_after_hours), "reminded_at"):
+            # Each step of a chain waits on its own approvers, measured from when it began.
+            whom, at_step = _waiting_on(flows, card)
             text = (
-                f":alarm_clock: {_approvers(flows, card.owner_project_id or '')}: this request has waited over "
-                f"{policy.remind_after_hours:g} {noun(policy.remind_after_hours, 'hour')} for a decision."
+                f":alarm_clock: {whom}: this request has waited over "
+                f"{policy.remind_after_hours:g} {noun(policy.remind_after_hours, 'hour')} for a decision{at_step}."
             )
             with flows.db.session() as session:
                 if store.mark(card.request_id, "reminded_at", session):  # one replica, one reminder
-                    messages.in_thread(flows.messages, session, card, text, f"subscriptions.reminder:{card.request_id}")
+                    key = f"subscriptions.reminder:{card.request_id}" + (f":{card.step}" if card.step else "")
+                    messages.in_thread(flows.messages, session, card, text, key)
                     counts["reminded"] += 1
     admin_channel = flows.admin_channel
     if policy.escalate_after_hours and admin_channel:
         for card in store.waiting(now - timedelta(hours=policy.escalate_after_hours), "escalated_at"):
             # A read, asked before anything is marked: if Slack is away, the next sweep escalates instead.
             link = flows.permalink(card.channel, card.message_ts)
+            whom, at_step = _waiting_on(flows, card)
+            waits = f" (waiting on {whom}{at_step})" if at_step else ""
             text = (
-                f":rotating_light: Subscription request `{card.request_id}` has waited over "
+                f":rotating_light: Subscription request `{card.request_id}`{waits} has waited over "
                 f"{policy.escalate_after_hours:g} {noun(policy.escalate_after_hours, 'hour')} without a decision: "
                 f"{link}"
             )
             with flows.db.session() as session:
                 if store.mark(card.request_id, "escalated_at", session):
-                    key = f"subscriptions.escalation:{card.request_id}"
+                    key = f"subscriptions.escalation:{card.request_id}" + (f":{card.step}" if card.step else "")
                     flows.messages.send(message.post(admin_channel, text, key=key), session)
                     counts["escalated"] += 1
     return counts
