@@ -56,6 +56,8 @@ USERS = {
 }
 APPROVERS_GROUP = "S0SALESLEADS"
 ONCALL_GROUP = "S0DATAONCALL"
+# The data protection office: Ada, the second step of a confidential request's approval chain.
+DATA_PROTECTION_GROUP = "S0DATAPROTECT"
 RUNBOOK = "https://runbooks.example.com/emr/primary-failover"
 SALES_CHANNEL, ADMIN_CHANNEL = "C0SALESDATA", "C0DATAPLATFORM"
 # Where the console types its slash commands.
@@ -181,8 +183,22 @@ def _write_policy(path: Path, world: World) -> None:
             }
         },
         "people": {ANALYST: [MARIA_ARN], APPROVER: [ALICE_SSO]},
-        # Alice decides with her own IAM role, so DataZone (and CloudTrail) record her, not the bot.
-        "subscriptions": {"approver_roles": {APPROVER: APPROVER_ROLE}},
+        "subscriptions": {
+            # Alice decides with her own IAM role, so DataZone (and CloudTrail) record her, not the bot.
+            "approver_roles": {APPROVER: APPROVER_ROLE},
+            # Confidential data is approved in two steps: the producer's approvers, then data protection.
+            "rules": {
+                "public": "auto_approve",
+                "internal": "auto_approve",
+                "confidential": {
+                    "route": "review",
+                    "steps": [
+                        {"project_approvers": True},
+                        {"label": "data protection", "approvers": {"usergroups": [DATA_PROTECTION_GROUP]}},
+                    ],
+                },
+            },
+        },
         "clusters": {
             "default_channel": ADMIN_CHANNEL,
             "runbook": RUNBOOK,
@@ -212,6 +228,7 @@ def start_sandbox(workdir: Path, proteins_on: Literal["s3", "local"] = "s3") -> 
     slack.workspace.add_channel(CONSOLE_CHANNEL, "console")
     slack.workspace.usergroups[APPROVERS_GROUP] = [APPROVER]
     slack.workspace.usergroups[ONCALL_GROUP] = [APPROVER]
+    slack.workspace.usergroups[DATA_PROTECTION_GROUP] = [ADMIN]
     port = free_port()
     moto = MotoServer(port).start()
     moto_url = moto.url

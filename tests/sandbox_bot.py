@@ -2,7 +2,10 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from bot.app import build_app
 from bot.deps import build_deps
@@ -17,6 +20,18 @@ from tests.harness import BoltDriver
 
 # Where the tests' signed clicks and commands come from.
 CHANNEL = "C0GENERAL"
+
+
+def single_step_policy(box: Any, directory: Path) -> Path:
+    """The sandbox's policy with its approval chains taken out: confidential requests decided in one step by the
+    producer's approvers, as the flows' tests drive them; test_chains drives the sandbox's own two steps."""
+    policy = yaml.safe_load(box.policy_path.read_text(encoding="utf-8"))
+    for rule in policy.get("subscriptions", {}).get("rules", {}).values():
+        if isinstance(rule, dict):
+            rule.pop("steps", None)
+    path = directory / "single-step-policy.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @contextmanager

@@ -72,13 +72,13 @@ def may_decide(
     owner_project_id: str,
     request_id: str,
     requester_slack: str | None,
-    chain: Chain,
+    chain: Chain | None = None,
 ) -> None:
     """NotAllowed (audited) unless `user_id` may decide this request at the step it waits on: that step's approver
     (or an admin), not someone who approved an earlier step, not the person who asked, and holding the IAM role
     the policy has approvers decide with."""
     action = "subscriptions.decide"
-    if not chain.is_chain:
+    if chain is None or not chain.is_chain:
         require_approver(access, audit, user_id, owner_project_id, action, request_id)
     else:
         _may_decide_step(access, audit, user_id, chain, request_id)

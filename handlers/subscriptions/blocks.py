@@ -65,11 +65,14 @@ def _steps(steps: list[str] | None) -> list[dict[str, Any]]:
     return [section(truncate("\n".join(steps), SECTION_TEXT))] if steps else []
 
 
-def card(view: RequestView, now: datetime | None = None, steps: list[str] | None = None) -> list[dict[str, Any]]:
-    """The card an approver decides on; `steps`: an approval chain's progress, one line a step."""
+def card(
+    view: RequestView, now: datetime | None = None, steps: list[str] | None = None, step: int | None = None
+) -> list[dict[str, Any]]:
+    """The card an approver decides on; in an approval chain, its progress (`steps`, one line a step) and the
+    index of the step waiting (`step`), which the buttons carry."""
     now = now or datetime.now(UTC)
-    ref = ids.RequestRef(domain=view.domain_id, request=view.request_id, owner=view.owner_project_id)
-    value = ref.model_dump_json()
+    ref = ids.RequestRef(domain=view.domain_id, request=view.request_id, owner=view.owner_project_id, step=step)
+    value = ref.model_dump_json(exclude_none=True)
     return [
         {
             "type": "header",
@@ -135,7 +138,7 @@ def _modal(
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "private_metadata": ref.model_dump_json(),
+        "private_metadata": ref.model_dump_json(exclude_none=True),
         "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},

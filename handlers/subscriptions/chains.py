@@ -91,7 +91,7 @@ def progress(chain: Chain, access: Access, waiting: bool = True) -> list[str]:
         return []
     lines = []
     for index, _ in enumerate(chain.steps):
-        name = step_name(chain, index, access).capitalize()
+        name = _upper_first(step_name(chain, index, access))
         if index < len(chain.approved):
             row = chain.approved[index]
             lines.append(f":white_check_mark: {name}: approved by <@{row.approved_by}> at {when(row.approved_at)}")
@@ -103,6 +103,11 @@ def progress(chain: Chain, access: Access, waiting: bool = True) -> list[str]:
         else:
             lines.append(f":white_circle: {name}: after the step before")
     return lines
+
+
+def _upper_first(text: str) -> str:
+    # Not str.capitalize: it would lower a label's own capitals ("Sales producer" stays as written).
+    return text[:1].upper() + text[1:]
 
 
 def history(chain: Chain, access: Access) -> str:

@@ -83,6 +83,9 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     service, store = flows.requests, flows.cards
     view = service.load(ref.domain, ref.request)
     chain = chain_of(flows.access, store, ref.request, view.verdict.classification, view.owner_project_id)
+    if ref.step is not None and ref.step != chain.current and chain.approved:
+        tell(_step_taken(flows, ref, view))  # decided on a step someone else approved meanwhile
+        return
     may_decide(
         flows.access, flows.audit, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack, chain
     )
@@ -142,7 +145,7 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     )
     steps = progress(chain, flows.access, waiting=False)
     if steps and not decision.approve:
-        steps.append(f":no_entry_sign: {step_name(chain, chain.current, flows.access).capitalize()}: rejected")
+        steps.append(f":no_entry_sign: S{step_name(chain, chain.current, flows.access)[1:]}: rejected")
     new_face = blocks.decided_card(view, outcome, f"<@{decider.user_id}>", note, scope=scope, steps=steps)
     # The outcome, the card's new face and the requester's word commit together; the outbox delivers both.
     with flows.db.session() as session:
@@ -205,7 +208,7 @@ def approve_step(
     )
 
     def show(session: Session) -> None:
-        face = blocks.card(view, steps=progress(moved, access))
+        face = blocks.card(view, steps=progress(moved, access), step=moved.current)
         key = f"subscriptions.step:{ref.request}:{chain.current}"
         messages.update_card(flows.messages, session, card, f"Subscription request: {next_name} waits", face, key)
         messages.in_thread(

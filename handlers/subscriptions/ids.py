@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.paging import PageButtons
+from bot.policy import MAX_APPROVAL_STEPS
 
 APPROVE = "subscriptions.approve"
 REJECT = "subscriptions.reject"
@@ -34,6 +35,9 @@ class RequestRef(BaseModel):
     domain: str = Field(pattern=r"^dzd[-_][a-zA-Z0-9_-]{1,36}$")
     request: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,36}$")
     owner: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,36}$")
+    # In an approval chain, the step the card showed waiting (0: the first): a decision made on a step someone
+    # else has approved meanwhile loses, rather than landing on the next step. None: whichever step waits.
+    step: int | None = Field(None, ge=0, le=MAX_APPROVAL_STEPS)
 
 
 class AccessRef(BaseModel):

@@ -53,7 +53,7 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
                 channel,
                 request_id,
                 f"Subscription request for {view.asset_name}",
-                blocks.card(view, steps=first),
+                blocks.card(view, steps=first, step=0 if first else None),
             ),
         )
         return "carded" if carded else "already carded"

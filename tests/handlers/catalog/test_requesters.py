@@ -41,9 +41,13 @@ def test_an_approver_cannot_approve_what_she_asked_for_with_catalog(bot):
 
 def test_the_requester_of_a_catalog_request_is_told_the_outcome(bot):
     request_id = _asked_by_catalog(bot, ANALYST, "customer_pii")
-    command(bot, f"approve {request_id} fine for the campaign", APPROVER)
+    # The sandbox approves confidential data in two steps: the producer's approver, then data protection (Ada).
+    command(bot, f"approve {request_id} fine by sales", APPROVER)
+    reply(bot, lambda text: "You approved step 1 of 2" in text)
+    assert status(bot, request_id)["status"] == "PENDING"
+    command(bot, f"approve {request_id} fine for the campaign", ADMIN)
     eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
     told = bot["box"].slack.wait_for(
         "chat.postMessage", lambda c: c.body.get("channel") == ANALYST and "accepted" in c.body.get("text", "")
     )
-    assert "fine for the campaign" in told.body["text"] and "<@U0ALICE>" in told.body["text"]
+    assert "fine for the campaign" in told.body["text"] and "<@U0ADA>" in told.body["text"]

@@ -8,7 +8,7 @@ import pytest
 from bot.inbox.envelope import InboundEvent
 from sandbox.runtime import start_sandbox
 from sandbox.world import DOMAIN_ID
-from tests.sandbox_bot import wired
+from tests.sandbox_bot import single_step_policy, wired
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,9 @@ def box(tmp_path_factory):
 
 @pytest.fixture
 def bot(box, tmp_path, monkeypatch):
-    """The app wired to the sandbox, its inbox, a paused scheduler (as on a replica that is not the leader)."""
-    with wired(box, tmp_path, monkeypatch) as wired_bot:
+    """The app wired to the sandbox, its inbox, a paused scheduler (as on a replica that is not the leader); its
+    confidential requests are decided in one step (the sandbox's approval chain is test_chains' `chained`)."""
+    with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(single_step_policy(box, tmp_path))) as wired_bot:
         yield wired_bot
 
 
