@@ -73,6 +73,7 @@ def may_decide(
     request_id: str,
     requester_slack: str | None,
     chain: Chain | None = None,
+    settled: bool = False,
 ) -> None:
     """NotAllowed (audited) unless `user_id` may decide this request at the step it waits on: that step's approver
     (or an admin), not someone who approved an earlier step, not the person who asked, and holding the IAM role
@@ -81,7 +82,7 @@ def may_decide(
     if chain is None or not chain.is_chain:
         require_approver(access, audit, user_id, owner_project_id, action, request_id)
     else:
-        _may_decide_step(access, audit, user_id, chain, request_id)
+        _may_decide_step(access, audit, user_id, chain, request_id, settled)
     if self_approval(user_id, requester_slack):
         raise _refuse(
             audit,
@@ -103,8 +104,13 @@ def may_decide(
         )
 
 
-def _may_decide_step(access: Access, audit: AuditLog, user_id: str, chain: Chain, request_id: str) -> None:
+def _may_decide_step(
+    access: Access, audit: AuditLog, user_id: str, chain: Chain, request_id: str, settled: bool
+) -> None:
     action = "subscriptions.decide"
+    owner = chain.owner_project_id
+    if settled and any(may_approve_step(access, user_id, step, owner) for step in chain.steps):
+        return  # decided (or being decided) already: an approver of any of its steps hears who decided, and how
     name = step_name(chain, chain.current, access)
     if user_id in chain.approvers_so_far():
         message = f"You approved an earlier step of this request; nobody approves two, so someone else decides {name}."

@@ -86,8 +86,17 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     if ref.step is not None and ref.step != chain.current and chain.approved:
         tell(_step_taken(flows, ref, view))  # decided on a step someone else approved meanwhile
         return
+    record = store.get(ref.request)
+    settled = view.status != "PENDING" or (record is not None and record.status != PENDING)
     may_decide(
-        flows.access, flows.audit, decider.user_id, view.owner_project_id, view.request_id, view.requester_slack, chain
+        flows.access,
+        flows.audit,
+        decider.user_id,
+        view.owner_project_id,
+        view.request_id,
+        view.requester_slack,
+        chain,
+        settled,
     )
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
