@@ -20,6 +20,7 @@ from sandbox.world import DOMAIN_ID
 from scheduler import bound_tasks, build_scheduler
 from tests.handlers.subscriptions.helpers import event, request, status, submit
 from tests.harness import BoltDriver, eventually
+from tests.sandbox_bot import single_step_policy
 from tests.slack_proxy import SlackProxy
 
 CHANNEL = "C0SALESDATA"
@@ -27,9 +28,11 @@ CHANNEL = "C0SALESDATA"
 
 @pytest.fixture
 def proxied(box, tmp_path, monkeypatch):
-    """The app on the sandbox, talking to Slack through a proxy that records what Slack accepted."""
+    """The app on the sandbox, talking to Slack through a proxy that records what Slack accepted; confidential
+    requests decided in one step, as the faults are the subject here (test_chains has the sandbox's two)."""
     proxy = SlackProxy(box.slack.url)
-    for name, value in {**box.env(), "SLACK_API_URL": proxy.api_url}.items():
+    one_step = str(single_step_policy(box, tmp_path))
+    for name, value in {**box.env(), "SLACK_API_URL": proxy.api_url, "OPSBOT_CONFIG": one_step}.items():
         monkeypatch.setenv(name, value)
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
