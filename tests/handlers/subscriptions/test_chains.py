@@ -165,6 +165,18 @@ def test_a_rejection_at_step_two_rejects_with_its_reason(chained):
     assert "approved by <@U0ALICE>" in face and "Step 2 of 2 (data protection): rejected" in face
 
 
+def test_an_earlier_step_is_approved_without_duration_or_filters(chained):
+    bot = chained
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    card(bot, request_id)
+    command(bot, f"approve {request_id} filter=eu_customers 30d pilot", APPROVER)
+    said = reply(bot, lambda text: "without a duration or filters" in text).body["text"]
+    assert "step 1 of 2 (Sales producer approvers)" in said
+    assert status(bot, request_id)["status"] == "PENDING"
+    assert bot["deps"].audit.recent(action="subscriptions.approve_step") == []
+
+
 def test_the_first_approval_of_a_step_wins(chained):
     bot = chained
     request_id = request(bot)
