@@ -26,8 +26,9 @@ class Chain:
 
     @property
     def current(self) -> int:
-        """The index of the step that waits (len(steps) once all are approved)."""
-        return min(len(self.approved), len(self.steps))
+        """The index of the step that waits; the last one at most (a policy reloaded with fewer steps mid-chain
+        leaves the request at its new last step)."""
+        return min(len(self.approved), len(self.steps) - 1)
 
     @property
     def is_chain(self) -> bool:
