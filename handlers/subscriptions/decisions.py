@@ -200,7 +200,18 @@ def approve_step(
         shown = show_outcome_from_datazone(flows, ref.domain, ref.request)
         tell(f":information_source: {shown or 'This request was already ' + decided_in_datazone(flows.requests, view)}")
         return
-    store.claim(ref.domain, ref.request, view.created_at, view.owner_project_id)  # typed before any card was posted
+    if store.get(ref.request) is None:
+        # Typed before any card was posted: the chain goes on, so post its card now (the next step's ping is a
+        # reply to it), with the claim, as intake would have.
+        channel = flows.channel_for(view.owner_project_id)
+
+        def post(session: Session) -> None:
+            if channel is not None:
+                face = blocks.card(view, steps=progress(chain, access), step=chain.current)
+                title = f"Subscription request for {view.asset_name}"
+                messages.post_card(flows.messages, session, channel, ref.request, title, face)
+
+        store.claim(ref.domain, ref.request, view.created_at, view.owner_project_id, channel=channel, then=post)
     card = store.get(ref.request)
     row = StepApproval(
         request_id=ref.request,

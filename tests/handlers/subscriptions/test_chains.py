@@ -284,3 +284,18 @@ def test_steps_refused_where_nobody_approves_and_bounded():
             ClassificationRule.model_validate(bad)
     # No steps: one step, by the owning project's approvers, as before chains.
     assert Policy().subscriptions.steps_for("confidential") == (ApprovalStep(project_approvers=True),)
+
+
+def test_a_step_typed_before_any_card_posts_the_card_and_pings_in_its_thread(chained):
+    bot = chained
+    request_id = request(bot)  # no event handled: no card yet
+    command(bot, f"approve {request_id} fine by sales", APPROVER)
+    reply(bot, lambda text: "You approved step 1 of 2" in text)
+    posted, _ = card(bot, request_id)
+    assert posted.body["channel"] == "C0SALESDATA"
+    ping = bot["box"].slack.wait_for("chat.postMessage", lambda c: "waits for you" in c.body.get("text", ""))
+    assert ping.body.get("thread_ts") and f"<!subteam^{DATA_PROTECTION_GROUP}>" in ping.body["text"]
+    # The event arriving late cards nothing twice.
+    bot["inbox"].handle(event(request_id))
+    cards = [c for c in bot["box"].slack.calls_to("chat.postMessage") if request_id in json.dumps(c.body.get("blocks"))]
+    assert len(cards) == 1 and status(bot, request_id)["status"] == "PENDING"
