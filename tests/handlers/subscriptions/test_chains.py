@@ -100,7 +100,7 @@ def test_two_steps_accept_in_datazone_once_on_the_last(chained):
     update = bot["box"].slack.wait_for("chat.update", lambda c: "Step 2 of 2" in json.dumps(c.body.get("blocks")))
     assert "approved by <@U0ALICE>" in json.dumps(update.body["blocks"])
     assert status(bot, request_id)["status"] == "PENDING" and _accepts(bot) == before
-    assert bot["deps"].audit.recent(action="subscriptions.approve_step")[0].actor == APPROVER
+    eventually(lambda: [e.actor for e in bot["deps"].audit.recent(action="subscriptions.approve_step")] == [APPROVER])
     step_two = {b["action_id"]: b["value"] for b in _actions(update)}
     # Nobody approves two steps: Alice is refused at step two, and so is the command.
     bot["driver"].click(ids.APPROVE, user=APPROVER, value=step_two[ids.APPROVE])
@@ -200,8 +200,8 @@ def test_the_first_approval_of_a_step_wins(chained):
     )
     winner = BOB if told.body["channel"] == APPROVER else APPROVER
     assert f"<@{winner}>" in told.body["text"]
-    steps = bot["deps"].audit.recent(action="subscriptions.approve_step")
-    assert [e.actor for e in steps] == [winner]
+    # The winner's audit entry follows its commit, maybe after the loser was told: wait for it.
+    eventually(lambda: [e.actor for e in bot["deps"].audit.recent(action="subscriptions.approve_step")] == [winner])
     assert status(bot, request_id)["status"] == "PENDING"
 
 
