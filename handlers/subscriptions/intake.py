@@ -79,7 +79,8 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
     return outcome
 
 
-def _approvers(flows: Subscriptions, owner_project_id: str) -> str:
+def approvers_of(flows: Subscriptions, owner_project_id: str) -> str:
+    """The project's approvers as mentions (users and user groups), for a card or a reminder that asks them."""
     project = flows.access.policy.projects.get(owner_project_id)
     if project is None:
         return "approvers"
@@ -94,7 +95,7 @@ def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
     if policy.remind_after_hours:
         for card in store.waiting(now - timedelta(hours=policy.remind_after_hours), "reminded_at"):
             text = (
-                f":alarm_clock: {_approvers(flows, card.owner_project_id or '')}: this request has waited over "
+                f":alarm_clock: {approvers_of(flows, card.owner_project_id or '')}: this request has waited over "
                 f"{policy.remind_after_hours:g} {noun(policy.remind_after_hours, 'hour')} for a decision."
             )
             with flows.db.session() as session:
