@@ -182,7 +182,14 @@ def _write_policy(path: Path, world: World) -> None:
         },
         "people": {ANALYST: [MARIA_ARN], APPROVER: [ALICE_SSO]},
         # Alice decides with her own IAM role, so DataZone (and CloudTrail) record her, not the bot.
-        "subscriptions": {"approver_roles": {APPROVER: APPROVER_ROLE}},
+        # Confidential access is reviewed every 90 days: approvers have 14 to answer (a reminder 3 days before the
+        # deadline), and what nobody vouched for by then is revoked.
+        "subscriptions": {
+            "approver_roles": {APPROVER: APPROVER_ROLE},
+            "reviews": {
+                "confidential": {"every_days": 90, "answer_days": 14, "remind_before_days": 3, "unanswered": "revoke"}
+            },
+        },
         "clusters": {
             "default_channel": ADMIN_CHANNEL,
             "runbook": RUNBOOK,
