@@ -36,7 +36,7 @@ def _row(item: ReviewItem) -> str:
         f"*{item.subscriber}*",
         f"since {item.since:%Y-%m-%d}",
         f"approved by {mention(item.approved_by, item.approved_by)}",
-        f"scope: {item.scope}",
+        item.scope,
         f"ends {when(item.ends_at)}" if item.ends_at else "no end date",
     ]
     return " · ".join(facts) + f"\n`{item.subscription_id}`"

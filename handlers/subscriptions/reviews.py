@@ -41,6 +41,7 @@ from handlers.subscriptions.review_store import (
     ReviewStore,
     Tally,
 )
+from handlers.subscriptions.scopes import scope_text
 from handlers.subscriptions.service import listing_forms
 
 log = structlog.get_logger(__name__)
@@ -90,7 +91,7 @@ def _items(flows: Subscriptions, campaign_id: str, domain: str, subs: list[Subsc
                     subscriber=sub.subscriber[:512],
                     since=sub.since,
                     approved_by=approver[:256],
-                    scope=scope.get(sub.subscription_id, "whole asset")[:512],
+                    scope=scope.get(sub.subscription_id, scope_text(()))[:512],
                     ends_at=end.expires_at if end is not None and end.status != "ended" else None,
                 )
             )
