@@ -236,3 +236,26 @@ def test_a_review_button_value_is_a_ref_or_names_no_owner(value):
     if owner is not None:
         ref = ids.ReviewRef.model_validate_json(value)
         assert ref.owner == owner and len(ref.model_dump_json()) <= 2000
+
+
+def test_opsbot_subscriptions_review_start_and_list(bot, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import Composition
+    from handlers.subscriptions.cli import subscriptions as cli
+
+    _three_subscriptions(bot)
+    monkeypatch.setenv("OPSBOT_DATABASE_URL", bot["settings"].database_url)
+    runner = CliRunner()
+    composition = Composition(CAPABILITIES)
+    started = runner.invoke(cli, ["review", "start"], obj=composition)
+    assert started.exit_code == 0, started.output
+    assert "Started access review rv-" in started.output and "3 subscriptions" in started.output
+    again = runner.invoke(cli, ["review", "start", "--classification", "confidential"], obj=composition)
+    assert again.exit_code == 1 and "already open" in again.output
+    unknown = runner.invoke(cli, ["review", "start", "--classification", "public"], obj=composition)
+    assert unknown.exit_code == 1 and "schedules no access review of 'public'" in unknown.output
+    listed = runner.invoke(cli, ["review", "list"], obj=composition)
+    assert "confidential: 3 of 3 awaiting" in listed.output
+    # The cards it queued are the bot's to deliver: the wired app's outbox posts them.
+    _review_card(bot)
