@@ -259,3 +259,66 @@ def test_opsbot_subscriptions_review_start_and_list(bot, monkeypatch):
     assert "confidential: 3 of 3 awaiting" in listed.output
     # The cards it queued are the bot's to deliver: the wired app's outbox posts them.
     _review_card(bot)
+
+
+def test_unanswered_access_is_escalated_when_the_policy_says_so(box, tmp_path, monkeypatch):
+    import yaml
+
+    from tests.sandbox_bot import wired
+
+    policy = yaml.safe_load(box.policy_path.read_text())
+    policy["subscriptions"]["reviews"]["confidential"]["unanswered"] = "escalate"
+    path = tmp_path / "policy.yml"
+    path.write_text(yaml.safe_dump(policy))
+    with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(path)) as bot:
+        made = _three_subscriptions(bot)
+        flows = subscriptions(bot["deps"].kernel)
+        now = datetime.now(UTC)
+        reviews.start(flows, "confidential", ADMIN, now)
+        assert reviews.tick(flows, DOMAIN_ID, now + timedelta(days=14))["settled"] == 1
+        assert all(_status(bot, sub) == "APPROVED" for sub in made)  # escalated, not revoked
+        report = bot["box"].slack.wait_for("chat.postMessage", lambda c: "closed" in c.body.get("text", ""))
+        assert "kept: 0 · revoked: 0 · unanswered: 3" in report.body["text"]
+        assert "kept and handed to the opsbot admins" in report.body["text"]
+        assert "/subscriptions revoke <subscription-id>" in report.body["text"]
+
+
+def test_an_asset_with_many_subscriptions_gets_cards_within_slacks_block_limit(bot):
+    dz, world = bot["dz"], bot["box"].world
+    _three_subscriptions(bot)
+    for _ in range(20):
+        request = dz.create_subscription_request(
+            domainIdentifier=DOMAIN_ID,
+            requestReason="Many readers",
+            subscribedPrincipals=[{"project": {"identifier": world.consumer_project}}],
+            subscribedListings=[{"identifier": world.listings["customer_pii"]}],
+        )
+        dz.accept_subscription_request(domainIdentifier=DOMAIN_ID, identifier=request["id"])
+    said = reviews.start(subscriptions(bot["deps"].kernel), "confidential", ADMIN, datetime.now(UTC))
+    assert "23 subscriptions to 1 asset" in said
+
+    def cards():
+        return [
+            c
+            for c in bot["box"].slack.calls_to("chat.postMessage")
+            if "Access review of customer_pii" in c.body.get("text", "")
+        ]
+
+    eventually(lambda: len(cards()) == 2)
+    assert all(len(c.body["blocks"]) <= 50 for c in cards())
+    footers = sorted(json.dumps(c.body["blocks"][-1]) for c in cards())
+    assert "part 1 of 2" in footers[0] and "part 2 of 2" in footers[1]
+    # Keep all on the second card keeps its three, and only those.
+    second = next(c for c in cards() if "part 2 of 2" in json.dumps(c.body["blocks"][-1]))
+    keep_all = next(
+        e["value"]
+        for b in second.body["blocks"]
+        if b.get("block_id") == "review_all"
+        for e in b["elements"]
+        if e["action_id"] == ids.REVIEW_KEEP_ALL
+    )
+    _click(bot, ids.REVIEW_KEEP_ALL, APPROVER, keep_all)
+    assert "Kept 3 subscriptions of customer_pii" in reply(bot, lambda t: "Kept 3" in t).body["text"]
+    store = ReviewStore(bot["deps"].db)
+    tally = store.tally(store.open_campaigns()[0].campaign_id)
+    assert (tally.kept, tally.waiting) == (3, 20)
