@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -322,3 +322,11 @@ def test_an_asset_with_many_subscriptions_gets_cards_within_slacks_block_limit(b
     store = ReviewStore(bot["deps"].db)
     tally = store.tally(store.open_campaigns()[0].campaign_id)
     assert (tally.kept, tally.waiting) == (3, 20)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(classification=st.text(max_size=100).filter(lambda t: t.strip().lower() != "confidential"))
+def test_starting_an_unscheduled_classification_is_refused_with_the_scheduled_ones_named(bot, classification):
+    with pytest.raises(BadInput, match=r"scheduled: confidential"):
+        reviews.start(subscriptions(bot["deps"].kernel), classification, ADMIN, datetime.now(UTC))
+    assert ReviewStore(bot["deps"].db).open_campaigns() == []
