@@ -126,6 +126,29 @@ class ClassificationRule(BaseModel):
         return self
 
 
+class ReviewSchedule(BaseModel):
+    """Periodic access reviews of one classification: how often, how long approvers have to answer, when they are
+    reminded, and what happens to subscriptions nobody answered for by the deadline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every_days: int = Field(ge=1, le=3650)
+    answer_days: int = Field(14, ge=1, le=3650)
+    # The reminder goes this many days before the deadline; 0 sends none.
+    remind_before_days: int = Field(3, ge=0, le=3650)
+    # revoke: access nobody vouched for ends; keep: it stays; escalate: it stays and the admins are asked to act.
+    unanswered: Literal["revoke", "escalate", "keep"] = "escalate"
+
+    @model_validator(mode="after")
+    def _answer_within_the_cycle(self) -> ReviewSchedule:
+        # A campaign must close before the next one is due, or two would ask about the same subscriptions.
+        if self.answer_days >= self.every_days:
+            raise ValueError("answer_days must be less than every_days: a review closes before the next is due")
+        if self.remind_before_days >= self.answer_days:
+            raise ValueError("remind_before_days must be less than answer_days: the reminder comes after the cards")
+        return self
+
+
 class SubscriptionPolicy(BaseModel):
     """How subscription requests are decided: by the asset's classification, with an optional quality gate."""
 
@@ -151,11 +174,27 @@ class SubscriptionPolicy(BaseModel):
     # Ask for access as the requester: their own role, with SourceIdentity set to their Slack user id, so DataZone
     # and CloudTrail record the person. Without one, the bot asks and the request's reason names the Slack user.
     requester_roles: dict[SlackUserId, RoleArn] = Field(default_factory=dict)
+    # classification -> periodic access reviews of the subscriptions to assets of that classification.
+    reviews: dict[str, ReviewSchedule] = Field(default_factory=dict)
 
     @field_validator("rules")
     @classmethod
     def _lower_keys(cls, rules: dict[str, Route | ClassificationRule]) -> dict[str, Route | ClassificationRule]:
         return {key.strip().lower(): route for key, route in rules.items()}
+
+    @field_validator("reviews")
+    @classmethod
+    def _lower_review_keys(cls, reviews: dict[str, ReviewSchedule]) -> dict[str, ReviewSchedule]:
+        # Classifications are matched lower-case and trimmed, as `rules` are; an empty one could never match.
+        lowered: dict[str, ReviewSchedule] = {}
+        for key, schedule in reviews.items():
+            name = key.strip().lower()
+            if not name or len(name) > 64:
+                raise ValueError(f"review classification {key!r} must be 1 to 64 characters")
+            if name in lowered:
+                raise ValueError(f"classification {name!r} has two review schedules")
+            lowered[name] = schedule
+        return lowered
 
     def route_of(self, classification: str) -> Route | None:
         """The route the rules give a (lower-case) classification, or None when they have no rule for it."""

@@ -7,6 +7,7 @@ import json
 import shlex
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ from sqlalchemy import select
 
 from bot.app import build_app
 from bot.bolt_request import bolt_request
+from bot.errors import OpsbotError
 from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
 from bot.inbox.store import HandledEvent
+from handlers.subscriptions import reviews
+from handlers.subscriptions.flows import subscriptions
 from opsbot.capabilities import CAPABILITIES
 from sandbox.aws.alarms import set_alarm
 from sandbox.render import Rendered, render_call
@@ -40,6 +44,8 @@ HELP = """Type a slash command as in Slack (/subscriptions help), or:
   simulate primary-failure <cluster> a primary node dies: EMR replaces it, the alarm fires
   simulate recovery <cluster>  the replacement is up: EMR's fleet is whole, the alarm returns to OK
   DataZone and EMR announce their own changes: their events reach the queue as from EventBridge
+  review start [classification]   start an access review now, as `opsbot subscriptions review start` does
+                             (default confidential; the sandbox's policy reviews it every 90 days)
   expect <text>              fail unless the last output contains <text> (for scripts)
   wait <seconds>             let background work run
   help, quit"""
@@ -348,6 +354,20 @@ class Console:
         previous = set_alarm(box.client("cloudwatch"), box.client("sns"), name, cluster_id, state)
         change = "was already" if previous == state else "is now"
         self.terminal.print(f"  (sandbox) CloudWatch: {name} {change} {state}", markup=False)
+
+    def _cmd_review(self, rest: str) -> None:
+        word, _, classification = rest.partition(" ")
+        if word != "start":
+            raise ConsoleError("review start [classification]   (default confidential)")
+        flows = subscriptions(self.deps.kernel)
+        try:
+            said = reviews.start(flows, classification.strip() or "confidential", self.user, datetime.now(UTC))
+        except OpsbotError as error:
+            said = error.message
+        out = Rendered()
+        out.lines.append(f"(opsbot) {said}")
+        # The cards go through the outbox to the owning project's channel: show them as they land.
+        self._show(self._collect(out, settle=2.0))
 
     def _cmd_expect(self, rest: str) -> None:
         # A long job (a backup, a publish) keeps reporting after the console stopped listening; like someone

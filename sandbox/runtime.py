@@ -198,6 +198,11 @@ def _write_policy(path: Path, world: World) -> None:
                     ],
                 },
             },
+            # Confidential access is reviewed every 90 days: approvers have 14 to answer (a reminder 3 days before
+            # the deadline), and what nobody vouched for by then is revoked.
+            "reviews": {
+                "confidential": {"every_days": 90, "answer_days": 14, "remind_before_days": 3, "unanswered": "revoke"}
+            },
         },
         "clusters": {
             "default_channel": ADMIN_CHANNEL,

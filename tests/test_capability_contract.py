@@ -53,7 +53,7 @@ def test_an_existing_database_gains_the_capabilitys_branch_and_keeps_the_kernels
     with database.engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
     # The subscriptions branch depends on the kernel's 0012, so Alembic keeps its row in place of the kernel's.
-    assert sorted(rows) == ["subscriptions_0002", "toy_0001"]
+    assert sorted(rows) == ["subscriptions_0003", "toy_0001"]
 
 
 def test_the_kernel_runs_a_capabilitys_worker_from_start_to_close(settings):
@@ -81,7 +81,7 @@ def test_opsbot_doctor_checks_a_capabilitys_schema_resources_and_permissions(fak
     stale = opsbot(with_toy, "doctor")
     assert stale.exit_code == 1
     expected = (
-        "FAIL  database: schema at subscriptions_0002, code expects 0012, subscriptions_0002, toy_0001: "
+        "FAIL  database: schema at subscriptions_0003, code expects 0012, subscriptions_0003, toy_0001: "
         "run `opsbot db upgrade`"
     )
     assert expected in stale.output
@@ -90,7 +90,7 @@ def test_opsbot_doctor_checks_a_capabilitys_schema_resources_and_permissions(fak
     assert opsbot(with_toy, "db", "upgrade").exit_code == 0
     result = opsbot(with_toy, "doctor")
     assert result.exit_code == 0, result.output
-    assert "PASS  database: schema at 0012, subscriptions_0002, toy_0001" in result.output
+    assert "PASS  database: schema at 0012, subscriptions_0003, toy_0001" in result.output
     assert re.search(r"^PASS  toy notes: 0 written, alarms (seen|none)$", result.output, re.M), result.output
     assert "PASS  permission sts:GetCallerIdentity: allowed" in result.output
 

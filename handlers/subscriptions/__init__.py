@@ -13,7 +13,20 @@ from bot.inbox import datazone_events
 from bot.kernel import Kernel
 from bot.registry import Registry
 from bot.settings import Settings
-from handlers.subscriptions import authority, buttons, commands, events, expiry, home, ids, messages, modals, owners
+from handlers.subscriptions import (
+    authority,
+    buttons,
+    commands,
+    events,
+    expiry,
+    home,
+    ids,
+    messages,
+    modals,
+    owners,
+    review_buttons,
+    reviews,
+)
 from handlers.subscriptions.doctor import check_domain
 from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.intake import sweep
@@ -23,6 +36,8 @@ from scheduler.tasks import Task, schedule
 # EventBridge delivers DataZone events best-effort; the sweep catches what it drops within this time.
 SWEEP_MINUTES = 10
 SWEEP = "subscriptions.sweep"
+# Reviews are counted in days: an hourly look is early enough for a reminder or a deadline.
+REVIEWS_MINUTES = 60
 
 
 def register(registry: Registry) -> None:
@@ -53,6 +68,11 @@ def register(registry: Registry) -> None:
     registry.action(ids.LEAVE, authority.consumer, partial(buttons.ask_leave, flows))
     registry.action(ids.CONFIRM_LEAVE, authority.consumer, partial(buttons.confirm_leave, flows))
     registry.action(ids.CANCEL, anyone, buttons.cancel)
+    # An access review card is the owning project's approvers' to answer (and admins'); the listener checks
+    # again against the owner the bot stored for each subscription, not the one the button says.
+    review_rule = project_approver(owners.of_button(ids.ReviewRef))
+    for action_id in ids.REVIEW_ACTIONS:
+        registry.action(action_id, review_rule, partial(review_buttons.decide, flows))
     # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
     # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
     for action_id in ids.PENDING_PAGES.action_ids:
@@ -77,6 +97,7 @@ _FORMS = {
     "revoke": commands.revoke,
     "mine": commands.mine,
     "leave": commands.leave,
+    "reviews": review_buttons.list_open,
 }
 
 
@@ -87,15 +108,20 @@ def tasks(kernel: Kernel) -> dict[str, Task]:
         SWEEP: partial(sweep, flows),
         expiry.EXPIRE: partial(expiry.expire, flows),
         expiry.REMIND: partial(expiry.remind, flows),
+        reviews.REVIEWS: partial(reviews.tick, flows),
     }
 
 
 def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
-    """The sweep of the configured domain (time-bound access schedules its own one-off jobs)."""
+    """The sweep of the configured domain, and the hourly access reviews job (it starts due campaigns, reminds and
+    settles deadlines); time-bound access schedules its own one-off jobs."""
     domain = settings.datazone_domain_id
     if not domain:
         return []
-    return [schedule(scheduler, SWEEP, SWEEP, "interval", domain, minutes=SWEEP_MINUTES).id]
+    return [
+        schedule(scheduler, SWEEP, SWEEP, "interval", domain, minutes=SWEEP_MINUTES).id,
+        schedule(scheduler, reviews.REVIEWS, reviews.REVIEWS, "interval", domain, minutes=REVIEWS_MINUTES).id,
+    ]
 
 
 # Its own tables' Alembic branch ("subscriptions"); its older tables are in the kernel's chain.

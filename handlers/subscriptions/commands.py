@@ -39,6 +39,7 @@ FORMS = [
     ("revoke", "revoke a subscription (asks to confirm)", any_approver, "<subscription-id> [reason]"),
     ("mine", "your projects' requests and subscriptions, a page at a time", anyone, "[page=N]"),
     ("leave", "give your project's subscription back (asks to confirm)", consumer, "<subscription-id>"),
+    ("reviews", "open access reviews: how many answered, and the deadline", any_approver, ""),
 ]
 USAGE = {name: Subcommand(name, summary, rule, args).usage("/subscriptions") for name, summary, rule, args in FORMS}
 

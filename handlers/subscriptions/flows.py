@@ -11,6 +11,7 @@ from bot.authz import Access
 from bot.db import Database
 from bot.errors import BadInput
 from bot.kernel import Kernel, Messages
+from handlers.subscriptions import review_store  # noqa: F401  # registers the review tables' models
 from handlers.subscriptions.grants import GrantService
 from handlers.subscriptions.requesters import recorded_requester
 from handlers.subscriptions.service import SubscriptionService

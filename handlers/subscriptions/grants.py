@@ -51,6 +51,9 @@ class Subscription:
     owner_project_name: str | None = None
     # The asset filters the subscription was granted through, by id; empty for the whole asset.
     filter_ids: tuple[str, ...] = ()
+    # The asset behind the listing, and the listing's metadata forms as DataZone gives them (one JSON string).
+    asset_id: str | None = None
+    listing_forms: Any = None
 
 
 def _subscriber(principal: dict[str, Any]) -> str:
@@ -164,6 +167,15 @@ class GrantService:
                     found += [self._view(item, [], grants_read=False) for item in page["items"]]
         return found
 
+    def approved(self, domain_id: str) -> list[Subscription]:
+        """Every APPROVED subscription in the domain, oldest first, without grant statuses: what a review asks about."""
+        found = []
+        for page in self._dz.get_paginator("list_subscriptions").paginate(
+            domainIdentifier=domain_id, status="APPROVED", sortBy="CREATED_AT", sortOrder="ASCENDING"
+        ):
+            found += [self._view(item, [], grants_read=False) for item in page["items"]]
+        return found
+
     def cancel(self, domain_id: str, subscription_id: str) -> None:
         """End the subscription from the subscriber's side; Conflict if it is no longer active."""
         try:
@@ -190,6 +202,7 @@ class GrantService:
     def _view(item: dict[str, Any], grants: list[dict[str, Any]], *, grants_read: bool = True) -> Subscription:
         listing = item["subscribedListing"]
         principal = item["subscribedPrincipal"]
+        asset = (listing.get("item") or {}).get("assetListing") or {}
         return Subscription(
             subscription_id=item["id"],
             request_id=item.get("subscriptionRequestId"),
@@ -205,4 +218,6 @@ class GrantService:
             updated_at=item.get("updatedAt"),
             owner_project_name=listing.get("ownerProjectName"),
             filter_ids=accepted_filter_ids(listing),
+            asset_id=asset.get("entityId"),
+            listing_forms=asset.get("forms"),
         )

@@ -18,6 +18,12 @@ CANCEL = "subscriptions.cancel"
 # A consumer gives access back: the Leave button of a line of `mine` asks first, then the confirm leaves.
 LEAVE = "subscriptions.leave"
 CONFIRM_LEAVE = "subscriptions.confirm_leave"
+# An access review card: Keep or Revoke one subscription, or all still undecided on the card.
+REVIEW_KEEP = "subscriptions.review_keep"
+REVIEW_REVOKE = "subscriptions.review_revoke"
+REVIEW_KEEP_ALL = "subscriptions.review_keep_all"
+REVIEW_REVOKE_ALL = "subscriptions.review_revoke_all"
+REVIEW_ACTIONS = (REVIEW_KEEP, REVIEW_REVOKE, REVIEW_KEEP_ALL, REVIEW_REVOKE_ALL)
 DAYS_BLOCK, DAYS_ACTION = "days", "days_select"
 COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_input"
 REASON_BLOCK, REASON_ACTION = "reason", "reason_input"
@@ -54,6 +60,20 @@ class RevokeRef(AccessRef):
     """A confirmed revoke: the subscription and the reason the owner gave."""
 
     reason: str = Field("", max_length=1500)
+
+
+class ReviewRef(BaseModel):
+    """A decision on an access review card: one subscription (a row's button) or every undecided one on the card
+    (`listing` and `card`, the all buttons). The owner is what the declared rule checks; the listener checks again
+    against the owner the bot stored for each item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    campaign: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,32}$")
+    owner: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,36}$")
+    subscription: str | None = Field(None, pattern=r"^[a-zA-Z0-9_-]{1,36}$")
+    listing: str | None = Field(None, pattern=r"^[a-zA-Z0-9_-]{1,36}$")
+    card: int = Field(0, ge=0, le=10_000)
 
 
 class LeaveRef(BaseModel):

@@ -99,6 +99,11 @@ def _waiting_on(flows: Subscriptions, card: RequestCard) -> tuple[str, str]:
     return mentions(flows.access, step, view.owner_project_id), f" at {step_name(chain, chain.current, flows.access)}"
 
 
+def approvers_of(flows: Subscriptions, owner_project_id: str) -> str:
+    """The project's approvers as mentions (users and user groups), for a card or a reminder that asks them."""
+    return mentions(flows.access, ONE_STEP[0], owner_project_id)
+
+
 def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
     """Remind approvers in the thread of cards waiting too long; tell the admins about those waiting longer."""
     store, policy = flows.cards, flows.access.policy.subscriptions

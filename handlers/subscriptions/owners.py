@@ -17,7 +17,9 @@ def _typed(model: type[BaseModel], raw: Any) -> Any:
         return None
 
 
-def of_button(model: type[ids.RequestRef] | type[ids.AccessRef]) -> Callable[[dict[str, Any]], str | None]:
+def of_button(
+    model: type[ids.RequestRef] | type[ids.AccessRef] | type[ids.ReviewRef],
+) -> Callable[[dict[str, Any]], str | None]:
     """Reads the owner from the clicked button's value (a `model`), or None when it says none."""
 
     def owner(body: dict[str, Any]) -> str | None:

@@ -71,20 +71,20 @@ def show_access(flows: Subscriptions, asset: str, window_of: WindowOf, respond: 
             window,
             asset,
             timed,
-            _deciders(flows, domain, shown),
-            _scopes(flows, domain, listing, shown),
+            deciders(flows, domain, shown),
+            scopes(flows, domain, listing, shown),
         ),
     )
 
 
-def _scopes(flows: Subscriptions, domain: str, listing: Listing, shown: list[Subscription]) -> dict[str, str]:
+def scopes(flows: Subscriptions, domain: str, listing: Listing, shown: list[Subscription]) -> dict[str, str]:
     # Each shown subscription's scope by subscription id; the asset's filters are read only when one is scoped.
     scoped = [sub for sub in shown if sub.filter_ids]
     filters = flows.requests.filters(domain, listing.asset_id, valid_only=False) if scoped else []
     return {sub.subscription_id: scope_text(names_of(filters, sub.filter_ids)) for sub in shown}
 
 
-def _deciders(flows: Subscriptions, domain: str, shown: list[Subscription]) -> dict[str, str]:
+def deciders(flows: Subscriptions, domain: str, shown: list[Subscription]) -> dict[str, str]:
     # Who approved each shown subscription, by request id: the Slack user who decided on the card, else DataZone's.
     deciders: dict[str, str] = {}
     named: dict[str, str] = {}

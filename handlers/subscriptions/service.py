@@ -48,7 +48,7 @@ class RequestView:
     scope: tuple[str, ...] = ()
 
 
-def _listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def listing_forms(raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
     # The subscribed listing carries its forms as one JSON string, {form name: content}; content may
     # itself be a JSON string. Anything unreadable is reported, so the request goes to a human.
     try:
@@ -159,7 +159,7 @@ class SubscriptionService:
             detail = self._dz.get_subscription_request_details(domainIdentifier=domain_id, identifier=request_id)
         listing = detail["subscribedListings"][0]
         asset = (listing.get("item") or {}).get("assetListing") or {}
-        forms, problems = _listing_forms(asset.get("forms"))
+        forms, problems = listing_forms(asset.get("forms"))
         profile = self._profile(domain_id, detail.get("createdBy"))
         principal = _requester(detail["subscribedPrincipals"])
         granted = accepted_filter_ids(listing)

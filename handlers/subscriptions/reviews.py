@@ -1,0 +1,408 @@
+"""Periodic access reviews: a campaign asks each owning project's approvers, one card per asset, whether the
+subscriptions to their data of a classification still need it; Keep or Revoke per row (or for all); reminders
+before the deadline; at the deadline the unanswered are revoked, kept or escalated as the policy says, and the
+admins get a report.
+
+Every step takes `now` from its caller (the job passes the clock, tests a later time) and is idempotent: the
+campaign's state is in the database (review_store.py), so the hourly job may run twice, on any replica that is
+the scheduler leader, before or after a restart.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+import structlog
+from sqlalchemy.orm import Session
+
+from bot.errors import BadInput, Conflict, NotFound
+from bot.outbox import message
+from bot.policy import SubscriptionPolicy
+from bot.wording import count, mention, when
+from handlers.subscriptions import expiry, review_blocks
+from handlers.subscriptions.authority import require_approver
+from handlers.subscriptions.flows import Subscriptions
+from handlers.subscriptions.grants import Listing, Subscription
+from handlers.subscriptions.intake import approvers_of
+from handlers.subscriptions.pages import deciders, scopes
+from handlers.subscriptions.policy import evaluate
+from handlers.subscriptions.review_store import (
+    ESCALATED,
+    GONE,
+    KEEP,
+    KEPT,
+    REVOKE,
+    REVOKED,
+    UNANSWERED,
+    ReviewCampaign,
+    ReviewItem,
+    ReviewStore,
+    Tally,
+)
+from handlers.subscriptions.scopes import scope_text
+from handlers.subscriptions.service import listing_forms
+
+log = structlog.get_logger(__name__)
+
+REVIEWS = "subscriptions.reviews"
+ACTOR = "opsbot-review"
+AUDIT_ACTION = {KEEP: "subscriptions.review_keep", REVOKE: "subscriptions.review_revoke"}
+
+
+def classification_of(policy: SubscriptionPolicy, subscription: Subscription) -> str | None:
+    """The subscribed asset's classification, read from its listing's forms as the request's verdict reads it."""
+    forms, problems = listing_forms(subscription.listing_forms)
+    return evaluate(policy, forms, problems).classification
+
+
+def _store(flows: Subscriptions) -> ReviewStore:
+    return ReviewStore(flows.db)
+
+
+def _card_key(campaign_id: str, listing_id: str, card: int) -> str:
+    return f"subscriptions.review:{campaign_id}:{listing_id}:{card}"
+
+
+def _items(flows: Subscriptions, campaign_id: str, domain: str, subs: list[Subscription]) -> list[ReviewItem]:
+    """The campaign's rows, as each subscription stands now: subscriber, since, approved by, scope, end date."""
+    timed = flows.timed.for_subscriptions([s.subscription_id for s in subs])
+    approved = deciders(flows, domain, subs)
+    rows: list[ReviewItem] = []
+    ordered = sorted(subs, key=lambda s: (s.listing_id, s.since))
+    for listing_id, group in groupby(ordered, key=lambda s: s.listing_id):
+        members = list(group)
+        first = members[0]
+        listing = Listing(listing_id, first.asset_name, first.owner_project_id, first.asset_id)
+        scope = scopes(flows, domain, listing, members)
+        for index, sub in enumerate(members):
+            end = timed.get(sub.subscription_id)
+            approver = approved.get(sub.request_id or "") or sub.approved_by
+            rows.append(
+                ReviewItem(
+                    campaign_id=campaign_id,
+                    subscription_id=sub.subscription_id,
+                    domain_id=domain,
+                    listing_id=listing_id,
+                    asset_name=sub.asset_name[:256],
+                    owner_project_id=sub.owner_project_id,
+                    card=index // review_blocks.ROWS_PER_CARD,
+                    subscriber=sub.subscriber[:512],
+                    since=sub.since,
+                    approved_by=approver[:256],
+                    scope=scope.get(sub.subscription_id, scope_text(()))[:512],
+                    ends_at=end.expires_at if end is not None and end.status != "ended" else None,
+                )
+            )
+    return rows
+
+
+def _cards(
+    flows: Subscriptions, campaign: ReviewCampaign, items: list[ReviewItem]
+) -> list[tuple[str, str, str, list[dict[str, object]]]]:
+    """Each card to post: its channel, outbox key, text and blocks."""
+    posts = []
+    by_listing = groupby(items, key=lambda i: i.listing_id)
+    for listing_id, group in by_listing:
+        rows = list(group)
+        channel = flows.channel_for(rows[0].owner_project_id)
+        if channel is None:
+            log.error("no_channel_for_review", project=rows[0].owner_project_id, campaign=campaign.campaign_id)
+            continue
+        parts = max(r.card for r in rows) + 1
+        for part in range(parts):
+            shown = [r for r in rows if r.card == part]
+            blocks = review_blocks.card(campaign, shown, approvers_of(flows, rows[0].owner_project_id), part + 1, parts)
+            text = review_blocks.card_text(campaign, rows[0].asset_name)
+            posts.append((channel, _card_key(campaign.campaign_id, listing_id, part), text, blocks))
+    return posts
+
+
+def start(flows: Subscriptions, classification: str, started_by: str, now: datetime) -> str:
+    """Open a campaign over the active subscriptions to assets of `classification` and send its cards; returns
+    what to tell whoever started it. BadInput when the policy schedules no review of it; Conflict when one is open."""
+    policy = flows.access.policy.subscriptions
+    wanted = classification.strip().lower()
+    schedule = policy.reviews.get(wanted)
+    if schedule is None:
+        known = ", ".join(sorted(policy.reviews)) or "none"
+        raise BadInput(
+            f"The policy schedules no access review of {classification!r} data (scheduled: {known}); an admin adds "
+            "one under `subscriptions.reviews`."
+        )
+    store = _store(flows)
+    if any(c.classification == wanted for c in store.open_campaigns()):
+        raise Conflict(f"An access review of {wanted} data is already open: `/subscriptions reviews` shows it.")
+    domain = flows.domain()
+    subs = [s for s in flows.grants.approved(domain) if classification_of(policy, s) == wanted]
+    campaign_id = f"rv-{secrets.token_hex(5)}"
+    deadline = now + timedelta(days=schedule.answer_days)
+    campaign = ReviewCampaign(
+        campaign_id=campaign_id,
+        domain_id=domain,
+        classification=wanted,
+        open_for=wanted,
+        started_at=now,
+        started_by=started_by[:64],
+        deadline=deadline,
+        remind_at=deadline - timedelta(days=schedule.remind_before_days) if schedule.remind_before_days else None,
+        unanswered=schedule.unanswered,
+    )
+    items = _items(flows, campaign_id, domain, subs)
+
+    def send_cards(session: Session) -> None:
+        for channel, key, text, blocks in _cards(flows, campaign, items):
+            flows.messages.send(message.post(channel, text, blocks, key=key), session)
+
+    if not store.open_campaign(campaign, items, send_cards):
+        raise Conflict(f"An access review of {wanted} data is already open: `/subscriptions reviews` shows it.")
+    assets = {item.listing_id for item in items}
+    flows.audit.record(
+        actor=started_by,
+        action="subscriptions.review_start",
+        target=campaign_id,
+        result="ok",
+        detail={"classification": wanted, "subscriptions": len(items), "assets": len(assets)},
+    )
+    if not items:
+        _close(flows, store, campaign_id, now)
+        return f"Access review `{campaign_id}` of {wanted} data: no active subscription to review, so it closed."
+    return (
+        f"Started access review `{campaign_id}` of {wanted} data: {count(len(items), 'subscription')} to "
+        f"{count(len(assets), 'asset')}; the approvers answer by {when(deadline)}."
+    )
+
+
+def _revoke(flows: Subscriptions, item: ReviewItem) -> str:
+    """Revoke in DataZone (and end the bot's time-bound record of it); GONE when it had already ended."""
+    try:
+        flows.grants.revoke(item.domain_id, item.subscription_id)
+    except (Conflict, NotFound):
+        return GONE
+    if flows.timed.get(item.subscription_id) is not None and flows.timed.end(item.subscription_id):
+        flows.jobs.cancel(f"{expiry.EXPIRE}.{item.subscription_id}")
+        flows.jobs.cancel(f"{expiry.REMIND}.{item.subscription_id}")
+    return REVOKED
+
+
+def _carry_out(flows: Subscriptions, store: ReviewStore, item: ReviewItem, decision: str) -> str:
+    """Do what a claimed decision says; a failure releases the claim so the item can be decided again."""
+    if decision == REVOKE or (decision == UNANSWERED and _unanswered_action(store, item) == "revoke"):
+        try:
+            outcome = _revoke(flows, item)
+        except Exception:
+            if decision != UNANSWERED:
+                store.release(item.campaign_id, item.subscription_id)
+            raise
+    elif decision == UNANSWERED and _unanswered_action(store, item) == "escalate":
+        outcome = ESCALATED
+    else:
+        outcome = KEPT
+    store.settle(item.campaign_id, item.subscription_id, outcome)
+    return outcome
+
+
+def _unanswered_action(store: ReviewStore, item: ReviewItem) -> str:
+    campaign = store.campaign(item.campaign_id)
+    return campaign.unanswered if campaign is not None else "keep"
+
+
+def _said(item: ReviewItem) -> str:
+    """Who decided an item already decided, for the one who clicked second."""
+    if item.decision == UNANSWERED:
+        return f"The review's deadline already settled {item.subscriber}'s access to {item.asset_name}."
+    verb = "kept" if item.decision == KEEP else "revoked"
+    return (
+        f"{mention(item.decided_by, item.decided_by or 'Someone')} already {verb} {item.subscriber}'s access to "
+        f"{item.asset_name} ({when(item.decided_at)})."
+    )
+
+
+def decide(
+    flows: Subscriptions,
+    campaign_id: str,
+    user_id: str,
+    decision: str,
+    now: datetime,
+    *,
+    subscription_id: str | None = None,
+    listing_id: str | None = None,
+    card: int = 0,
+) -> tuple[str, list[dict[str, object]] | None]:
+    """Keep or revoke one item (or every undecided one of a card); returns what to tell the user and the card as it
+    now stands (None when there is none to show). Only the owning project's approvers (or admins) may."""
+    store = _store(flows)
+    campaign = store.campaign(campaign_id)
+    if campaign is None:
+        raise NotFound(f"No access review {campaign_id}.")
+    if subscription_id is not None:
+        found = store.item(campaign_id, subscription_id)
+        targets = [found] if found is not None else []
+    else:
+        targets = store.items(campaign_id, listing_id, card)
+    if not targets:
+        raise NotFound(f"Access review {campaign_id} asks about no such subscription.")
+    first = targets[0]
+    target = subscription_id or f"{campaign_id}:{listing_id}:{card}"
+    require_approver(flows.access, flows.audit, user_id, first.owner_project_id, AUDIT_ACTION[decision], target)
+    if campaign.closed_at is not None:
+        text = f"Access review `{campaign_id}` closed {when(campaign.closed_at)}; nothing more can be decided in it."
+        if subscription_id is not None and first.decision is not None:
+            text = _said(first)
+        return text, _card(flows, store, first)
+    done: list[str] = []
+    taken: list[str] = []
+    for item in targets:
+        if item.owner_project_id != first.owner_project_id:
+            continue  # one card is one asset, so one owner; anything else was not on it
+        if not store.claim(campaign_id, item.subscription_id, decision, user_id, now):
+            taken.append(item.subscription_id)
+            continue
+        outcome = _carry_out(flows, store, item, decision)
+        flows.audit.record(
+            actor=user_id,
+            action=AUDIT_ACTION[decision],
+            target=item.subscription_id,
+            result="ok",
+            detail={
+                "campaign": campaign_id,
+                "asset": item.asset_name,
+                "subscriber": item.subscriber,
+                "outcome": outcome,
+            },
+        )
+        done.append(item.subscription_id)
+    if subscription_id is not None and not done:
+        latest = store.item(campaign_id, subscription_id)
+        text = _said(latest) if latest is not None else "Already decided."
+    else:
+        verb = "Kept" if decision == KEEP else "Revoked"
+        text = f"{verb} {count(len(done), 'subscription')} of {first.asset_name}."
+    _close_if_done(flows, store, campaign_id, now)
+    return text, _card(flows, store, first)
+
+
+def _card(flows: Subscriptions, store: ReviewStore, item: ReviewItem) -> list[dict[str, object]] | None:
+    campaign = store.campaign(item.campaign_id)
+    if campaign is None:
+        return None
+    rows = store.items(item.campaign_id, item.listing_id)
+    parts = max(r.card for r in rows) + 1
+    shown = [r for r in rows if r.card == item.card]
+    return review_blocks.card(campaign, shown, approvers_of(flows, item.owner_project_id), item.card + 1, parts)
+
+
+def _close_if_done(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: datetime) -> None:
+    # Everything answered before the deadline: the campaign is complete, and the admins hear now.
+    if store.tally(campaign_id).waiting == 0 and all(i.outcome for i in store.items(campaign_id)):
+        _close(flows, store, campaign_id, now)
+
+
+def _close(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: datetime) -> bool:
+    campaign = store.campaign(campaign_id)
+    if campaign is None:
+        return False
+    tally, items = store.tally(campaign_id), store.items(campaign_id)
+    admin_channel = flows.admin_channel
+
+    def send_report(session: Session) -> None:
+        if admin_channel is None:
+            log.warning("review_report_without_admin_channel", campaign=campaign_id)
+            return
+        text = review_blocks.report(campaign, tally, items)
+        flows.messages.send(
+            message.post(admin_channel, text, key=f"subscriptions.review_report:{campaign_id}"), session
+        )
+
+    closed = store.close(campaign_id, now, send_report)
+    if closed:
+        flows.audit.record(
+            actor=ACTOR,
+            action="subscriptions.review_close",
+            target=campaign_id,
+            result="ok",
+            detail={"kept": tally.kept, "revoked": tally.revoked, "unanswered": tally.unanswered},
+        )
+    return closed
+
+
+def settle(flows: Subscriptions, campaign_id: str, now: datetime) -> dict[str, int]:
+    """At the deadline: what nobody answered is handled as the campaign's policy says, then the campaign closes with
+    its report. A second run finishes what a first one left (a crash between revoke and record) and closes once."""
+    store = _store(flows)
+    counts = {"unanswered": 0, "closed": 0}
+    for item in store.items(campaign_id):
+        if item.decision is None and store.claim(campaign_id, item.subscription_id, UNANSWERED, ACTOR, now):
+            item.decision = UNANSWERED
+            counts["unanswered"] += 1
+        if item.decision is not None and item.outcome is None:
+            outcome = _carry_out(flows, store, item, item.decision)
+            if item.decision == UNANSWERED:
+                flows.audit.record(
+                    actor=ACTOR,
+                    action="subscriptions.review_unanswered",
+                    target=item.subscription_id,
+                    result="ok",
+                    detail={"campaign": campaign_id, "asset": item.asset_name, "outcome": outcome},
+                )
+    counts["closed"] = int(_close(flows, store, campaign_id, now))
+    return counts
+
+
+def _remind(flows: Subscriptions, store: ReviewStore, campaign: ReviewCampaign, now: datetime) -> bool:
+    waiting = [item for item in store.items(campaign.campaign_id) if item.decision is None]
+    if not waiting:
+        return False
+
+    def send(session: Session) -> None:
+        for project, group in groupby(
+            sorted(waiting, key=lambda i: i.owner_project_id), key=lambda i: i.owner_project_id
+        ):
+            rows = list(group)
+            channel = flows.channel_for(project)
+            if channel is None:
+                continue
+            text = review_blocks.reminder(
+                campaign, approvers_of(flows, project), len(rows), [r.asset_name for r in rows]
+            )
+            key = f"subscriptions.review_reminder:{campaign.campaign_id}:{project}"
+            flows.messages.send(message.post(channel, text, key=key), session)
+
+    return store.mark_reminded(campaign.campaign_id, now, send)
+
+
+def tick(flows: Subscriptions, domain_id: str, now: datetime | None = None) -> dict[str, int]:
+    """The recurring job: start the campaigns the policy says are due, remind, and settle deadlines."""
+    now = now or datetime.now(UTC)
+    store = _store(flows)
+    counts = {"started": 0, "reminded": 0, "settled": 0}
+    open_now = {c.classification for c in store.open_campaigns()}
+    for classification, schedule in flows.access.policy.subscriptions.reviews.items():
+        last = store.last_started(classification)
+        if classification in open_now or (last is not None and last + timedelta(days=schedule.every_days) > now):
+            continue
+        try:
+            start(flows, classification, ACTOR, now)
+            counts["started"] += 1
+        except Conflict:
+            pass  # another replica started it first
+    for campaign in store.open_campaigns():
+        if campaign.domain_id != domain_id:
+            continue
+        if campaign.deadline <= now:
+            settle(flows, campaign.campaign_id, now)
+            counts["settled"] += 1
+        elif campaign.remind_at is not None and campaign.remind_at <= now and campaign.reminded_at is None:
+            counts["reminded"] += int(_remind(flows, store, campaign, now))
+    log.info("subscription_reviews_ticked", domain=domain_id, **counts)
+    return counts
+
+
+def open_reviews(flows: Subscriptions) -> list[tuple[ReviewCampaign, Tally]]:
+    """The open campaigns, oldest first, with how each stands."""
+    store = _store(flows)
+    return [(campaign, store.tally(campaign.campaign_id)) for campaign in store.open_campaigns()]
+
+
+__all__ = ["REVIEWS", "decide", "open_reviews", "settle", "start", "tick"]
