@@ -24,6 +24,7 @@ from sandbox.sns_signing import SnsSigner
 from sandbox.world import DOMAIN_ID
 from scheduler import bound_tasks, build_scheduler
 from tests.harness import serve
+from tests.sandbox_bot import single_step_policy
 
 
 @pytest.fixture(scope="package")
@@ -113,6 +114,8 @@ def _form_value(value: Any) -> str:
 def bot(box: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, value in box.env().items():
         monkeypatch.setenv(name, value)
+    # Published clicks decide a request in one step; test_chains drives the sandbox's two-step chain.
+    monkeypatch.setenv("OPSBOT_CONFIG", str(single_step_policy(box, tmp_path)))
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
     deps.db.migrate(CAPABILITIES)
