@@ -108,9 +108,8 @@ def _may_decide_step(
     access: Access, audit: AuditLog, user_id: str, chain: Chain, request_id: str, settled: bool
 ) -> None:
     action = "subscriptions.decide"
-    owner = chain.owner_project_id
-    if settled and any(may_approve_step(access, user_id, step, owner) for step in chain.steps):
-        return  # decided (or being decided) already: an approver of any of its steps hears who decided, and how
+    if settled and hears_outcome(access, user_id, chain):
+        return  # decided in DataZone already: nothing can be written, and an approver of any step hears the outcome
     name = step_name(chain, chain.current, access)
     if user_id in chain.approvers_so_far():
         message = f"You approved an earlier step of this request; nobody approves two, so someone else decides {name}."
@@ -120,6 +119,11 @@ def _may_decide_step(
         whose = mentions(access, step, chain.owner_project_id)
         message = f"This request waits for {name}, which {whose} (or opsbot admins) decide, not you."
         raise _refuse(audit, user_id, action, request_id, f"not an approver of {name}", message)
+
+
+def hears_outcome(access: Access, user_id: str, chain: Chain) -> bool:
+    """Whether the user approves some step of the request (or is an admin): told who decided it, once it is."""
+    return any(may_approve_step(access, user_id, step, chain.owner_project_id) for step in chain.steps)
 
 
 def may_extend(

@@ -31,9 +31,16 @@ class Chain:
         return min(len(self.approved), len(self.steps) - 1)
 
     @property
+    def position(self) -> int:
+        """How many steps are approved: the card's own step, which a decision is claimed at. It is past `current`
+        only when the policy was reloaded with fewer steps than the request has already been through."""
+        return len(self.approved)
+
+    @property
     def is_chain(self) -> bool:
-        """More than one step: the card and the modal say which."""
-        return len(self.steps) > 1
+        """More than one step, or steps approved under a longer chain the policy has since shortened: the card and the
+        modal say which step, and nobody who approved one approves another."""
+        return len(self.steps) > 1 or bool(self.approved)
 
     @property
     def at_last_step(self) -> bool:
@@ -53,6 +60,9 @@ def chain_of(access: Access, cards: CardStore, request_id: str, classification: 
 
 def step_name(chain: Chain, index: int, access: Access) -> str:
     """ "step 2 of 2 (data protection)"; a single step has no name of its own."""
+    if index >= len(chain.steps):
+        # Approved under a longer chain than the policy has now.
+        return f"step {index + 1} (of a chain since shortened)"
     step = chain.steps[index]
     label = step.label or (_project_label(access, chain.owner_project_id) if step.project_approvers else "")
     return f"step {index + 1} of {len(chain.steps)}" + (f" ({label})" if label else "")
@@ -91,9 +101,9 @@ def progress(chain: Chain, access: Access, waiting: bool = True) -> list[str]:
     if not chain.is_chain:
         return []
     lines = []
-    for index, _ in enumerate(chain.steps):
+    for index in range(max(len(chain.steps), chain.position)):
         name = _upper_first(step_name(chain, index, access))
-        if index < len(chain.approved):
+        if index < chain.position:
             row = chain.approved[index]
             lines.append(f":white_check_mark: {name}: approved by <@{row.approved_by}> at {when(row.approved_at)}")
         elif not waiting:
@@ -103,6 +113,11 @@ def progress(chain: Chain, access: Access, waiting: bool = True) -> list[str]:
             lines.append(f":hourglass_flowing_sand: {name}: waiting for {whom}")
         else:
             lines.append(f":white_circle: {name}: after the step before")
+    if waiting and chain.position > chain.current:
+        # The policy now has fewer steps than were approved: its last step decides (and grants), once more.
+        whom = mentions(access, chain.steps[chain.current], chain.owner_project_id)
+        name = _upper_first(step_name(chain, chain.current, access))
+        lines.append(f":hourglass_flowing_sand: {name}, as the policy now stands: waiting for {whom}")
     return lines
 
 

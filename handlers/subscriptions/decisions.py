@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.errors import BadInput, Conflict
 from bot.wording import SLACK_USER, count, mention, when
 from handlers.subscriptions import blocks, expiry, ids, messages
-from handlers.subscriptions.authority import may_decide
+from handlers.subscriptions.authority import hears_outcome, may_decide
 from handlers.subscriptions.chains import Chain, chain_of, history, mentions, progress, step_name
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.scopes import names_of, scope_text
@@ -83,11 +83,15 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     service, store = flows.requests, flows.cards
     view = service.load(ref.domain, ref.request)
     chain = chain_of(flows.access, store, ref.request, view.verdict.classification, view.owner_project_id)
-    if ref.step is not None and ref.step != chain.current and chain.approved:
+    if ref.step is not None and ref.step != chain.position and chain.approved:
         tell(_step_taken(flows, ref, view))  # decided on a step someone else approved meanwhile
         return
     record = store.get(ref.request)
-    settled = view.status != "PENDING" or (record is not None and record.status != PENDING)
+    if record is not None and record.status != PENDING and hears_outcome(flows.access, decider.user_id, chain):
+        # Decided here, or being decided: told who and which way, and nothing more (were that decision abandoned
+        # meanwhile, a click that went on could decide a step this approver does not hold).
+        tell(_step_taken(flows, ref, view))
+        return
     may_decide(
         flows.access,
         flows.audit,
@@ -96,7 +100,7 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
         view.request_id,
         view.requester_slack,
         chain,
-        settled,
+        settled=view.status != "PENDING",
     )
     if view.status != "PENDING" and store.get(ref.request) is None:
         raise Conflict(f"This request was already {decided_in_datazone(service, view)}.")
@@ -110,7 +114,7 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     store.claim(
         ref.domain, ref.request, view.created_at, view.owner_project_id
     )  # decided by command before any card was posted
-    if not store.start_decision(ref.request, decider.user_id, decision.approve, chain.current):
+    if not store.start_decision(ref.request, decider.user_id, decision.approve, chain.position):
         # The claim carries the winner and the way: read it after losing (DataZone's record when decided there).
         won = store.get(ref.request)
         if won is not None and won.status == PENDING:
@@ -207,7 +211,7 @@ def approve_step(
 
         def post(session: Session) -> None:
             if channel is not None:
-                face = blocks.card(view, steps=progress(chain, access), step=chain.current)
+                face = blocks.card(view, steps=progress(chain, access), step=chain.position)
                 title = f"Subscription request for {view.asset_name}"
                 messages.post_card(flows.messages, session, channel, ref.request, title, face)
 
@@ -228,7 +232,7 @@ def approve_step(
     )
 
     def show(session: Session) -> None:
-        face = blocks.card(view, steps=progress(moved, access), step=moved.current)
+        face = blocks.card(view, steps=progress(moved, access), step=moved.position)
         key = f"subscriptions.step:{ref.request}:{chain.current}"
         messages.update_card(flows.messages, session, card, f"Subscription request: {next_name} waits", face, key)
         messages.in_thread(

@@ -117,7 +117,7 @@ def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
                 f"{policy.remind_after_hours:g} {noun(policy.remind_after_hours, 'hour')} for a decision{at_step}."
             )
             with flows.db.session() as session:
-                if store.mark(card.request_id, "reminded_at", session):  # one replica, one reminder
+                if store.mark(card.request_id, "reminded_at", card.step, session):  # one replica, one reminder
                     key = f"subscriptions.reminder:{card.request_id}" + (f":{card.step}" if card.step else "")
                     messages.in_thread(flows.messages, session, card, text, key)
                     counts["reminded"] += 1
@@ -134,7 +134,7 @@ def follow_up(flows: Subscriptions, now: datetime) -> dict[str, int]:
                 f"{link}"
             )
             with flows.db.session() as session:
-                if store.mark(card.request_id, "escalated_at", session):
+                if store.mark(card.request_id, "escalated_at", card.step, session):
                     key = f"subscriptions.escalation:{card.request_id}" + (f":{card.step}" if card.step else "")
                     flows.messages.send(message.post(admin_channel, text, key=key), session)
                     counts["escalated"] += 1

@@ -250,13 +250,15 @@ class CardStore:
             if (_aware(c.step_started_at) or _aware(c.requested_at) or _aware(c.created_at)) < older_than  # type: ignore[operator]
         ]
 
-    def mark(self, request_id: str, column: str, session: Session | None = None) -> bool:
-        """Set `column` to now if it was unset; False when another replica got there first."""
+    def mark(self, request_id: str, column: str, step: int, session: Session | None = None) -> bool:
+        """Set `column` to now if it was unset and the request still waits on `step` (the one the reminder names);
+        False when another replica got there first or the chain moved on (the next step's clock starts afresh)."""
         with self._within(session) as session:
             return bool(
                 session.execute(
                     update(RequestCard)
                     .where(RequestCard.request_id == request_id, getattr(RequestCard, column).is_(None))
+                    .where(RequestCard.step == step)
                     .values({column: datetime.now(UTC)})
                 ).rowcount
             )

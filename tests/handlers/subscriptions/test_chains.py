@@ -10,16 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from slack_sdk import WebClient
 
-from bot.policy import MAX_APPROVAL_STEPS, ApprovalStep, ClassificationRule, People, Policy
+from bot.authz import Access
+from bot.directory import GroupDirectory
+from bot.policy import MAX_APPROVAL_STEPS, ApprovalStep, ClassificationRule, People, Policy, load_policy
 from handlers.subscriptions import ids
+from handlers.subscriptions.chains import Chain, history, progress
 from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.intake import follow_up
+from handlers.subscriptions.store import StepApproval
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, APPROVERS_GROUP, DATA_PROTECTION_GROUP
 from sandbox.world import DOMAIN_ID
 from tests.handlers.subscriptions.helpers import card, command, event, reply, request, status
 from tests.harness import eventually
-from tests.sandbox_bot import wired
+from tests.sandbox_bot import single_step_policy, wired
 
 # Someone in the data protection group who approves for no project: the declared rule must still let her click.
 DORA = "U0DORA"
@@ -229,6 +234,9 @@ def test_reminders_follow_the_step_waiting(chained):
     bot["inbox"].handle(event(request_id))
     _step_one_approved(bot, request_id)
     flows = subscriptions(bot["deps"].kernel)
+    # A reminder written for step one by a sweep that read the card before step one was approved marks nothing:
+    # step two's reminder is still to come.
+    assert not flows.cards.mark(request_id, "reminded_at", step=0)
     # Step two began just now: a day later it has waited over the policy's 24 hours, and its approvers hear.
     assert follow_up(flows, datetime.now(UTC) + timedelta(hours=1))["reminded"] == 0
     assert follow_up(flows, datetime.now(UTC) + timedelta(hours=25))["reminded"] == 1
@@ -299,3 +307,37 @@ def test_a_step_typed_before_any_card_posts_the_card_and_pings_in_its_thread(cha
     bot["inbox"].handle(event(request_id))
     cards = [c for c in bot["box"].slack.calls_to("chat.postMessage") if request_id in json.dumps(c.body.get("blocks"))]
     assert len(cards) == 1 and status(bot, request_id)["status"] == "PENDING"
+
+
+def test_a_policy_reloaded_with_fewer_steps_leaves_the_request_at_its_new_last_step(chained, box, tmp_path):
+    bot = chained
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    step_two = _step_one_approved(bot, request_id)
+    # A restart with a policy whose confidential rule has one step, the producer's approvers: step one is done
+    # already, so the request waits on that step once more, and its last approval grants.
+    bot["deps"].access.policy = load_policy(single_step_policy(box, tmp_path))
+    before = _accepts(bot)
+    bot["driver"].click(ids.APPROVE, user=APPROVER, value=step_two[ids.APPROVE])
+    _ephemeral(bot, APPROVER, "nobody approves two")
+    modal = _open_modal(bot, BOB, step_two[ids.APPROVE])
+    assert ids.DAYS_BLOCK in {b.get("block_id") for b in modal["blocks"]}  # this approval grants: it chooses how long
+    _approve(bot, BOB, modal, "one step now")
+    eventually(lambda: status(bot, request_id)["status"] == "ACCEPTED")
+    assert _accepts(bot) - before == 1
+    assert "step 1 of 1 (Sales producer approvers)" in status(bot, request_id)["decisionComment"]
+
+
+def test_a_chain_shortened_below_its_approvals_is_still_shown_and_named():
+    owner = "sales"
+    steps = (ApprovalStep(project_approvers=True),)
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    approved = tuple(StepApproval(request_id="r", step=i, approved_by=f"U0{i}", approved_at=at) for i in range(2))
+    chain = Chain(steps, approved, owner)
+    access = Access(Policy(admins=People(users=("U0ADMIN",))), GroupDirectory(WebClient(), ttl_seconds=60))
+    assert (chain.position, chain.current, chain.at_last_step) == (2, 0, True)
+    assert history(chain, access) == (
+        "step 1 of 1 (sales approvers) approved by <@U00>; step 2 (of a chain since shortened) approved by <@U01>"
+    )
+    lines = progress(chain, access)
+    assert len(lines) == 3 and "waiting for approvers" in lines[-1] and "as the policy now stands" in lines[-1]
