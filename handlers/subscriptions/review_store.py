@@ -15,7 +15,7 @@ from sqlalchemy import DateTime, Integer, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.db import Base, Database
+from bot.db import Base, Database, rows_changed
 
 # An item's decision: a person kept or revoked it, or the deadline found it unanswered.
 KEEP, REVOKE, UNANSWERED = "keep", "revoke", "unanswered"
@@ -187,33 +187,37 @@ class ReviewStore:
             still_open = select(ReviewCampaign.campaign_id).where(
                 ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.closed_at.is_(None)
             )
-            won = session.execute(
-                update(ReviewItem)
-                .where(
-                    ReviewItem.campaign_id == campaign_id,
-                    ReviewItem.subscription_id == subscription_id,
-                    ReviewItem.decision.is_(None),
-                    ReviewItem.campaign_id.in_(still_open),
+            won = rows_changed(
+                session.execute(
+                    update(ReviewItem)
+                    .where(
+                        ReviewItem.campaign_id == campaign_id,
+                        ReviewItem.subscription_id == subscription_id,
+                        ReviewItem.decision.is_(None),
+                        ReviewItem.campaign_id.in_(still_open),
+                    )
+                    .values(decision=decision, decided_by=by, decided_at=now)
                 )
-                .values(decision=decision, decided_by=by, decided_at=now)
-            ).rowcount
+            )
         return bool(won)
 
     def begin(self, campaign_id: str, subscription_id: str, now: datetime, stale_before: datetime) -> bool:
         """Take the carrying out of a decided item: True for one caller only, unless whoever began it did so before
         `stale_before` and never recorded an outcome (it died), when the next caller takes it over."""
         with self._db.session() as session:
-            won = session.execute(
-                update(ReviewItem)
-                .where(
-                    ReviewItem.campaign_id == campaign_id,
-                    ReviewItem.subscription_id == subscription_id,
-                    ReviewItem.decision.is_not(None),
-                    ReviewItem.outcome.is_(None),
-                    or_(ReviewItem.executing_at.is_(None), ReviewItem.executing_at < stale_before),
+            won = rows_changed(
+                session.execute(
+                    update(ReviewItem)
+                    .where(
+                        ReviewItem.campaign_id == campaign_id,
+                        ReviewItem.subscription_id == subscription_id,
+                        ReviewItem.decision.is_not(None),
+                        ReviewItem.outcome.is_(None),
+                        or_(ReviewItem.executing_at.is_(None), ReviewItem.executing_at < stale_before),
+                    )
+                    .values(executing_at=now)
                 )
-                .values(executing_at=now)
-            ).rowcount
+            )
         return bool(won)
 
     def pause(self, campaign_id: str, subscription_id: str) -> None:
@@ -254,11 +258,13 @@ class ReviewStore:
     def mark_reminded(self, campaign_id: str, now: datetime, then: Callable[[Session], None]) -> bool:
         """True (and `then` run in the same transaction) for the first caller only."""
         with self._db.session() as session:
-            won = session.execute(
-                update(ReviewCampaign)
-                .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.reminded_at.is_(None))
-                .values(reminded_at=now)
-            ).rowcount
+            won = rows_changed(
+                session.execute(
+                    update(ReviewCampaign)
+                    .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.reminded_at.is_(None))
+                    .values(reminded_at=now)
+                )
+            )
             if won:
                 then(session)
         return bool(won)
@@ -266,11 +272,13 @@ class ReviewStore:
     def close(self, campaign_id: str, now: datetime, then: Callable[[Session], None]) -> bool:
         """Close the campaign (and run `then`, its report, in the same transaction); False if it already was."""
         with self._db.session() as session:
-            won = session.execute(
-                update(ReviewCampaign)
-                .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.closed_at.is_(None))
-                .values(closed_at=now, open_for=None)
-            ).rowcount
+            won = rows_changed(
+                session.execute(
+                    update(ReviewCampaign)
+                    .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.closed_at.is_(None))
+                    .values(closed_at=now, open_for=None)
+                )
+            )
             if won:
                 then(session)
         return bool(won)
