@@ -33,6 +33,10 @@ MESSAGE_TEXT = 40000  # a message's top-level text: Slack truncates beyond it
 IMAGE_ALT_TEXT = 2000  # an image block's alt_text
 # An uploaded file's alt_txt: files.getUploadURLExternal refuses a longer one (alt_txt_too_large).
 FILE_ALT_TEXT = 1000
+# A button's confirmation dialog (Block Kit's confirm object): its title, text, and confirm and deny labels.
+CONFIRM_TITLE = 100
+CONFIRM_TEXT = 300
+CONFIRM_BUTTON = 30
 
 ELLIPSIS = "…"
 
@@ -99,3 +103,14 @@ def button(action_id: str, text: str, value: str, style: str | None = None) -> d
     if style:
         made["style"] = style
     return made
+
+
+def confirm_dialog(title: str, text: str, confirm: str, deny: str = "Cancel") -> dict[str, Any]:
+    """A confirmation dialog for a button (its `confirm`): Slack asks before sending the click. Plain text only,
+    each part cut to Slack's limit rather than refused."""
+    return {
+        "title": {"type": "plain_text", "text": truncate(title, CONFIRM_TITLE)},
+        "text": {"type": "plain_text", "text": truncate(text, CONFIRM_TEXT)},
+        "confirm": {"type": "plain_text", "text": truncate(confirm, CONFIRM_BUTTON)},
+        "deny": {"type": "plain_text", "text": truncate(deny, CONFIRM_BUTTON)},
+    }

@@ -180,3 +180,11 @@ def may_leave(
         return
     message = "Only members of the subscribing project (or opsbot admins) can give this access back."
     raise _refuse(audit, user_id, action, subscription_id, "not a member of the subscribing project", message)
+
+
+def may_vouch(access: Access, audit: AuditLog, user_id: str, subscription_id: str, requester_slack: str | None) -> None:
+    """NotAllowed (audited) when the person keeping access in a review is the one who asked for it: nobody vouches
+    for their own access. Revoking one's own is fine."""
+    if self_approval(user_id, requester_slack):
+        message = "You asked for this access yourself, so another approver has to vouch for it (you may revoke it)."
+        raise _refuse(audit, user_id, "subscriptions.review_keep", subscription_id, "self", message)

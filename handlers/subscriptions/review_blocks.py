@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import MESSAGE_BLOCKS, button, context, section
+from bot.blockkit import MESSAGE_BLOCKS, button, confirm_dialog, context, section
 from bot.wording import count, mention, when
 from handlers.subscriptions import ids
 from handlers.subscriptions.review_store import (
     ESCALATED,
+    FAILED,
     GONE,
     KEEP,
     REVOKE,
@@ -43,6 +44,8 @@ def _row(item: ReviewItem) -> str:
 
 
 def _decided(item: ReviewItem) -> str:
+    if item.outcome == FAILED:
+        return f":warning: *Could not be carried out*: {item.failure or 'unknown error'}"
     if item.decision == KEEP:
         return f":white_check_mark: *Kept* by {mention(item.decided_by, item.decided_by or 'someone')}"
     if item.decision == REVOKE:
@@ -96,14 +99,20 @@ def card(
         all_ref = ids.ReviewRef(
             campaign=campaign.campaign_id, owner=first.owner_project_id, listing=first.listing_id, card=first.card
         ).model_dump_json(exclude_none=True)
+        revoke_all = button(ids.REVIEW_REVOKE_ALL, f"Revoke all {waiting}", all_ref, "danger")
+        # Revoking takes access away at once, and a stray click on it should not: Slack asks first.
+        revoke_all["confirm"] = confirm_dialog(
+            f"Revoke all {waiting}?",
+            f"This revokes the {waiting} subscriptions to {first.asset_name} still awaiting an answer on this card, "
+            "now: their subscribers lose access, and getting it back takes a new request.",
+            f"Revoke {waiting}",
+            "Back",
+        )
         blocks.append(
             {
                 "type": "actions",
                 "block_id": "review_all",
-                "elements": [
-                    button(ids.REVIEW_KEEP_ALL, f"Keep all {waiting}", all_ref),
-                    button(ids.REVIEW_REVOKE_ALL, f"Revoke all {waiting}", all_ref, "danger"),
-                ],
+                "elements": [button(ids.REVIEW_KEEP_ALL, f"Keep all {waiting}", all_ref), revoke_all],
             }
         )
     footer = f"Review `{campaign.campaign_id}`"
@@ -126,11 +135,22 @@ def reminder(campaign: ReviewCampaign, approvers: str, waiting: int, assets: lis
 def report(campaign: ReviewCampaign, tally: Tally, items: list[ReviewItem]) -> str:
     """The admins' report when a campaign closes: what was kept, revoked and left unanswered, and what was done."""
     unanswered = [item for item in items if item.decision == UNANSWERED]
+    failed = [item for item in items if item.outcome == FAILED]
+    totals = f"kept: {tally.kept} · revoked: {tally.revoked} · unanswered: {tally.unanswered}"
     lines = [
         f":bar_chart: *Access review `{campaign.campaign_id}` closed* ({campaign.classification} data, started "
         f"{when(campaign.started_at)} by {mention(campaign.started_by, campaign.started_by)})",
-        f"kept: {tally.kept} · revoked: {tally.revoked} · unanswered: {tally.unanswered}",
+        totals + (f" · :warning: not carried out: {len(failed)}" if failed else ""),
     ]
+    if failed:
+        # A decision that could not be carried out leaves the access as it was: an admin finishes it by hand.
+        lines.append("These decisions could not be carried out, so the access is as it was:")
+        lines += [
+            f"• {item.asset_name}: {item.subscriber} (`{item.subscription_id}`), {item.decision}: {item.failure}"
+            for item in failed[:20]
+        ]
+        if len(failed) > 20:
+            lines.append(f"… and {len(failed) - 20} more")
     if unanswered:
         lines.append(f"The unanswered were {WHAT_UNANSWERED_MEANS.get(campaign.unanswered, campaign.unanswered)}:")
         shown = unanswered[:20]

@@ -11,16 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, select, update
+from sqlalchemy import DateTime, Integer, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.db import Base, Database
+from bot.db import Base, Database, rows_changed
 
 # An item's decision: a person kept or revoked it, or the deadline found it unanswered.
 KEEP, REVOKE, UNANSWERED = "keep", "revoke", "unanswered"
-# What became of it: access kept, revoked, kept and escalated to the admins, or already gone from DataZone.
-KEPT, REVOKED, ESCALATED, GONE = "kept", "revoked", "escalated", "gone"
+# What became of it: access kept, revoked, kept and escalated to the admins, already gone from DataZone, or the
+# revoke failed for a reason retrying does not cure (the item's `failure` says which; the report shows it).
+KEPT, REVOKED, ESCALATED, GONE, FAILED = "kept", "revoked", "escalated", "gone", "failed"
 
 
 class ReviewCampaign(Base):
@@ -65,6 +66,13 @@ class ReviewItem(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The Slack user who asked for this access, when known: they may not vouch for it (Keep), only give it up.
+    requester_slack: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # When someone began carrying out the decision: set by the one who wins `begin`, so two replicas never revoke the
+    # same item, and old enough it means whoever began died before recording the outcome (the job finishes it).
+    executing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Why a decision could not be carried out (outcome FAILED).
+    failure: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -79,7 +87,7 @@ def _campaign(row: ReviewCampaign) -> ReviewCampaign:
 
 
 def _item(row: ReviewItem) -> ReviewItem:
-    for name in ("since", "ends_at", "decided_at"):
+    for name in ("since", "ends_at", "decided_at", "executing_at"):
         setattr(row, name, _aware(getattr(row, name)))
     return row
 
@@ -179,17 +187,51 @@ class ReviewStore:
             still_open = select(ReviewCampaign.campaign_id).where(
                 ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.closed_at.is_(None)
             )
-            won = session.execute(
+            won = rows_changed(
+                session.execute(
+                    update(ReviewItem)
+                    .where(
+                        ReviewItem.campaign_id == campaign_id,
+                        ReviewItem.subscription_id == subscription_id,
+                        ReviewItem.decision.is_(None),
+                        ReviewItem.campaign_id.in_(still_open),
+                    )
+                    .values(decision=decision, decided_by=by, decided_at=now)
+                )
+            )
+        return bool(won)
+
+    def begin(self, campaign_id: str, subscription_id: str, now: datetime, stale_before: datetime) -> bool:
+        """Take the carrying out of a decided item: True for one caller only, unless whoever began it did so before
+        `stale_before` and never recorded an outcome (it died), when the next caller takes it over."""
+        with self._db.session() as session:
+            won = rows_changed(
+                session.execute(
+                    update(ReviewItem)
+                    .where(
+                        ReviewItem.campaign_id == campaign_id,
+                        ReviewItem.subscription_id == subscription_id,
+                        ReviewItem.decision.is_not(None),
+                        ReviewItem.outcome.is_(None),
+                        or_(ReviewItem.executing_at.is_(None), ReviewItem.executing_at < stale_before),
+                    )
+                    .values(executing_at=now)
+                )
+            )
+        return bool(won)
+
+    def pause(self, campaign_id: str, subscription_id: str) -> None:
+        """Give up carrying out a decision for now (AWS said try later); it stays decided, for the next run."""
+        with self._db.session() as session:
+            session.execute(
                 update(ReviewItem)
                 .where(
                     ReviewItem.campaign_id == campaign_id,
                     ReviewItem.subscription_id == subscription_id,
-                    ReviewItem.decision.is_(None),
-                    ReviewItem.campaign_id.in_(still_open),
+                    ReviewItem.outcome.is_(None),
                 )
-                .values(decision=decision, decided_by=by, decided_at=now)
-            ).rowcount
-        return bool(won)
+                .values(executing_at=None)
+            )
 
     def release(self, campaign_id: str, subscription_id: str) -> None:
         """Undo a claim whose action failed, so someone (or the deadline) can decide again."""
@@ -201,26 +243,28 @@ class ReviewStore:
                     ReviewItem.subscription_id == subscription_id,
                     ReviewItem.outcome.is_(None),
                 )
-                .values(decision=None, decided_by=None, decided_at=None)
+                .values(decision=None, decided_by=None, decided_at=None, executing_at=None)
             )
 
-    def settle(self, campaign_id: str, subscription_id: str, outcome: str) -> None:
-        """Record what became of a decided item."""
+    def settle(self, campaign_id: str, subscription_id: str, outcome: str, failure: str | None = None) -> None:
+        """Record what became of a decided item (and, for FAILED, why)."""
         with self._db.session() as session:
             session.execute(
                 update(ReviewItem)
                 .where(ReviewItem.campaign_id == campaign_id, ReviewItem.subscription_id == subscription_id)
-                .values(outcome=outcome)
+                .values(outcome=outcome, failure=failure[:256] if failure else None)
             )
 
     def mark_reminded(self, campaign_id: str, now: datetime, then: Callable[[Session], None]) -> bool:
         """True (and `then` run in the same transaction) for the first caller only."""
         with self._db.session() as session:
-            won = session.execute(
-                update(ReviewCampaign)
-                .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.reminded_at.is_(None))
-                .values(reminded_at=now)
-            ).rowcount
+            won = rows_changed(
+                session.execute(
+                    update(ReviewCampaign)
+                    .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.reminded_at.is_(None))
+                    .values(reminded_at=now)
+                )
+            )
             if won:
                 then(session)
         return bool(won)
@@ -228,11 +272,13 @@ class ReviewStore:
     def close(self, campaign_id: str, now: datetime, then: Callable[[Session], None]) -> bool:
         """Close the campaign (and run `then`, its report, in the same transaction); False if it already was."""
         with self._db.session() as session:
-            won = session.execute(
-                update(ReviewCampaign)
-                .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.closed_at.is_(None))
-                .values(closed_at=now, open_for=None)
-            ).rowcount
+            won = rows_changed(
+                session.execute(
+                    update(ReviewCampaign)
+                    .where(ReviewCampaign.campaign_id == campaign_id, ReviewCampaign.closed_at.is_(None))
+                    .values(closed_at=now, open_for=None)
+                )
+            )
             if won:
                 then(session)
         return bool(won)

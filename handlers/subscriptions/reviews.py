@@ -22,14 +22,16 @@ from bot.outbox import message
 from bot.policy import SubscriptionPolicy
 from bot.wording import count, mention, when
 from handlers.subscriptions import expiry, review_blocks
-from handlers.subscriptions.authority import require_approver
+from handlers.subscriptions.authority import may_vouch, require_approver
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.intake import approvers_of
 from handlers.subscriptions.pages import deciders, scopes
 from handlers.subscriptions.policy import evaluate
+from handlers.subscriptions.review_failures import reason, transient
 from handlers.subscriptions.review_store import (
     ESCALATED,
+    FAILED,
     GONE,
     KEEP,
     KEPT,
@@ -49,6 +51,9 @@ log = structlog.get_logger(__name__)
 REVIEWS = "subscriptions.reviews"
 ACTOR = "opsbot-review"
 AUDIT_ACTION = {KEEP: "subscriptions.review_keep", REVOKE: "subscriptions.review_revoke"}
+# A decision recorded this long ago without an outcome was not carried out by whoever recorded it (their process
+# died between the two): the job carries it out. Far longer than a revoke takes, so a slow one is not done twice.
+STALE = timedelta(minutes=10)
 
 
 def classification_of(policy: SubscriptionPolicy, subscription: Subscription) -> str | None:
@@ -69,6 +74,8 @@ def _items(flows: Subscriptions, campaign_id: str, domain: str, subs: list[Subsc
     """The campaign's rows, as each subscription stands now: subscriber, since, approved by, scope, end date."""
     timed = flows.timed.for_subscriptions([s.subscription_id for s in subs])
     approved = deciders(flows, domain, subs)
+    # Who asked for each: they may not vouch for their own access. One request may have made several subscriptions.
+    requesters = {r: flows.requests.requester_of(domain, r) for r in {s.request_id for s in subs if s.request_id}}
     rows: list[ReviewItem] = []
     ordered = sorted(subs, key=lambda s: (s.listing_id, s.since))
     for listing_id, group in groupby(ordered, key=lambda s: s.listing_id):
@@ -93,6 +100,7 @@ def _items(flows: Subscriptions, campaign_id: str, domain: str, subs: list[Subsc
                     approved_by=approver[:256],
                     scope=scope.get(sub.subscription_id, scope_text(()))[:512],
                     ends_at=end.expires_at if end is not None and end.status != "ended" else None,
+                    requester_slack=requesters.get(sub.request_id or ""),
                 )
             )
     return rows
@@ -149,7 +157,19 @@ def start(flows: Subscriptions, classification: str, started_by: str, now: datet
         remind_at=deadline - timedelta(days=schedule.remind_before_days) if schedule.remind_before_days else None,
         unanswered=schedule.unanswered,
     )
-    items = _items(flows, campaign_id, domain, subs)
+    # A subscription whose owning project has no channel, with no admin channel to fall back on, would get no card:
+    # nobody could answer it and the deadline would settle it unseen. It is left out, and whoever started is told.
+    listed = _items(flows, campaign_id, domain, subs)
+    items = [item for item in listed if flows.channel_for(item.owner_project_id) is not None]
+    unreachable = sorted({item.owner_project_id for item in listed} - {item.owner_project_id for item in items})
+    left_out = ""
+    if unreachable:
+        left_out = (
+            f" Left out {count(len(listed) - len(items), 'subscription')} to assets of "
+            f"{', '.join(f'`{p}`' for p in unreachable)}: no channel to ask their approvers in (an admin sets the "
+            "project's `channel` in the policy, or OPSBOT_ADMIN_CHANNEL)."
+        )
+        log.warning("review_items_without_channel", campaign=campaign_id, projects=unreachable)
 
     def send_cards(session: Session) -> None:
         for channel, key, text, blocks in _cards(flows, campaign, items):
@@ -163,14 +183,22 @@ def start(flows: Subscriptions, classification: str, started_by: str, now: datet
         action="subscriptions.review_start",
         target=campaign_id,
         result="ok",
-        detail={"classification": wanted, "subscriptions": len(items), "assets": len(assets)},
+        detail={
+            "classification": wanted,
+            "subscriptions": len(items),
+            "assets": len(assets),
+            "left_out": len(listed) - len(items),
+        },
     )
     if not items:
         _close(flows, store, campaign_id, now)
-        return f"Access review `{campaign_id}` of {wanted} data: no active subscription to review, so it closed."
+        return (
+            f"Access review `{campaign_id}` of {wanted} data: no active subscription to review, so it closed."
+            + left_out
+        )
     return (
         f"Started access review `{campaign_id}` of {wanted} data: {count(len(items), 'subscription')} to "
-        f"{count(len(assets), 'asset')}; the approvers answer by {when(deadline)}."
+        f"{count(len(assets), 'asset')}; the approvers answer by {when(deadline)}." + left_out
     )
 
 
@@ -187,14 +215,9 @@ def _revoke(flows: Subscriptions, item: ReviewItem) -> str:
 
 
 def _carry_out(flows: Subscriptions, store: ReviewStore, item: ReviewItem, decision: str) -> str:
-    """Do what a claimed decision says; a failure releases the claim so the item can be decided again."""
+    """Do what a claimed (and begun) decision says and record what became of it; raises what the action raised."""
     if decision == REVOKE or (decision == UNANSWERED and _unanswered_action(store, item) == "revoke"):
-        try:
-            outcome = _revoke(flows, item)
-        except Exception:
-            if decision != UNANSWERED:
-                store.release(item.campaign_id, item.subscription_id)
-            raise
+        outcome = _revoke(flows, item)
     elif decision == UNANSWERED and _unanswered_action(store, item) == "escalate":
         outcome = ESCALATED
     else:
@@ -251,15 +274,29 @@ def decide(
         if subscription_id is not None and first.decision is not None:
             text = _said(first)
         return text, _card(flows, store, first)
+    if decision == KEEP and subscription_id is not None and first.decision is None:
+        may_vouch(flows.access, flows.audit, user_id, first.subscription_id, first.requester_slack)
     done: list[str] = []
     taken: list[str] = []
+    own: list[str] = []
     for item in targets:
         if item.owner_project_id != first.owner_project_id:
             continue  # one card is one asset, so one owner; anything else was not on it
+        if decision == KEEP and item.decision is None and item.requester_slack == user_id:
+            own.append(item.subscription_id)  # Keep all passes over the presser's own access: another vouches
+            continue
         if not store.claim(campaign_id, item.subscription_id, decision, user_id, now):
             taken.append(item.subscription_id)
             continue
-        outcome = _carry_out(flows, store, item, decision)
+        if not store.begin(campaign_id, item.subscription_id, now, now - STALE):
+            taken.append(item.subscription_id)  # only a job finishing an interrupted decision gets here first
+            continue
+        try:
+            outcome = _carry_out(flows, store, item, decision)
+        except Exception:
+            # Said to the presser as an error; the item is undecided again, to be decided (or settled) anew.
+            store.release(campaign_id, item.subscription_id)
+            raise
         flows.audit.record(
             actor=user_id,
             action=AUDIT_ACTION[decision],
@@ -279,6 +316,11 @@ def decide(
     else:
         verb = "Kept" if decision == KEEP else "Revoked"
         text = f"{verb} {count(len(done), 'subscription')} of {first.asset_name}."
+        if own:
+            text += (
+                f" You asked for {count(len(own), 'subscription')} of them yourself, so another approver has to "
+                "vouch for those."
+            )
     _close_if_done(flows, store, campaign_id, now)
     return text, _card(flows, store, first)
 
@@ -322,31 +364,86 @@ def _close(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: date
             action="subscriptions.review_close",
             target=campaign_id,
             result="ok",
-            detail={"kept": tally.kept, "revoked": tally.revoked, "unanswered": tally.unanswered},
+            detail={
+                "kept": tally.kept,
+                "revoked": tally.revoked,
+                "unanswered": tally.unanswered,
+                "failed": sum(1 for item in items if item.outcome == FAILED),
+            },
         )
     return closed
 
 
+def _interrupted(item: ReviewItem, now: datetime) -> bool:
+    """Decided but not carried out, by someone who began (or claimed) it long enough ago that they died doing so."""
+    if item.decision is None or item.outcome is not None:
+        return False
+    began = max(moment for moment in (item.decided_at, item.executing_at) if moment is not None)
+    return began < now - STALE
+
+
+def _finish(flows: Subscriptions, store: ReviewStore, item: ReviewItem, now: datetime) -> str | None:
+    """Carry out a decided item for the job: its outcome, or None when it is left for a later run (another process
+    is carrying it out, or AWS asked to try later). A failure that retrying will not cure is recorded as FAILED with
+    its reason, so one item never holds up the others or the campaign (review_failures.py says which is which)."""
+    decision = item.decision
+    if decision is None or not store.begin(item.campaign_id, item.subscription_id, now, now - STALE):
+        return None
+    context = {"campaign": item.campaign_id, "subscription": item.subscription_id, "decision": decision}
+    try:
+        outcome = _carry_out(flows, store, item, decision)
+    except Exception as exc:
+        if transient(exc):
+            log.warning("review_item_retry_later", **context, exc_info=True)
+            store.pause(item.campaign_id, item.subscription_id)
+            return None
+        log.exception("review_item_failed", **context)
+        store.settle(item.campaign_id, item.subscription_id, FAILED, reason(exc))
+        outcome = FAILED
+    interrupted = decision != UNANSWERED
+    flows.audit.record(
+        actor=(item.decided_by or ACTOR) if interrupted else ACTOR,
+        action=AUDIT_ACTION[decision] if interrupted else "subscriptions.review_unanswered",
+        target=item.subscription_id,
+        result="failed" if outcome == FAILED else "ok",
+        detail={
+            "campaign": item.campaign_id,
+            "asset": item.asset_name,
+            "outcome": outcome,
+            **({"carried_out_by": ACTOR} if interrupted else {}),
+        },
+    )
+    return outcome
+
+
+def finish_interrupted(flows: Subscriptions, campaign_id: str, now: datetime) -> int:
+    """Carry out the decisions of an open campaign whose deciders died before doing so (and close it when that was
+    all it waited for); how many were finished."""
+    store = _store(flows)
+    finished = sum(
+        _finish(flows, store, item, now) is not None for item in store.items(campaign_id) if _interrupted(item, now)
+    )
+    if finished:
+        _close_if_done(flows, store, campaign_id, now)
+    return finished
+
+
 def settle(flows: Subscriptions, campaign_id: str, now: datetime) -> dict[str, int]:
     """At the deadline: what nobody answered is handled as the campaign's policy says, then the campaign closes with
-    its report. A second run finishes what a first one left (a crash between revoke and record) and closes once."""
+    its report. It closes only once every decision was carried out (or failed for good): one still being carried
+    out, or left by AWS for later, keeps it open for the next run, which finishes it and closes once."""
     store = _store(flows)
-    counts = {"unanswered": 0, "closed": 0}
+    counts = {"unanswered": 0, "left": 0, "closed": 0}
     for item in store.items(campaign_id):
         if item.decision is None and store.claim(campaign_id, item.subscription_id, UNANSWERED, ACTOR, now):
-            item.decision = UNANSWERED
+            item.decision, item.decided_at = UNANSWERED, now
             counts["unanswered"] += 1
-        if item.decision is not None and item.outcome is None:
-            outcome = _carry_out(flows, store, item, item.decision)
-            if item.decision == UNANSWERED:
-                flows.audit.record(
-                    actor=ACTOR,
-                    action="subscriptions.review_unanswered",
-                    target=item.subscription_id,
-                    result="ok",
-                    detail={"campaign": campaign_id, "asset": item.asset_name, "outcome": outcome},
-                )
-    counts["closed"] = int(_close(flows, store, campaign_id, now))
+        elif not _interrupted(item, now):
+            continue  # carried out already, or being carried out by whoever decided it a moment ago
+        if _finish(flows, store, item, now) is None:
+            counts["left"] += 1
+    if all(item.outcome for item in store.items(campaign_id)):
+        counts["closed"] = int(_close(flows, store, campaign_id, now))
     return counts
 
 
@@ -376,25 +473,34 @@ def tick(flows: Subscriptions, domain_id: str, now: datetime | None = None) -> d
     """The recurring job: start the campaigns the policy says are due, remind, and settle deadlines."""
     now = now or datetime.now(UTC)
     store = _store(flows)
-    counts = {"started": 0, "reminded": 0, "settled": 0}
+    counts = {"started": 0, "reminded": 0, "settled": 0, "finished": 0}
     open_now = {c.classification for c in store.open_campaigns()}
     for classification, schedule in flows.access.policy.subscriptions.reviews.items():
         last = store.last_started(classification)
         if classification in open_now or (last is not None and last + timedelta(days=schedule.every_days) > now):
             continue
+        # One classification failing to start (DataZone throttling, a bug) must not keep the others from starting
+        # nor the open campaigns from being settled: it is logged, and the next run tries again.
         try:
             start(flows, classification, ACTOR, now)
             counts["started"] += 1
         except Conflict:
             pass  # another replica started it first
+        except Exception:
+            log.exception("review_start_failed", classification=classification)
     for campaign in store.open_campaigns():
         if campaign.domain_id != domain_id:
             continue
-        if campaign.deadline <= now:
-            settle(flows, campaign.campaign_id, now)
-            counts["settled"] += 1
-        elif campaign.remind_at is not None and campaign.remind_at <= now and campaign.reminded_at is None:
-            counts["reminded"] += int(_remind(flows, store, campaign, now))
+        try:
+            if campaign.deadline <= now:
+                settle(flows, campaign.campaign_id, now)
+                counts["settled"] += 1
+                continue
+            counts["finished"] += finish_interrupted(flows, campaign.campaign_id, now)
+            if campaign.remind_at is not None and campaign.remind_at <= now and campaign.reminded_at is None:
+                counts["reminded"] += int(_remind(flows, store, campaign, now))
+        except Exception:
+            log.exception("review_campaign_failed", campaign=campaign.campaign_id)
     log.info("subscription_reviews_ticked", domain=domain_id, **counts)
     return counts
 
@@ -405,4 +511,4 @@ def open_reviews(flows: Subscriptions) -> list[tuple[ReviewCampaign, Tally]]:
     return [(campaign, store.tally(campaign.campaign_id)) for campaign in store.open_campaigns()]
 
 
-__all__ = ["REVIEWS", "decide", "open_reviews", "settle", "start", "tick"]
+__all__ = ["REVIEWS", "decide", "finish_interrupted", "open_reviews", "settle", "start", "tick"]

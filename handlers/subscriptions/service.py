@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws import AwsClients, missing_means
-from bot.errors import Conflict
+from bot.errors import Conflict, NotFound
 from bot.policy import Policy
 from handlers.subscriptions.policy import Verdict, evaluate
 from handlers.subscriptions.scopes import AssetFilter, accepted_filter_ids, asset_filters, names_of
@@ -185,6 +185,20 @@ class SubscriptionService:
             decided_at=detail.get("updatedAt") if detail["status"] != "PENDING" else None,
             scope=scope,
         )
+
+    def requester_of(self, domain_id: str, request_id: str) -> str | None:
+        """The Slack user who asked for a request, as `load` tells it, without reading the rest; None when nobody
+        can be told (the request is gone, or its creator is in no `people` map)."""
+        recorded = self._recorded(request_id)
+        if recorded:
+            return recorded
+        try:
+            with missing_means(f"No subscription request {request_id} in domain {domain_id}."):
+                detail = self._dz.get_subscription_request_details(domainIdentifier=domain_id, identifier=request_id)
+        except NotFound:
+            return None
+        created_by = detail.get("createdBy")
+        return self._requester_slack(request_id, created_by, self._profile(domain_id, created_by))
 
     def filters(self, domain_id: str, asset_id: str | None, *, valid_only: bool = True) -> list[AssetFilter]:
         """The asset's filters an approval may grant (all of them with `valid_only=False`); none for no asset."""

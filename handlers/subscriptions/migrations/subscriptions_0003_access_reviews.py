@@ -48,6 +48,9 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(64), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(16), nullable=True),
+        sa.Column("requester_slack", sa.String(32), nullable=True),
+        sa.Column("executing_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failure", sa.String(256), nullable=True),
     )
 
 

@@ -124,7 +124,12 @@ def test_a_campaign_keeps_one_revokes_one_and_the_deadline_revokes_the_unanswere
         assert "kept: 1 · revoked: 1 · unanswered: 1" in report.body["text"]
         assert unanswered in report.body["text"]
         # The job runs again (two replicas, a retry): nothing more happens, no second report.
-        assert reviews.tick(flows, DOMAIN_ID, later + timedelta(hours=1)) == {"started": 0, "reminded": 0, "settled": 0}
+        assert reviews.tick(flows, DOMAIN_ID, later + timedelta(hours=1)) == {
+            "started": 0,
+            "reminded": 0,
+            "settled": 0,
+            "finished": 0,
+        }
         assert (
             len([c for c in bot["box"].slack.calls_to("chat.postMessage") if "closed" in c.body.get("text", "")]) == 1
         )
