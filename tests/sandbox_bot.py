@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
 
 from bot.app import build_app
-from bot.deps import build_deps
+from bot.deps import Deps, build_deps
 from bot.inbox.consumer import SqsConsumer
 from bot.inbox.service import build_inbox
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import SIGNING_SECRET
 from sandbox.slack_requests import SlackRequests
@@ -34,19 +36,25 @@ def single_step_policy(box: Any, directory: Path) -> Path:
     return path
 
 
-@contextmanager
-def wired(box: Any, tmp_path: Any, monkeypatch: Any, **env: str) -> Iterator[dict[str, Any]]:
-    """The app wired to the sandbox (`env` overrides its settings), its inbox and a paused scheduler, as on a
-    replica that is not the leader."""
-    for name, value in {**box.env(), **env}.items():
-        monkeypatch.setenv(name, value)
+def built_app(tmp_path: Path) -> tuple[Settings, Deps, BackgroundScheduler, App]:
+    """Settings from the environment, deps over a fresh SQLite database in `tmp_path` (migrated), a paused scheduler
+    (as on a replica that is not the leader: time-bound approvals store their jobs) and the app."""
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     deps = build_deps(settings)
     deps.db.migrate(CAPABILITIES)
     scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
     scheduler.start(paused=True)
     deps.jobs.attach(scheduler)
-    app = build_app(settings, deps, CAPABILITIES)
+    return settings, deps, scheduler, build_app(settings, deps, CAPABILITIES)
+
+
+@contextmanager
+def wired(box: Any, tmp_path: Any, monkeypatch: Any, **env: str) -> Iterator[dict[str, Any]]:
+    """The app wired to the sandbox (`env` overrides its settings), its inbox and a paused scheduler, as on a
+    replica that is not the leader."""
+    for name, value in {**box.env(), **env}.items():
+        monkeypatch.setenv(name, value)
+    settings, deps, scheduler, app = built_app(tmp_path)
     box.slack.reset()
     box.slack.workspace.join(CHANNEL)
     inbox = build_inbox(deps)

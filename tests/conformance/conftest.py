@@ -11,20 +11,16 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_app
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.http import build_http_app
 from bot.inbox.service import Inbox, build_inbox
 from bot.inbox.sns import CertificateCache
-from bot.settings import load_settings
-from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import SIGNING_SECRET, Sandbox, start_sandbox
 from sandbox.slack_requests import SlackRequests
 from sandbox.sns_signing import SnsSigner
 from sandbox.world import DOMAIN_ID
-from scheduler import bound_tasks, build_scheduler
 from tests.harness import serve
-from tests.sandbox_bot import single_step_policy
+from tests.sandbox_bot import built_app, single_step_policy
 
 
 @pytest.fixture(scope="package")
@@ -116,14 +112,7 @@ def bot(box: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setenv(name, value)
     # Published clicks decide a request in one step; test_chains drives the sandbox's two-step chain.
     monkeypatch.setenv("OPSBOT_CONFIG", str(single_step_policy(box, tmp_path)))
-    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    deps = build_deps(settings)
-    deps.db.migrate(CAPABILITIES)
-    # Paused, as on a replica that is not the leader: time-bound approvals store their revoke as a job.
-    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
-    scheduler.start(paused=True)
-    deps.jobs.attach(scheduler)
-    app = build_app(settings, deps, CAPABILITIES)
+    _, deps, scheduler, app = built_app(tmp_path)
     inbox = build_inbox(deps)
     signer = SnsSigner()
 

@@ -6,21 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.app import build_app
-from bot.deps import build_deps
 from bot.inbox.service import build_inbox
-from bot.settings import load_settings
 from handlers.subscriptions import ids, tasks
 from handlers.subscriptions.messages import card_key
 from handlers.subscriptions.store import CardStore, RequestCard
-from opsbot.capabilities import CAPABILITIES
 from sandbox.runtime import ADMIN, ANALYST, APPROVER, SIGNING_SECRET
 from sandbox.slack_requests import SlackRequests
 from sandbox.world import DOMAIN_ID
-from scheduler import bound_tasks, build_scheduler
 from tests.handlers.subscriptions.helpers import event, request, status, submit
 from tests.harness import BoltDriver, eventually
-from tests.sandbox_bot import single_step_policy
+from tests.sandbox_bot import built_app, single_step_policy
 from tests.slack_proxy import SlackProxy
 
 CHANNEL = "C0SALESDATA"
@@ -34,13 +29,7 @@ def proxied(box, tmp_path, monkeypatch):
     one_step = str(single_step_policy(box, tmp_path))
     for name, value in {**box.env(), "SLACK_API_URL": proxy.api_url, "OPSBOT_CONFIG": one_step}.items():
         monkeypatch.setenv(name, value)
-    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    deps = build_deps(settings)
-    deps.db.migrate(CAPABILITIES)
-    scheduler = build_scheduler(deps.db, bound_tasks(deps, CAPABILITIES))
-    scheduler.start(paused=True)
-    deps.jobs.attach(scheduler)
-    app = build_app(settings, deps, CAPABILITIES)
+    _, deps, scheduler, app = built_app(tmp_path)
     box.slack.reset()
     yield {
         "deps": deps,
