@@ -218,12 +218,7 @@ def lance_sweep(db: str, queries: np.ndarray, truth: np.ndarray, executor: Bucke
         service.search_vectors(queries[:5], SearchParams(k=K))  # open tables, warm caches
         for nprobes, refine in SWEEP:
             params = SearchParams(k=K, nprobes=nprobes, refine_factor=refine)
-            found, times = [], []
-            for q in queries:
-                started = time.perf_counter()
-                hits = service.search_vectors(q[None, :], params)[0]
-                times.append(time.perf_counter() - started)
-                found.append([int(h.id[1:]) for h in hits])
+            found, times = one_at_a_time(service, queries, params)
             out.append(
                 {
                     "nprobes": nprobes,
