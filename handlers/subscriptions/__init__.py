@@ -6,7 +6,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.authz import any_approver, anyone, project_approver
+from bot.authz import anyone, project_approver
 from bot.capability import Capability
 from bot.commands import Handler
 from bot.inbox import datazone_events
@@ -74,9 +74,10 @@ def register(registry: Registry) -> None:
     for action_id in ids.REVIEW_ACTIONS:
         registry.action(action_id, review_rule, partial(review_buttons.decide, flows))
     # The pending form answers anyone (a reader hears that nothing waits for them), but a list with page
-    # buttons is only ever drawn for an approver or an admin: so they alone may turn its pages.
+    # buttons is only ever drawn for an approver (of a project or a chain's step) or an admin: so they alone may
+    # turn its pages.
     for action_id in ids.PENDING_PAGES.action_ids:
-        registry.action(action_id, any_approver, partial(buttons.turn_pending, flows))
+        registry.action(action_id, authority.any_decider, partial(buttons.turn_pending, flows))
     for action_id in ids.ACCESS_PAGES.action_ids:
         registry.action(action_id, commands.router().form("access").rule, partial(buttons.turn_access, flows))
     # The consumer's list answers anyone (someone unknown hears how to be mapped), but a list with page buttons

@@ -22,8 +22,9 @@ from bot.wording import age, count, mention, when
 from handlers.subscriptions import ids
 from handlers.subscriptions.consumer import ACTIVE, CANCELLED, PENDING, REJECTED, REVOKED, Holding
 from handlers.subscriptions.grants import Listing, Subscription
+from handlers.subscriptions.queue import Waiting
 from handlers.subscriptions.scopes import MAX_FILTERS, AssetFilter, scope_text
-from handlers.subscriptions.service import PendingSummary, RequestView
+from handlers.subscriptions.service import RequestView
 from handlers.subscriptions.store import TimedAccess
 
 # Slack cuts section text at 3,000 characters; the reason is the only free text of any length.
@@ -273,17 +274,24 @@ def queue_text(total: int) -> str:
     return count(total, "pending request")
 
 
-def queue(
-    summaries: list[PendingSummary], window: Window, scope: str, now: datetime | None = None
-) -> list[dict[str, Any]]:
+def _waits_at(line: Waiting) -> str:
+    """ ", at step 2 of 2 (data protection), for <!subteam^…>": which step of a chain waits (and, for an admin, whose
+    it is); nothing for a single step."""
+    if not line.step:
+        return ""
+    return f", at {line.step}" + (f", for {line.whom}" if line.whom else "")
+
+
+def queue(lines: list[Waiting], window: Window, scope: str, now: datetime | None = None) -> list[dict[str, Any]]:
     """A page of the pending queue, oldest first, one line each: which page it is, and buttons to either side."""
     now = now or datetime.now(UTC)
-    if not summaries:
+    if not lines:
         return [section(f"No pending requests {scope}.")]
-    lines = [
+    texts = [
         f"`{s.request_id}` *{s.asset_name}* ({s.owner_project_name}) for {s.requester}, "
-        f"waiting {_age(s.created_at, now)}"
-        for s in summaries
+        f"waiting {_age(s.created_at, now)}{_waits_at(line)}"
+        for line in lines
+        for s in (line.summary,)
     ]
     out: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": queue_text(window.total)}},
@@ -296,23 +304,24 @@ def queue(
                 }
             ],
         },
-        *(section(line) for line in lines),
+        *(section(text) for text in texts),
     ]
     buttons = ids.PENDING_PAGES.block(window, lambda offset: ids.PendingPage(offset=offset))
     return [*out, buttons] if buttons else out
 
 
-def home(summaries: list[PendingSummary], lines: int, now: datetime | None = None) -> list[dict[str, Any]]:
+def home(waiting: list[Waiting], lines: int, now: datetime | None = None) -> list[dict[str, Any]]:
     """The Home tab's list of requests waiting for the user."""
     now = now or datetime.now(UTC)
-    if not summaries:
+    if not waiting:
         return [section("No subscription requests wait for you.")]
     text = "\n".join(
-        f"• *{s.asset_name}* for {s.requester}, waiting {_age(s.created_at, now)} (`{s.request_id}`)"
-        for s in summaries[:lines]
+        f"• *{s.asset_name}* for {s.requester}, waiting {_age(s.created_at, now)}{_waits_at(line)} (`{s.request_id}`)"
+        for line in waiting[:lines]
+        for s in (line.summary,)
     )
-    more = _more_than_shown(len(summaries) - lines, "/subscriptions pending")
-    return [section(f"{count(len(summaries), 'request')} waiting for your decision:\n{text}{more}")]
+    more = _more_than_shown(len(waiting) - lines, "/subscriptions pending")
+    return [section(f"{count(len(waiting), 'request')} waiting for your decision:\n{text}{more}")]
 
 
 def _more_than_shown(hidden: int, command: str) -> str:

@@ -111,9 +111,14 @@ def decide(flows: Subscriptions, ref: ids.RequestRef, decider: Decider, decision
     days = expiry.days_for(flows.access.policy.subscriptions, decision.days) if decision.approve else None
     if days and not flows.jobs.available:
         raise BadInput("This opsbot process runs no scheduler, so it cannot approve for a limited time.")
+    # Decided by command before any card was posted.
     store.claim(
-        ref.domain, ref.request, view.created_at, view.owner_project_id
-    )  # decided by command before any card was posted
+        ref.domain,
+        ref.request,
+        view.created_at,
+        view.owner_project_id,
+        classification=view.verdict.classification or "",
+    )
     if not store.start_decision(ref.request, decider.user_id, decision.approve, chain.position):
         # The claim carries the winner and the way: read it after losing (DataZone's record when decided there).
         won = store.get(ref.request)
@@ -215,7 +220,16 @@ def approve_step(
                 title = f"Subscription request for {view.asset_name}"
                 messages.post_card(flows.messages, session, channel, ref.request, title, face)
 
-        store.claim(ref.domain, ref.request, view.created_at, view.owner_project_id, channel=channel, then=post)
+        classification = view.verdict.classification or ""
+        store.claim(
+            ref.domain,
+            ref.request,
+            view.created_at,
+            view.owner_project_id,
+            classification=classification,
+            channel=channel,
+            then=post,
+        )
     card = store.get(ref.request)
     row = StepApproval(
         request_id=ref.request,

@@ -9,18 +9,18 @@ from handlers.subscriptions import blocks
 from handlers.subscriptions.consumer import holdings
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.pages import approvers, ends
+from handlers.subscriptions.queue import approves_anything, queue_of
 
 # The oldest few; the command pages through the rest.
 HOME_LINES = 5
 
 
 def pending_approvals(flows: Subscriptions, user_id: str) -> list[dict[str, Any]]:
-    """The viewer's pending approvals, oldest first; nothing when they approve for no project."""
-    admin = flows.access.is_admin(user_id)
-    projects = None if admin else flows.access.approver_projects(user_id)
-    if projects == [] or not flows.domain_id:
+    """The requests whose waiting step the viewer may decide, oldest first; nothing (no section) when they approve
+    nothing: no project and no approval step."""
+    if not approves_anything(flows.access, user_id) or not flows.domain_id:
         return []
-    return blocks.home(flows.requests.pending(flows.domain_id, projects), HOME_LINES)
+    return blocks.home(queue_of(flows, flows.domain_id, user_id), HOME_LINES)
 
 
 def my_access(flows: Subscriptions, user_id: str) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
             request_id,
             view.created_at,
             view.owner_project_id,
+            classification=view.verdict.classification or "",
             channel=channel,
             then=lambda session: messages.post_card(
                 flows.messages,
@@ -57,7 +58,8 @@ def intake(flows: Subscriptions, domain_id: str, request_id: str) -> str:
             ),
         )
         return "carded" if carded else "already carded"
-    if not store.claim(domain_id, request_id, view.created_at, view.owner_project_id):
+    classification = view.verdict.classification or ""
+    if not store.claim(domain_id, request_id, view.created_at, view.owner_project_id, classification=classification):
         return "already carded"
     outcome = "auto_approved" if route == "auto_approve" else "denied"
     comment = (

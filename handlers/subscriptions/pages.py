@@ -16,6 +16,7 @@ from handlers.subscriptions.authority import NO_MAPPING
 from handlers.subscriptions.consumer import ACTIVE, PENDING, Holding, holdings
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.grants import Listing, Subscription
+from handlers.subscriptions.queue import approves_anything, queue_of
 from handlers.subscriptions.scopes import names_of, scope_text
 from handlers.subscriptions.store import ENDED
 
@@ -27,28 +28,26 @@ WindowOf = Callable[[int], paging.Window]
 
 
 def show_pending(flows: Subscriptions, user: str, window_of: WindowOf, respond: Any, *, replace: bool) -> None:
-    """A page of `user`'s queue: requests for the projects they approve; everything for admins.
+    """A page of `user`'s queue: the requests whose waiting step they may decide; everything for admins.
 
     The queue is always the presser's own, so a page button carries nothing that widens what anyone sees.
     """
-    admin = flows.access.is_admin(user)
-    projects = None if admin else flows.access.approver_projects(user)
-    if projects == []:
+    if not approves_anything(flows.access, user):
         respond(
             response_type="ephemeral",
             replace_original=replace,
-            text="You approve for no DataZone project, so no requests wait for you.",
+            text="You approve for no DataZone project and no approval step, so no requests wait for you.",
         )
         return
     # DataZone lists requests without counting them, so the queue is read whole and cut here.
-    summaries = flows.requests.pending(flows.domain(), projects)
-    window = window_of(len(summaries))
-    scope = "in the domain" if admin else "for your projects"
+    waiting = queue_of(flows, flows.domain(), user)
+    window = window_of(len(waiting))
+    scope = "in the domain" if flows.access.is_admin(user) else "waiting for you"
     respond(
         response_type="ephemeral",
         replace_original=replace,
-        text=blocks.queue_text(len(summaries)),
-        blocks=blocks.queue(window.cut(summaries), window, scope),
+        text=blocks.queue_text(len(waiting)),
+        blocks=blocks.queue(window.cut(waiting), window, scope),
     )
 
 

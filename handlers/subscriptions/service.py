@@ -116,6 +116,7 @@ class PendingSummary:
     owner_project_name: str
     requester: str
     created_at: datetime
+    owner_project_id: str
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ class SubscriptionService:
                             listing.get("ownerProjectName") or listing["ownerProjectId"],
                             _requester(item["subscribedPrincipals"]),
                             item["createdAt"],
+                            listing["ownerProjectId"],
                         )
                     )
         return sorted(summaries, key=lambda s: s.created_at)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, String, select, update
+from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -40,6 +40,10 @@ class RequestCard(Base):
     # The approval step the request waits on (0: the first) and since when; reminders measure from then.
     step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     step_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The asset's classification as the request was carded: which chain of steps the request goes through, so an
+    # approver's queue knows whose step waits without reading each request from DataZone. "" for an asset without
+    # one; NULL for a card recorded before the column (the queue reads that request once and records it).
+    classification: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class StepApproval(Base):
@@ -81,6 +85,15 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+# Ids per IN (...) query: well inside every database's limit on bound parameters, however long a queue grows.
+_CHUNK = 500
+
+
+def _chunks(request_ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(request_ids), _CHUNK):
+        yield request_ids[start : start + _CHUNK]
+
+
 class CardStore:
     """Atomic claims on requests, so that an event and a sweep card a request once and one click decides."""
 
@@ -102,10 +115,13 @@ class CardStore:
         requested_at: datetime | None = None,
         owner_project_id: str | None = None,
         *,
+        classification: str | None,
         channel: str | None = None,
         then: Callable[[Session], None] | None = None,
     ) -> bool:
         """True for the first caller only; later ones (a redelivered event, the sweep) get False.
+
+        `classification` is the asset's ("" when it has none), as the policy's verdict read it.
 
         `then` runs in the claim's transaction (the card's outbox message), so both happen or neither does.
         """
@@ -120,6 +136,7 @@ class CardStore:
                         created_at=datetime.now(UTC),
                         requested_at=requested_at,
                         owner_project_id=owner_project_id,
+                        classification=classification,
                     )
                 )
                 session.flush()
@@ -233,6 +250,39 @@ class CardStore:
         """The card record, if any."""
         with self._db.session() as session:
             return session.scalar(select(RequestCard).where(RequestCard.request_id == request_id))
+
+    def cards_of(self, request_ids: list[str]) -> dict[str, RequestCard]:
+        """The card records of these requests (those that have one), by request id."""
+        found: dict[str, RequestCard] = {}
+        with self._db.session() as session:
+            for chunk in _chunks(request_ids):
+                cards = session.scalars(select(RequestCard).where(RequestCard.request_id.in_(chunk))).all()
+                found.update((card.request_id, card) for card in cards)
+        return found
+
+    def approvals_of(self, request_ids: list[str]) -> dict[str, list[StepApproval]]:
+        """The approved steps of these requests, first step first, by request id (only those with any)."""
+        found: dict[str, list[StepApproval]] = {}
+        with self._db.session() as session:
+            for chunk in _chunks(request_ids):
+                rows = session.scalars(
+                    select(StepApproval)
+                    .where(StepApproval.request_id.in_(chunk))
+                    .order_by(StepApproval.request_id, StepApproval.step)
+                ).all()
+                for row in rows:
+                    row.approved_at = _aware(row.approved_at)  # type: ignore[assignment]
+                    found.setdefault(row.request_id, []).append(row)
+        return found
+
+    def classified(self, request_id: str, classification: str) -> None:
+        """Record the classification of a card recorded before cards kept it."""
+        with self._db.session() as session:
+            session.execute(
+                update(RequestCard)
+                .where(RequestCard.request_id == request_id, RequestCard.classification.is_(None))
+                .values(classification=classification)
+            )
 
     def waiting(self, older_than: datetime, column: str) -> list[RequestCard]:
         """Pending cards requested before `older_than` whose `column` (reminded_at, escalated_at) is unset."""

@@ -41,6 +41,7 @@ from handlers.subscriptions import ids as subscription_ids
 from handlers.subscriptions.decisions import winner_of
 from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.policy import Verdict
+from handlers.subscriptions.queue import Waiting
 from handlers.subscriptions.service import PendingSummary, RequestView
 from handlers.subscriptions.store import RequestCard, TimedAccess
 
@@ -255,7 +256,14 @@ def _card(status: str, decided_by: str | None) -> RequestCard:
 
 
 ACCESS_REF = subscription_ids.AccessRef(domain="dzd_x", subscription="sub1", owner="prj1")
-PENDING_SUMMARIES = [PendingSummary(f"req{i}", "customer_pii", "Sales producer", "maria", NOW) for i in range(2)]
+PENDING_SUMMARIES = [
+    PendingSummary(f"req{i}", "customer_pii", "Sales producer", "maria", NOW, "prj1") for i in range(2)
+]
+# A single step's line, and a chain's at its second step as an admin sees it (whose step it is).
+QUEUE_LINES = [
+    Waiting(PENDING_SUMMARIES[0]),
+    Waiting(PENDING_SUMMARIES[1], "step 2 of 2 (data protection)", "<!subteam^S0DATAPROTECT>"),
+]
 
 # -- the builders: a name, what each renders for a count, and the counts that make sense -----------------------
 
@@ -281,10 +289,10 @@ BUILDERS: list[tuple[str, Builder, tuple[int, ...]]] = [
     ("auto-approval notice", lambda n: subscription_blocks.notice(_view(), "auto_approved"), (1,)),
     (
         "pending queue",
-        lambda n: subscription_blocks.queue(PENDING_SUMMARIES[:n], Window.at(0, 40, n), "for your projects", NOW),
+        lambda n: subscription_blocks.queue(QUEUE_LINES[:n], Window.at(0, 40, n), "waiting for you", NOW),
         (0, 1, 2),
     ),
-    ("home queue", lambda n: subscription_blocks.home(PENDING_SUMMARIES[:n], 10, NOW), (0, 1, 2)),
+    ("home queue", lambda n: subscription_blocks.home(QUEUE_LINES[:n], 10, NOW), (0, 1, 2)),
     ("expiry reminder", lambda n: subscription_blocks.expiry_reminder(_timed(n), ACCESS_REF), (1, 2)),
     ("renewal card", lambda n: subscription_blocks.renewal_card(_timed(n), ACCESS_REF, "U0MARIA"), (1, 2)),
     ("revoke confirm", lambda n: subscription_blocks.revoke_confirm(_subscriptions(1)[0], ACCESS_REF, "done"), (1,)),

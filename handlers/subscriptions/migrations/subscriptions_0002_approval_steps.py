@@ -1,4 +1,5 @@
-"""approval chains: each approved step of a request (who, when), and the step a request's card waits on
+"""approval chains: each approved step of a request (who, when), the step a request's card waits on, and the
+asset's classification (which chain it goes through)
 
 Revision ID: subscriptions_0002
 Revises: subscriptions_0001
@@ -20,6 +21,8 @@ def upgrade() -> None:
     with op.batch_alter_table("subscription_cards") as table:
         table.add_column(sa.Column("step", sa.Integer, nullable=False, server_default="0"))
         table.add_column(sa.Column("step_started_at", sa.DateTime(timezone=True), nullable=True))
+        # NULL on cards from before: the queue reads those requests' classification from DataZone once.
+        table.add_column(sa.Column("classification", sa.Text, nullable=True))
     op.create_table(
         "subscription_approval_steps",
         sa.Column("request_id", sa.String(64), primary_key=True),
@@ -33,5 +36,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("subscription_approval_steps")
     with op.batch_alter_table("subscription_cards") as table:
+        table.drop_column("classification")
         table.drop_column("step_started_at")
         table.drop_column("step")

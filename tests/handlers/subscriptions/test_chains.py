@@ -341,3 +341,117 @@ def test_a_chain_shortened_below_its_approvals_is_still_shown_and_named():
     )
     lines = progress(chain, access)
     assert len(lines) == 3 and "waiting for approvers" in lines[-1] and "as the policy now stands" in lines[-1]
+
+
+def _replied(bot, seen):
+    """The response_url reply after the `seen` ones, once it has arrived."""
+    eventually(lambda: len(bot["box"].slack.calls_to("response_url")) > seen)
+    return bot["box"].slack.calls_to("response_url")[seen].body
+
+
+def _next_page(body):
+    buttons = (e for b in body.get("blocks", []) if b["type"] == "actions" for e in b["elements"])
+    return next((e for e in buttons if e["text"]["text"] == "Next page"), None)
+
+
+def _queue(bot, user):
+    """The user's whole `/subscriptions pending` queue, every page of it followed, as JSON text (the sandbox's
+    DataZone keeps the pending requests of the module's earlier tests, so a project approver's may run long)."""
+    seen = len(bot["box"].slack.calls_to("response_url"))
+    command(bot, "pending", user)
+    pages = [_replied(bot, seen)]
+    while (following := _next_page(pages[-1])) is not None:
+        seen = len(bot["box"].slack.calls_to("response_url"))
+        url = bot["box"].slack.response_url()
+        bot["driver"].click(following["action_id"], user=user, value=following["value"], response_url=url)
+        pages.append(_replied(bot, seen))
+    return json.dumps(pages)
+
+
+def _home(bot, user):
+    """The Home tab published for the user when they open it, as JSON text."""
+    published = lambda: [c for c in bot["box"].slack.calls_to("views.publish") if c.body.get("user_id") == user]  # noqa: E731
+    seen = len(published())
+    bot["driver"].event({"type": "app_home_opened", "user": user, "tab": "home"})
+    eventually(lambda: len(published()) > seen)
+    return json.dumps(published()[seen].body["view"])
+
+
+def test_data_protections_queue_holds_a_request_once_its_step_waits(chained):
+    bot = chained
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    card(bot, request_id)
+    # Dora approves for no project, but a step of the chain is hers: she is not turned away, and step one is not hers.
+    queue = _queue(bot, DORA)
+    assert "no DataZone project" not in queue and request_id not in queue
+    assert request_id not in _home(bot, DORA)
+    _step_one_approved(bot, request_id)
+    queue = _queue(bot, DORA)
+    assert request_id in queue and "at step 2 of 2 (data protection)" in queue
+    home = _home(bot, DORA)
+    assert request_id in home and "step 2 of 2 (data protection)" in home
+    # Alice approved step one: the request waits on data protection now, not on her.
+    assert request_id not in _queue(bot, APPROVER)
+    # An admin sees it too, with the step that waits and whose it is.
+    assert f"at step 2 of 2 (data protection), for <!subteam^{DATA_PROTECTION_GROUP}>" in _queue(bot, ADMIN)
+
+
+def test_a_project_approvers_queue_names_the_step_and_drops_what_waits_on_another(chained):
+    bot = chained
+    request_id = request(bot)
+    bot["inbox"].handle(event(request_id))
+    card(bot, request_id)
+    uncarded = request(bot)  # no event handled yet: its project's approvers see it, as its first step
+    queue = _queue(bot, APPROVER)
+    assert request_id in queue and "at step 1 of 2 (Sales producer approvers)" in queue and uncarded in queue
+    assert uncarded not in _queue(bot, DORA)
+    # Bob approves step one: Alice approved nothing, but the step waiting is data protection's, not hers.
+    _step_one_approved(bot, request_id, user=BOB)
+    assert request_id not in _queue(bot, APPROVER)
+    assert request_id in _queue(bot, DORA)
+
+
+def test_someone_who_approves_no_project_and_no_step_is_told_so(chained):
+    queue = _queue(chained, ANALYST)
+    assert "You approve for no DataZone project and no approval step" in queue
+    assert "Subscription requests" not in _home(chained, ANALYST)
+
+
+def test_a_card_from_before_cards_kept_the_classification_is_read_from_datazone_once(chained):
+    bot = chained
+    request_id = request(bot)
+    cards = subscriptions(bot["deps"].kernel).cards
+    # A card as a release before the classification column left it, its first step since approved by Alice.
+    assert cards.claim(DOMAIN_ID, request_id, owner_project_id=bot["box"].world.producer_project, classification=None)
+    assert cards.approve_step(request_id, 0, APPROVER, "fine by sales")
+    calls = bot["box"].datazone_service.calls
+    before = calls.count("GetSubscriptionRequestDetails")
+    queue = _queue(bot, DORA)
+    assert request_id in queue and "at step 2 of 2 (data protection)" in queue
+    assert calls.count("GetSubscriptionRequestDetails") - before == 1
+    assert cards.get(request_id).classification == "confidential"
+    assert request_id in _queue(bot, DORA)
+    assert calls.count("GetSubscriptionRequestDetails") - before == 1
+
+
+def test_a_step_approver_who_approves_no_project_turns_the_pages_of_her_queue(chained):
+    bot = chained
+    cards = subscriptions(bot["deps"].kernel).cards
+    owner = bot["box"].world.producer_project
+    # More than a page of requests at data protection's step, carded and approved at step one as intake and Alice
+    # would have left them.
+    waiting = {request(bot) for _ in range(41)}
+    for request_id in waiting:
+        assert cards.claim(DOMAIN_ID, request_id, owner_project_id=owner, classification="confidential")
+        assert cards.approve_step(request_id, 0, APPROVER, "fine by sales")
+    seen = len(bot["box"].slack.calls_to("response_url"))
+    command(bot, "pending", DORA)
+    first = _replied(bot, seen)
+    following = _next_page(first)
+    url = bot["box"].slack.response_url()
+    bot["driver"].click(following["action_id"], user=DORA, value=following["value"], response_url=url)
+    second = _replied(bot, seen + 1)
+    assert "41 pending requests" in second["text"] and second["replace_original"] is True
+    listed = [b["text"]["text"].split("`")[1] for b in first["blocks"] + second["blocks"] if b["type"] == "section"]
+    assert set(listed) == waiting
