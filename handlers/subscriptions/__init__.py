@@ -25,7 +25,7 @@ from handlers.subscriptions import (
     modals,
     owners,
     review_buttons,
-    reviews,
+    review_job,
 )
 from handlers.subscriptions.doctor import check_domain
 from handlers.subscriptions.flows import subscriptions
@@ -109,7 +109,7 @@ def tasks(kernel: Kernel) -> dict[str, Task]:
         SWEEP: partial(sweep, flows),
         expiry.EXPIRE: partial(expiry.expire, flows),
         expiry.REMIND: partial(expiry.remind, flows),
-        reviews.REVIEWS: partial(reviews.tick, flows),
+        review_job.REVIEWS: partial(review_job.tick, flows),
     }
 
 
@@ -121,7 +121,7 @@ def jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
         return []
     return [
         schedule(scheduler, SWEEP, SWEEP, "interval", domain, minutes=SWEEP_MINUTES).id,
-        schedule(scheduler, reviews.REVIEWS, reviews.REVIEWS, "interval", domain, minutes=REVIEWS_MINUTES).id,
+        schedule(scheduler, review_job.REVIEWS, review_job.REVIEWS, "interval", domain, minutes=REVIEWS_MINUTES).id,
     ]
 
 

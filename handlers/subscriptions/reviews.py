@@ -4,14 +4,14 @@ before the deadline; at the deadline the unanswered are revoked, kept or escalat
 admins get a report.
 
 Every step takes `now` from its caller (the job passes the clock, tests a later time) and is idempotent: the
-campaign's state is in the database (review_store.py), so the hourly job may run twice, on any replica that is
-the scheduler leader, before or after a restart.
+campaign's state is in the database (review_store.py), so the hourly job (review_job.py) may run twice, on any
+replica that is the scheduler leader, before or after a restart.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 import structlog
@@ -28,7 +28,6 @@ from handlers.subscriptions.grants import Listing, Subscription
 from handlers.subscriptions.intake import approvers_of
 from handlers.subscriptions.pages import deciders, scopes
 from handlers.subscriptions.policy import evaluate
-from handlers.subscriptions.review_failures import reason, transient
 from handlers.subscriptions.review_store import (
     ESCALATED,
     FAILED,
@@ -48,7 +47,6 @@ from handlers.subscriptions.service import listing_forms
 
 log = structlog.get_logger(__name__)
 
-REVIEWS = "subscriptions.reviews"
 ACTOR = "opsbot-review"
 AUDIT_ACTION = {KEEP: "subscriptions.review_keep", REVOKE: "subscriptions.review_revoke"}
 # A decision recorded this long ago without an outcome was not carried out by whoever recorded it (their process
@@ -62,7 +60,7 @@ def classification_of(policy: SubscriptionPolicy, subscription: Subscription) ->
     return evaluate(policy, forms, problems).classification
 
 
-def _store(flows: Subscriptions) -> ReviewStore:
+def store_of(flows: Subscriptions) -> ReviewStore:
     return ReviewStore(flows.db)
 
 
@@ -139,7 +137,7 @@ def start(flows: Subscriptions, classification: str, started_by: str, now: datet
             f"The policy schedules no access review of {classification!r} data (scheduled: {known}); an admin adds "
             "one under `subscriptions.reviews`."
         )
-    store = _store(flows)
+    store = store_of(flows)
     if any(c.classification == wanted for c in store.open_campaigns()):
         raise Conflict(f"An access review of {wanted} data is already open: `/subscriptions reviews` shows it.")
     domain = flows.domain()
@@ -191,7 +189,7 @@ def start(flows: Subscriptions, classification: str, started_by: str, now: datet
         },
     )
     if not items:
-        _close(flows, store, campaign_id, now)
+        close(flows, store, campaign_id, now)
         return (
             f"Access review `{campaign_id}` of {wanted} data: no active subscription to review, so it closed."
             + left_out
@@ -214,7 +212,7 @@ def _revoke(flows: Subscriptions, item: ReviewItem) -> str:
     return REVOKED
 
 
-def _carry_out(flows: Subscriptions, store: ReviewStore, item: ReviewItem, decision: str) -> str:
+def carry_out(flows: Subscriptions, store: ReviewStore, item: ReviewItem, decision: str) -> str:
     """Do what a claimed (and begun) decision says and record what became of it; raises what the action raised."""
     if decision == REVOKE or (decision == UNANSWERED and _unanswered_action(store, item) == "revoke"):
         outcome = _revoke(flows, item)
@@ -255,7 +253,7 @@ def decide(
 ) -> tuple[str, list[dict[str, object]] | None]:
     """Keep or revoke one item (or every undecided one of a card); returns what to tell the user and the card as it
     now stands (None when there is none to show). Only the owning project's approvers (or admins) may."""
-    store = _store(flows)
+    store = store_of(flows)
     campaign = store.campaign(campaign_id)
     if campaign is None:
         raise NotFound(f"No access review {campaign_id}.")
@@ -292,7 +290,7 @@ def decide(
             taken.append(item.subscription_id)  # only a job finishing an interrupted decision gets here first
             continue
         try:
-            outcome = _carry_out(flows, store, item, decision)
+            outcome = carry_out(flows, store, item, decision)
         except Exception:
             # Said to the presser as an error; the item is undecided again, to be decided (or settled) anew.
             store.release(campaign_id, item.subscription_id)
@@ -321,7 +319,7 @@ def decide(
                 f" You asked for {count(len(own), 'subscription')} of them yourself, so another approver has to "
                 "vouch for those."
             )
-    _close_if_done(flows, store, campaign_id, now)
+    close_if_done(flows, store, campaign_id, now)
     return text, _card(flows, store, first)
 
 
@@ -335,13 +333,13 @@ def _card(flows: Subscriptions, store: ReviewStore, item: ReviewItem) -> list[di
     return review_blocks.card(campaign, shown, approvers_of(flows, item.owner_project_id), item.card + 1, parts)
 
 
-def _close_if_done(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: datetime) -> None:
+def close_if_done(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: datetime) -> None:
     # Everything answered before the deadline: the campaign is complete, and the admins hear now.
     if store.tally(campaign_id).waiting == 0 and all(i.outcome for i in store.items(campaign_id)):
-        _close(flows, store, campaign_id, now)
+        close(flows, store, campaign_id, now)
 
 
-def _close(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: datetime) -> bool:
+def close(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: datetime) -> bool:
     campaign = store.campaign(campaign_id)
     if campaign is None:
         return False
@@ -374,141 +372,21 @@ def _close(flows: Subscriptions, store: ReviewStore, campaign_id: str, now: date
     return closed
 
 
-def _interrupted(item: ReviewItem, now: datetime) -> bool:
-    """Decided but not carried out, by someone who began (or claimed) it long enough ago that they died doing so."""
-    if item.decision is None or item.outcome is not None:
-        return False
-    began = max(moment for moment in (item.decided_at, item.executing_at) if moment is not None)
-    return began < now - STALE
-
-
-def _finish(flows: Subscriptions, store: ReviewStore, item: ReviewItem, now: datetime) -> str | None:
-    """Carry out a decided item for the job: its outcome, or None when it is left for a later run (another process
-    is carrying it out, or AWS asked to try later). A failure that retrying will not cure is recorded as FAILED with
-    its reason, so one item never holds up the others or the campaign (review_failures.py says which is which)."""
-    decision = item.decision
-    if decision is None or not store.begin(item.campaign_id, item.subscription_id, now, now - STALE):
-        return None
-    context = {"campaign": item.campaign_id, "subscription": item.subscription_id, "decision": decision}
-    try:
-        outcome = _carry_out(flows, store, item, decision)
-    except Exception as exc:
-        if transient(exc):
-            log.warning("review_item_retry_later", **context, exc_info=True)
-            store.pause(item.campaign_id, item.subscription_id)
-            return None
-        log.exception("review_item_failed", **context)
-        store.settle(item.campaign_id, item.subscription_id, FAILED, reason(exc))
-        outcome = FAILED
-    interrupted = decision != UNANSWERED
-    flows.audit.record(
-        actor=(item.decided_by or ACTOR) if interrupted else ACTOR,
-        action=AUDIT_ACTION[decision] if interrupted else "subscriptions.review_unanswered",
-        target=item.subscription_id,
-        result="failed" if outcome == FAILED else "ok",
-        detail={
-            "campaign": item.campaign_id,
-            "asset": item.asset_name,
-            "outcome": outcome,
-            **({"carried_out_by": ACTOR} if interrupted else {}),
-        },
-    )
-    return outcome
-
-
-def finish_interrupted(flows: Subscriptions, campaign_id: str, now: datetime) -> int:
-    """Carry out the decisions of an open campaign whose deciders died before doing so (and close it when that was
-    all it waited for); how many were finished."""
-    store = _store(flows)
-    finished = sum(
-        _finish(flows, store, item, now) is not None for item in store.items(campaign_id) if _interrupted(item, now)
-    )
-    if finished:
-        _close_if_done(flows, store, campaign_id, now)
-    return finished
-
-
-def settle(flows: Subscriptions, campaign_id: str, now: datetime) -> dict[str, int]:
-    """At the deadline: what nobody answered is handled as the campaign's policy says, then the campaign closes with
-    its report. It closes only once every decision was carried out (or failed for good): one still being carried
-    out, or left by AWS for later, keeps it open for the next run, which finishes it and closes once."""
-    store = _store(flows)
-    counts = {"unanswered": 0, "left": 0, "closed": 0}
-    for item in store.items(campaign_id):
-        if item.decision is None and store.claim(campaign_id, item.subscription_id, UNANSWERED, ACTOR, now):
-            item.decision, item.decided_at = UNANSWERED, now
-            counts["unanswered"] += 1
-        elif not _interrupted(item, now):
-            continue  # carried out already, or being carried out by whoever decided it a moment ago
-        if _finish(flows, store, item, now) is None:
-            counts["left"] += 1
-    if all(item.outcome for item in store.items(campaign_id)):
-        counts["closed"] = int(_close(flows, store, campaign_id, now))
-    return counts
-
-
-def _remind(flows: Subscriptions, store: ReviewStore, campaign: ReviewCampaign, now: datetime) -> bool:
-    waiting = [item for item in store.items(campaign.campaign_id) if item.decision is None]
-    if not waiting:
-        return False
-
-    def send(session: Session) -> None:
-        for project, group in groupby(
-            sorted(waiting, key=lambda i: i.owner_project_id), key=lambda i: i.owner_project_id
-        ):
-            rows = list(group)
-            channel = flows.channel_for(project)
-            if channel is None:
-                continue
-            text = review_blocks.reminder(
-                campaign, approvers_of(flows, project), len(rows), [r.asset_name for r in rows]
-            )
-            key = f"subscriptions.review_reminder:{campaign.campaign_id}:{project}"
-            flows.messages.send(message.post(channel, text, key=key), session)
-
-    return store.mark_reminded(campaign.campaign_id, now, send)
-
-
-def tick(flows: Subscriptions, domain_id: str, now: datetime | None = None) -> dict[str, int]:
-    """The recurring job: start the campaigns the policy says are due, remind, and settle deadlines."""
-    now = now or datetime.now(UTC)
-    store = _store(flows)
-    counts = {"started": 0, "reminded": 0, "settled": 0, "finished": 0}
-    open_now = {c.classification for c in store.open_campaigns()}
-    for classification, schedule in flows.access.policy.subscriptions.reviews.items():
-        last = store.last_started(classification)
-        if classification in open_now or (last is not None and last + timedelta(days=schedule.every_days) > now):
-            continue
-        # One classification failing to start (DataZone throttling, a bug) must not keep the others from starting
-        # nor the open campaigns from being settled: it is logged, and the next run tries again.
-        try:
-            start(flows, classification, ACTOR, now)
-            counts["started"] += 1
-        except Conflict:
-            pass  # another replica started it first
-        except Exception:
-            log.exception("review_start_failed", classification=classification)
-    for campaign in store.open_campaigns():
-        if campaign.domain_id != domain_id:
-            continue
-        try:
-            if campaign.deadline <= now:
-                settle(flows, campaign.campaign_id, now)
-                counts["settled"] += 1
-                continue
-            counts["finished"] += finish_interrupted(flows, campaign.campaign_id, now)
-            if campaign.remind_at is not None and campaign.remind_at <= now and campaign.reminded_at is None:
-                counts["reminded"] += int(_remind(flows, store, campaign, now))
-        except Exception:
-            log.exception("review_campaign_failed", campaign=campaign.campaign_id)
-    log.info("subscription_reviews_ticked", domain=domain_id, **counts)
-    return counts
-
-
 def open_reviews(flows: Subscriptions) -> list[tuple[ReviewCampaign, Tally]]:
     """The open campaigns, oldest first, with how each stands."""
-    store = _store(flows)
+    store = store_of(flows)
     return [(campaign, store.tally(campaign.campaign_id)) for campaign in store.open_campaigns()]
 
 
-__all__ = ["REVIEWS", "decide", "finish_interrupted", "open_reviews", "settle", "start", "tick"]
+__all__ = [
+    "ACTOR",
+    "AUDIT_ACTION",
+    "STALE",
+    "carry_out",
+    "close",
+    "close_if_done",
+    "decide",
+    "open_reviews",
+    "start",
+    "store_of",
+]

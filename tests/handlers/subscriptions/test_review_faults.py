@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import yaml
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from handlers.subscriptions import ids, reviews
+from handlers.subscriptions import ids, review_job, reviews
 from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.requesters import record_requester
 from handlers.subscriptions.review_failures import transient
@@ -31,7 +31,7 @@ def test_a_revoke_datazone_refuses_is_reported_as_failed_and_the_others_are_stil
     reviews.start(flows, "confidential", ADMIN, now)
     # The first unanswered revoke is refused for good (not a throttle: retrying would not help).
     bot["box"].datazone_service.fail_next("RevokeSubscription", "AccessDeniedException")
-    assert reviews.tick(flows, DOMAIN_ID, now + timedelta(days=14))["settled"] == 1
+    assert review_job.tick(flows, DOMAIN_ID, now + timedelta(days=14))["settled"] == 1
     statuses = sorted(_status(bot, sub) for sub in made)
     assert statuses == ["APPROVED", "REVOKED", "REVOKED"]
     failed = next(sub for sub in made if _status(bot, sub) == "APPROVED")
@@ -54,11 +54,11 @@ def test_a_classification_that_cannot_start_does_not_keep_an_open_campaign_from_
         reviews.start(flows, "confidential", ADMIN, now)
         # Starting the restricted review reads the domain's subscriptions, and DataZone refuses.
         box.datazone_service.fail_next("ListSubscriptions", "AccessDeniedException")
-        counts = reviews.tick(flows, DOMAIN_ID, now + timedelta(days=14))
+        counts = review_job.tick(flows, DOMAIN_ID, now + timedelta(days=14))
         assert (counts["started"], counts["settled"]) == (0, 1)
         assert all(_status(bot, sub) == "REVOKED" for sub in made)
         # The next run starts it.
-        assert reviews.tick(flows, DOMAIN_ID, now + timedelta(days=14, hours=1))["started"] == 1
+        assert review_job.tick(flows, DOMAIN_ID, now + timedelta(days=14, hours=1))["started"] == 1
 
 
 def test_a_decision_whose_process_died_before_carrying_it_out_is_finished_by_the_job_once(bot):
@@ -71,16 +71,16 @@ def test_a_decision_whose_process_died_before_carrying_it_out_is_finished_by_the
     # Alice's Revoke was recorded, then her process was killed before it revoked anything.
     assert store.claim(campaign, made[0], REVOKE, APPROVER, decided)
     # Moments later whoever recorded it may still be revoking: the job leaves it.
-    assert reviews.tick(flows, DOMAIN_ID, decided + timedelta(minutes=1))["finished"] == 0
+    assert review_job.tick(flows, DOMAIN_ID, decided + timedelta(minutes=1))["finished"] == 0
     assert _status(bot, made[0]) == "APPROVED"
     # Long after, nobody is: the job carries it out, as Alice's, well before the deadline.
-    assert reviews.tick(flows, DOMAIN_ID, decided + timedelta(minutes=30))["finished"] == 1
+    assert review_job.tick(flows, DOMAIN_ID, decided + timedelta(minutes=30))["finished"] == 1
     assert _status(bot, made[0]) == "REVOKED"
     assert store.item(campaign, made[0]).outcome == "revoked"
     entry = bot["deps"].audit.recent(action="subscriptions.review_revoke")[0]
     assert (entry.actor, entry.target) == (APPROVER, made[0])
     # Carried out once: a later run finds nothing to do.
-    assert reviews.tick(flows, DOMAIN_ID, decided + timedelta(hours=2))["finished"] == 0
+    assert review_job.tick(flows, DOMAIN_ID, decided + timedelta(hours=2))["finished"] == 0
     assert len(bot["deps"].audit.recent(action="subscriptions.review_revoke")) == 1
 
 
@@ -97,7 +97,7 @@ def test_carrying_out_a_decision_is_taken_by_one_process_only(bot):
     assert store.begin(campaign, made[0], later, later - reviews.STALE)
     assert not store.begin(campaign, made[0], later, later - reviews.STALE)
     # The one that took it is still at it (its begin is recent): the job leaves it to that one.
-    assert reviews.tick(flows, DOMAIN_ID, later + timedelta(minutes=1))["finished"] == 0
+    assert review_job.tick(flows, DOMAIN_ID, later + timedelta(minutes=1))["finished"] == 0
     assert _status(bot, made[0]) == "APPROVED"
 
 

@@ -13,7 +13,7 @@ from bot.app import build_app
 from bot.deps import build_deps
 from bot.errors import BadInput, Conflict
 from bot.policy import ReviewSchedule, SubscriptionPolicy
-from handlers.subscriptions import ids, owners, reviews
+from handlers.subscriptions import ids, owners, review_job, reviews
 from handlers.subscriptions.flows import subscriptions
 from handlers.subscriptions.review_store import ReviewStore
 from opsbot.capabilities import CAPABILITIES
@@ -111,20 +111,20 @@ def test_a_campaign_keeps_one_revokes_one_and_the_deadline_revokes_the_unanswere
         flows = subscriptions(deps.kernel)
         # Three days before the deadline the approvers are reminded, once however often the job runs.
         almost = campaign.deadline - timedelta(days=2)
-        assert reviews.tick(flows, DOMAIN_ID, almost)["reminded"] == 1
-        assert reviews.tick(flows, DOMAIN_ID, almost)["reminded"] == 0
+        assert review_job.tick(flows, DOMAIN_ID, almost)["reminded"] == 1
+        assert review_job.tick(flows, DOMAIN_ID, almost)["reminded"] == 0
         reminder = bot["box"].slack.wait_for("chat.postMessage", lambda c: "still await" in c.body.get("text", ""))
         assert reminder.body["channel"] == SALES_CHANNEL and "1 subscription of customer_pii" in reminder.body["text"]
 
         later = campaign.deadline + timedelta(hours=1)
-        assert reviews.tick(flows, DOMAIN_ID, later)["settled"] == 1
+        assert review_job.tick(flows, DOMAIN_ID, later)["settled"] == 1
         assert _status(bot, unanswered) == "REVOKED"  # the policy revokes what nobody vouched for
         report = bot["box"].slack.wait_for("chat.postMessage", lambda c: "closed" in c.body.get("text", ""))
         assert report.body["channel"] == ADMIN_CHANNEL
         assert "kept: 1 · revoked: 1 · unanswered: 1" in report.body["text"]
         assert unanswered in report.body["text"]
         # The job runs again (two replicas, a retry): nothing more happens, no second report.
-        assert reviews.tick(flows, DOMAIN_ID, later + timedelta(hours=1)) == {
+        assert review_job.tick(flows, DOMAIN_ID, later + timedelta(hours=1)) == {
             "started": 0,
             "reminded": 0,
             "settled": 0,
@@ -184,12 +184,12 @@ def test_the_job_starts_a_campaign_when_one_is_due(bot):
     _three_subscriptions(bot)
     flows = subscriptions(bot["deps"].kernel)
     now = datetime.now(UTC)
-    assert reviews.tick(flows, DOMAIN_ID, now)["started"] == 1  # never reviewed: due now
+    assert review_job.tick(flows, DOMAIN_ID, now)["started"] == 1  # never reviewed: due now
     campaign = ReviewStore(bot["deps"].db).open_campaigns()[0]
-    reviews.settle(flows, campaign.campaign_id, now + timedelta(days=14))
+    review_job.settle(flows, campaign.campaign_id, now + timedelta(days=14))
     # The next is due 90 days after the last started, not before.
-    assert reviews.tick(flows, DOMAIN_ID, now + timedelta(days=89))["started"] == 0
-    assert reviews.tick(flows, DOMAIN_ID, now + timedelta(days=90))["started"] == 1
+    assert review_job.tick(flows, DOMAIN_ID, now + timedelta(days=89))["started"] == 0
+    assert review_job.tick(flows, DOMAIN_ID, now + timedelta(days=90))["started"] == 1
 
 
 def test_reviews_lists_only_for_approvers_and_admins_and_takes_no_arguments(bot):
@@ -280,7 +280,7 @@ def test_unanswered_access_is_escalated_when_the_policy_says_so(box, tmp_path, m
         flows = subscriptions(bot["deps"].kernel)
         now = datetime.now(UTC)
         reviews.start(flows, "confidential", ADMIN, now)
-        assert reviews.tick(flows, DOMAIN_ID, now + timedelta(days=14))["settled"] == 1
+        assert review_job.tick(flows, DOMAIN_ID, now + timedelta(days=14))["settled"] == 1
         assert all(_status(bot, sub) == "APPROVED" for sub in made)  # escalated, not revoked
         report = bot["box"].slack.wait_for("chat.postMessage", lambda c: "closed" in c.body.get("text", ""))
         assert "kept: 0 · revoked: 0 · unanswered: 3" in report.body["text"]
