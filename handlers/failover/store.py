@@ -32,9 +32,10 @@ class AlertStore:
         with self._db.session() as session:
             return session.get(Alert, alert_id)
 
-    def active(self, cluster_id: str | None = None, limit: int = 200) -> list[Alert]:
-        """Open and acknowledged alerts, newest first; for one cluster if given."""
-        query = select(Alert).where(Alert.active_key.is_not(None)).order_by(Alert.opened_at.desc()).limit(limit)
+    def active(self, cluster_id: str | None = None) -> list[Alert]:
+        """Every open and acknowledged alert, newest first; for one cluster if given. Uncapped: a silence notes each
+        of a cluster's alerts and the recovery check looks at each, however many a storm opened (one row each)."""
+        query = select(Alert).where(Alert.active_key.is_not(None)).order_by(Alert.opened_at.desc())
         if cluster_id is not None:
             query = query.where(Alert.cluster_id == cluster_id)
         with self._db.session() as session:

@@ -45,6 +45,12 @@ def test_the_store_counts_and_slices_open_alerts(database):
     assert store.active_page(75, 30) == []
 
 
+def test_every_active_alert_is_read_however_many(database):
+    # A silence notes each of a cluster's alerts and the recovery check reads each: none is left past a cap.
+    _open(database, 250)
+    assert len(AlertStore(database).active()) == 250
+
+
 def _replies(bot):
     return [c.body for c in bot.slack.calls_to("response_url")]
 
