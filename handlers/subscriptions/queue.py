@@ -5,7 +5,8 @@ which chain a request goes through follows from its asset's classification, whic
 queue is one DataZone listing and two database reads, however long it is, rather than one DataZone call per request
 to read its classification. The classification, not the steps, is what the card keeps: the steps are the policy's
 as it stands now, as they are when a step is decided. Only a card recorded before cards kept the classification is
-read from DataZone, once, and its classification recorded.
+read from DataZone, once, and its classification recorded; and a request not carded yet (its event not handled) is
+read only when some chain of the policy starts with named people rather than the project's approvers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import structlog
 
 from bot.authz import Access
+from bot.policy import ONE_STEP, ApprovalStep, ClassificationRule
 from handlers.subscriptions.chains import Chain, may_approve_step, mentions, step_name
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.service import PendingSummary
@@ -45,7 +47,7 @@ def _names_a_step(access: Access, user_id: str) -> bool:
 def queue_of(flows: Subscriptions, domain_id: str, user_id: str) -> list[Waiting]:
     """The pending requests waiting for `user_id`, oldest first: those whose waiting step they may decide and did
     not approve an earlier step of; every request for an admin. A request not carded yet (no event handled) waits
-    for its project's approvers, as its first step would."""
+    on its chain's first step."""
     access = flows.access
     admin = access.is_admin(user_id)
     # A step naming people waits in any project's requests; a project approver's steps only in their projects'.
@@ -58,7 +60,8 @@ def queue_of(flows: Subscriptions, domain_id: str, user_id: str) -> list[Waiting
     for summary in summaries:
         card = cards.get(summary.request_id)
         if card is None:
-            if admin or access.is_approver(user_id, summary.owner_project_id):
+            first = _first_step(flows, domain_id, summary)
+            if admin or may_approve_step(access, user_id, first, summary.owner_project_id):
                 queue.append(Waiting(summary))
             continue
         chain = Chain(
@@ -69,6 +72,25 @@ def queue_of(flows: Subscriptions, domain_id: str, user_id: str) -> list[Waiting
         if admin or _waits_for(access, user_id, chain):
             queue.append(_line(access, summary, chain, admin))
     return queue
+
+
+def _first_step(flows: Subscriptions, domain_id: str, summary: PendingSummary) -> ApprovalStep:
+    """The first step of a request not carded yet: the project's approvers, unless some chain starts with named
+    people; then the request is read for its classification (such requests are few: intake cards each within
+    seconds of its event, and the sweep cards those whose event was lost)."""
+    policy = flows.access.policy.subscriptions
+    named_first = any(
+        isinstance(rule, ClassificationRule) and rule.steps and not rule.steps[0].project_approvers
+        for rule in policy.rules.values()
+    )
+    if not named_first:
+        return ONE_STEP[0]
+    try:
+        classification = flows.requests.load(domain_id, summary.request_id).verdict.classification
+    except Exception:  # one unreadable request must not empty the queue: its project's approvers still see it
+        log.exception("subscription_queue_unclassified", request=summary.request_id)
+        return ONE_STEP[0]
+    return policy.steps_for(classification)[0]
 
 
 def _waits_for(access: Access, user_id: str, chain: Chain) -> bool:

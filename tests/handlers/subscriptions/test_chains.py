@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -410,6 +411,20 @@ def test_a_project_approvers_queue_names_the_step_and_drops_what_waits_on_anothe
     _step_one_approved(bot, request_id, user=BOB)
     assert request_id not in _queue(bot, APPROVER)
     assert request_id in _queue(bot, DORA)
+
+
+def test_a_request_not_carded_yet_waits_on_its_chains_first_step(chained, box, tmp_path):
+    bot = chained
+    # A policy whose confidential chain starts with data protection, then the producer's approvers.
+    policy = yaml.safe_load(box.policy_path.read_text(encoding="utf-8"))
+    steps = policy["subscriptions"]["rules"]["confidential"]["steps"]
+    policy["subscriptions"]["rules"]["confidential"]["steps"] = list(reversed(steps))
+    path = tmp_path / "protection-first.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    bot["deps"].access.policy = load_policy(path)
+    uncarded = request(bot)  # no event handled: no card, so the queue reads its classification
+    assert uncarded in _queue(bot, DORA)
+    assert uncarded not in _queue(bot, APPROVER)
 
 
 def test_someone_who_approves_no_project_and_no_step_is_told_so(chained):
