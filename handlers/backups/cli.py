@@ -19,7 +19,7 @@ from handlers.backups import alerts, blocks
 from handlers.backups.alerts import Alerts
 from handlers.backups.arguments import parse_restore
 from handlers.backups.engine import FULL, INCREMENTAL
-from handlers.backups.service import BackupService
+from handlers.backups.service import BackupService, record_run
 from scheduler import job_store
 
 ACTOR = "cli"
@@ -64,7 +64,7 @@ def run(incremental: bool) -> None:
     with _kernel() as kernel:
         service = BackupService.of(kernel)
         finished = service.run(INCREMENTAL if incremental else FULL, ACTOR, lambda line: click.echo(_plain(line)))
-        service.audit.record(actor=ACTOR, action="backups.run", target=finished.run_id, result=finished.status)
+        record_run(service.audit, ACTOR, finished)
         alerts.run_finished(Alerts.of(kernel, service.store), finished)
         click.echo(_plain(blocks.run_text(finished)))
         if finished.status == "failed":

@@ -20,7 +20,7 @@ from bot.kernel import Messages
 from handlers.backups import alerts, blocks
 from handlers.backups.alerts import Alerts
 from handlers.backups.engine import FULL
-from handlers.backups.service import BackupService
+from handlers.backups.service import BackupService, record_run
 from handlers.backups.thread import Thread
 from scheduler.jobs import Jobs
 
@@ -89,7 +89,7 @@ def run_now(ports: JobPorts, user: str, channel: str) -> None:
     if finished is None:
         return
     thread.finish(blocks.run_text(finished))
-    ports.audit.record(actor=user, action="backups.run", target=finished.run_id, result=finished.status)
+    record_run(ports.audit, user, finished)
     alerts.run_finished(ports.alerts, finished)
 
 

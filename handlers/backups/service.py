@@ -24,7 +24,7 @@ from handlers.backups.catalog import KINDS, CatalogReader
 from handlers.backups.engine import BackupEngine, as_entity, new_run_id, stored_entities
 from handlers.backups.restore import ApplyResult, Restorer, plan_steps, summarise
 from handlers.backups.status import BackupStatus, Drift, drift
-from handlers.backups.store import ABANDONED, FAILED, PARTIAL, BackupRun, BackupStore, RestorePlan
+from handlers.backups.store import ABANDONED, FAILED, PARTIAL, SUCCEEDED, BackupRun, BackupStore, RestorePlan
 from handlers.backups.table import BackupTable
 from scheduler.heartbeat import Heartbeat
 from scheduler.jobs import Jobs
@@ -34,6 +34,19 @@ log = structlog.get_logger(__name__)
 
 FULL_JOB, INCREMENTAL_JOB, WATCH_JOB = "backups.full", "backups.incremental", "backups.watch"
 Progress = Callable[[str], None]
+
+
+def record_run(audit: AuditLog, actor: str, finished: BackupRun) -> None:
+    """Audit a backup run someone started: ok when it succeeded, failed otherwise (partial, failed), with its
+    status and, when it failed, why."""
+    reason = {"reason": finished.failure} if finished.failure else {}
+    audit.record(
+        actor=actor,
+        action="backups.run",
+        target=finished.run_id,
+        result="ok" if finished.status == SUCCEEDED else "failed",
+        detail={"status": finished.status, **reason},
+    )
 
 
 class BackupService:
@@ -222,7 +235,9 @@ class BackupService:
             summary=json.dumps(summarise(steps)),
         )
         self.store.save_plan(plan)
-        self.audit.record(actor=user, action="backups.restore_plan", target=plan.plan_id, result="ok", detail=target)
+        self.audit.record(
+            actor=user, action="backups.restore_plan", target=plan.plan_id, result="ok", detail={"target": target}
+        )
         return plan
 
     def get_plan(self, plan_id: str) -> RestorePlan:
@@ -254,7 +269,12 @@ class BackupService:
             actor=user,
             action="backups.restore_apply",
             target=plan_id,
-            result="ok" if not result.failed else "error",
-            detail=f"{result.created} created, {result.updated} updated, RTO {duration(result.seconds)}",
+            result="ok" if not result.failed else "failed",
+            detail={
+                "created": result.created,
+                "updated": result.updated,
+                "failed": len(result.failed),
+                "rto": duration(result.seconds),
+            },
         )
         return result

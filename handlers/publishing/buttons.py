@@ -41,22 +41,31 @@ def _publish(
     if ref.publish and view.missing and not override:
         respond(replace_original=True, text="Blocked.", blocks=blocks.preview_card(view, publish=True))
         return
-    detail = "" if is_owner else "as admin"
+    detail: dict[str, object] = {} if is_owner else {"as": "admin"}
     if ref.publish and view.missing:
-        detail = f"override by admin; missing: {', '.join(view.missing)}"
+        detail = {"as": "admin", "override": True, "missing": list(view.missing)}
         audit.record(actor=user, action="publishing.override", target=ref.asset, result="ok", detail=detail)
     verb = "Publishing" if ref.publish else "Unpublishing"
     respond(replace_original=True, text=f"{verb} {view.name}…", blocks=blocks.outcome(view.name, f"{verb.lower()}…"))
     try:
         catalog.change(ref.domain, ref.asset, ref.publish)
     except OpsbotError as refused:
-        audit.record(actor=user, action=action, target=ref.asset, result="failed", detail=refused.message)
+        audit.record(
+            actor=user, action=action, target=ref.asset, result="failed", detail={**detail, "reason": refused.message}
+        )
         respond(replace_original=True, text=refused.message, blocks=blocks.outcome(view.name, refused.message))
         return
     final = catalog.follow(ref.domain, ref.asset)
     wanted = "ACTIVE" if ref.publish else "INACTIVE"
     ok = final == wanted
-    audit.record(actor=user, action=action, target=ref.asset, result="ok" if ok else final.lower(), detail=detail)
+    # What DataZone ended at, beside the way it went: a listing left FAILED (or still CREATING) is a failed change.
+    audit.record(
+        actor=user,
+        action=action,
+        target=ref.asset,
+        result="ok" if ok else "failed",
+        detail={**detail, "status": final, **({} if ok else {"reason": f"DataZone's listing ended {final}"})},
+    )
     if ok:
         text = (
             f"published to the catalog by <@{user}> (listing active)."

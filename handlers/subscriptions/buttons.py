@@ -85,7 +85,7 @@ def confirm_revoke(flows: Subscriptions, interaction: Interaction) -> None:
         flows.jobs.cancel(f"{expiry.EXPIRE}.{ref.subscription}")
         flows.jobs.cancel(f"{expiry.REMIND}.{ref.subscription}")
     flows.audit.record(
-        actor=user, action="subscriptions.revoke", target=ref.subscription, result="ok", detail=ref.reason
+        actor=user, action="subscriptions.revoke", target=ref.subscription, result="ok", detail={"reason": ref.reason}
     )
     respond(replace_original=True, text=f"Revoked subscription `{ref.subscription}`.")
     if timed is not None:

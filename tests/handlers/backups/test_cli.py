@@ -43,6 +43,11 @@ def test_run_status_verify_and_restore_from_the_command_line(bot, monkeypatch, t
     assert json.loads(out.strip().splitlines()[-1])["created"] == 10
     code, out = _opsbot("restore", "apply", "plan-bad")
     assert code == 1 and "is not a plan id" in out
+    # Audited with the results and details /audit reads: a status and counts, not free text.
+    runs = bot["deps"].audit.recent(action="backups.run")
+    assert [(e.result, e.detail) for e in runs] == [("ok", {"status": "succeeded"})] * 2
+    (applied,) = bot["deps"].audit.recent(action="backups.restore_apply")
+    assert applied.result == "ok" and (applied.detail["created"], applied.detail["failed"]) == (10, 0)
 
 
 def test_status_reads_the_stored_jobs_without_moving_them(bot, monkeypatch):

@@ -99,7 +99,7 @@ def test_missing_metadata_blocks_and_only_an_admin_overrides_with_an_audit_entry
     reply(bot, lambda text: "published to the catalog by <@U0ADA>" in text)
     eventually(lambda: listing_status(bot, asset["id"]) == "ACTIVE")
     entry = bot["deps"].audit.recent(action="publishing.override")[0]
-    assert entry.actor == ADMIN and "BusinessMetadata.owner" in entry.detail
+    assert entry.actor == ADMIN and "BusinessMetadata.owner" in entry.detail["missing"]
 
 
 def test_cancel_drops_the_card(bot):
