@@ -218,9 +218,14 @@ def error_code(exc: botocore.exceptions.ClientError) -> str:
     return code
 
 
+def http_status(exc: botocore.exceptions.ClientError) -> int:
+    """The HTTP status of a failed call's answer (0 when it carries none)."""
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
 def is_denied(exc: botocore.exceptions.ClientError) -> bool:
     """IAM (or the service's own authorisation) refused the call."""
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    status = http_status(exc)
     code = error_code(exc)
     return code in DENIED or (status == 403 and code not in REFUSED)
 
@@ -231,7 +236,7 @@ def classify(probe: Probe, ctx: ProbeContext) -> Outcome:
         result = probe.call(ctx)
     except botocore.exceptions.ClientError as exc:
         code = error_code(exc)
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        status = http_status(exc)
         if code in REFUSED:
             return Outcome("FAIL", f"credentials refused ({code})")
         if is_denied(exc):

@@ -1,6 +1,6 @@
 """The real app wired to a running sandbox, as the handler tests drive it: one way to build it for all of them."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,16 +24,25 @@ from tests.harness import BoltDriver
 CHANNEL = "C0GENERAL"
 
 
+def policy_variant(box: Any, directory: Path, change: Callable[[dict[str, Any]], None], name: str) -> Path:
+    """The sandbox's policy file as `change` edits it (a dict, as YAML reads it), written to `directory`/`name`."""
+    policy = yaml.safe_load(box.policy_path.read_text(encoding="utf-8"))
+    change(policy)
+    path = directory / name
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def single_step_policy(box: Any, directory: Path) -> Path:
     """The sandbox's policy with its approval chains taken out: confidential requests decided in one step by the
     producer's approvers, as the flows' tests drive them; test_chains drives the sandbox's own two steps."""
-    policy = yaml.safe_load(box.policy_path.read_text(encoding="utf-8"))
-    for rule in policy.get("subscriptions", {}).get("rules", {}).values():
-        if isinstance(rule, dict):
-            rule.pop("steps", None)
-    path = directory / "single-step-policy.yaml"
-    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
-    return path
+
+    def without_steps(policy: dict[str, Any]) -> None:
+        for rule in policy.get("subscriptions", {}).get("rules", {}).values():
+            if isinstance(rule, dict):
+                rule.pop("steps", None)
+
+    return policy_variant(box, directory, without_steps, "single-step-policy.yaml")
 
 
 def built_app(tmp_path: Path) -> tuple[Settings, Deps, BackgroundScheduler, App]:

@@ -14,7 +14,7 @@ from typing import Any
 from bot.audit import AuditLog
 from bot.authz import ALLOW, Access, Decision, Rule, any_approver, project_approver
 from bot.errors import NotAllowed
-from handlers.subscriptions.chains import Chain, may_approve_step, mentions, step_name
+from handlers.subscriptions.chains import Chain, may_approve_step, mentions, names_a_step, step_name
 from handlers.subscriptions.policy import self_approval
 
 
@@ -49,8 +49,7 @@ def request_decider(project_of: Callable[[dict[str, Any]], str | None]) -> Rule:
     of_project = project_approver(project_of)
 
     def rule(access: Access, user_id: str, body: dict[str, Any]) -> Decision:
-        named = access.policy.subscriptions.named_step_approvers()
-        if any(access.is_among(user_id, people) for people in named):
+        if names_a_step(access, user_id):
             return ALLOW
         return of_project(access, user_id, body)
 
@@ -60,7 +59,7 @@ def request_decider(project_of: Callable[[dict[str, Any]], str | None]) -> Rule:
 def any_decider(access: Access, user_id: str, body: dict[str, Any]) -> Decision:
     """The declared rule of typed decisions: approvers of any project, the people a chain's steps name, and admins;
     `may_decide` then checks the request's own step."""
-    if any(access.is_among(user_id, people) for people in access.policy.subscriptions.named_step_approvers()):
+    if names_a_step(access, user_id):
         return ALLOW
     return any_approver(access, user_id, body)
 

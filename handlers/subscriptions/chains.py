@@ -82,6 +82,11 @@ def may_approve_step(access: Access, user_id: str, step: ApprovalStep, owner: st
     return step.approvers is not None and access.is_among(user_id, step.approvers)
 
 
+def names_a_step(access: Access, user_id: str) -> bool:
+    """Whether some chain's step names the user among its approvers (not as a project's approver)."""
+    return any(access.is_among(user_id, people) for people in access.policy.subscriptions.named_step_approvers())
+
+
 def mentions(access: Access, step: ApprovalStep, owner: str) -> str:
     """The step's approvers as Slack mentions (users and user groups), for pings and the card."""
     people = step.approvers

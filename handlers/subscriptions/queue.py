@@ -17,7 +17,7 @@ import structlog
 
 from bot.authz import Access
 from bot.policy import ONE_STEP, ApprovalStep, ClassificationRule
-from handlers.subscriptions.chains import Chain, may_approve_step, mentions, step_name
+from handlers.subscriptions.chains import Chain, may_approve_step, mentions, names_a_step, step_name
 from handlers.subscriptions.flows import Subscriptions
 from handlers.subscriptions.service import PendingSummary
 from handlers.subscriptions.store import RequestCard
@@ -37,11 +37,7 @@ class Waiting:
 
 def approves_anything(access: Access, user_id: str) -> bool:
     """Whether the user may decide some step of some request: an admin, a project's approver, or named by a step."""
-    return access.is_admin(user_id) or bool(access.approver_projects(user_id)) or _names_a_step(access, user_id)
-
-
-def _names_a_step(access: Access, user_id: str) -> bool:
-    return any(access.is_among(user_id, people) for people in access.policy.subscriptions.named_step_approvers())
+    return access.is_admin(user_id) or bool(access.approver_projects(user_id)) or names_a_step(access, user_id)
 
 
 def queue_of(flows: Subscriptions, domain_id: str, user_id: str) -> list[Waiting]:
@@ -51,16 +47,17 @@ def queue_of(flows: Subscriptions, domain_id: str, user_id: str) -> list[Waiting
     access = flows.access
     admin = access.is_admin(user_id)
     # A step naming people waits in any project's requests; a project approver's steps only in their projects'.
-    everywhere = admin or _names_a_step(access, user_id)
+    everywhere = admin or names_a_step(access, user_id)
     summaries = flows.requests.pending(domain_id, None if everywhere else access.approver_projects(user_id))
     request_ids = [summary.request_id for summary in summaries]
     cards = flows.cards.cards_of(request_ids)
     approvals = flows.cards.approvals_of(request_ids)
+    named_first = _a_chain_starts_with_named_people(flows)
     queue = []
     for summary in summaries:
         card = cards.get(summary.request_id)
         if card is None:
-            first = _first_step(flows, domain_id, summary)
+            first = _first_step(flows, domain_id, summary) if named_first else ONE_STEP[0]
             if admin or may_approve_step(access, user_id, first, summary.owner_project_id):
                 queue.append(Waiting(summary))
             continue
@@ -74,17 +71,18 @@ def queue_of(flows: Subscriptions, domain_id: str, user_id: str) -> list[Waiting
     return queue
 
 
-def _first_step(flows: Subscriptions, domain_id: str, summary: PendingSummary) -> ApprovalStep:
-    """The first step of a request not carded yet: the project's approvers, unless some chain starts with named
-    people; then the request is read for its classification (such requests are few: intake cards each within
-    seconds of its event, and the sweep cards those whose event was lost)."""
-    policy = flows.access.policy.subscriptions
-    named_first = any(
+def _a_chain_starts_with_named_people(flows: Subscriptions) -> bool:
+    # Otherwise every request's first step is its project's approvers, whatever its classification.
+    return any(
         isinstance(rule, ClassificationRule) and rule.steps and not rule.steps[0].project_approvers
-        for rule in policy.rules.values()
+        for rule in flows.access.policy.subscriptions.rules.values()
     )
-    if not named_first:
-        return ONE_STEP[0]
+
+
+def _first_step(flows: Subscriptions, domain_id: str, summary: PendingSummary) -> ApprovalStep:
+    """The first step of a request not carded yet, read from DataZone for its classification (such requests are
+    few: intake cards each within seconds of its event, and the sweep cards those whose event was lost)."""
+    policy = flows.access.policy.subscriptions
     try:
         classification = flows.requests.load(domain_id, summary.request_id).verdict.classification
     except Exception:  # one unreadable request must not empty the queue: its project's approvers still see it

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.doctor_probes import TRANSIENT, error_code
+from bot.doctor_probes import TRANSIENT, error_code, http_status
 
 
 def transient(exc: Exception) -> bool:
     """The service could not answer now (throttled, 5xx, unreachable): worth trying again later."""
     if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        status = http_status(exc)
         return error_code(exc) in TRANSIENT or status == 429 or status >= 500
     # No answer at all (a connection or read timeout): the network, not the request.
     return isinstance(exc, BotoCoreError)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, Integer, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -106,6 +106,11 @@ class Tally:
         return self.kept + self.revoked + self.unanswered + self.waiting
 
 
+def _one(campaign_id: str, subscription_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The WHERE of one campaign's item."""
+    return ReviewItem.campaign_id == campaign_id, ReviewItem.subscription_id == subscription_id
+
+
 class ReviewStore:
     """Campaigns and their items, changed only by conditional updates."""
 
@@ -191,8 +196,7 @@ class ReviewStore:
                 session.execute(
                     update(ReviewItem)
                     .where(
-                        ReviewItem.campaign_id == campaign_id,
-                        ReviewItem.subscription_id == subscription_id,
+                        *_one(campaign_id, subscription_id),
                         ReviewItem.decision.is_(None),
                         ReviewItem.campaign_id.in_(still_open),
                     )
@@ -209,8 +213,7 @@ class ReviewStore:
                 session.execute(
                     update(ReviewItem)
                     .where(
-                        ReviewItem.campaign_id == campaign_id,
-                        ReviewItem.subscription_id == subscription_id,
+                        *_one(campaign_id, subscription_id),
                         ReviewItem.decision.is_not(None),
                         ReviewItem.outcome.is_(None),
                         or_(ReviewItem.executing_at.is_(None), ReviewItem.executing_at < stale_before),
@@ -226,8 +229,7 @@ class ReviewStore:
             session.execute(
                 update(ReviewItem)
                 .where(
-                    ReviewItem.campaign_id == campaign_id,
-                    ReviewItem.subscription_id == subscription_id,
+                    *_one(campaign_id, subscription_id),
                     ReviewItem.outcome.is_(None),
                 )
                 .values(executing_at=None)
@@ -239,8 +241,7 @@ class ReviewStore:
             session.execute(
                 update(ReviewItem)
                 .where(
-                    ReviewItem.campaign_id == campaign_id,
-                    ReviewItem.subscription_id == subscription_id,
+                    *_one(campaign_id, subscription_id),
                     ReviewItem.outcome.is_(None),
                 )
                 .values(decision=None, decided_by=None, decided_at=None, executing_at=None)
@@ -251,7 +252,7 @@ class ReviewStore:
         with self._db.session() as session:
             session.execute(
                 update(ReviewItem)
-                .where(ReviewItem.campaign_id == campaign_id, ReviewItem.subscription_id == subscription_id)
+                .where(*_one(campaign_id, subscription_id))
                 .values(outcome=outcome, failure=failure[:256] if failure else None)
             )
 

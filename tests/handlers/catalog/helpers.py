@@ -3,12 +3,11 @@
 import json
 
 import pytest
-import yaml
 
 from sandbox.runtime import ANALYST, start_sandbox
 from sandbox.world import ACCOUNT, DOMAIN_ID
 from tests.harness import eventually
-from tests.sandbox_bot import wired
+from tests.sandbox_bot import policy_variant, wired
 
 ANALYST_ROLE = f"arn:aws:iam::{ACCOUNT}:role/MarketingAnalyst"
 
@@ -30,10 +29,8 @@ def bot(box, tmp_path, monkeypatch):
 @pytest.fixture
 def bot_with_requester_role(box, tmp_path, monkeypatch):
     """The app wired to the sandbox, with a policy that has Maria ask for access through her own role."""
-    policy = yaml.safe_load(box.policy_path.read_text())
-    policy["subscriptions"]["requester_roles"] = {ANALYST: ANALYST_ROLE}
-    path = tmp_path / "policy.yml"
-    path.write_text(yaml.safe_dump(policy))
+    roles = {ANALYST: ANALYST_ROLE}
+    path = policy_variant(box, tmp_path, lambda policy: policy["subscriptions"].update(requester_roles=roles), "p.yml")
     with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(path)) as wired_bot:
         yield wired_bot
 

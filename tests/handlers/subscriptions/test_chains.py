@@ -7,7 +7,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -25,7 +24,7 @@ from sandbox.runtime import ADMIN, ANALYST, APPROVER, APPROVERS_GROUP, DATA_PROT
 from sandbox.world import DOMAIN_ID
 from tests.handlers.subscriptions.helpers import card, command, event, reply, request, status
 from tests.harness import eventually
-from tests.sandbox_bot import single_step_policy, wired
+from tests.sandbox_bot import policy_variant, single_step_policy, wired
 
 # Someone in the data protection group who approves for no project: the declared rule must still let her click.
 DORA = "U0DORA"
@@ -416,11 +415,9 @@ def test_a_project_approvers_queue_names_the_step_and_drops_what_waits_on_anothe
 def test_a_request_not_carded_yet_waits_on_its_chains_first_step(chained, box, tmp_path):
     bot = chained
     # A policy whose confidential chain starts with data protection, then the producer's approvers.
-    policy = yaml.safe_load(box.policy_path.read_text(encoding="utf-8"))
-    steps = policy["subscriptions"]["rules"]["confidential"]["steps"]
-    policy["subscriptions"]["rules"]["confidential"]["steps"] = list(reversed(steps))
-    path = tmp_path / "protection-first.yaml"
-    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    path = policy_variant(
+        box, tmp_path, lambda policy: policy["subscriptions"]["rules"]["confidential"]["steps"].reverse(), "first.yaml"
+    )
     bot["deps"].access.policy = load_policy(path)
     uncarded = request(bot)  # no event handled: no card, so the queue reads its classification
     assert uncarded in _queue(bot, DORA)

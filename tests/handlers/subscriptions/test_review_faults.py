@@ -5,7 +5,6 @@ asked about."""
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import yaml
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from handlers.subscriptions import ids, review_job, reviews
@@ -17,7 +16,7 @@ from sandbox.runtime import ADMIN, APPROVER
 from sandbox.world import DOMAIN_ID
 from tests.handlers.subscriptions.helpers import reply
 from tests.handlers.subscriptions.test_reviews import _click, _review_card, _status, _three_subscriptions
-from tests.sandbox_bot import wired
+from tests.sandbox_bot import policy_variant, wired
 
 
 def _report(bot):
@@ -43,10 +42,10 @@ def test_a_revoke_datazone_refuses_is_reported_as_failed_and_the_others_are_stil
 
 
 def test_a_classification_that_cannot_start_does_not_keep_an_open_campaign_from_settling(box, tmp_path, monkeypatch):
-    policy = yaml.safe_load(box.policy_path.read_text())
-    policy["subscriptions"]["reviews"]["restricted"] = {"every_days": 30, "answer_days": 7, "unanswered": "keep"}
-    path = tmp_path / "policy.yml"
-    path.write_text(yaml.safe_dump(policy))
+    def restricted_too(policy):
+        policy["subscriptions"]["reviews"]["restricted"] = {"every_days": 30, "answer_days": 7, "unanswered": "keep"}
+
+    path = policy_variant(box, tmp_path, restricted_too, "policy.yml")
     with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(path)) as bot:
         made = _three_subscriptions(bot)
         flows = subscriptions(bot["deps"].kernel)
@@ -61,15 +60,21 @@ def test_a_classification_that_cannot_start_does_not_keep_an_open_campaign_from_
         assert review_job.tick(flows, DOMAIN_ID, now + timedelta(days=14, hours=1))["started"] == 1
 
 
-def test_a_decision_whose_process_died_before_carrying_it_out_is_finished_by_the_job_once(bot):
+def _revoke_recorded(bot):
+    """A campaign over three subscriptions in which Alice's Revoke of the first is recorded and not carried out (her
+    process was killed in between): the subscriptions, the flows, the store, the campaign and when she decided."""
     made = _three_subscriptions(bot)
     flows = subscriptions(bot["deps"].kernel)
     store = ReviewStore(bot["deps"].db)
     decided = datetime.now(UTC)
     reviews.start(flows, "confidential", ADMIN, decided)
     campaign = store.open_campaigns()[0].campaign_id
-    # Alice's Revoke was recorded, then her process was killed before it revoked anything.
     assert store.claim(campaign, made[0], REVOKE, APPROVER, decided)
+    return made, flows, store, campaign, decided
+
+
+def test_a_decision_whose_process_died_before_carrying_it_out_is_finished_by_the_job_once(bot):
+    made, flows, store, campaign, decided = _revoke_recorded(bot)
     # Moments later whoever recorded it may still be revoking: the job leaves it.
     assert review_job.tick(flows, DOMAIN_ID, decided + timedelta(minutes=1))["finished"] == 0
     assert _status(bot, made[0]) == "APPROVED"
@@ -85,13 +90,7 @@ def test_a_decision_whose_process_died_before_carrying_it_out_is_finished_by_the
 
 
 def test_carrying_out_a_decision_is_taken_by_one_process_only(bot):
-    made = _three_subscriptions(bot)
-    flows = subscriptions(bot["deps"].kernel)
-    store = ReviewStore(bot["deps"].db)
-    decided = datetime.now(UTC)
-    reviews.start(flows, "confidential", ADMIN, decided)
-    campaign = store.open_campaigns()[0].campaign_id
-    assert store.claim(campaign, made[0], REVOKE, APPROVER, decided)
+    made, flows, store, campaign, decided = _revoke_recorded(bot)
     # Two replicas' jobs reach the interrupted decision: one takes it.
     later = decided + timedelta(minutes=30)
     assert store.begin(campaign, made[0], later, later - reviews.STALE)
@@ -129,11 +128,8 @@ def test_the_subscriber_cannot_vouch_for_their_own_access_but_may_give_it_up(bot
 
 
 def test_subscriptions_nobody_can_be_asked_about_are_left_out_and_said(box, tmp_path, monkeypatch):
-    policy = yaml.safe_load(box.policy_path.read_text())
     producer = box.world.producer_project
-    del policy["projects"][producer]["channel"]
-    path = tmp_path / "policy.yml"
-    path.write_text(yaml.safe_dump(policy))
+    path = policy_variant(box, tmp_path, lambda policy: policy["projects"][producer].pop("channel"), "policy.yml")
     with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(path)) as bot:
         _three_subscriptions(bot)
         # Neither the producer's channel nor an admin channel: no card could reach anyone.

@@ -267,14 +267,12 @@ def test_opsbot_subscriptions_review_start_and_list(bot, monkeypatch):
 
 
 def test_unanswered_access_is_escalated_when_the_policy_says_so(box, tmp_path, monkeypatch):
-    import yaml
+    from tests.sandbox_bot import policy_variant, wired
 
-    from tests.sandbox_bot import wired
+    def escalating(policy):
+        policy["subscriptions"]["reviews"]["confidential"]["unanswered"] = "escalate"
 
-    policy = yaml.safe_load(box.policy_path.read_text())
-    policy["subscriptions"]["reviews"]["confidential"]["unanswered"] = "escalate"
-    path = tmp_path / "policy.yml"
-    path.write_text(yaml.safe_dump(policy))
+    path = policy_variant(box, tmp_path, escalating, "policy.yml")
     with wired(box, tmp_path, monkeypatch, OPSBOT_CONFIG=str(path)) as bot:
         made = _three_subscriptions(bot)
         flows = subscriptions(bot["deps"].kernel)
