@@ -65,7 +65,7 @@ from handlers.proteins.search import DEFAULT_REFINE, SearchParams  # noqa: E402
 from handlers.proteins.service import ProteinService  # noqa: E402
 
 K = 10
-SWEEP = [(1, 1), (5, 1), (10, 5), (10, 10), (10, 20), (20, 20), (20, 40), (40, 40)]
+SWEEP = [(1, 1), (5, 1), (10, 5), (10, 10), (10, 20), (20, 10), (20, 20), (20, 40), (30, 10), (30, 20), (40, 40)]
 REFERENCE = (1, 1)
 
 
@@ -533,6 +533,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     centers = np.random.default_rng(42).standard_normal((args.clusters, dim)).astype(np.float32)
     whole, parts = work / "all.h5", [work / f"part{n}.h5" for n in range(4)]
     write_data(whole, parts, rows, dim, centers)
+    os.sync()  # so neither ingest pays for writing back the data files just made
     queries = mixture(args.queries, dim, 10**9, centers)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
 

@@ -1,12 +1,14 @@
 """Ingest: HDF5 and Parquet into buckets, the manifest, and what is refused."""
 
+import struct
+
 import numpy as np
 import pytest
 
 from bot.errors import BadInput
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.indexing import index, recorded
-from handlers.proteins.ingest import ingest
+from handlers.proteins.ingest import FILE_FORMAT, ingest
 from tests.handlers.proteins.conftest import gaussian, write_h5, write_parquet
 
 
@@ -28,6 +30,25 @@ def test_hdf5_round_trips_ids_vectors_and_sequences_in_small_batches(tmp_path):
     assert np.array_equal(got_vectors, vectors)
     assert table["sequence"].to_pylist() == sequences
     assert catalog.embedder().name == "amplify-350m"
+
+
+def _file_versions(table_dir):
+    """(major, minor) from each Lance data file's footer, which ends `major u16, minor u16, "LANC"`."""
+    versions = set()
+    for data_file in (table_dir / "data").glob("*.lance"):
+        tail = data_file.read_bytes()[-8:]
+        assert tail[4:] == b"LANC"
+        versions.add(struct.unpack("<HH", tail[:4]))
+    return versions
+
+
+def test_buckets_are_written_in_lance_file_format_2_0(tmp_path):
+    # Lance numbers its 2.0 format (0, 3) on disk; LanceDB's default would be (2, 2).
+    source = write_h5(tmp_path / "a.h5", [f"P{i}" for i in range(500)], gaussian(500))
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, [source], embedder="m", batch_rows=128)
+    assert FILE_FORMAT == "2.0"
+    assert _file_versions(tmp_path / "db" / "bucket_0000.lance") == {(0, 3)}
 
 
 def test_reingest_is_a_no_op_and_new_files_land_in_new_buckets(tmp_path):
