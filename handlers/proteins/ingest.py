@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +30,10 @@ Progress = Callable[[str, int], None]
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An embedding file, described from its metadata."""
+    """An embedding file, described from its metadata; `fingerprint` None until the bucket write hashes it."""
 
     path: Path
-    fingerprint: str
+    fingerprint: str | None
     rows: int
     dimension: int
     has_sequence: bool
@@ -51,21 +53,32 @@ class IngestPlan:
 
 
 def plan(catalog: Catalog, paths: list[Path], bucket_rows: int) -> IngestPlan:
-    """Skip files the manifest knows (by content) and pack the others into new buckets, best fit."""
-    known = {row.fingerprint: row.bucket for row in catalog.manifest()}
-    result = IngestPlan()
-    new: dict[str, SourceFile] = {}
+    """Skip files the manifest knows (by content) and pack the others into new buckets, best fit.
+
+    Hashing a file costs a pass over it (3 s for a 3.8 GB file), so only a file that could be known, or a
+    copy of another file of this ingest, is hashed here: one whose row count a manifest row or another file
+    shares (the same content has the same rows). Every other file is new for certain, and the bucket write
+    hashes it while it writes (`write_bucket`).
+    """
+    manifest = catalog.manifest()
+    known = {row.fingerprint: row.bucket for row in manifest}
+    described: dict[Path, tuple[int, int, bool]] = {}
     for path in paths:
         if not path.is_file():
             raise BadInput(f"{path}: no such file")
         sources.kind(path)
-        print_ = sources.fingerprint(path)
+        described[path] = sources.describe(path)
+    shared = Counter(rows for rows, _, _ in described.values()) + Counter(row.rows for row in manifest)
+    result = IngestPlan()
+    new: dict[str, SourceFile] = {}
+    for path, (rows, dimension, has_sequence) in described.items():
+        print_ = sources.fingerprint(path) if shared[rows] > 1 else None
         if print_ in known:
             result.skipped.append((path, known[print_]))
             continue
-        if print_ not in new:
-            rows, dimension, has_sequence = sources.describe(path)
-            new[print_] = SourceFile(path, print_, rows, dimension, has_sequence)
+        key = print_ or str(path)
+        if key not in new:
+            new[key] = SourceFile(path, print_, rows, dimension, has_sequence)
     dimensions = {f.dimension for f in new.values()}
     if len(dimensions) > 1:
         raise BadInput(f"the files' vectors differ in dimension ({sorted(dimensions)}); ingest them separately")
@@ -104,20 +117,28 @@ def write_bucket(
     progress: Progress | None = None,
     file_format: str = FILE_FORMAT,
 ) -> list[ManifestRow]:
-    """Stream the bucket's files into its table (opened by URI, so any worker can), and name what it holds."""
+    """Stream the bucket's files into its table (opened by URI, so any worker can), and name what it holds.
+
+    Files not hashed yet are hashed on a thread while Lance writes: hashing holds no GIL, and the two
+    passes over a file share the page cache.
+    """
     errors: list[Exception] = []
     reader = _reader(
         files, files[0].dimension, batch_rows, lambda n: progress(ref.name, n) if progress else None, errors
     )
-    try:
-        lancedb.connect(ref.uri, storage_options=ref.options).create_table(
-            ref.name, data=reader, mode="overwrite", data_storage_version=file_format
-        )
-    except Exception:
-        if errors:
-            raise errors[0] from None
-        raise
-    return [ManifestRow(f.fingerprint, str(f.path), f.rows, ref.name) for f in files]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint") as hasher:
+        prints = {f.path: hasher.submit(sources.fingerprint, f.path) for f in files if f.fingerprint is None}
+        try:
+            lancedb.connect(ref.uri, storage_options=ref.options).create_table(
+                ref.name, data=reader, mode="overwrite", data_storage_version=file_format
+            )
+        except Exception:
+            for future in prints.values():
+                future.cancel()
+            if errors:
+                raise errors[0] from None
+            raise
+        return [ManifestRow(f.fingerprint or prints[f.path].result(), str(f.path), f.rows, ref.name) for f in files]
 
 
 def drop_orphans(catalog: Catalog) -> list[str]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bot.errors import BadInput
+from handlers.proteins import sources
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.indexing import index, recorded
 from handlers.proteins.ingest import FILE_FORMAT, ingest
@@ -67,6 +68,23 @@ def test_reingest_is_a_no_op_and_new_files_land_in_new_buckets(tmp_path):
     assert catalog.buckets() == {"bucket_0000": 300, "bucket_0001": 50}
     # The old bucket keeps its index; only the new one has none yet.
     assert recorded(catalog) == {"bucket_0000": built}
+
+
+def test_a_new_file_is_hashed_while_written_and_copies_in_one_ingest_are_written_once(tmp_path):
+    first = write_h5(tmp_path / "a.h5", [f"a{i}" for i in range(300)], gaussian(300, seed=1))
+    copy = tmp_path / "copy.h5"
+    copy.write_bytes(first.read_bytes())
+    other = write_h5(tmp_path / "b.h5", [f"b{i}" for i in range(200)], gaussian(200, seed=2))
+    catalog = Catalog(str(tmp_path / "db"))
+    plan = ingest(catalog, [first, copy, other], embedder="m")
+    assert plan.rows == 500
+    # b.h5 shares its row count with nothing, so its hash was taken during the write; it is the content's.
+    assert {(row.source, row.fingerprint, row.rows) for row in catalog.manifest()} == {
+        (str(first), sources.fingerprint(first), 300),
+        (str(other), sources.fingerprint(other), 200),
+    }
+    again = ingest(catalog, [other, copy], embedder="m")
+    assert again.rows == 0 and len(again.skipped) == 2
 
 
 def test_files_are_packed_best_fit(tmp_path):
