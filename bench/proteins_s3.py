@@ -79,7 +79,7 @@ def per_query(counts: dict[str, dict[str, int]], queries: int) -> dict[str, floa
 
 
 def build(
-    work: Path, buckets: int, rows: int, dim: int, clusters: int, index_type: str
+    work: Path, buckets: int, rows: int, dim: int, clusters: int, index_type: str, rq_bits: int | None
 ) -> tuple[Path, np.ndarray, np.ndarray]:
     """The local database (one HDF5 file per bucket, ingested and indexed), all vectors, and the queries."""
     centers = np.random.default_rng(42).standard_normal((clusters, dim)).astype(np.float32)
@@ -95,7 +95,7 @@ def build(
     db = work / "local"
     catalog = Catalog(str(db))
     ingest(catalog, files, embedder="bench-gauss", bucket_rows=rows)
-    index(catalog, workers=1, index_type=index_type)
+    index(catalog, workers=1, index_type=index_type, rq_bits=rq_bits if index_type == "ivf_rq" else None)
     data = np.concatenate(parts)
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     return db, data, centers
@@ -113,7 +113,7 @@ async def fresh_query(ref: BucketRef, vector: np.ndarray, params: SearchParams) 
     db = await lancedb.connect_async(ref.uri, storage_options=ref.options, session=lancedb.Session())
     table = await db.open_table(ref.name)
     query = table.query().nearest_to(vector).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
-    refine = params.refine_for(ref.index_type)
+    refine = params.refine_for(ref.index_type, ref.index_bits)
     if refine is not None:
         query = query.refine_factor(refine)
     return await query.limit(params.k).select([ID, DISTANCE]).to_arrow()
@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--nprobes", type=int, default=20)
     parser.add_argument("--index-type", choices=INDEX_TYPES, default=DEFAULT_INDEX_TYPE)
+    parser.add_argument("--rq-bits", type=int, default=None, help="RaBitQ bits per dimension (default the bot's)")
     parser.add_argument(
         "--refine", type=int, default=None, help="the refine factor of the main figures (default: the index type's)"
     )
@@ -181,7 +182,7 @@ def main() -> None:
 
 def run(args: argparse.Namespace, work: Path) -> dict:
     started = time.perf_counter()
-    local, data, centers = build(work, args.buckets, args.rows, args.dim, args.clusters, args.index_type)
+    local, data, centers = build(work, args.buckets, args.rows, args.dim, args.clusters, args.index_type, args.rq_bits)
     built_s = time.perf_counter() - started
     rng_queries = mixture(args.queries + args.warmup, args.dim, 10**9, centers)
     rng_queries /= np.linalg.norm(rng_queries, axis=1, keepdims=True)
@@ -218,7 +219,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             "k": K,
             "nprobes": args.nprobes,
             "index_type": args.index_type,
-            "refine": params.refine_for(s3_refs[0].index_type),
+            "rq_bits": s3_refs[0].index_bits if args.index_type == "ivf_rq" else None,
+            "refine": params.refine_for(s3_refs[0].index_type, s3_refs[0].index_bits),
             "cache_mb": args.cache_mb,
             "cpus": os.cpu_count(),
             "build_s": round(built_s, 1),

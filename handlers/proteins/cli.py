@@ -23,7 +23,14 @@ from handlers.proteins.catalog import Catalog
 from handlers.proteins.executors import KINDS, BucketExecutor, make_executor
 from handlers.proteins.fasta import read_fasta, read_vectors
 from handlers.proteins.identity import percent_identity
-from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, default_workers, index
+from handlers.proteins.indexing import (
+    DEFAULT_INDEX_TYPE,
+    DEFAULT_RQ_BITS,
+    INDEX_TYPES,
+    RQ_BITS_CHOICES,
+    default_workers,
+    index,
+)
 from handlers.proteins.ingest import DEFAULT_BUCKET_ROWS, IngestPlan, ingest
 from handlers.proteins.query import SearchOptions, classify
 from handlers.proteins.search import Hit, SearchParams
@@ -152,6 +159,12 @@ def ingest_command(
 @click.option(
     "--sub-vectors", type=click.IntRange(1), default=None, help="PQ sub-vectors, ivf_pq only (default dimension/16)."
 )
+@click.option(
+    "--rq-bits",
+    type=click.Choice([str(b) for b in RQ_BITS_CHOICES]),
+    default=None,
+    help=f"RaBitQ bits per dimension, ivf_rq only (default {DEFAULT_RQ_BITS}).",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Buckets indexed at once.")
 @click.option("--force", is_flag=True, help="Rebuild indexes that exist.")
 @executor_options
@@ -160,6 +173,7 @@ def index_command(
     index_type: str,
     partitions: int | None,
     sub_vectors: int | None,
+    rq_bits: str | None,
     workers: int | None,
     force: bool,
     executor: str | None,
@@ -183,6 +197,7 @@ def index_command(
             sub_vectors=sub_vectors,
             force=force,
             index_type=index_type.lower(),
+            rq_bits=int(rq_bits) if rq_bits else None,
             workers=workers,
             executor=runner,
             done=lambda b, p: console.print(f"{b}: {index_description(p)}, {duration(p.seconds)}"),
@@ -222,7 +237,8 @@ def _service(
     "--refine",
     type=click.IntRange(1),
     default=None,
-    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else per bucket by its index type (IVF_PQ 20, IVF_RQ 10, IVF_SQ 2).",
+    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else per bucket by its index "
+    "(IVF_PQ 20, IVF_SQ 2, IVF_RQ 20/10/5 at 1/2/4 bits).",
 )
 @click.option("--identity", is_flag=True, help="Batch: percent identity to stored sequences (slower).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Batch: CSV file (default stdout).")

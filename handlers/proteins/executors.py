@@ -33,8 +33,10 @@ class BucketRef:
     generation: str = ""
     # LanceDB's index and metadata caches for the process that searches it, in MiB (0: LanceDB's defaults).
     cache_mb: int = 0
-    # The bucket's vector index as recorded ("IVF_PQ", "IVF_RQ", ...; "" for none): how hard to re-rank.
+    # The bucket's vector index as recorded ("IVF_PQ", "IVF_RQ", ...; "" for none) and its bits per
+    # dimension: how hard to re-rank.
     index_type: str = ""
+    index_bits: int = 0
 
     @property
     def options(self) -> dict[str, str] | None:
@@ -49,9 +51,11 @@ def bucket_ref(
     generation: str = "",
     cache_mb: int = 0,
     index_type: str = "",
+    index_bits: int = 0,
 ) -> BucketRef:
     """A hashable reference to a bucket."""
-    return BucketRef(uri, name, tuple(sorted((storage_options or {}).items())), generation, cache_mb, index_type)
+    options = tuple(sorted((storage_options or {}).items()))
+    return BucketRef(uri, name, options, generation, cache_mb, index_type, index_bits)
 
 
 class BucketExecutor(Protocol):

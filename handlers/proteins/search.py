@@ -24,22 +24,30 @@ QUERY_INDEX = "query_index"
 # Re-ranking by exact distance, per index type, when the user or the settings name no refine factor: the
 # smallest that `bench/proteins.py --compare-index-types` found reaching recall@10 1.0 at nprobes 20 on
 # 100,000 x 960 (Gaussian mixture; k-mer families saturate earlier). PQ's 60 one-byte codes rank coarsely
-# (refine 10: 0.995), RaBitQ's 1-bit codes better (refine 5: 0.90), SQ's byte per dimension closely
-# (refine 1: 0.97). IVF_FLAT and unindexed buckets keep exact distances and need none.
-DEFAULT_REFINE = {"IVF_PQ": 20, "IVF_RQ": 10, "IVF_SQ": 2}
+# (refine 10: 0.995), SQ's byte per dimension closely (refine 1: 0.97). IVF_FLAT and unindexed buckets keep
+# exact distances and need none.
+DEFAULT_REFINE = {"IVF_PQ": 20, "IVF_SQ": 2}
+# RaBitQ by its bits per dimension, from `bench/proteins.py` at 1,000,000 x 960 (1 bit: refine 10 reaches
+# recall@10 0.92, 20 reaches 0.98) and at 250,000 (2 bits, refine 10: 0.997; 4 bits, refine 2: 0.994).
+RQ_REFINE = {1: 20, 2: 10, 4: 5}
 
 
 @dataclass(frozen=True)
 class SearchParams:
-    """How many neighbours, and how hard each bucket's index looks (refine None: its type's default)."""
+    """How many neighbours, and how hard each bucket's index looks (refine None: its index's default)."""
 
     k: int = 10
     nprobes: int = 20
     refine_factor: int | None = None
 
-    def refine_for(self, index_type: str) -> int | None:
-        """The refine factor for a bucket with this index type: the one asked for, else the type's default."""
-        return self.refine_factor if self.refine_factor is not None else DEFAULT_REFINE.get(index_type)
+    def refine_for(self, index_type: str, bits: int = 0) -> int | None:
+        """The refine factor for a bucket with this index (type, and bits per dimension for RaBitQ): the one
+        asked for, else the index's default."""
+        if self.refine_factor is not None:
+            return self.refine_factor
+        if index_type == "IVF_RQ":
+            return RQ_REFINE.get(bits, max(RQ_REFINE.values()))
+        return DEFAULT_REFINE.get(index_type)
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParam
     # Many vectors go in one request: LanceDB runs them together and tags each row with its query_index.
     target = vectors[0] if len(vectors) == 1 else list(vectors)
     query = table.query().nearest_to(target).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
-    refine = params.refine_for(ref.index_type)
+    refine = params.refine_for(ref.index_type, ref.index_bits)
     if refine is not None:
         query = query.refine_factor(refine)
     return await query.limit(params.k).select([ID, *([SEQUENCE] if has_sequence else []), DISTANCE]).to_arrow()

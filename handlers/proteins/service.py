@@ -53,6 +53,7 @@ class DatabaseInfo:
                 f"{rows}:{getattr(self.indexes.get(name), 'built_at', '')}",
                 cache_mb,
                 getattr(self.indexes.get(name), "type", ""),
+                getattr(self.indexes.get(name), "num_bits", 0),
             )
             for name, rows in self.buckets.items()
         ]

@@ -1,6 +1,8 @@
 """Index types: chosen per `opsbot proteins index`, recorded per bucket, shown by info, and searched as their
 type needs; batch mode answers as one query at a time does."""
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -9,7 +11,7 @@ from bot.errors import BadInput
 from handlers.proteins import blocks, kmer
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.cli import proteins
-from handlers.proteins.indexing import index, recorded
+from handlers.proteins.indexing import DEFAULT_RQ_BITS, INDEX_KEY, RQ_SAMPLE_RATE, IndexParams, index, recorded
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
 from handlers.proteins.search import SearchParams
@@ -55,7 +57,7 @@ def test_each_bucket_records_its_own_index_type(mixed_db):
         "bucket_0000": "IVF_PQ",
         "bucket_0001": "IVF_RQ",
     }
-    assert built["bucket_0000"].num_sub_vectors == 60 and built["bucket_0001"].num_bits == 1
+    assert built["bucket_0000"].num_sub_vectors == 60 and built["bucket_0001"].num_bits == DEFAULT_RQ_BITS
     assert all(params.metric == "cosine" and params.num_partitions == 22 for params in built.values())
 
 
@@ -63,14 +65,14 @@ def test_info_shows_each_buckets_index_type(mixed_db, service):
     text = str(blocks.info(service.info(fresh=True)))
     assert "Indexes: 1 IVF_PQ cosine, 1 IVF_RQ cosine" in text
     assert "IVF_PQ cosine, 22 partitions, 60 sub-vectors, 8 bits" in text
-    assert "IVF_RQ cosine, 22 partitions, 1 bit per dimension" in text
+    assert "IVF_RQ cosine, 22 partitions, 4 bits per dimension" in text
 
     uri, _ = mixed_db
     shown = CliRunner().invoke(proteins, ["info", "--db", uri], env={"OPSBOT_PROTEIN_DB": uri})
     assert shown.exit_code == 0, shown.output
     lines = {line.split()[0]: line for line in shown.output.splitlines() if line.strip().startswith("bucket_")}
     assert "IVF_PQ cosine, 22 partitions, 60 sub-vectors" in lines["bucket_0000"]
-    assert "IVF_RQ cosine, 22 partitions, 1 bit per dimension" in lines["bucket_0001"]
+    assert "IVF_RQ cosine, 22 partitions, 4 bits per dimension" in lines["bucket_0001"]
 
 
 @pytest.mark.parametrize("member", [3, 30 * (MEMBERS + 1) + 7], ids=["in the IVF-PQ bucket", "in the IVF-RQ bucket"])
@@ -99,15 +101,33 @@ def test_batch_mode_answers_as_one_query_at_a_time(mixed_db, service):
     assert {h.bucket for hits in batch for h in hits} == {"bucket_0000", "bucket_0001"}
 
 
-def test_the_refine_factor_defaults_by_index_type_unless_one_is_asked_for():
-    assert [SearchParams().refine_for(t) for t in ("IVF_PQ", "IVF_RQ", "IVF_SQ", "IVF_FLAT", "FLAT")] == [
-        20,
-        10,
-        2,
-        None,
-        None,
-    ]
-    assert SearchParams(refine_factor=7).refine_for("IVF_RQ") == 7
+def test_the_refine_factor_defaults_by_index_type_and_rabitq_bits_unless_one_is_asked_for():
+    assert [SearchParams().refine_for(t) for t in ("IVF_PQ", "IVF_SQ", "IVF_FLAT", "FLAT")] == [20, 2, None, None]
+    assert [SearchParams().refine_for("IVF_RQ", bits) for bits in (1, 2, 4)] == [20, 10, 5]
+    assert SearchParams(refine_factor=7).refine_for("IVF_RQ", 4) == 7
+
+
+def test_rabitq_bits_are_recorded_per_bucket_and_refused_elsewhere(tmp_path):
+    uri = str(tmp_path / "db")
+    catalog = Catalog(uri)
+    ingest(catalog, [write_families(tmp_path / "a.parquet", families(count=20, members=20, seed=6))], embedder="k")
+    assert index(catalog)["bucket_0000"].num_bits == DEFAULT_RQ_BITS == 4
+    built = index(catalog, index_type="ivf_rq", rq_bits=1, force=True)["bucket_0000"]
+    assert (built.num_bits, built.sample_rate) == (1, RQ_SAMPLE_RATE)
+    (ref,) = ProteinService(uri).info().refs(None)
+    assert (ref.index_type, ref.index_bits) == ("IVF_RQ", 1)
+    with pytest.raises(BadInput, match="RaBitQ bits apply to ivf_rq only"):
+        index(catalog, index_type="ivf_sq", rq_bits=4, force=True)
+    with pytest.raises(BadInput, match="RaBitQ bits must be one of 1, 2, 4, not 3"):
+        index(catalog, rq_bits=3, force=True)
+
+
+def test_an_index_recorded_before_its_training_sample_was_recorded_reads_as_lancedbs_default(tmp_path):
+    catalog = Catalog(str(tmp_path / "db"))
+    older = asdict(IndexParams("IVF_RQ", "cosine", 22, 0, 1, 500, 1.0, "x"))
+    del older["sample_rate"]
+    catalog.put_meta(INDEX_KEY + "bucket_0000", older)
+    assert recorded(catalog)["bucket_0000"].sample_rate == 256
 
 
 def test_a_bad_index_type_gets_the_usage(tmp_path):

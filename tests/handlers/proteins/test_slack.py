@@ -110,7 +110,7 @@ def test_info_shows_buckets_index_and_embedder(bot, fake_slack):
     text = _text(_responses(fake_slack, 1)[0])
     assert "1 bucket, 500 proteins" in text and "kmer-hash-v1" in text
     # The sandbox's database is indexed with the default type, recorded per bucket and shown as such.
-    assert "Indexes: 1 IVF_RQ cosine" in text and "IVF_RQ cosine, 22 partitions, 1 bit per dimension" in text
+    assert "Indexes: 1 IVF_RQ cosine" in text and "IVF_RQ cosine, 22 partitions, 4 bits per dimension" in text
 
 
 @pytest.mark.parametrize(
