@@ -9,7 +9,9 @@ Prints one JSON document:
 
 - per_bucket: requests and bytes of one bucket's query (k 10, nprobes, refine) on a fresh connection and
   session (a cold process; before this change, also every query after the bucket's generation changed),
-  and warm (the bot's path: the process's table and caches, after WARMUP queries), the mean over QUERIES;
+  the bot's first query (which opens the table and, when every bucket's index fits the cache, loads the
+  whole index), and warm (the bot's path: the process's table and caches, after WARMUP queries), the mean
+  over QUERIES;
 - latency: p50/p95 over QUERIES single-vector queries on 1 and on all buckets: the bot's path over S3,
   beside a fresh connection per query over S3 (the baseline) and the bot's path on local disk;
 - refine: recall@10, GETs per query and p50/p95 of the bot's warm path on all buckets for each refine
@@ -230,12 +232,15 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         one = s3_refs[:1]
         _, cold, _ = runner.measure(lambda v: runner.fresh(one, v, params), queries[:1])
         _, fresh_each, _ = runner.measure(lambda v: runner.fresh(one, v, params), queries)
+        # The bot's first query opens the table, and loads the whole index when every bucket's fits the cache.
+        first_t, first, _ = runner.measure(lambda v: runner.bot(one, v, params), queries[:1])
         for vector in warmup:
             runner.bot(one, vector, params)
         _, warm, _ = runner.measure(lambda v: runner.bot(one, v, params), queries)
         report["per_bucket"] = {
             "cold_fresh_connection": cold,
             "fresh_connection_every_query": fresh_each,
+            "first_bot_query": {"ms": round(first_t[0] * 1000, 1), "prewarm": one[0].prewarm, **first},
             "warm_bot_path": warm,
             "get_requests_warm_vs_fresh": round(warm["get_requests"] / fresh_each["get_requests"], 2),
         }

@@ -37,6 +37,9 @@ class BucketRef:
     # dimension: how hard to re-rank.
     index_type: str = ""
     index_bits: int = 0
+    # Load the whole vector index into the cache when the table is opened: set when every bucket's index
+    # fits the process's index cache, so no query waits on reading partitions.
+    prewarm: bool = False
 
     @property
     def options(self) -> dict[str, str] | None:
@@ -52,10 +55,11 @@ def bucket_ref(
     cache_mb: int = 0,
     index_type: str = "",
     index_bits: int = 0,
+    prewarm: bool = False,
 ) -> BucketRef:
     """A hashable reference to a bucket."""
     options = tuple(sorted((storage_options or {}).items()))
-    return BucketRef(uri, name, options, generation, cache_mb, index_type, index_bits)
+    return BucketRef(uri, name, options, generation, cache_mb, index_type, index_bits, prewarm)
 
 
 class BucketExecutor(Protocol):

@@ -29,19 +29,20 @@ MIN_ROWS_FOR_PQ = 256
 # to build and hold for buckets of up to 200M rows), and hamming-only or scalar indexes.
 INDEX_TYPES = ("ivf_pq", "ivf_rq", "ivf_sq", "ivf_flat")
 # Chosen from `bench/proteins.py --compare-index-types` (README, proteins section): at 100,000 x 960 IVF-RQ
-# builds 6-13x faster than IVF-PQ and reaches the same recall@10 at a lower p50 (refine 10 against 20).
-# IVF-SQ is as quick to search, but its byte per dimension makes the index 8x RaBitQ's 1 bit: too much for
-# 200M-row buckets on S3.
+# (4 bits) builds 8-10x faster than IVF-PQ and reaches its recall@10 at about half its p50 (refine 2
+# against 20). IVF-SQ is as quick to search, but its byte per dimension makes the index twice 4-bit
+# RaBitQ's: more to hold and read for 200M-row buckets on S3.
 DEFAULT_INDEX_TYPE = "ivf_rq"
-# RaBitQ's bits per dimension, the ones measured (`bench/proteins.py --rq-bits N`). LanceDB's default
-# is 1; at 1,000,000 x 960 that needs refine 20 (200 rows re-read per bucket) for recall@10 0.98. 4 bits
-# rank well enough that refine 5 reaches it: a quarter of the re-ranking reads, each one a GET on S3, for
-# an index 4x larger (480 bytes a row at 960 dimensions, still a quarter of IVF-SQ's).
+# RaBitQ's bits per dimension, the ones measured (`bench/proteins.py --rq-bits N`). LanceDB's default is
+# 1; at 1,000,000 x 960 that needs refine 20 (200 rows re-read per bucket) for recall@10 0.98. 4 bits rank
+# well enough that refine 2 reaches 0.99: a tenth of the re-ranking reads, each one a GET on S3, for an
+# index 4x larger (480 bytes a row at 960 dimensions, half IVF-SQ's).
 RQ_BITS_CHOICES = (1, 2, 4)
 DEFAULT_RQ_BITS = 4
 # Vectors per partition IVF-RQ's k-means trains on (LanceDB's default 256). Training is most of a build: at
-# 1,000,000 x 960 and 1,000 partitions, 64 builds in 64 s instead of 86 s at recall@10 0.999 against 1.0
-# (nprobes 20, refine 5), which brings the build under FAISS IVF-PQ's train+add (79 s) on the same vectors.
+# 1,000,000 x 960 and 1,000 partitions (`bench/proteins.py`), 4 bits built in 86.5 s at 256 against FAISS
+# IVF-PQ train+add's 79.0 s, and in 67.8 s at 64 against FAISS's 83.5 s in another run, recall@10 at
+# nprobes 20, refine 5 1.0 and 0.9995.
 RQ_SAMPLE_RATE = 64
 
 
@@ -59,6 +60,16 @@ class IndexParams:
     built_at: str
     # Training vectors per partition; indexes recorded before it was chosen were built with LanceDB's 256.
     sample_rate: int = 256
+
+
+# Per indexed row, besides its codes: the row id and RaBitQ's correction factors (an estimate, generous).
+INDEX_ROW_OVERHEAD = 16
+
+
+def index_bytes(params: IndexParams, dimension: int) -> int:
+    """About what a bucket's vector index holds in memory: its rows' codes and ids (centroids are small)."""
+    code_bits = params.num_sub_vectors * params.num_bits if params.type == "IVF_PQ" else dimension * params.num_bits
+    return params.rows * (code_bits // 8 + INDEX_ROW_OVERHEAD)
 
 
 def default_partitions(rows: int) -> int:

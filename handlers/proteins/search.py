@@ -13,9 +13,12 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
+import structlog
 
 from handlers.proteins.executors import BucketExecutor, BucketRef, LocalExecutor
 from handlers.proteins.sources import EMBEDDING, ID, SEQUENCE
+
+log = structlog.get_logger(__name__)
 
 DISTANCE = "_distance"
 QUERY_INDEX = "query_index"
@@ -98,11 +101,16 @@ def session(cache_mb: int) -> lancedb.Session | None:
         return None
     if cache_mb not in _SESSIONS:
         budget = cache_mb * 1024 * 1024
-        index_bytes = int(budget * INDEX_CACHE_SHARE)
+        index_bytes = index_cache_bytes(cache_mb)
         _SESSIONS[cache_mb] = lancedb.Session(
             index_cache_size_bytes=index_bytes, metadata_cache_size_bytes=budget - index_bytes
         )
     return _SESSIONS[cache_mb]
+
+
+def index_cache_bytes(cache_mb: int) -> int:
+    """The index cache's share of a process's cache budget."""
+    return int(cache_mb * 1024 * 1024 * INDEX_CACHE_SHARE)
 
 
 async def _connection(ref: BucketRef) -> Any:
@@ -133,8 +141,21 @@ async def open_bucket(ref: BucketRef) -> tuple[Any, bool]:
     if cached is None:
         table = await (await _connection(ref)).open_table(ref.name)
         cached = (ref.generation, table, SEQUENCE in (await table.schema()).names)
+    if ref.prewarm and _OPEN.get(key, (None,))[0] != cached[0]:
+        await _prewarm(cached[1])
     _OPEN[key] = cached
     return cached[1], cached[2]
+
+
+async def _prewarm(table: Any) -> None:
+    """Load the table's vector index into the cache: its partitions are then read once per process, not by
+    the first queries that probe each (on S3, a GET each)."""
+    try:
+        for index in await table.list_indices():
+            if EMBEDDING in index.columns:
+                await table.prewarm_index(index.name)
+    except Exception:  # queries still work, reading partitions as they go; say why once
+        log.warning("protein_index_prewarm_failed", exc_info=True)
 
 
 async def lookup_bucket(ref: BucketRef, protein_id: str) -> StoredProtein | None:

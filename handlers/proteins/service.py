@@ -18,9 +18,9 @@ from handlers.proteins.catalog import Catalog, Embedder
 from handlers.proteins.embedders import SequenceEmbedder, check_compatible, load_embedder
 from handlers.proteins.executors import BucketExecutor, BucketRef, bucket_ref
 from handlers.proteins.identity import MAX_ALIGNMENTS, percent_identity
-from handlers.proteins.indexing import IndexParams, recorded
+from handlers.proteins.indexing import IndexParams, index_bytes, recorded
 from handlers.proteins.query import ProteinQuery, SearchOptions
-from handlers.proteins.search import BucketSearcher, Hit, SearchParams
+from handlers.proteins.search import BucketSearcher, Hit, SearchParams, index_cache_bytes
 
 T = TypeVar("T")
 # New buckets appear only through an ingest; re-reading the manifest this often is plenty for the bot.
@@ -45,18 +45,23 @@ class DatabaseInfo:
 
     def refs(self, storage_options: dict[str, str] | None, cache_mb: int = 0) -> list[BucketRef]:
         """A reference per bucket; its generation changes with the bucket's rows or index, so workers refresh it."""
-        return [
-            bucket_ref(
-                self.uri,
-                name,
-                storage_options,
-                f"{rows}:{getattr(self.indexes.get(name), 'built_at', '')}",
-                cache_mb,
-                getattr(self.indexes.get(name), "type", ""),
-                getattr(self.indexes.get(name), "num_bits", 0),
-            )
-            for name, rows in self.buckets.items()
-        ]
+        prewarm = self.indexes_fit(cache_mb)
+        refs = []
+        for name, rows in self.buckets.items():
+            params = self.indexes.get(name)
+            kind = params.type if params else ""
+            generation = f"{rows}:{params.built_at if params else ''}"
+            bits = params.num_bits if params else 0
+            warm = prewarm and kind.startswith("IVF")
+            refs.append(bucket_ref(self.uri, name, storage_options, generation, cache_mb, kind, bits, warm))
+        return refs
+
+    def indexes_fit(self, cache_mb: int) -> bool:
+        """Whether every bucket's vector index fits the index cache of a process with this budget (0: LanceDB's
+        own, not sized here, so never): then opening a bucket loads its whole index once."""
+        dimension = self.embedder.dimension if self.embedder else 0
+        needed = sum(index_bytes(params, dimension) for params in self.indexes.values())
+        return cache_mb > 0 and 0 < needed <= index_cache_bytes(cache_mb)
 
 
 @dataclass(frozen=True)

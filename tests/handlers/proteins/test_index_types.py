@@ -9,13 +9,21 @@ from click.testing import CliRunner
 
 from bot.errors import BadInput
 from handlers.proteins import blocks, kmer
-from handlers.proteins.catalog import Catalog
+from handlers.proteins.catalog import Catalog, Embedder
 from handlers.proteins.cli import proteins
-from handlers.proteins.indexing import DEFAULT_RQ_BITS, INDEX_KEY, RQ_SAMPLE_RATE, IndexParams, index, recorded
+from handlers.proteins.indexing import (
+    DEFAULT_RQ_BITS,
+    INDEX_KEY,
+    RQ_SAMPLE_RATE,
+    IndexParams,
+    index,
+    index_bytes,
+    recorded,
+)
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
 from handlers.proteins.search import SearchParams
-from handlers.proteins.service import ProteinService
+from handlers.proteins.service import DatabaseInfo, ProteinService
 from sandbox.proteins import families, write_families
 
 FAMILIES, MEMBERS = 40, 24  # 1,000 proteins: 500 per bucket, enough rows for either index
@@ -144,3 +152,18 @@ def test_sub_vectors_belong_to_ivf_pq_only(mixed_db):
         index(Catalog(uri), sub_vectors=4, index_type="ivf_rq", force=True)
     with pytest.raises(BadInput, match="unknown index type `hnsw`"):
         index(Catalog(uri), index_type="hnsw")
+
+
+def test_buckets_prewarm_their_index_only_when_every_index_fits_the_cache():
+    params = IndexParams("IVF_RQ", "cosine", 500, 0, 4, 250_000, 1.0, "x")
+    # 250,000 rows of 960 4-bit codes and 16 bytes of id and factors: 124 MB each.
+    assert index_bytes(params, 960) == 250_000 * (480 + 16)
+    info = DatabaseInfo(
+        "db",
+        {"bucket_0000": 250_000, "bucket_0001": 250_000, "bucket_0002": 10},
+        Embedder("m", 960),
+        {"bucket_0000": params, "bucket_0001": params},
+    )
+    assert [ref.prewarm for ref in info.refs(None, 1024)] == [True, True, False]  # 248 MB of a 768 MiB cache
+    assert not any(ref.prewarm for ref in info.refs(None, 256))  # 192 MiB of index cache: too small
+    assert not any(ref.prewarm for ref in info.refs(None, 0))  # LanceDB's own cache sizes: not ours to fill

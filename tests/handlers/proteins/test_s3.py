@@ -95,6 +95,8 @@ def test_index_and_search_over_s3(s3_db, tmp_path):
 
     service = ProteinService(uri, storage_options=options, cache_mb=64)
     try:
+        # Both buckets' indexes fit 64 MiB: opening a bucket loads its whole index, and answers stay exact.
+        assert [ref.prewarm for ref in service.info().refs(options, 64)] == [True, False]
         queries = gaussian(4, 32, seed=8)
         # Every partition probed and every row re-ranked: the answer is the exact one.
         params = SearchParams(k=5, nprobes=built["bucket_0000"].num_partitions, refine_factor=60)
