@@ -31,9 +31,10 @@ QUERY_INDEX = "query_index"
 # exact distances and need none.
 DEFAULT_REFINE = {"IVF_PQ": 20, "IVF_SQ": 2}
 # RaBitQ by its bits per dimension, from `bench/proteins.py`. 1 bit at 1,000,000 x 960: refine 10 reaches
-# recall@10 0.92, 20 reaches 0.98. 4 bits, refine 2: 0.9925 there (5: 0.9995), 0.9955 at 100,000, and on
-# k-mer families 0.9855, what nprobes 20 allows at any refine. 2 re-reads a fifth of the rows 10 would: on
-# S3 each is a GET, and four warm buckets of 250,000 answer in 173 ms instead of 481 (`proteins_s3.py`).
+# recall@10 0.92, 20 reaches 0.98. 4 bits, refine 2: 0.9925-0.997 there (5: 1.0), 0.9955 at 100,000, and on
+# k-mer families 0.9855, what nprobes 20 allows at any refine. On S3 each re-read row is a GET: four warm
+# buckets of 250,000 made 157 GETs a query at refine 2 (p50 174 ms) against 261 at 5 (1,189 ms on the
+# emulator, `bench/proteins_s3.py`).
 RQ_REFINE = {1: 20, 2: 10, 4: 2}
 
 
