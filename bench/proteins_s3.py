@@ -8,14 +8,15 @@ are, so the S3 figures measure queries, not a slow index build over moto. Ground
 Prints one JSON document:
 
 - per_bucket: requests and bytes of one bucket's query (k 10, nprobes, refine) on a fresh connection and
-  session (a cold process; before this change, also every query after the bucket's generation changed),
-  the bot's first query (which opens the table and, when every bucket's index fits the cache, loads the
-  whole index), and warm (the bot's path: the process's table and caches, after WARMUP queries), the mean
-  over QUERIES;
-- latency: p50/p95 over QUERIES single-vector queries on 1 and on all buckets: the bot's path over S3,
-  beside a fresh connection per query over S3 (the baseline) and the bot's path on local disk;
+  session (a cold process), the bot's first query (which opens the table and, when every bucket's index
+  fits the cache, starts loading the whole index beside it), that load until it is done, and warm (the
+  bot's path: the process's table and caches, after WARMUP queries), the mean over QUERIES;
+- latency: p50/p95 over QUERIES single-vector queries on 1 and on all buckets: the bot's warm path over
+  S3; its first query in a fresh process (COLD_QUERIES of them); the same warm tables re-ranked by
+  LanceDB's refine in each bucket (the bot's path before re-ranking across buckets); a fresh connection
+  per query (the baseline); and the bot's path on local disk;
 - refine: recall@10, GETs per query and p50/p95 of the bot's warm path on all buckets for each refine
-  factor: re-ranking reads k x refine rows per bucket, most of a warm query's requests.
+  factor: re-ranking reads k x refine rows, most of a warm query's requests.
 
 Request and byte counts carry over to S3 as they are; latencies include moto's own time on this machine
 (`upstream_ms`, summed over requests) on top of the added latency.
@@ -29,12 +30,14 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +55,7 @@ from handlers.proteins.catalog import Catalog  # noqa: E402
 from handlers.proteins.executors import BucketRef  # noqa: E402
 from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, index, recorded  # noqa: E402
 from handlers.proteins.ingest import ingest  # noqa: E402
-from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams  # noqa: E402
+from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams, open_bucket, prewarmed  # noqa: E402
 from handlers.proteins.service import DatabaseInfo  # noqa: E402
 from handlers.proteins.sources import EMBEDDING, ID  # noqa: E402
 from sandbox.aws.moto_server import MotoServer  # noqa: E402
@@ -121,6 +124,17 @@ async def fresh_query(ref: BucketRef, vector: np.ndarray, params: SearchParams) 
     return await query.limit(params.k).select([ID, DISTANCE]).to_arrow()
 
 
+async def refine_in_each_bucket(ref: BucketRef, vector: np.ndarray, params: SearchParams) -> Any:
+    """The bot's path before re-ranking across buckets: the bucket's open table and cached index, and
+    LanceDB's refine, which reads k x refine rows in every bucket."""
+    table, _ = await open_bucket(ref)
+    query = table.query().nearest_to(vector).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
+    refine = params.refine_for(ref.index_type, ref.index_bits)
+    if refine is not None:
+        query = query.refine_factor(refine)
+    return await query.limit(params.k).select([ID, DISTANCE]).to_arrow()
+
+
 class Runner:
     """Queries on one event loop, timed and counted through the proxy."""
 
@@ -135,9 +149,21 @@ class Runner:
 
         self.loop.run_until_complete(every_bucket())
 
+    def each_bucket_refines(self, refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> None:
+        async def every_bucket() -> list[Any]:
+            return await asyncio.gather(*(refine_in_each_bucket(ref, vector, params) for ref in refs))
+
+        self.loop.run_until_complete(every_bucket())
+
     def bot(self, refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> list[str]:
         hits = self.loop.run_until_complete(self.searcher.search(refs, vector[None, :], params))[0]
         return [hit.id for hit in hits]
+
+    def prewarmed(self) -> float:
+        """Seconds until the index loads the bot's first queries started have finished."""
+        started = time.perf_counter()
+        self.loop.run_until_complete(prewarmed())
+        return time.perf_counter() - started
 
     def measure(self, run: Any, queries: np.ndarray) -> tuple[list[float], dict[str, float], list[list[str]]]:
         """Latencies, per-query requests and bytes, and the answers of `run(vector)` over the queries."""
@@ -148,6 +174,23 @@ class Runner:
             found.append(run(vector) or [])
             times.append(time.perf_counter() - started)
         return times, per_query(self.proxy.snapshot(), len(queries)), found
+
+
+def cold_bot_query(refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> float:
+    """Seconds of the bot's first query in a process of its own (nothing opened or cached yet): the tables
+    opened, the index partitions it probes read, and its rows re-ranked; the whole-index load it starts runs
+    beside it, as in the bot, and is cut off when the query returns."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_first_query, refs, vector, params).result()
+
+
+def _first_query(refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> float:
+    async def first() -> float:
+        started = time.perf_counter()
+        await BucketSearcher().search(refs, vector[None, :], params)
+        return time.perf_counter() - started
+
+    return asyncio.run(first())
 
 
 def recall(found: list[list[str]], truth: np.ndarray) -> float:
@@ -162,6 +205,7 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=200)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--cold-queries", type=int, default=5, help="first queries, each in a fresh process")
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--nprobes", type=int, default=20)
     parser.add_argument("--index-type", choices=INDEX_TYPES, default=DEFAULT_INDEX_TYPE)
@@ -234,13 +278,17 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         _, fresh_each, _ = runner.measure(lambda v: runner.fresh(one, v, params), queries)
         # The bot's first query opens the table, and loads the whole index when every bucket's fits the cache.
         first_t, first, _ = runner.measure(lambda v: runner.bot(one, v, params), queries[:1])
+        runner.proxy.reset()
+        prewarm_s = runner.prewarmed()
+        prewarm = per_query(runner.proxy.snapshot(), 1)
         for vector in warmup:
             runner.bot(one, vector, params)
         _, warm, _ = runner.measure(lambda v: runner.bot(one, v, params), queries)
         report["per_bucket"] = {
             "cold_fresh_connection": cold,
             "fresh_connection_every_query": fresh_each,
-            "first_bot_query": {"ms": round(first_t[0] * 1000, 1), "prewarm": one[0].prewarm, **first},
+            "first_bot_query": {"ms": round(first_t[0] * 1000, 1), **first},
+            "index_load_after_it": {"enabled": one[0].prewarm, "s": round(prewarm_s, 1), **prewarm},
             "warm_bot_path": warm,
             "get_requests_warm_vs_fresh": round(warm["get_requests"] / fresh_each["get_requests"], 2),
         }
@@ -248,14 +296,21 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         latency: dict[str, Any] = {}
         for label, count in (("one_bucket", 1), ("all_buckets", args.buckets)):
             refs, local_set = s3_refs[:count], local_refs[:count]
+            runner.proxy.reset()
+            cold_t = [cold_bot_query(refs, v, params) for v in queries[: args.cold_queries]]
+            cold_c = per_query(runner.proxy.snapshot(), len(cold_t))
             for vector in warmup:
                 runner.bot(refs, vector, params)
                 runner.bot(local_set, vector, params)
+            runner.prewarmed()
             fresh_t, fresh_c, _ = runner.measure(lambda v, r=refs: runner.fresh(r, v, params), queries)
             bot_t, bot_c, _ = runner.measure(lambda v, r=refs: runner.bot(r, v, params), queries)
+            each_t, each_c, _ = runner.measure(lambda v, r=refs: runner.each_bucket_refines(r, v, params), queries)
             local_t, _, _ = runner.measure(lambda v, r=local_set: runner.bot(r, v, params), queries)
             latency[label] = {
                 "s3_bot_path": {**percentiles(bot_t), **bot_c},
+                "s3_bot_path_cold": {**percentiles(cold_t), **cold_c},
+                "s3_refine_in_each_bucket": {**percentiles(each_t), **each_c},
                 "s3_fresh_connection_per_query": {**percentiles(fresh_t), **fresh_c},
                 "local_disk_bot_path": percentiles(local_t),
                 "p50_speedup_vs_fresh": round(statistics.median(fresh_t) / statistics.median(bot_t), 1),

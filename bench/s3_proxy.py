@@ -13,6 +13,7 @@ with its own kept-alive connection upstream, so concurrent range reads stay conc
 from __future__ import annotations
 
 import http.client
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -103,6 +104,11 @@ class _Forwarder(BaseHTTPRequestHandler):
 
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-reply (a process that ended with reads in flight) is not the proxy's error.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
     def __init__(self, upstream: str, latency_s: float) -> None:
         super().__init__(("127.0.0.1", 0), _Forwarder)

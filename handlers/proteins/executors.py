@@ -113,10 +113,17 @@ class LocalExecutor:
         return list(await asyncio.gather(*(job(ref, *args) for ref in refs)))
 
 
+# A Ray worker's event loop, kept across its jobs: what a job starts in the background (a bucket's index
+# being loaded into the cache) goes on during the next jobs instead of being cancelled when one returns.
+_WORKER_LOOP: list[asyncio.AbstractEventLoop] = []
+
+
 def run_job(job: Callable[..., Any], *args: Any) -> Any:
-    """What a Ray worker runs: the job, with an event loop of its own when the job is a coroutine function."""
+    """What a Ray worker runs: the job, on the worker's event loop when the job is a coroutine function."""
     if inspect.iscoroutinefunction(job):
-        return asyncio.run(job(*args))
+        if not _WORKER_LOOP:
+            _WORKER_LOOP.append(asyncio.new_event_loop())
+        return _WORKER_LOOP[0].run_until_complete(job(*args))
     return job(*args)
 
 

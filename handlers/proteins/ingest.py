@@ -70,13 +70,16 @@ def plan(catalog: Catalog, paths: list[Path], bucket_rows: int) -> IngestPlan:
         sources.kind(path)
         described[path] = sources.describe(path)
     shared = Counter(rows for rows, _, _ in described.values()) + Counter(row.rows for row in manifest)
+    legacy_rows = {row.rows for row in manifest if sources.is_legacy(row.fingerprint)}
     result = IngestPlan()
     new: dict[str, SourceFile] = {}
     for path, (rows, dimension, has_sequence) in described.items():
-        print_ = sources.fingerprint(path) if shared[rows] > 1 else None
-        if print_ in known:
-            result.skipped.append((path, known[print_]))
+        prints = sources.fingerprints(path, legacy=rows in legacy_rows) if shared[rows] > 1 else []
+        bucket = next((known[p] for p in prints if p in known), None)
+        if bucket is not None:
+            result.skipped.append((path, bucket))
             continue
+        print_ = prints[0] if prints else None
         key = print_ or str(path)
         if key not in new:
             new[key] = SourceFile(path, print_, rows, dimension, has_sequence)

@@ -1,14 +1,25 @@
 """Nearest proteins across every bucket: one query per bucket, all at once (LanceDB's async API or Ray), merged.
 
-As in the reference, each bucket returns its own top k by cosine distance and the global answer is the
-k smallest of those; a bucket's k nearest always include its share of the global k nearest, so merging
+As in the reference, each bucket returns its own nearest by cosine distance and the global answer is the
+k smallest of those; a bucket's nearest always include its share of the global k nearest, so merging
 loses nothing the per-bucket searches found.
+
+A quantized index (PQ, SQ, RaBitQ) only estimates distances, so its answers are re-ranked by the exact
+distance, which reads each candidate's row: on S3, a GET per row. LanceDB's refine does that per bucket,
+k x refine rows in every bucket. Here the buckets return their k x refine best by the index's estimate,
+which reads no rows once the index is cached; the estimates of all buckets are ranked together and only
+the k x refine best overall are read and re-ranked: one bucket's worth of reads for the whole query,
+however many buckets there are.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import lancedb
 import numpy as np
@@ -19,6 +30,8 @@ from handlers.proteins.executors import BucketExecutor, BucketRef, LocalExecutor
 from handlers.proteins.sources import EMBEDDING, ID, SEQUENCE
 
 log = structlog.get_logger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DISTANCE = "_distance"
 QUERY_INDEX = "query_index"
@@ -36,6 +49,9 @@ DEFAULT_REFINE = {"IVF_PQ": 20, "IVF_SQ": 2}
 # buckets of 250,000 made 157 GETs a query at refine 2 (p50 174 ms) against 261 at 5 (1,189 ms on the
 # emulator, `bench/proteins_s3.py`).
 RQ_REFINE = {1: 20, 2: 10, 4: 2}
+# Index types whose distances are estimates from compressed codes, re-ranked from the rows.
+QUANTIZED = ("IVF_PQ", "IVF_SQ", "IVF_RQ")
+ROW_ID = "_rowid"
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,10 @@ class SearchParams:
         if index_type == "IVF_RQ":
             return RQ_REFINE.get(bits, max(RQ_REFINE.values()))
         return DEFAULT_REFINE.get(index_type)
+
+    def reranked(self, ref: BucketRef) -> int | None:
+        """The refine factor when this bucket's answers are estimates to re-rank, else None (exact already)."""
+        return self.refine_for(ref.index_type, ref.index_bits) if ref.index_type in QUANTIZED else None
 
 
 @dataclass(frozen=True)
@@ -142,15 +162,72 @@ async def open_bucket(ref: BucketRef) -> tuple[Any, bool]:
     if cached is None:
         table = await (await _connection(ref)).open_table(ref.name)
         cached = (ref.generation, table, SEQUENCE in (await table.schema()).names)
-    if ref.prewarm and _OPEN.get(key, (None,))[0] != cached[0]:
-        await _prewarm(cached[1])
     _OPEN[key] = cached
+    if ref.prewarm:
+        _warm_in_background((*key, cached[0]), cached[1])
     return cached[1], cached[2]
 
 
+# Whole-index loads, per bucket table and generation: asked for by the first query that opens the bucket,
+# run on the same loop once no query is running, never in a query's path (on S3 a 250,000-row index is
+# thousands of GETs).
+_WARMING: dict[tuple[Any, ...], asyncio.Task[None]] = {}
+# Bucket queries running in this process. On the S3 emulator, a cold process's first query over four
+# buckets took 2.4 s with the index loads reading beside it, against 1.4 s alone.
+_RUNNING = [0]
+# How long no query must have run before an index load starts: longer than the gap between a search's
+# two rounds (estimates, then re-ranking), so a load does not slip in between them.
+QUIET_S = 0.2
+
+
+@contextlib.asynccontextmanager
+async def _running() -> AsyncIterator[None]:
+    """Marks a query in flight in this process: index loads wait for none to be."""
+    _RUNNING[0] += 1
+    try:
+        yield
+    finally:
+        _RUNNING[0] -= 1
+
+
+def _query(job: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A bucket job that counts as a running query wherever it runs (here, or in a Ray worker)."""
+
+    @functools.wraps(job)
+    async def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        async with _running():
+            return await job(*args, **kwargs)
+
+    return counted
+
+
+async def _quiet() -> None:
+    """Returns once no query has run in this process for QUIET_S."""
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while loop.time() - quiet_since < QUIET_S:
+        await asyncio.sleep(QUIET_S / 4)
+        if _RUNNING[0]:
+            quiet_since = loop.time()
+
+
+def _warm_in_background(key: tuple[Any, ...], table: Any) -> None:
+    task = _WARMING.get(key)
+    # Started again when its loop ended first (`asyncio.run` cancels what is left when its coroutine returns).
+    if task is None or task.cancelled() or task.get_loop().is_closed():
+        _WARMING[key] = asyncio.get_running_loop().create_task(_prewarm(table), name=f"prewarm {key[1]}")
+
+
+async def prewarmed() -> None:
+    """Wait for the index loads running on this loop: a benchmark's warm figures, or a loop about to stop."""
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(*(t for t in list(_WARMING.values()) if t.get_loop() is loop and not t.done()))
+
+
 async def _prewarm(table: Any) -> None:
-    """Load the table's vector index into the cache: its partitions are then read once per process, not by
-    the first queries that probe each (on S3, a GET each)."""
+    """Load the table's vector index into the cache, once no query is running: its partitions are then read
+    once per process, not by the first queries that probe each (on S3, a GET each)."""
+    await _quiet()
     try:
         for index in await table.list_indices():
             if EMBEDDING in index.columns:
@@ -159,6 +236,7 @@ async def _prewarm(table: Any) -> None:
         log.warning("protein_index_prewarm_failed", exc_info=True)
 
 
+@_query
 async def lookup_bucket(ref: BucketRef, protein_id: str) -> StoredProtein | None:
     """One bucket's row with this id (ids are validated by the caller: no quotes reach the filter)."""
     table, has_sequence = await open_bucket(ref)
@@ -170,16 +248,49 @@ async def lookup_bucket(ref: BucketRef, protein_id: str) -> StoredProtein | None
     return StoredProtein(row[ID], ref.name, np.asarray(row[EMBEDDING], np.float32), row.get(SEQUENCE))
 
 
-async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams) -> pa.Table:
-    """One bucket's top k for each query vector."""
-    table, has_sequence = await open_bucket(ref)
-    # Many vectors go in one request: LanceDB runs them together and tags each row with its query_index.
+def _nearest(table: Any, vectors: np.ndarray, params: SearchParams) -> Any:
+    """The bucket's vector query; many vectors go in one request, LanceDB tags each row with its query_index."""
     target = vectors[0] if len(vectors) == 1 else list(vectors)
-    query = table.query().nearest_to(target).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
-    refine = params.refine_for(ref.index_type, ref.index_bits)
-    if refine is not None:
-        query = query.refine_factor(refine)
+    return table.query().nearest_to(target).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
+
+
+@_query
+async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams) -> pa.Table:
+    """One bucket's top k for each query vector, by exact distance (an unindexed or IVF_FLAT bucket)."""
+    table, has_sequence = await open_bucket(ref)
+    query = _nearest(table, vectors, params)
     return await query.limit(params.k).select([ID, *([SEQUENCE] if has_sequence else []), DISTANCE]).to_arrow()
+
+
+@_query
+async def estimate_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams, limit: int) -> pa.Table:
+    """One bucket's `limit` nearest by its index's estimate, for each query vector: row ids and estimated
+    distances only, so nothing but the (cached) index is read."""
+    table, _ = await open_bucket(ref)
+    return await _nearest(table, vectors, params).limit(limit).select([DISTANCE]).with_row_id().to_arrow()
+
+
+@_query
+async def rerank_bucket(ref: BucketRef, vectors: np.ndarray, wanted: dict[str, list[tuple[int, int]]]) -> pa.Table:
+    """The rows `wanted[ref.name]` names as (query index, row id), read once each, with their exact cosine
+    distance to the query that asked for them."""
+    pairs = wanted.get(ref.name, [])
+    table, has_sequence = await open_bucket(ref)
+    columns = [ID, EMBEDDING, *([SEQUENCE] if has_sequence else [])]
+    row_ids = sorted({row for _, row in pairs})
+    rows = await table.take_row_ids(row_ids).select(columns).with_row_id().to_arrow() if row_ids else None
+    if rows is None or rows.num_rows == 0:  # a row gone since the estimate (the bucket was rewritten) is skipped
+        return pa.table({ID: pa.array([], pa.string()), DISTANCE: pa.array([], pa.float32())})
+    position = {row: i for i, row in enumerate(rows[ROW_ID].to_pylist())}
+    found = [(query, position[row]) for query, row in pairs if row in position]
+    stored = rows[EMBEDDING].combine_chunks().flatten().to_numpy().reshape(rows.num_rows, -1)
+    at = np.array([i for _, i in found])
+    asked = np.array([q for q, _ in found])
+    unit = stored[at] / np.linalg.norm(stored[at], axis=1, keepdims=True)
+    queries = vectors[asked] / np.linalg.norm(vectors[asked], axis=1, keepdims=True)
+    distances = (1.0 - np.einsum("ij,ij->i", unit, queries)).astype(np.float32)
+    picked = rows.take(pa.array(at)).select([ID, *([SEQUENCE] if has_sequence else [])])
+    return picked.append_column(DISTANCE, pa.array(distances)).append_column(QUERY_INDEX, pa.array(asked, pa.uint32()))
 
 
 class BucketSearcher:
@@ -190,13 +301,58 @@ class BucketSearcher:
 
     async def lookup(self, buckets: list[BucketRef], protein_id: str) -> StoredProtein | None:
         """The stored protein with this id, looked up in every bucket at once."""
-        found = await self.executor.gather(lookup_bucket, buckets, protein_id)
+        async with _running():
+            found = await self.executor.gather(lookup_bucket, buckets, protein_id)
         return next((f for f in found if f is not None), None)
 
     async def search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
         """The global top k for each query vector (rows of `vectors`), every bucket queried concurrently."""
-        parts = await self.executor.gather(search_bucket, buckets, vectors, params)
-        return merge([(ref.name, part) for ref, part in zip(buckets, parts, strict=True)], len(vectors), params.k)
+        async with _running():
+            return await self._search(buckets, vectors, params)
+
+    async def _search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
+        estimated = [ref for ref in buckets if params.reranked(ref) is not None]
+        exact = [ref for ref in buckets if params.reranked(ref) is None]
+        refine = max((params.reranked(ref) or 1 for ref in estimated), default=1)
+        exact_parts, estimates = await asyncio.gather(
+            self.executor.gather(search_bucket, exact, vectors, params),
+            self.executor.gather(estimate_bucket, estimated, vectors, params, params.k * refine),
+        )
+        parts = list(zip((ref.name for ref in exact), exact_parts, strict=True))
+        wanted = best_estimates(
+            [(ref.name, part) for ref, part in zip(estimated, estimates, strict=True)], params.k * refine
+        )
+        to_read = [ref for ref in estimated if wanted.get(ref.name)]
+        reranked = await self.executor.gather(rerank_bucket, to_read, vectors, wanted)
+        parts += zip((ref.name for ref in to_read), reranked, strict=True)
+        return merge(parts, len(vectors), params.k)
+
+
+def best_estimates(parts: list[tuple[str, pa.Table]], keep: int) -> dict[str, list[tuple[int, int]]]:
+    """Per bucket, the (query index, row id) pairs among each query's `keep` smallest estimated distances over
+    all buckets: the rows worth reading to re-rank."""
+    tables = [table for _, table in parts if table.num_rows]
+    if not tables:
+        return {}
+    query_of = np.concatenate([_query_index(table) for table in tables])
+    distance = np.concatenate([table[DISTANCE].to_numpy() for table in tables])
+    row_of = np.concatenate([table[ROW_ID].to_numpy() for table in tables])
+    names = [bucket for bucket, table in parts if table.num_rows]
+    bucket_of = np.concatenate([np.full(table.num_rows, i) for i, table in enumerate(tables)])
+    order = np.lexsort((distance, query_of))  # by query, then estimate
+    grouped = query_of[order]
+    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped, side="left")
+    wanted: dict[str, list[tuple[int, int]]] = {}
+    for i in order[rank < keep]:
+        wanted.setdefault(names[bucket_of[i]], []).append((int(query_of[i]), int(row_of[i])))
+    return wanted
+
+
+def _query_index(table: pa.Table) -> np.ndarray:
+    """Which query vector each row answers (a one-vector query's rows carry no query_index)."""
+    if QUERY_INDEX in table.column_names:
+        return table[QUERY_INDEX].to_numpy()
+    return np.zeros(table.num_rows, dtype=np.int64)
 
 
 def merge(parts: list[tuple[str, pa.Table]], queries: int, k: int) -> list[list[Hit]]:
@@ -210,7 +366,7 @@ def merge(parts: list[tuple[str, pa.Table]], queries: int, k: int) -> list[list[
         n = table.num_rows
         ids += table[ID].to_pylist()
         distances += table[DISTANCE].to_pylist()
-        query_of += table[QUERY_INDEX].to_pylist() if QUERY_INDEX in table.column_names else [0] * n
+        query_of += _query_index(table).tolist()
         bucket_of += [bucket] * n
         sequences += table[SEQUENCE].to_pylist() if SEQUENCE in table.column_names else [None] * n
     results: list[list[Hit]] = [[] for _ in range(queries)]

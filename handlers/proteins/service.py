@@ -94,8 +94,19 @@ class _Loop:
         return future.result()
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        try:
+            asyncio.run_coroutine_threadsafe(_cancel_background(), self.loop).result(5)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+
+
+async def _cancel_background() -> None:
+    """Cancel what still runs on this loop besides the caller (an index being loaded), and let it finish."""
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class ProteinService:

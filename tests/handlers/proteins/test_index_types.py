@@ -156,14 +156,14 @@ def test_sub_vectors_belong_to_ivf_pq_only(mixed_db):
 
 def test_buckets_prewarm_their_index_only_when_every_index_fits_the_cache():
     params = IndexParams("IVF_RQ", "cosine", 500, 0, 4, 250_000, 1.0, "x")
-    # 250,000 rows of 960 4-bit codes and 16 bytes of id and factors: 124 MB each.
-    assert index_bytes(params, 960) == 250_000 * (480 + 16)
+    # 250,000 rows of 960 4-bit codes and 72 bytes of id, factors and centroids: 138 MB each.
+    assert index_bytes(params, 960) == 250_000 * (480 + 72)
     info = DatabaseInfo(
         "db",
         {"bucket_0000": 250_000, "bucket_0001": 250_000, "bucket_0002": 10},
         Embedder("m", 960),
         {"bucket_0000": params, "bucket_0001": params},
     )
-    assert [ref.prewarm for ref in info.refs(None, 1024)] == [True, True, False]  # 248 MB of a 768 MiB cache
+    assert [ref.prewarm for ref in info.refs(None, 1024)] == [True, True, False]  # 276 MB of a 768 MiB cache
     assert not any(ref.prewarm for ref in info.refs(None, 256))  # 192 MiB of index cache: too small
     assert not any(ref.prewarm for ref in info.refs(None, 0))  # LanceDB's own cache sizes: not ours to fill

@@ -1,5 +1,6 @@
 """Ingest: HDF5 and Parquet into buckets, the manifest, and what is refused."""
 
+import hashlib
 import struct
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from bot.errors import BadInput
 from handlers.proteins import sources
-from handlers.proteins.catalog import Catalog
+from handlers.proteins.catalog import MANIFEST, Catalog
 from handlers.proteins.indexing import index, recorded
 from handlers.proteins.ingest import FILE_FORMAT, ingest
 from tests.handlers.proteins.conftest import gaussian, write_h5, write_parquet
@@ -85,6 +86,21 @@ def test_a_new_file_is_hashed_while_written_and_copies_in_one_ingest_are_written
     }
     again = ingest(catalog, [other, copy], embedder="m")
     assert again.rows == 0 and len(again.skipped) == 2
+
+
+def test_a_file_ingested_before_prints_were_sha256_is_still_known(tmp_path):
+    old = write_h5(tmp_path / "old.h5", [f"o{i}" for i in range(120)], gaussian(120, seed=3))
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, [old], embedder="m")
+    # The manifest as an older opsbot wrote it: a bare 128-bit BLAKE2b hex print.
+    legacy = hashlib.blake2b(old.read_bytes(), digest_size=16).hexdigest()
+    catalog.db.open_table(MANIFEST).update(values={"fingerprint": legacy})
+    assert [row.fingerprint for row in catalog.manifest()] == [legacy]
+    renamed = tmp_path / "renamed.h5"
+    renamed.write_bytes(old.read_bytes())
+    again = ingest(catalog, [renamed], embedder="m")
+    assert again.rows == 0 and again.skipped == [(renamed, "bucket_0000")]
+    assert sources.fingerprint(renamed).startswith("sha256:")
 
 
 def test_files_are_packed_best_fit(tmp_path):

@@ -3,6 +3,7 @@ a half-written bucket, index builds and search, on data small enough for every r
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 import boto3
 import lancedb
@@ -10,10 +11,11 @@ import numpy as np
 import pytest
 
 from handlers.proteins.catalog import Catalog
+from handlers.proteins.executors import BucketRef
 from handlers.proteins.indexing import index, recorded
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
-from handlers.proteins.search import SearchParams, open_bucket
+from handlers.proteins.search import BucketSearcher, SearchParams, open_bucket, prewarmed, session
 from handlers.proteins.service import ProteinService
 from sandbox.aws.moto_server import MotoServer, lance_storage_options
 from tests.handlers.proteins.conftest import gaussian, write_h5
@@ -117,5 +119,38 @@ def test_index_and_search_over_s3(s3_db, tmp_path):
         refreshed, _ = asyncio.run(open_bucket(after))
         latest = lancedb.connect(uri, storage_options=options).open_table("bucket_0000").version
         assert refreshed is table and asyncio.run(refreshed.version()) == latest
+    finally:
+        service.close()
+
+
+def test_the_first_query_loads_the_whole_index_beside_it(s3_db, tmp_path):
+    uri, options = s3_db
+    vectors = gaussian(600, 32, seed=21)
+    files = [write_h5(tmp_path / "a.h5", [f"v{i:03d}" for i in range(600)], vectors)]
+    ingest(Catalog(uri, options), files, embedder="gauss")
+    index(Catalog(uri, options), index_type="ivf_rq")
+    service = ProteinService(uri, storage_options=options)
+    params = SearchParams(k=5, nprobes=1)  # the query itself reads one partition of the index
+
+    async def first_query(refs: list[BucketRef]) -> int:
+        await BucketSearcher().search(refs, gaussian(1, 32, seed=22), params)
+        await prewarmed()
+        return session(refs[0].cache_mb).size_bytes
+
+    try:
+        # Two cache sizes, so two sessions with nothing cached yet; the index fits both.
+        warm_refs = service.info().refs(options, 61)
+        assert [ref.prewarm for ref in warm_refs] == [True]
+        cold = asyncio.run(first_query([replace(ref, prewarm=False) for ref in service.info().refs(options, 62)]))
+        warmed = asyncio.run(first_query(warm_refs))
+        listed = boto3.client(
+            "s3",
+            endpoint_url=options["aws_endpoint"],
+            region_name=REGION,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        ).list_objects_v2(Bucket=uri.split("/")[2], Prefix="db/bucket_0000.lance/_indices/")
+        stored = sum(item["Size"] for item in listed["Contents"])
+        assert warmed >= stored > cold
     finally:
         service.close()
