@@ -71,13 +71,14 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1)}
 
 
-def per_query(counts: dict[str, dict[str, int]], queries: int) -> dict[str, float]:
-    """GET requests and bytes per query (a search makes no other requests), and moto's own time."""
+def per_query(counts: dict[str, dict[str, int]], queries: int) -> dict[str, Any]:
+    """GET requests and bytes per query (a search makes no other requests), what they read, and moto's own time."""
     gets = counts.get("GET", {"requests": 0, "bytes_out": 0, "upstream_ms": 0})
-    others = sum(row["requests"] for method, row in counts.items() if method != "GET")
+    others = sum(row["requests"] for method, row in counts.items() if method not in ("GET", "GET_by_part"))
     return {
         "get_requests": round(gets["requests"] / queries, 1),
         "get_kib": round(gets["bytes_out"] / queries / 1024, 1),
+        "gets_by_part": {part: round(n / queries, 1) for part, n in counts.get("GET_by_part", {}).items()},
         "other_requests": round(others / queries, 1),
         "moto_ms": round(gets["upstream_ms"] / queries, 1),
     }

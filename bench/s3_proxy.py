@@ -7,7 +7,7 @@ with its own kept-alive connection upstream, so concurrent range reads stay conc
 
     with S3Proxy("http://127.0.0.1:5000", latency_s=0.02) as proxy:
         ...  # storage option aws_endpoint = proxy.url
-        proxy.snapshot()  # {"GET": {"requests": 126, "bytes_in": ..., "bytes_out": ...}, ...}
+        proxy.snapshot()  # {"GET": {"requests": 126, "bytes_in": ..., ...}, "GET_by_part": {"index": 78, ...}}
 """
 
 from __future__ import annotations
@@ -27,29 +27,49 @@ _HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transf
 
 class _Counts:
     """Per HTTP method: requests, bytes_in (request bodies sent), bytes_out (response bodies received), and
-    upstream_ms (time spent waiting on the endpoint, summed over requests, the added latency not included)."""
+    upstream_ms (time spent waiting on the endpoint, summed over requests, the added latency not included);
+    and GETs by the part of a Lance table they read."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_method: dict[str, dict[str, int]] = defaultdict(
             lambda: {"requests": 0, "bytes_in": 0, "bytes_out": 0, "upstream_ms": 0}
         )
+        # GETs by what they read in a Lance table (`_part`).
+        self._gets_by_part: dict[str, int] = defaultdict(int)
 
-    def add(self, method: str, sent: int, received: int, seconds: float) -> None:
+    def add(self, method: str, path: str, sent: int, received: int, seconds: float) -> None:
         with self._lock:
             row = self._by_method[method]
             row["upstream_ms"] += round(seconds * 1000)
             row["requests"] += 1
             row["bytes_in"] += sent
             row["bytes_out"] += received
+            if method == "GET":
+                self._gets_by_part[_part(path)] += 1
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self._lock:
-            return {method: dict(row) for method, row in sorted(self._by_method.items())}
+            counts = {method: dict(row) for method, row in sorted(self._by_method.items())}
+            if self._gets_by_part:
+                counts["GET_by_part"] = dict(sorted(self._gets_by_part.items()))
+            return counts
 
     def reset(self) -> None:
         with self._lock:
             self._by_method.clear()
+            self._gets_by_part.clear()
+
+
+# Where a Lance table keeps what a GET reads (the table directory's layout): version listings (a GET with a
+# query string), manifests, the vector and id indexes, and the rows' data files.
+_PARTS = (("/_versions/", "manifest"), ("/_indices/", "index"), ("/data/", "rows"))
+
+
+def _part(path: str) -> str:
+    if "?" in path:
+        return "listing"
+    return next((part for marker, part in _PARTS if marker in path), "other")
 
 
 class _Forwarder(BaseHTTPRequestHandler):
@@ -89,7 +109,7 @@ class _Forwarder(BaseHTTPRequestHandler):
                 self._connection = None
                 if attempt == 2:
                     raise
-        self.server.counts.add(self.command, len(body or b""), len(data), time.perf_counter() - started)
+        self.server.counts.add(self.command, self.path, len(body or b""), len(data), time.perf_counter() - started)
         self.send_response_only(reply.status, reply.reason)
         for key, value in reply.getheaders():
             if key.lower() not in _HOP and key.lower() != "content-length":

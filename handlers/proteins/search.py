@@ -103,9 +103,11 @@ class StoredProtein:
 
 # LanceDB's caches live in a session: the index cache keeps IVF centroids and the PQ codes of partitions
 # already probed, the metadata cache the manifests and data-file footers. Without them every query reads
-# those again from object storage (about 100 GETs per bucket on S3). One session per process and size,
-# shared by every bucket table, so the setting bounds the whole process, not each table.
-_SESSIONS: dict[int, lancedb.Session] = {}
+# those again from object storage (about 100 GETs per bucket on S3). One session per database and size,
+# shared by every bucket table, so the setting bounds what a process serving one database holds, not each
+# table; a process that searches two databases (a benchmark, S3 beside local disk) gives each its own, so
+# one does not evict the other's indexes.
+_SESSIONS: dict[tuple[str, int], lancedb.Session] = {}
 # A connection per database, opened once: it carries the session and the object store's HTTP client.
 _CONNECTIONS: dict[tuple[Any, ...], Any] = {}
 # Bucket tables opened in this process (the bot's, or a Ray worker's), reused across queries: (uri, name,
@@ -116,17 +118,18 @@ _OPEN: dict[tuple[Any, ...], tuple[str, Any, bool]] = {}
 INDEX_CACHE_SHARE = 0.75
 
 
-def session(cache_mb: int) -> lancedb.Session | None:
-    """The process's LanceDB session for this cache budget (None: LanceDB's defaults, 6 GiB + 1 GiB)."""
+def session(uri: str, cache_mb: int) -> lancedb.Session | None:
+    """The process's LanceDB session for this database and cache budget (None: LanceDB's defaults, 6 GiB +
+    1 GiB)."""
     if cache_mb <= 0:
         return None
-    if cache_mb not in _SESSIONS:
+    if (uri, cache_mb) not in _SESSIONS:
         budget = cache_mb * 1024 * 1024
         index_bytes = index_cache_bytes(cache_mb)
-        _SESSIONS[cache_mb] = lancedb.Session(
+        _SESSIONS[uri, cache_mb] = lancedb.Session(
             index_cache_size_bytes=index_bytes, metadata_cache_size_bytes=budget - index_bytes
         )
-    return _SESSIONS[cache_mb]
+    return _SESSIONS[uri, cache_mb]
 
 
 def index_cache_bytes(cache_mb: int) -> int:
@@ -138,7 +141,7 @@ async def _connection(ref: BucketRef) -> Any:
     key = (ref.uri, ref.storage_options, ref.cache_mb)
     if key not in _CONNECTIONS:
         _CONNECTIONS[key] = await lancedb.connect_async(
-            ref.uri, storage_options=ref.options, session=session(ref.cache_mb)
+            ref.uri, storage_options=ref.options, session=session(ref.uri, ref.cache_mb)
         )
     return _CONNECTIONS[key]
 
@@ -351,7 +354,7 @@ def best_estimates(parts: list[tuple[str, pa.Table]], keep: int) -> dict[str, li
 def _query_index(table: pa.Table) -> np.ndarray:
     """Which query vector each row answers (a one-vector query's rows carry no query_index)."""
     if QUERY_INDEX in table.column_names:
-        return table[QUERY_INDEX].to_numpy()
+        return np.asarray(table[QUERY_INDEX].to_numpy(), dtype=np.int64)
     return np.zeros(table.num_rows, dtype=np.int64)
 
 

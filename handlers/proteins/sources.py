@@ -51,12 +51,13 @@ def fingerprint(path: Path) -> str:
 def fingerprints(path: Path, legacy: bool = False, chunk: int = 8 << 20) -> list[str]:
     """The file's fingerprint and, with `legacy`, also the BLAKE2b print older manifest rows carry, both from
     one pass over the file."""
-    digests = [hashlib.sha256(), *([hashlib.blake2b(digest_size=16)] if legacy else [])]
+    digest, older = hashlib.sha256(), hashlib.blake2b(digest_size=16) if legacy else None
     with path.open("rb") as handle:
         while block := handle.read(chunk):
-            for digest in digests:
-                digest.update(block)
-    return [FINGERPRINT_PREFIX + digests[0].hexdigest(), *(d.hexdigest() for d in digests[1:])]
+            digest.update(block)
+            if older is not None:
+                older.update(block)
+    return [FINGERPRINT_PREFIX + digest.hexdigest(), *([older.hexdigest()] if older is not None else [])]
 
 
 def is_legacy(print_: str) -> bool:

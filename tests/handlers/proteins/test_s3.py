@@ -135,7 +135,7 @@ def test_the_first_query_loads_the_whole_index_beside_it(s3_db, tmp_path):
     async def first_query(refs: list[BucketRef]) -> int:
         await BucketSearcher().search(refs, gaussian(1, 32, seed=22), params)
         await prewarmed()
-        return session(refs[0].cache_mb).size_bytes
+        return session(refs[0].uri, refs[0].cache_mb).size_bytes
 
     try:
         # Two cache sizes, so two sessions with nothing cached yet; the index fits both.
