@@ -2,9 +2,10 @@
 
 Production keeps the bucket tables on S3. Here they live in the sandbox's S3 (moto, as `sandbox/aws/
 moto_server.py` runs it) behind `bench/s3_proxy.py`, which counts requests and bytes per method and adds
-LATENCY_MS to every request (in-region S3's order). BUCKETS buckets of ROWS x DIM float32 vectors from a
-Gaussian mixture are ingested and indexed on local disk (`--index-type`, default the bot's) and uploaded as they
-are, so the S3 figures measure queries, not a slow index build over moto. Ground truth: exact cosine top 10.
+LATENCY_MS to every request (in-region S3's order); moto and the proxy each run in a process of their own.
+BUCKETS buckets of ROWS x DIM float32 vectors from a Gaussian mixture are ingested and indexed on local disk
+(`--index-type`, default the bot's) and uploaded as they are, so the S3 figures measure queries, not a slow
+index build over moto. Ground truth: exact cosine top 10.
 Prints one JSON document:
 
 - per_bucket: requests and bytes of one bucket's query (k 10, nprobes, refine) on a fresh connection and
@@ -50,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.proteins import mixture  # noqa: E402
-from bench.s3_proxy import S3Proxy  # noqa: E402
+from bench.s3_proxy import MotoProcess, S3Proxy  # noqa: E402
 from handlers.proteins.catalog import Catalog  # noqa: E402
 from handlers.proteins.executors import BucketRef  # noqa: E402
 from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, index, recorded  # noqa: E402
@@ -58,7 +59,6 @@ from handlers.proteins.ingest import ingest  # noqa: E402
 from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams, open_bucket, prewarmed  # noqa: E402
 from handlers.proteins.service import DatabaseInfo  # noqa: E402
 from handlers.proteins.sources import EMBEDDING, ID  # noqa: E402
-from sandbox.aws.moto_server import MotoServer  # noqa: E402
 from sandbox.runtime import free_port  # noqa: E402
 
 K = 10
@@ -238,7 +238,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     truth = np.argsort(-scores, axis=1)[:, :K]
     del scores
 
-    moto = MotoServer(free_port()).start()
+    moto = MotoProcess(free_port()).start()
     proxy = S3Proxy(moto.url, latency_s=args.latency_ms / 1000).start()
     try:
         client = boto3.client(

@@ -4,6 +4,8 @@ LanceDB's object store speaks plain HTTP to `aws_endpoint`; pointing it here ins
 bench count what one query costs on the wire (requests and bytes per method) and feel what in-region S3
 adds per request (about 20 ms), which a loopback moto does not. One thread per client connection, each
 with its own kept-alive connection upstream, so concurrent range reads stay concurrent as they are on S3.
+The proxy runs in a process of its own, and `MotoProcess` runs moto (as the sandbox does) in another: on
+S3, the client's interpreter, the network and the store do not wait on one interpreter lock.
 
     with S3Proxy("http://127.0.0.1:5000", latency_s=0.02) as proxy:
         ...  # storage option aws_endpoint = proxy.url
@@ -13,11 +15,13 @@ with its own kept-alive connection upstream, so concurrent range reads stay conc
 from __future__ import annotations
 
 import http.client
+import multiprocessing
 import sys
 import threading
 import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -140,43 +144,88 @@ class _ProxyServer(ThreadingHTTPServer):
 
 
 class S3Proxy:
-    """The forwarder on a free loopback port; `url` is the endpoint to give LanceDB (or boto3)."""
+    """The forwarder in a process of its own, on a free loopback port: it shares no interpreter lock with the
+    client or with the endpoint, as S3 shares none with its clients. `url` is the endpoint to give LanceDB
+    (or boto3); counts come back over a pipe."""
 
     def __init__(self, upstream: str, latency_s: float = 0.0) -> None:
-        self._server = _ProxyServer(upstream, latency_s)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="s3-proxy", daemon=True)
+        self._args = (upstream, latency_s)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._control: Connection | None = None
+        self.url = ""
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def latency_s(self) -> float:
-        return self._server.latency_s
-
-    @latency_s.setter
-    def latency_s(self, seconds: float) -> None:
-        self._server.latency_s = seconds
+    def _ask(self, command: str) -> Any:
+        assert self._control is not None, "start the proxy first"
+        self._control.send(command)
+        return self._control.recv()
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         """Requests and bytes per method since the last reset."""
-        return self._server.counts.snapshot()
+        counts: dict[str, dict[str, int]] = self._ask("snapshot")
+        return counts
 
     def reset(self) -> None:
         """Start counting from zero."""
-        self._server.counts.reset()
+        self._ask("reset")
 
     def start(self) -> S3Proxy:
-        self._thread.start()
+        context = multiprocessing.get_context("spawn")
+        self._control, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(*self._args, theirs), name="s3-proxy", daemon=True)
+        self._process.start()
+        self.url = self._control.recv()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._process is not None:
+            self._ask("stop")
+            self._process.join(10)
 
     def __enter__(self) -> S3Proxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _serve(upstream: str, latency_s: float, control: Connection) -> None:
+    """The proxy process: serve on threads, answer the parent's commands until it says stop."""
+    server = _ProxyServer(upstream, latency_s)
+    threading.Thread(target=server.serve_forever, name="s3-proxy", daemon=True).start()
+    host, port = server.server_address[:2]
+    control.send(f"http://{host}:{port}")
+    while (command := control.recv()) != "stop":
+        if command == "reset":
+            server.counts.reset()
+        control.send(server.counts.snapshot() if command == "snapshot" else None)
+    server.shutdown()
+    server.server_close()
+    control.send(None)
+
+
+class MotoProcess:
+    """The sandbox's moto (`sandbox.aws.moto_server.MotoServer`) in a process of its own, on `port`."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        context = multiprocessing.get_context("spawn")
+        self._control, theirs = context.Pipe()
+        self._process = context.Process(target=_serve_moto, args=(port, theirs), name="moto", daemon=True)
+
+    def start(self) -> MotoProcess:
+        self._process.start()
+        self._control.recv()
+        return self
+
+    def stop(self) -> None:
+        self._control.send("stop")
+        self._process.join(10)
+
+
+def _serve_moto(port: int, control: Connection) -> None:
+    from sandbox.aws.moto_server import MotoServer
+
+    server = MotoServer(port).start()
+    control.send("ready")
+    control.recv()
+    server.stop()

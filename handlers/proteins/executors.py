@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
@@ -113,17 +114,47 @@ class LocalExecutor:
         return list(await asyncio.gather(*(job(ref, *args) for ref in refs)))
 
 
-# A Ray worker's event loop, kept across its jobs: what a job starts in the background (a bucket's index
-# being loaded into the cache) goes on during the next jobs instead of being cancelled when one returns.
-_WORKER_LOOP: list[asyncio.AbstractEventLoop] = []
+class LoopThread:
+    """An event loop running on its own thread, so sync callers (listeners, the CLI, a Ray worker's tasks) can
+    use LanceDB's async API, and what a job starts in the background (a bucket's index being loaded into the
+    cache) goes on between calls."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, R]) -> R:
+        """The coroutine's result, run on the loop."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self) -> None:
+        """Cancel what still runs in the background, then stop the loop."""
+        try:
+            asyncio.run_coroutine_threadsafe(_cancel_background(), self.loop).result(5)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+
+
+async def _cancel_background() -> None:
+    """Cancel what still runs on this loop besides the caller, and let it finish."""
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# A Ray worker's loop, kept across its tasks (started by the first that needs it).
+_WORKER_LOOP: list[LoopThread] = []
 
 
 def run_job(job: Callable[..., Any], *args: Any) -> Any:
-    """What a Ray worker runs: the job, on the worker's event loop when the job is a coroutine function."""
+    """What a Ray worker runs: the job, on the worker's loop thread when the job is a coroutine function."""
     if inspect.iscoroutinefunction(job):
         if not _WORKER_LOOP:
-            _WORKER_LOOP.append(asyncio.new_event_loop())
-        return _WORKER_LOOP[0].run_until_complete(job(*args))
+            _WORKER_LOOP.append(LoopThread("bucket-jobs"))
+        return _WORKER_LOOP[0].run(job(*args))
     return job(*args)
 
 

@@ -34,9 +34,9 @@ INDEX_TYPES = ("ivf_pq", "ivf_rq", "ivf_sq", "ivf_flat")
 # RaBitQ's: more to hold and read for 200M-row buckets on S3.
 DEFAULT_INDEX_TYPE = "ivf_rq"
 # RaBitQ's bits per dimension, the ones measured (`bench/proteins.py --rq-bits N`). LanceDB's default is
-# 1; at 1,000,000 x 960 that needs refine 20 (200 rows re-read per bucket) for recall@10 0.98. 4 bits rank
-# well enough that refine 2 reaches 0.99: a tenth of the re-ranking reads, each one a GET on S3, for an
-# index 4x larger (480 bytes a row at 960 dimensions, half IVF-SQ's).
+# 1; at 1,000,000 x 960 that needs refine 20 (200 rows re-read) for recall@10 0.98. 4 bits rank well enough
+# that refine 5 reaches 1.0 (2: 0.99 on one bucket): a quarter of the re-ranking reads, each one a GET on
+# S3, for an index 4x larger (480 bytes a row at 960 dimensions, half IVF-SQ's).
 RQ_BITS_CHOICES = (1, 2, 4)
 DEFAULT_RQ_BITS = 4
 # Vectors per partition IVF-RQ's k-means trains on (LanceDB's default 256). Training is most of a build: at

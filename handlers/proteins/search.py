@@ -43,12 +43,11 @@ QUERY_INDEX = "query_index"
 # (refine 10: 0.995), SQ's byte per dimension closely (refine 1: 0.97). IVF_FLAT and unindexed buckets keep
 # exact distances and need none.
 DEFAULT_REFINE = {"IVF_PQ": 20, "IVF_SQ": 2}
-# RaBitQ by its bits per dimension, from `bench/proteins.py`. 1 bit at 1,000,000 x 960: refine 10 reaches
-# recall@10 0.92, 20 reaches 0.98. 4 bits, refine 2: 0.9925-0.997 there (5: 1.0), 0.9955 at 100,000, and on
-# k-mer families 0.9855, what nprobes 20 allows at any refine. On S3 each re-read row is a GET: four warm
-# buckets of 250,000 made 157 GETs a query at refine 2 (p50 174 ms) against 261 at 5 (1,189 ms on the
-# emulator, `bench/proteins_s3.py`).
-RQ_REFINE = {1: 20, 2: 10, 4: 2}
+# RaBitQ by its bits per dimension, from `bench/proteins.py`. 1 bit at 1,000,000 x 960 in one bucket:
+# refine 10 reaches recall@10 0.92, 20 reaches 0.98. 4 bits: refine 2 gives 0.9965 in one bucket of 1,000,000
+# but 0.9775 over four of 250,000 re-ranked together (estimates from larger partitions err more); 5 gives
+# 1.0 on both. On S3 each re-read row is a GET: k x refine of them per query, whatever the buckets.
+RQ_REFINE = {1: 20, 2: 10, 4: 5}
 # Index types whose distances are estimates from compressed codes, re-ranked from the rows.
 QUANTIZED = ("IVF_PQ", "IVF_SQ", "IVF_RQ")
 ROW_ID = "_rowid"

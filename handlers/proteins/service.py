@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from collections.abc import Coroutine
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import numpy as np
 
@@ -16,13 +12,12 @@ from bot.errors import NotFound
 from bot.settings import Settings
 from handlers.proteins.catalog import Catalog, Embedder
 from handlers.proteins.embedders import SequenceEmbedder, check_compatible, load_embedder
-from handlers.proteins.executors import BucketExecutor, BucketRef, bucket_ref
+from handlers.proteins.executors import BucketExecutor, BucketRef, LoopThread, bucket_ref
 from handlers.proteins.identity import MAX_ALIGNMENTS, percent_identity
 from handlers.proteins.indexing import IndexParams, index_bytes, recorded
 from handlers.proteins.query import ProteinQuery, SearchOptions
 from handlers.proteins.search import BucketSearcher, Hit, SearchParams, index_cache_bytes
 
-T = TypeVar("T")
 # New buckets appear only through an ingest; re-reading the manifest this often is plenty for the bot.
 STATE_SECONDS = 30.0
 # Queries per multi-vector request in batch mode: large enough to amortise each bucket's scan.
@@ -81,34 +76,6 @@ def search_defaults(settings: Settings) -> SearchParams:
     return SearchParams(nprobes=settings.protein_nprobes, refine_factor=settings.protein_refine_factor)
 
 
-class _Loop:
-    """An event loop on its own thread, so sync callers (listeners, CLI) can use LanceDB's async API."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="proteins-search", daemon=True)
-        self.thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-        return future.result()
-
-    def close(self) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(_cancel_background(), self.loop).result(5)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
-
-
-async def _cancel_background() -> None:
-    """Cancel what still runs on this loop besides the caller (an index being loaded), and let it finish."""
-    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
 class ProteinService:
     """One protein database, searched by id or sequence across all its buckets."""
 
@@ -132,7 +99,7 @@ class ProteinService:
         self.embedder_spec = embedder
         self.defaults = defaults or SearchParams()
         self._embedder: SequenceEmbedder | None = None
-        self._loop = _Loop()
+        self._loop = LoopThread("proteins-search")
         self._lock = threading.Lock()
         self._state: tuple[float, DatabaseInfo] | None = None
 

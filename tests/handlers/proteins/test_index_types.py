@@ -111,7 +111,7 @@ def test_batch_mode_answers_as_one_query_at_a_time(mixed_db, service):
 
 def test_the_refine_factor_defaults_by_index_type_and_rabitq_bits_unless_one_is_asked_for():
     assert [SearchParams().refine_for(t) for t in ("IVF_PQ", "IVF_SQ", "IVF_FLAT", "FLAT")] == [20, 2, None, None]
-    assert [SearchParams().refine_for("IVF_RQ", bits) for bits in (1, 2, 4)] == [20, 10, 2]
+    assert [SearchParams().refine_for("IVF_RQ", bits) for bits in (1, 2, 4)] == [20, 10, 5]
     assert SearchParams(refine_factor=7).refine_for("IVF_RQ", 4) == 7
 
 
