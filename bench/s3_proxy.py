@@ -15,6 +15,7 @@ S3, the client's interpreter, the network and the store do not wait on one inter
 from __future__ import annotations
 
 import http.client
+import logging
 import multiprocessing
 import sys
 import threading
@@ -225,6 +226,7 @@ class MotoProcess:
 def _serve_moto(port: int, control: Connection) -> None:
     from sandbox.aws.moto_server import MotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = MotoServer(port).start()
     control.send("ready")
     control.recv()

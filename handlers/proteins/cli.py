@@ -237,8 +237,8 @@ def _service(
     "--refine",
     type=click.IntRange(1),
     default=None,
-    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else per bucket by its index "
-    "(IVF_PQ 20, IVF_SQ 2, IVF_RQ 20/10/2 at 1/2/4 bits).",
+    help="Default OPSBOT_PROTEIN_REFINE_FACTOR, else by the buckets' indexes "
+    "(IVF_PQ 20, IVF_SQ 2, IVF_RQ 20/10/5 at 1/2/4 bits).",
 )
 @click.option("--identity", is_flag=True, help="Batch: percent identity to stored sequences (slower).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Batch: CSV file (default stdout).")

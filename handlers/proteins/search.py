@@ -274,25 +274,40 @@ async def estimate_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchPar
 
 @_query
 async def rerank_bucket(ref: BucketRef, vectors: np.ndarray, wanted: dict[str, list[tuple[int, int]]]) -> pa.Table:
-    """The rows `wanted[ref.name]` names as (query index, row id), read once each, with their exact cosine
-    distance to the query that asked for them."""
+    """The vectors of the rows `wanted[ref.name]` names as (query index, row id), each read once, and their
+    exact cosine distance to the query that asked for them: query_index, _rowid, _distance."""
     pairs = wanted.get(ref.name, [])
-    table, has_sequence = await open_bucket(ref)
-    columns = [ID, EMBEDDING, *([SEQUENCE] if has_sequence else [])]
-    row_ids = sorted({row for _, row in pairs})
-    rows = await table.take_row_ids(row_ids).select(columns).with_row_id().to_arrow() if row_ids else None
-    if rows is None or rows.num_rows == 0:  # a row gone since the estimate (the bucket was rewritten) is skipped
-        return pa.table({ID: pa.array([], pa.string()), DISTANCE: pa.array([], pa.float32())})
+    table, _ = await open_bucket(ref)
+    rows = await _take(table, pairs, [EMBEDDING])
     position = {row: i for i, row in enumerate(rows[ROW_ID].to_pylist())}
-    found = [(query, position[row]) for query, row in pairs if row in position]
-    stored = rows[EMBEDDING].combine_chunks().flatten().to_numpy().reshape(rows.num_rows, -1)
-    at = np.array([i for _, i in found])
-    asked = np.array([q for q, _ in found])
-    unit = stored[at] / np.linalg.norm(stored[at], axis=1, keepdims=True)
+    found = [(query, row) for query, row in pairs if row in position]  # a row gone since the estimate: skipped
+    at = np.array([position[row] for _, row in found], dtype=np.int64)
+    asked = np.array([query for query, _ in found], dtype=np.int64)
+    dimension = vectors.shape[1]
+    stored = rows[EMBEDDING].combine_chunks().flatten().to_numpy().reshape(rows.num_rows, dimension)[at]
+    unit = stored / np.linalg.norm(stored, axis=1, keepdims=True)
     queries = vectors[asked] / np.linalg.norm(vectors[asked], axis=1, keepdims=True)
     distances = (1.0 - np.einsum("ij,ij->i", unit, queries)).astype(np.float32)
-    picked = rows.take(pa.array(at)).select([ID, *([SEQUENCE] if has_sequence else [])])
-    return picked.append_column(DISTANCE, pa.array(distances)).append_column(QUERY_INDEX, pa.array(asked, pa.uint32()))
+    return pa.table(
+        {
+            QUERY_INDEX: pa.array(asked, pa.uint32()),
+            ROW_ID: pa.array([row for _, row in found], pa.uint64()),
+            DISTANCE: pa.array(distances, pa.float32()),
+        }
+    )
+
+
+@_query
+async def describe_bucket(ref: BucketRef, wanted: dict[str, list[tuple[int, int]]]) -> pa.Table:
+    """The id (and sequence, where stored) of the rows `wanted[ref.name]` names, with their _rowid."""
+    table, has_sequence = await open_bucket(ref)
+    return await _take(table, wanted.get(ref.name, []), [ID, *([SEQUENCE] if has_sequence else [])])
+
+
+async def _take(table: Any, pairs: list[tuple[int, int]], columns: list[str]) -> pa.Table:
+    """These columns of the rows the (query index, row id) pairs name, each row once, with its _rowid."""
+    row_ids = sorted({row for _, row in pairs})
+    return await table.take_row_ids(row_ids).select(columns).with_row_id().to_arrow()
 
 
 class BucketSearcher:
@@ -324,15 +339,39 @@ class BucketSearcher:
         wanted = best_estimates(
             [(ref.name, part) for ref, part in zip(estimated, estimates, strict=True)], params.k * refine
         )
+        # Vectors for the candidates; then ids (and sequences, which can be long) for the k best only.
         to_read = [ref for ref in estimated if wanted.get(ref.name)]
         reranked = await self.executor.gather(rerank_bucket, to_read, vectors, wanted)
-        parts += zip((ref.name for ref in to_read), reranked, strict=True)
+        exact_distances = list(zip((ref.name for ref in to_read), reranked, strict=True))
+        best = best_estimates(exact_distances, params.k)
+        to_describe = [ref for ref in to_read if best.get(ref.name)]
+        described = await self.executor.gather(describe_bucket, to_describe, best)
+        by_name = dict(exact_distances)
+        for ref, rows in zip(to_describe, described, strict=True):
+            parts.append((ref.name, _hits_table(by_name[ref.name], rows, best[ref.name])))
         return merge(parts, len(vectors), params.k)
 
 
+def _hits_table(distances: pa.Table, rows: pa.Table, pairs: list[tuple[int, int]]) -> pa.Table:
+    """One bucket's hits as `merge` takes them: each (query index, row id) pair's id, sequence and distance."""
+    distance_of = dict(
+        zip(
+            zip(distances[QUERY_INDEX].to_pylist(), distances[ROW_ID].to_pylist(), strict=True),
+            distances[DISTANCE].to_pylist(),
+            strict=True,
+        )
+    )
+    position = {row: i for i, row in enumerate(rows[ROW_ID].to_pylist())}
+    found = [(query, row) for query, row in pairs if row in position]
+    picked = rows.take(pa.array([position[row] for _, row in found], pa.int64())).drop_columns([ROW_ID])
+    return picked.append_column(DISTANCE, pa.array([distance_of[pair] for pair in found], pa.float32())).append_column(
+        QUERY_INDEX, pa.array([query for query, _ in found], pa.uint32())
+    )
+
+
 def best_estimates(parts: list[tuple[str, pa.Table]], keep: int) -> dict[str, list[tuple[int, int]]]:
-    """Per bucket, the (query index, row id) pairs among each query's `keep` smallest estimated distances over
-    all buckets: the rows worth reading to re-rank."""
+    """Per bucket, the (query index, row id) pairs among each query's `keep` smallest distances over all
+    buckets: by the index's estimate, the rows worth reading to re-rank; by the exact one, the hits."""
     tables = [table for _, table in parts if table.num_rows]
     if not tables:
         return {}

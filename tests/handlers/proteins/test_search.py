@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from bot.errors import BadInput, NotFound
+from handlers.proteins import kmer
 from handlers.proteins.catalog import Catalog
 from handlers.proteins.indexing import index
 from handlers.proteins.ingest import ingest
@@ -127,3 +128,24 @@ def test_only_the_best_estimates_over_all_buckets_are_read_to_re_rank():
     # One query vector: LanceDB tags no query_index.
     one = best_estimates([("a", a.drop(["query_index"])), ("b", b.drop(["query_index"]))], keep=2)
     assert one == {"b": [(0, 21)], "a": [(0, 10)]}
+
+
+def test_quantized_buckets_return_the_stored_sequences_of_their_hits(tmp_path):
+    rows = families(count=50, members=12, seed=7)
+    files = [write_families(tmp_path / f"part{n}.parquet", rows[n * 300 : (n + 1) * 300]) for n in range(2)]
+    catalog = Catalog(str(tmp_path / "db"))
+    ingest(catalog, files, embedder="kmer-hash-v1", bucket_rows=300)
+    assert {p.type for p in index(catalog).values()} == {"IVF_RQ"}
+    service = ProteinService(str(tmp_path / "db"))
+    try:
+        stored = {protein: sequence for protein, _, sequence in rows}
+        queries = kmer.embed_many([rows[5][2], rows[420][2]])
+        # Every partition probed and every row re-ranked: the exact answer, ids and sequences from two buckets.
+        results = service.search_vectors(queries, SearchParams(k=12, nprobes=64, refine_factor=60))
+        unit = kmer.embed_many([sequence for _, _, sequence in rows])
+        order, _ = _exact(unit, queries, 12)
+        assert [[h.id for h in hits] for hits in results] == [[rows[i][0] for i in row] for row in order]
+        assert all(h.sequence == stored[h.id] for hits in results for h in hits)
+        assert {h.bucket for hits in results for h in hits} == {"bucket_0000", "bucket_0001"}
+    finally:
+        service.close()
