@@ -13,7 +13,7 @@ from handlers.proteins.catalog import Catalog
 from handlers.proteins.indexing import index
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
-from handlers.proteins.search import SearchParams, best_estimates, open_bucket
+from handlers.proteins.search import SearchParams, open_bucket, smallest_per_query
 from handlers.proteins.service import ProteinService
 from sandbox.proteins import families, write_families
 from tests.handlers.proteins.conftest import gaussian, write_h5
@@ -115,18 +115,18 @@ def test_a_family_members_sequence_finds_its_family_first_with_identity(family_d
     assert all(h.identity < 30.0 for h in strangers)  # unrelated random proteins align poorly
 
 
-def test_only_the_best_estimates_over_all_buckets_are_read_to_re_rank():
+def test_only_the_smallest_per_query_over_all_buckets_are_read_to_re_rank():
     # Two buckets' estimates for two query vectors: each query keeps its 3 smallest over both buckets.
     a = pa.table({"_distance": [0.1, 0.5, 0.2, 0.9], "_rowid": [10, 11, 12, 13], "query_index": [0, 0, 1, 1]})
     b = pa.table({"_distance": [0.3, 0.05, 0.4, 0.6], "_rowid": [20, 21, 22, 23], "query_index": [0, 0, 1, 1]})
     empty = pa.table({"_distance": pa.array([], pa.float32()), "_rowid": pa.array([], pa.uint64())})
-    wanted = best_estimates([("a", a), ("b", b), ("none", empty)], keep=3)
+    wanted = smallest_per_query([("a", a), ("b", b), ("none", empty)], keep=3)
     assert {bucket: sorted(pairs) for bucket, pairs in wanted.items()} == {
         "a": [(0, 10), (1, 12)],
         "b": [(0, 20), (0, 21), (1, 22), (1, 23)],
     }
     # One query vector: LanceDB tags no query_index.
-    one = best_estimates([("a", a.drop(["query_index"])), ("b", b.drop(["query_index"]))], keep=2)
+    one = smallest_per_query([("a", a.drop(["query_index"])), ("b", b.drop(["query_index"]))], keep=2)
     assert one == {"b": [(0, 21)], "a": [(0, 10)]}
 
 
