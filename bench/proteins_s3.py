@@ -56,9 +56,10 @@ from handlers.proteins.catalog import Catalog  # noqa: E402
 from handlers.proteins.executors import BucketRef  # noqa: E402
 from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, index, recorded  # noqa: E402
 from handlers.proteins.ingest import ingest  # noqa: E402
-from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams, open_bucket, prewarmed  # noqa: E402
+from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams, open_bucket  # noqa: E402
 from handlers.proteins.service import DatabaseInfo  # noqa: E402
 from handlers.proteins.sources import EMBEDDING, ID  # noqa: E402
+from handlers.proteins.warming import prewarmed  # noqa: E402
 from sandbox.runtime import free_port  # noqa: E402
 
 K = 10

@@ -15,23 +15,16 @@ sequences): one bucket's worth of reads for the whole query, however many bucket
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import lancedb
 import numpy as np
 import pyarrow as pa
-import structlog
 
 from handlers.proteins.executors import BucketExecutor, BucketRef, LocalExecutor
 from handlers.proteins.sources import EMBEDDING, ID, SEQUENCE
-
-log = structlog.get_logger(__name__)
-P = ParamSpec("P")
-R = TypeVar("R")
+from handlers.proteins.warming import query, running, warm_in_background
 
 DISTANCE = "_distance"
 QUERY_INDEX = "query_index"
@@ -166,79 +159,11 @@ async def open_bucket(ref: BucketRef) -> tuple[Any, bool]:
         cached = (ref.generation, table, SEQUENCE in (await table.schema()).names)
     _OPEN[key] = cached
     if ref.prewarm:
-        _warm_in_background((*key, cached[0]), cached[1])
+        warm_in_background((*key, cached[0]), cached[1])
     return cached[1], cached[2]
 
 
-# Whole-index loads, per bucket table and generation: asked for by the first query that opens the bucket,
-# run on the same loop once no query is running, never in a query's path (on S3 a 250,000-row index is
-# thousands of GETs).
-_WARMING: dict[tuple[Any, ...], asyncio.Task[None]] = {}
-# Bucket queries running in this process. On the S3 emulator, a cold process's first query over four
-# buckets of 50,000 took 2.4 s with the index loads reading beside it, against 1.4 s alone.
-_RUNNING = [0]
-# How long no query must have run before an index load starts: longer than the gaps between a search's
-# rounds (estimates, re-ranking, the hits' ids), so a load does not slip in between them.
-QUIET_S = 0.2
-
-
-@contextlib.asynccontextmanager
-async def _running() -> AsyncIterator[None]:
-    """Marks a query in flight in this process: index loads wait for none to be."""
-    _RUNNING[0] += 1
-    try:
-        yield
-    finally:
-        _RUNNING[0] -= 1
-
-
-def _query(job: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """A bucket job that counts as a running query wherever it runs (here, or in a Ray worker)."""
-
-    @functools.wraps(job)
-    async def counted(*args: P.args, **kwargs: P.kwargs) -> R:
-        async with _running():
-            return await job(*args, **kwargs)
-
-    return counted
-
-
-async def _quiet() -> None:
-    """Returns once no query has run in this process for QUIET_S."""
-    loop = asyncio.get_running_loop()
-    quiet_since = loop.time()
-    while loop.time() - quiet_since < QUIET_S:
-        await asyncio.sleep(QUIET_S / 4)
-        if _RUNNING[0]:
-            quiet_since = loop.time()
-
-
-def _warm_in_background(key: tuple[Any, ...], table: Any) -> None:
-    task = _WARMING.get(key)
-    # Started again when its loop ended first (`asyncio.run` cancels what is left when its coroutine returns).
-    if task is None or task.cancelled() or task.get_loop().is_closed():
-        _WARMING[key] = asyncio.get_running_loop().create_task(_prewarm(table), name=f"prewarm {key[1]}")
-
-
-async def prewarmed() -> None:
-    """Wait for the index loads running on this loop: a benchmark's warm figures, or a loop about to stop."""
-    loop = asyncio.get_running_loop()
-    await asyncio.gather(*(t for t in list(_WARMING.values()) if t.get_loop() is loop and not t.done()))
-
-
-async def _prewarm(table: Any) -> None:
-    """Load the table's vector index into the cache, once no query is running: its partitions are then read
-    once per process, not by the first queries that probe each (on S3, a GET each)."""
-    await _quiet()
-    try:
-        for index in await table.list_indices():
-            if EMBEDDING in index.columns:
-                await table.prewarm_index(index.name)
-    except Exception:  # queries still work, reading partitions as they go; say why once
-        log.warning("protein_index_prewarm_failed", exc_info=True)
-
-
-@_query
+@query
 async def lookup_bucket(ref: BucketRef, protein_id: str) -> StoredProtein | None:
     """One bucket's row with this id (ids are validated by the caller: no quotes reach the filter)."""
     table, has_sequence = await open_bucket(ref)
@@ -256,7 +181,7 @@ def _nearest(table: Any, vectors: np.ndarray, params: SearchParams) -> Any:
     return table.query().nearest_to(target).column(EMBEDDING).distance_type("cosine").nprobes(params.nprobes)
 
 
-@_query
+@query
 async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams) -> pa.Table:
     """One bucket's top k for each query vector, by exact distance (an unindexed or IVF_FLAT bucket)."""
     table, has_sequence = await open_bucket(ref)
@@ -264,7 +189,7 @@ async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParam
     return await query.limit(params.k).select([ID, *([SEQUENCE] if has_sequence else []), DISTANCE]).to_arrow()
 
 
-@_query
+@query
 async def estimate_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams, limit: int) -> pa.Table:
     """One bucket's `limit` nearest by its index's estimate, for each query vector: row ids and estimated
     distances only, so nothing but the (cached) index is read."""
@@ -272,7 +197,7 @@ async def estimate_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchPar
     return await _nearest(table, vectors, params).limit(limit).select([DISTANCE]).with_row_id().to_arrow()
 
 
-@_query
+@query
 async def rerank_bucket(ref: BucketRef, vectors: np.ndarray, wanted: dict[str, list[tuple[int, int]]]) -> pa.Table:
     """The vectors of the rows `wanted[ref.name]` names as (query index, row id), each read once, and their
     exact cosine distance to the query that asked for them: query_index, _rowid, _distance."""
@@ -297,7 +222,7 @@ async def rerank_bucket(ref: BucketRef, vectors: np.ndarray, wanted: dict[str, l
     )
 
 
-@_query
+@query
 async def describe_bucket(ref: BucketRef, wanted: dict[str, list[tuple[int, int]]]) -> pa.Table:
     """The id (and sequence, where stored) of the rows `wanted[ref.name]` names, with their _rowid."""
     table, has_sequence = await open_bucket(ref)
@@ -318,13 +243,13 @@ class BucketSearcher:
 
     async def lookup(self, buckets: list[BucketRef], protein_id: str) -> StoredProtein | None:
         """The stored protein with this id, looked up in every bucket at once."""
-        async with _running():
+        async with running():
             found = await self.executor.gather(lookup_bucket, buckets, protein_id)
         return next((f for f in found if f is not None), None)
 
     async def search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
         """The global top k for each query vector (rows of `vectors`), every bucket queried concurrently."""
-        async with _running():
+        async with running():
             return await self._search(buckets, vectors, params)
 
     async def _search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:

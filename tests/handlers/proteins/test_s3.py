@@ -15,8 +15,9 @@ from handlers.proteins.executors import BucketRef
 from handlers.proteins.indexing import index, recorded
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
-from handlers.proteins.search import BucketSearcher, SearchParams, open_bucket, prewarmed, session
+from handlers.proteins.search import BucketSearcher, SearchParams, open_bucket, session
 from handlers.proteins.service import ProteinService
+from handlers.proteins.warming import prewarmed
 from sandbox.aws.moto_server import MotoServer, lance_storage_options
 from tests.handlers.proteins.conftest import gaussian, write_h5
 from tests.harness import free_port
