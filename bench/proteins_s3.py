@@ -13,14 +13,18 @@ Prints one JSON document:
   fits the cache, starts loading the whole index beside it), that load until it is done, and warm (the
   bot's path: the process's table and caches, after WARMUP queries), the mean over QUERIES;
 - latency: p50/p95 over QUERIES single-vector queries on 1 and on all buckets: the bot's warm path over
-  S3; its first query in a fresh process (COLD_QUERIES of them); the same warm tables re-ranked by
+  S3; its first query in a fresh process (COLD_QUERIES of them), and the same with Lance's own count of
+  compute threads (`handlers/proteins/threads.py`); the same warm tables re-ranked by
   LanceDB's refine in each bucket (the bot's path before re-ranking across buckets); a fresh connection
   per query (the baseline); and the bot's path on local disk;
 - refine: recall@10, GETs per query and p50/p95 of the bot's warm path on all buckets for each refine
   factor: re-ranking reads k x refine rows, most of a warm query's requests.
 
-Request and byte counts carry over to S3 as they are; latencies include moto's own time on this machine
-(`upstream_ms`, summed over requests) on top of the added latency.
+Request and byte counts carry over to S3 as they are, and so do `request_rounds`, the requests a query
+waited for one after another (x LATENCY_MS: the least it can take); latencies include moto's own time on
+this machine (`moto_ms`, summed over requests) on top of the added latency. moto serves a few hundred
+requests a second on 2 cores: a cold query over four buckets (about 600 GETs) is bound by it, not by
+its rounds.
 
 `python bench/proteins_s3.py --buckets 4 --rows 20000` (the defaults) takes a few minutes on 2 cores.
 """
@@ -51,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.proteins import mixture  # noqa: E402
-from bench.s3_proxy import MotoProcess, S3Proxy  # noqa: E402
+from bench.s3_proxy import MotoProcess, S3Proxy, request_rounds  # noqa: E402
 from handlers.proteins.catalog import Catalog  # noqa: E402
 from handlers.proteins.executors import BucketRef  # noqa: E402
 from handlers.proteins.indexing import DEFAULT_INDEX_TYPE, INDEX_TYPES, index, recorded  # noqa: E402
@@ -59,6 +63,7 @@ from handlers.proteins.ingest import ingest  # noqa: E402
 from handlers.proteins.search import DISTANCE, BucketSearcher, SearchParams, open_bucket  # noqa: E402
 from handlers.proteins.service import DatabaseInfo  # noqa: E402
 from handlers.proteins.sources import EMBEDDING, ID  # noqa: E402
+from handlers.proteins.threads import VARIABLE  # noqa: E402
 from handlers.proteins.warming import prewarmed  # noqa: E402
 from sandbox.runtime import free_port  # noqa: E402
 
@@ -72,12 +77,16 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1)}
 
 
-def per_query(counts: dict[str, dict[str, int]], queries: int) -> dict[str, Any]:
-    """GET requests and bytes per query (a search makes no other requests), what they read, and moto's own time."""
+def per_query(proxy: S3Proxy, queries: int) -> dict[str, Any]:
+    """Since the proxy's reset, per query: GET requests and bytes (a search makes no other requests), what
+    they read, the rounds of requests it waited for one after another (queries ran one at a time, so the
+    chain runs through all of them), and moto's own time."""
+    counts = proxy.snapshot()
     gets = counts.get("GET", {"requests": 0, "bytes_out": 0, "upstream_ms": 0})
     others = sum(row["requests"] for method, row in counts.items() if method not in ("GET", "GET_by_part"))
     return {
         "get_requests": round(gets["requests"] / queries, 1),
+        "request_rounds": round(request_rounds(proxy.trace()) / queries, 1),
         "get_kib": round(gets["bytes_out"] / queries / 1024, 1),
         "gets_by_part": {part: round(n / queries, 1) for part, n in counts.get("GET_by_part", {}).items()},
         "other_requests": round(others / queries, 1),
@@ -175,15 +184,32 @@ class Runner:
             started = time.perf_counter()
             found.append(run(vector) or [])
             times.append(time.perf_counter() - started)
-        return times, per_query(self.proxy.snapshot(), len(queries)), found
+        return times, per_query(self.proxy, len(queries)), found
 
 
-def cold_bot_query(refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> float:
+def cold_bot_query(
+    refs: list[BucketRef], vector: np.ndarray, params: SearchParams, lance_threads: int | None = None
+) -> float:
     """Seconds of the bot's first query in a process of its own (nothing opened or cached yet): the tables
     opened, the index partitions it probes read, and its rows re-ranked; the whole-index load it starts runs
-    beside it, as in the bot, and is cut off when the query returns."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_first_query, refs, vector, params).result()
+    beside it, as in the bot, and is cut off when the query returns. `lance_threads` sets the process's
+    LANCE_CPU_THREADS (default: what the bot sets)."""
+    saved = os.environ.get(VARIABLE)
+    if lance_threads is not None:
+        os.environ[VARIABLE] = str(lance_threads)  # a spawned process starts with the parent's environment
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(_first_query, refs, vector, params).result()
+    finally:
+        if saved is not None:
+            os.environ[VARIABLE] = saved
+
+
+def lance_default_threads() -> int:
+    """Lance's own LANCE_CPU_THREADS when none is set: the cores less the two it reserves for I/O, at least 1
+    (lance-core's `calculate_num_compute_intensive_cpus`)."""
+    cpus = os.cpu_count() or 1
+    return 1 if cpus <= 2 else cpus - 2
 
 
 def _first_query(refs: list[BucketRef], vector: np.ndarray, params: SearchParams) -> float:
@@ -282,7 +308,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         first_t, first, _ = runner.measure(lambda v: runner.bot(one, v, params), queries[:1])
         runner.proxy.reset()
         prewarm_s = runner.prewarmed()
-        prewarm = per_query(runner.proxy.snapshot(), 1)
+        prewarm = per_query(runner.proxy, 1)
         for vector in warmup:
             runner.bot(one, vector, params)
         _, warm, _ = runner.measure(lambda v: runner.bot(one, v, params), queries)
@@ -300,7 +326,10 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             refs, local_set = s3_refs[:count], local_refs[:count]
             runner.proxy.reset()
             cold_t = [cold_bot_query(refs, v, params) for v in queries[: args.cold_queries]]
-            cold_c = per_query(runner.proxy.snapshot(), len(cold_t))
+            cold_c = per_query(runner.proxy, len(cold_t))
+            runner.proxy.reset()
+            lance_t = [cold_bot_query(refs, v, params, lance_default_threads()) for v in queries[: args.cold_queries]]
+            lance_c = per_query(runner.proxy, len(lance_t))
             for vector in warmup:
                 runner.bot(refs, vector, params)
                 runner.bot(local_set, vector, params)
@@ -312,6 +341,11 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             latency[label] = {
                 "s3_bot_path": {**percentiles(bot_t), **bot_c},
                 "s3_bot_path_cold": {**percentiles(cold_t), **cold_c},
+                "s3_bot_path_cold_lance_default_threads": {
+                    "lance_cpu_threads": lance_default_threads(),
+                    **percentiles(lance_t),
+                    **lance_c,
+                },
                 "s3_refine_in_each_bucket": {**percentiles(each_t), **each_c},
                 "s3_fresh_connection_per_query": {**percentiles(fresh_t), **fresh_c},
                 "local_disk_bot_path": percentiles(local_t),

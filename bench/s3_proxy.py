@@ -10,6 +10,7 @@ S3, the client's interpreter, the network and the store do not wait on one inter
     with S3Proxy("http://127.0.0.1:5000", latency_s=0.02) as proxy:
         ...  # storage option aws_endpoint = proxy.url
         proxy.snapshot()  # {"GET": {"requests": 126, "bytes_in": ..., ...}, "GET_by_part": {"index": 78, ...}}
+        request_rounds(proxy.trace())  # requests waited for one after another since the reset
 """
 
 from __future__ import annotations
@@ -42,11 +43,28 @@ class _Counts:
         )
         # GETs by what they read in a Lance table (`_part`).
         self._gets_by_part: dict[str, int] = defaultdict(int)
+        # One row per request since the reset, for seeing which reads wait on which (`S3Proxy.trace`).
+        self._trace: list[dict[str, Any]] = []
+        self._since = time.perf_counter()
 
-    def add(self, method: str, path: str, sent: int, received: int, seconds: float) -> None:
+    def add(
+        self, method: str, path: str, byte_range: str, sent: int, received: int, arrived: float, upstream_s: float
+    ) -> None:
+        done = time.perf_counter()
         with self._lock:
+            self._trace.append(
+                {
+                    "start_ms": round((arrived - self._since) * 1000, 1),
+                    "end_ms": round((done - self._since) * 1000, 1),
+                    "method": method,
+                    "part": _part(path),
+                    "path": path,
+                    "range": byte_range,
+                    "bytes": received,
+                }
+            )
             row = self._by_method[method]
-            row["upstream_ms"] += round(seconds * 1000)
+            row["upstream_ms"] += round(upstream_s * 1000)
             row["requests"] += 1
             row["bytes_in"] += sent
             row["bytes_out"] += received
@@ -60,10 +78,16 @@ class _Counts:
                 counts["GET_by_part"] = dict(sorted(self._gets_by_part.items()))
             return counts
 
+    def trace(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._trace)
+
     def reset(self) -> None:
         with self._lock:
             self._by_method.clear()
             self._gets_by_part.clear()
+            self._trace.clear()
+            self._since = time.perf_counter()
 
 
 # Where a Lance table keeps what a GET reads (the table directory's layout): version listings (a GET with a
@@ -98,6 +122,7 @@ class _Forwarder(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+        arrived = time.perf_counter()
         if self.server.latency_s:
             time.sleep(self.server.latency_s)
         started = time.perf_counter()
@@ -114,7 +139,10 @@ class _Forwarder(BaseHTTPRequestHandler):
                 self._connection = None
                 if attempt == 2:
                     raise
-        self.server.counts.add(self.command, self.path, len(body or b""), len(data), time.perf_counter() - started)
+        upstream_s = time.perf_counter() - started
+        self.server.counts.add(
+            self.command, self.path, self.headers.get("Range", ""), len(body or b""), len(data), arrived, upstream_s
+        )
         self.send_response_only(reply.status, reply.reason)
         for key, value in reply.getheaders():
             if key.lower() not in _HOP and key.lower() != "content-length":
@@ -129,6 +157,10 @@ class _Forwarder(BaseHTTPRequestHandler):
 
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a client opening dozens of connections at once (LanceDB
+    # reading many partitions) would see dropped SYNs and wait seconds for TCP's retransmit, which S3 never
+    # makes it do.
+    request_queue_size = 1024
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up mid-reply (a process that ended with reads in flight) is not the proxy's error.
@@ -165,6 +197,12 @@ class S3Proxy:
         counts: dict[str, dict[str, int]] = self._ask("snapshot")
         return counts
 
+    def trace(self) -> list[dict[str, Any]]:
+        """Every request since the last reset: when it arrived and was answered (ms since the reset), its
+        method, part of the table, path, Range header and response bytes."""
+        rows: list[dict[str, Any]] = self._ask("trace")
+        return rows
+
     def reset(self) -> None:
         """Start counting from zero."""
         self._ask("reset")
@@ -189,6 +227,21 @@ class S3Proxy:
         self.stop()
 
 
+def request_rounds(trace: list[dict[str, Any]]) -> int:
+    """The longest chain of requests in a trace each sent after the one before it was answered: the round
+    trips a client waited for one after another, whatever it did at once. At a fixed latency per request,
+    rounds x latency is the least time the trace could have taken."""
+    by_end = sorted(trace, key=lambda r: r["end_ms"])
+    depth: dict[int, int] = {}
+    ended, deepest_ended = 0, 0
+    for row in sorted(trace, key=lambda r: r["start_ms"]):
+        while ended < len(by_end) and by_end[ended]["end_ms"] <= row["start_ms"]:
+            deepest_ended = max(deepest_ended, depth.get(id(by_end[ended]), 0))
+            ended += 1
+        depth[id(row)] = deepest_ended + 1
+    return max(depth.values(), default=0)
+
+
 def _serve(upstream: str, latency_s: float, control: Connection) -> None:
     """The proxy process: serve on threads, answer the parent's commands until it says stop."""
     server = _ProxyServer(upstream, latency_s)
@@ -198,7 +251,8 @@ def _serve(upstream: str, latency_s: float, control: Connection) -> None:
     while (command := control.recv()) != "stop":
         if command == "reset":
             server.counts.reset()
-        control.send(server.counts.snapshot() if command == "snapshot" else None)
+        answers = {"snapshot": server.counts.snapshot, "trace": server.counts.trace}
+        control.send(answers[command]() if command in answers else None)
     server.shutdown()
     server.server_close()
     control.send(None)

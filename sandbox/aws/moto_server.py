@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 # Keys whose GETs go to moto: what a plain object of the sandbox never has.
+LISTEN_BACKLOG = 1024
 _SPECIAL = ("x-amz-server-side-encryption", "x-amz-storage-class", "x-amz-restore", "x-amz-version-id")
 
 
@@ -89,6 +90,11 @@ class MotoServer:
         self._server: BaseWSGIServer = make_server(
             ip_address, port, app, threaded=True, request_handler=MotoRequestHandler
         )
+        # werkzeug listens with a backlog of 128. A client that opens connections by the hundred at once
+        # (LanceDB reading many index partitions of several tables) overflows it while the accepting thread
+        # waits on the interpreter lock, and a dropped SYN costs TCP's one-second retransmit: a stall S3's
+        # endpoints never cause.
+        self._server.socket.listen(LISTEN_BACKLOG)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 
     @property
