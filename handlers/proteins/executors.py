@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, S
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from bot.errors import BadInput, OpsbotError
 
@@ -46,6 +47,13 @@ class BucketRef:
     def options(self) -> dict[str, str] | None:
         """The storage options as LanceDB takes them."""
         return dict(self.storage_options) or None
+
+    @property
+    def on_object_store(self) -> bool:
+        """Whether the bucket is on object storage (`s3://`, `gs://`, `az://`, ...), where every read is a
+        request, rather than a local directory."""
+        scheme = urlsplit(self.uri).scheme
+        return len(scheme) > 1 and scheme != "file"  # one letter: a Windows drive
 
 
 def bucket_ref(

@@ -6,10 +6,13 @@ loses nothing the per-bucket searches found.
 
 A quantized index (PQ, SQ, RaBitQ) only estimates distances, so its answers are re-ranked by the exact
 distance, which reads each candidate's row: on S3, a GET per row. LanceDB's refine does that per bucket,
-k x refine rows in every bucket. Here the buckets return their k x refine best by the index's estimate,
-which reads no rows once the index is cached; the estimates of all buckets are ranked together, only the
-k x refine best overall have their vectors read and re-ranked, and only the k hits their ids (and
-sequences): one bucket's worth of reads for the whole query, however many buckets there are.
+k x refine rows in every bucket. On object storage the buckets instead return their k x refine best by the
+index's estimate, which reads no rows once the index is cached; the estimates of all buckets are ranked
+together, only the k x refine best overall have their vectors read and re-ranked, and only the k hits
+their ids (and sequences): one bucket's worth of reads for the whole query, however many buckets there
+are, in three rounds of calls. On local disk a row read costs microseconds and each round of calls about a
+millisecond, so every bucket re-ranks its own with LanceDB's refine, in one call (`bench/proteins.py`:
+four local buckets of 250,000 at 10.8 ms p50 against 14.1 ms re-ranked across buckets).
 """
 
 from __future__ import annotations
@@ -183,9 +186,13 @@ def _nearest(table: Any, vectors: np.ndarray, params: SearchParams) -> Any:
 
 @query
 async def search_bucket(ref: BucketRef, vectors: np.ndarray, params: SearchParams) -> pa.Table:
-    """One bucket's top k for each query vector, by exact distance (an unindexed or IVF_FLAT bucket)."""
+    """One bucket's top k for each query vector by exact distance: an unindexed or IVF_FLAT bucket's own,
+    or a quantized index's re-ranked within the bucket (LanceDB's refine)."""
     table, has_sequence = await open_bucket(ref)
     query = _nearest(table, vectors, params)
+    refine = params.reranked(ref)
+    if refine is not None:
+        query = query.refine_factor(refine)
     return await query.limit(params.k).select([ID, *([SEQUENCE] if has_sequence else []), DISTANCE]).to_arrow()
 
 
@@ -253,8 +260,9 @@ class BucketSearcher:
             return await self._search(buckets, vectors, params)
 
     async def _search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
-        estimated = [ref for ref in buckets if params.reranked(ref) is not None]
-        exact = [ref for ref in buckets if params.reranked(ref) is None]
+        # Re-ranked across buckets: quantized buckets on object storage. The rest answer exactly on their own.
+        estimated = [ref for ref in buckets if ref.on_object_store and params.reranked(ref) is not None]
+        exact = [ref for ref in buckets if ref not in estimated]
         refine = max((params.reranked(ref) or 1 for ref in estimated), default=1)
         exact_parts, estimates = await asyncio.gather(
             self.executor.gather(search_bucket, exact, vectors, params),

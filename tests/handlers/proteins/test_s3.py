@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import boto3
 import lancedb
-import numpy as np
 import pytest
 
 from handlers.proteins.catalog import Catalog
@@ -19,6 +18,7 @@ from handlers.proteins.search import BucketSearcher, SearchParams, open_bucket, 
 from handlers.proteins.service import ProteinService
 from handlers.proteins.warming import prewarmed
 from sandbox.aws.moto_server import MotoServer, lance_storage_options
+from tests.handlers.proteins.checks import assert_exact_hits_with_sequences, exact_nearest
 from tests.handlers.proteins.conftest import gaussian, write_h5
 from tests.harness import free_port
 
@@ -76,12 +76,6 @@ def test_a_half_written_bucket_over_s3_is_replaced_not_searched(s3_db, tmp_path)
     assert catalog.buckets() == {"bucket_0000": 2}
 
 
-def _exact(vectors, queries, k):
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    return np.argsort(1.0 - q @ unit.T, axis=1, kind="stable")[:, :k]
-
-
 def test_index_and_search_over_s3(s3_db, tmp_path):
     uri, options = s3_db
     vectors = gaussian(500, 32, seed=7)
@@ -105,7 +99,7 @@ def test_index_and_search_over_s3(s3_db, tmp_path):
         params = SearchParams(k=5, nprobes=built["bucket_0000"].num_partitions, refine_factor=60)
         results = service.search_vectors(queries, params)
         assert [[h.id for h in hits] for hits in results] == [
-            [ids[i] for i in row] for row in _exact(vectors, queries, 5)
+            [ids[i] for i in row] for row in exact_nearest(vectors, queries, 5)[0]
         ]
         by_id = service.search(ProteinQuery(kind="id", value="v123"), SearchOptions(k=3, nprobes=params.nprobes))
         assert by_id.hits[0].id == "v123" and by_id.buckets == 2
@@ -122,6 +116,13 @@ def test_index_and_search_over_s3(s3_db, tmp_path):
         assert refreshed is table and asyncio.run(refreshed.version()) == latest
     finally:
         service.close()
+
+
+def test_quantized_buckets_over_s3_are_re_ranked_together_and_return_their_sequences(s3_db, tmp_path):
+    # On object storage the buckets' estimates are ranked together and only the best candidates' rows read.
+    uri, options = s3_db
+    jobs = assert_exact_hits_with_sequences(uri, options, tmp_path)
+    assert jobs == ["estimate_bucket", "rerank_bucket", "describe_bucket"]
 
 
 def test_the_first_query_loads_the_whole_index_beside_it(s3_db, tmp_path):

@@ -8,14 +8,15 @@ import pyarrow as pa
 import pytest
 
 from bot.errors import BadInput, NotFound
-from handlers.proteins import kmer
 from handlers.proteins.catalog import Catalog
+from handlers.proteins.executors import bucket_ref
 from handlers.proteins.indexing import index
 from handlers.proteins.ingest import ingest
 from handlers.proteins.query import ProteinQuery, SearchOptions
 from handlers.proteins.search import SearchParams, open_bucket, smallest_per_query
 from handlers.proteins.service import ProteinService
 from sandbox.proteins import families, write_families
+from tests.handlers.proteins.checks import assert_exact_hits_with_sequences, exact_nearest
 from tests.handlers.proteins.conftest import gaussian, write_h5
 
 
@@ -34,19 +35,11 @@ def split_db(tmp_path):
     service.close()
 
 
-def _exact(vectors, queries, k):
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    distances = 1.0 - q @ unit.T
-    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    return order, np.take_along_axis(distances, order, axis=1)
-
-
 def test_merge_across_buckets_equals_one_exact_search(split_db):
     service, ids, vectors = split_db
     assert len(service.info().buckets) == 3
     queries = gaussian(20, 32, seed=9)
-    order, distances = _exact(vectors, queries, 15)
+    order, distances = exact_nearest(vectors, queries, 15)
     results = service.search_vectors(queries, SearchParams(k=15))
     for q, hits in enumerate(results):
         assert [h.id for h in hits] == [ids[i] for i in order[q]]
@@ -71,14 +64,14 @@ def test_a_bucket_indexed_while_the_service_runs_is_searched_at_its_new_version(
     assert refreshed is table
     latest = lancedb.connect(str(tmp_path / "db")).open_table(after.name).version
     assert asyncio.run(refreshed.version()) == latest > version
-    order, _ = _exact(vectors, queries, 5)
+    order, _ = exact_nearest(vectors, queries, 5)
     assert [[h.id for h in hits] for hits in results] == [[ids[i] for i in row] for row in order]
 
 
 def test_search_by_id_uses_the_stored_vector(split_db):
     service, ids, vectors = split_db
     result = service.search(ProteinQuery(kind="id", value="v421"), SearchOptions(k=5))
-    order, _ = _exact(vectors, vectors[421:422], 5)
+    order, _ = exact_nearest(vectors, vectors[421:422], 5)
     assert [h.id for h in result.hits] == [ids[i] for i in order[0]]
     assert result.hits[0].identity is None  # no sequences stored in these buckets
     with pytest.raises(NotFound, match="No protein with id `nope`"):
@@ -131,21 +124,11 @@ def test_only_the_smallest_per_query_over_all_buckets_are_read_to_re_rank():
 
 
 def test_quantized_buckets_return_the_stored_sequences_of_their_hits(tmp_path):
-    rows = families(count=50, members=12, seed=7)
-    files = [write_families(tmp_path / f"part{n}.parquet", rows[n * 300 : (n + 1) * 300]) for n in range(2)]
-    catalog = Catalog(str(tmp_path / "db"))
-    ingest(catalog, files, embedder="kmer-hash-v1", bucket_rows=300)
-    assert {p.type for p in index(catalog).values()} == {"IVF_RQ"}
-    service = ProteinService(str(tmp_path / "db"))
-    try:
-        stored = {protein: sequence for protein, _, sequence in rows}
-        queries = kmer.embed_many([rows[5][2], rows[420][2]])
-        # Every partition probed and every row re-ranked: the exact answer, ids and sequences from two buckets.
-        results = service.search_vectors(queries, SearchParams(k=12, nprobes=64, refine_factor=60))
-        unit = kmer.embed_many([sequence for _, _, sequence in rows])
-        order, _ = _exact(unit, queries, 12)
-        assert [[h.id for h in hits] for hits in results] == [[rows[i][0] for i in row] for row in order]
-        assert all(h.sequence == stored[h.id] for hits in results for h in hits)
-        assert {h.bucket for hits in results for h in hits} == {"bucket_0000", "bucket_0001"}
-    finally:
-        service.close()
+    # On local disk each bucket re-ranks its own candidates (LanceDB's refine), in one call.
+    assert assert_exact_hits_with_sequences(str(tmp_path / "db"), None, tmp_path) == ["search_bucket"]
+
+
+def test_buckets_on_object_storage_are_told_from_local_ones():
+    remote = ("s3://bucket/db", "gs://bucket/db", "az://container/db")
+    local = ("/data/proteins", "relative/db", "file:///data/proteins")
+    assert [bucket_ref(uri, "bucket_0000", None).on_object_store for uri in remote + local] == [True] * 3 + [False] * 3
