@@ -11,8 +11,9 @@ index's estimate, which reads no rows once the index is cached; the estimates of
 together, only the k x refine best overall have their vectors read and re-ranked, and only the k hits
 their ids (and sequences): one bucket's worth of reads for the whole query, however many buckets there
 are, in three rounds of calls. On local disk a row read costs microseconds and each round of calls about a
-millisecond, so every bucket re-ranks its own with LanceDB's refine, in one call (`bench/proteins.py`:
-four local buckets of 250,000 at 10.8 ms p50 against 14.1 ms re-ranked across buckets).
+millisecond, so every bucket re-ranks its own with LanceDB's refine, in one call (`bench/proteins.py`,
+four buckets of 250,000, nprobes 20, refine 5: 10.7 ms p50 against 14.0 ms re-ranked across buckets, the
+same day; recall@10 1.0 both).
 """
 
 from __future__ import annotations
