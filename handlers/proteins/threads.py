@@ -3,10 +3,11 @@
 Lance searches a query's probed IVF partitions `LANCE_CPU_THREADS` at a time, and by default that is the
 machine's cores less two it keeps for I/O, at least one: on a 2- or 4-core container, the bot's usual
 size, a query that is not cached reads its 20 partitions one or two after another, each a round trip to
-object storage. `bench/proteins_s3.py`'s cold query (20 ms a request, four buckets of 250,000, 2 cores)
-measured 900 ms for one bucket at one thread, 560 at 4, 540 at 8 and 495 at 20, with warm queries on
-local disk unchanged (7.9 and 7.5 ms p50 at 1 and 8), and index builds too (22.2 and 21.0 s for 250,000
-rows at 1 and 2). Lance reads the variable once, when it first needs it, so this runs on import of the
+object storage. `bench/proteins_s3.py` (20 ms a request, buckets of 250,000, 2 cores) measured one
+bucket's cold query at 924 ms with Lance's default and 543 ms at 8 threads (four buckets: 956 and 869 ms,
+the emulator their bound); by hand, one bucket took 560 ms at 4 threads and 495 at 20. Warm queries on
+local disk did not change (7.9 and 7.5 ms p50 at 1 and 8 threads), nor did index builds (22.2 and 21.0 s
+for 250,000 rows at 1 and 2). Lance reads the variable once, when it first needs it, so this runs on import of the
 protein package, before any table is opened (documented in Lance's performance guide, "Threading Model").
 """
 

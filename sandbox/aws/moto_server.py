@@ -23,8 +23,9 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from werkzeug.serving import BaseWSGIServer, make_server
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
-# Keys whose GETs go to moto: what a plain object of the sandbox never has.
+# Connections waiting to be accepted (see MotoServer).
 LISTEN_BACKLOG = 1024
+# Keys whose GETs go to moto: what a plain object of the sandbox never has.
 _SPECIAL = ("x-amz-server-side-encryption", "x-amz-storage-class", "x-amz-restore", "x-amz-version-id")
 
 
