@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 import click
@@ -29,14 +30,18 @@ def sandbox(proteins_on: str) -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="opsbot-sandbox-"))
     box = start_sandbox(workdir, proteins_on=proteins_on)
-    click.echo("# The sandbox is running. In another shell:")
-    for name, value in box.env().items():
-        click.echo(f"export {name}={shlex.quote(value)}")  # the storage options are JSON
-    click.echo("# then: opsbot run --mode http   (Ctrl-C here stops the sandbox)")
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        # Ctrl-C (or a TERM) from here on only asks to stop. A KeyboardInterrupt could land anywhere, in
+        # the middle of printing the exports or holding a lock that shutting down needs, and skip the stop.
+        signals: list[int] = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda received, _frame: signals.append(received))
+        click.echo("# The sandbox is running. In another shell:")
+        for name, value in box.env().items():
+            click.echo(f"export {name}={shlex.quote(value)}")  # the storage options are JSON
+        click.echo("# then: opsbot run --mode http   (Ctrl-C here stops the sandbox)")
+        while not signals:
+            time.sleep(0.2)  # a signal cuts the sleep short; its handler runs first
     finally:
         box.stop()
 
