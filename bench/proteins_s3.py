@@ -201,7 +201,9 @@ def cold_bot_query(
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             return pool.submit(_first_query, refs, vector, params).result()
     finally:
-        if saved is not None:
+        if saved is None:
+            os.environ.pop(VARIABLE, None)
+        else:
             os.environ[VARIABLE] = saved
 
 

@@ -34,7 +34,7 @@ _HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transf
 class _Counts:
     """Per HTTP method: requests, bytes_in (request bodies sent), bytes_out (response bodies received), and
     upstream_ms (time spent waiting on the endpoint, summed over requests, the added latency not included);
-    and GETs by the part of a Lance table they read."""
+    GETs by the part of a Lance table they read; and a trace of every request."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -262,8 +262,11 @@ class BucketSearcher:
 
     async def _search(self, buckets: list[BucketRef], vectors: np.ndarray, params: SearchParams) -> list[list[Hit]]:
         # Re-ranked across buckets: quantized buckets on object storage. The rest answer exactly on their own.
-        estimated = [ref for ref in buckets if ref.on_object_store and params.reranked(ref) is not None]
-        exact = [ref for ref in buckets if ref not in estimated]
+        def across(ref: BucketRef) -> bool:
+            return ref.on_object_store and params.reranked(ref) is not None
+
+        estimated = [ref for ref in buckets if across(ref)]
+        exact = [ref for ref in buckets if not across(ref)]
         refine = max((params.reranked(ref) or 1 for ref in estimated), default=1)
         exact_parts, estimates = await asyncio.gather(
             self.executor.gather(search_bucket, exact, vectors, params),

@@ -7,8 +7,9 @@ object storage. `bench/proteins_s3.py` (20 ms a request, buckets of 250,000, 2 c
 bucket's cold query at 924 ms with Lance's default and 543 ms at 8 threads (four buckets: 956 and 869 ms,
 the emulator their bound); by hand, one bucket took 560 ms at 4 threads and 495 at 20. Warm queries on
 local disk did not change (7.9 and 7.5 ms p50 at 1 and 8 threads), nor did index builds (22.2 and 21.0 s
-for 250,000 rows at 1 and 2). Lance reads the variable once, when it first needs it, so this runs on import of the
-protein package, before any table is opened (documented in Lance's performance guide, "Threading Model").
+for 250,000 rows at 1 and 2). Lance reads the variable once, when it first needs it, so this runs on
+import of the protein package, before any table is opened (documented in Lance's performance guide,
+"Threading Model").
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ async def _quiet() -> None:
 
 
 def warm_in_background(key: tuple[Any, ...], table: Any) -> None:
+    """Ask for the table's whole-index load on the running loop, once per key (table and generation)."""
     task = _WARMING.get(key)
     # Started again when its loop ended first (`asyncio.run` cancels what is left when its coroutine returns).
     if task is None or task.cancelled() or task.get_loop().is_closed():
