@@ -56,7 +56,7 @@ class IngestPlan:
 def plan(catalog: Catalog, paths: list[Path], bucket_rows: int) -> IngestPlan:
     """Skip files the manifest knows (by content) and pack the others into new buckets, best fit.
 
-    Hashing a file costs a pass over it (SHA-256: about 4 s of a core for a 3.8 GB file), so only a file
+    Hashing a file costs a pass over it (BLAKE3: about 0.6 s of a core for a 3.8 GB file), so only a file
     that could be known, or a copy of another file of this ingest, is hashed here: one whose row count a
     manifest row or another file shares (the same content has the same rows). Every other file is new for
     certain, and the bucket write hashes it while it writes (`write_bucket`).
@@ -70,11 +70,15 @@ def plan(catalog: Catalog, paths: list[Path], bucket_rows: int) -> IngestPlan:
         sources.kind(path)
         described[path] = sources.describe(path)
     shared = Counter(rows for rows, _, _ in described.values()) + Counter(row.rows for row in manifest)
-    legacy_rows = {row.rows for row in manifest if sources.is_legacy(row.fingerprint)}
+    # A file with the rows of a row printed in an older scheme is hashed that way too, in the same pass.
+    older: dict[int, set[str]] = {}
+    for row in manifest:
+        if (scheme := sources.scheme(row.fingerprint)) != sources.FINGERPRINT_PREFIX:
+            older.setdefault(row.rows, set()).add(scheme)
     result = IngestPlan()
     new: dict[str, SourceFile] = {}
     for path, (rows, dimension, has_sequence) in described.items():
-        prints = sources.fingerprints(path, legacy=rows in legacy_rows) if shared[rows] > 1 else []
+        prints = sources.fingerprints(path, sorted(older.get(rows, ()))) if shared[rows] > 1 else []
         bucket = next((known[p] for p in prints if p in known), None)
         if bucket is not None:
             result.skipped.append((path, bucket))

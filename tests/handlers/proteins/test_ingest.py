@@ -3,6 +3,7 @@
 import hashlib
 import struct
 
+import blake3
 import numpy as np
 import pytest
 
@@ -88,19 +89,26 @@ def test_a_new_file_is_hashed_while_written_and_copies_in_one_ingest_are_written
     assert again.rows == 0 and len(again.skipped) == 2
 
 
-def test_a_file_ingested_before_prints_were_sha256_is_still_known(tmp_path):
+# The prints older manifests hold: SHA-256 (prefixed), and before it a bare 128-bit BLAKE2b hex digest.
+OLDER_PRINTS = {
+    "sha256": lambda data: "sha256:" + hashlib.sha256(data).hexdigest(),
+    "blake2b": lambda data: hashlib.blake2b(data, digest_size=16).hexdigest(),
+}
+
+
+@pytest.mark.parametrize("scheme", sorted(OLDER_PRINTS))
+def test_a_file_printed_by_an_older_opsbot_is_still_known(tmp_path, scheme):
     old = write_h5(tmp_path / "old.h5", [f"o{i}" for i in range(120)], gaussian(120, seed=3))
     catalog = Catalog(str(tmp_path / "db"))
     ingest(catalog, [old], embedder="m")
-    # The manifest as an older opsbot wrote it: a bare 128-bit BLAKE2b hex print.
-    legacy = hashlib.blake2b(old.read_bytes(), digest_size=16).hexdigest()
-    catalog.db.open_table(MANIFEST).update(values={"fingerprint": legacy})
-    assert [row.fingerprint for row in catalog.manifest()] == [legacy]
+    older = OLDER_PRINTS[scheme](old.read_bytes())
+    catalog.db.open_table(MANIFEST).update(values={"fingerprint": older})
+    assert [row.fingerprint for row in catalog.manifest()] == [older]
     renamed = tmp_path / "renamed.h5"
     renamed.write_bytes(old.read_bytes())
     again = ingest(catalog, [renamed], embedder="m")
     assert again.rows == 0 and again.skipped == [(renamed, "bucket_0000")]
-    assert sources.fingerprint(renamed).startswith("sha256:")
+    assert sources.fingerprint(renamed) == "blake3:" + blake3.blake3(old.read_bytes()).hexdigest()
 
 
 def test_files_are_packed_best_fit(tmp_path):
