@@ -39,9 +39,9 @@ def kind(path: Path) -> str:
     raise BadInput(f"{path}: not an HDF5 (.h5, .hdf5) or Parquet (.parquet) file")
 
 
-# BLAKE3, a cryptographic hash built for SIMD: 0.6 s of one core for a 3.8 GB file here, against 2.3 s for
-# SHA-256 with the CPU's SHA extensions; on two cores the hash shares them with the write it runs beside
-# (`bench/proteins.py`: ingest about 15% faster). Prefixed, so a print names its algorithm.
+# BLAKE3, a cryptographic hash built for SIMD: a quarter of SHA-256's CPU with the CPU's SHA extensions
+# (`bench/fingerprints.py`: 0.64 s of a core for a 3.9 GB file against 2.25 s). Ingest hashes beside the
+# write, so on two cores that is time the write gets back. Prefixed, so a print names its algorithm.
 FINGERPRINT_PREFIX = "blake3:"
 # Prints older manifests hold, by prefix: SHA-256, and before it unprefixed 128-bit BLAKE2b.
 OLDER_PRINTS: dict[str, Callable[[], Any]] = {
