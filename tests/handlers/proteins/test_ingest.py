@@ -111,6 +111,19 @@ def test_a_file_printed_by_an_older_opsbot_is_still_known(tmp_path, scheme):
     assert sources.fingerprint(renamed) == "blake3:" + blake3.blake3(old.read_bytes()).hexdigest()
 
 
+def test_one_pass_gives_the_print_in_every_scheme_asked_for(tmp_path):
+    path = write_h5(tmp_path / "f.h5", [f"f{i}" for i in range(50)], gaussian(50, seed=4))
+    data = path.read_bytes()
+    # A chunk smaller than the file, so the digests are fed in several reads.
+    prints = sources.fingerprints(path, ["sha256:", ""], chunk=4096)
+    assert prints == [
+        "blake3:" + blake3.blake3(data).hexdigest(),
+        OLDER_PRINTS["sha256"](data),
+        OLDER_PRINTS["blake2b"](data),
+    ]
+    assert [sources.scheme(p) for p in prints] == ["blake3:", "sha256:", ""]
+
+
 def test_files_are_packed_best_fit(tmp_path):
     files = [
         write_h5(tmp_path / f"{name}.h5", [f"{name}{i}" for i in range(rows)], gaussian(rows, 8, seed=rows))
