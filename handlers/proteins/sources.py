@@ -104,11 +104,32 @@ def batches(
     """The file's rows as record batches of the bucket schema, at most `batch_rows` at a time."""
     target = schema(dimension, with_sequence)
     reader = _hdf5_batches if kind(path) == "hdf5" else _parquet_batches
+    first_row = 0
     for batch in reader(path, dimension, batch_rows):
+        _require_numbers(path, batch[ID], batch[EMBEDDING], first_row)
+        first_row += len(batch[ID])
         columns = [batch[ID], batch[EMBEDDING]]
         if with_sequence:
             columns.append(batch[SEQUENCE] if SEQUENCE in batch else pa.nulls(len(batch[ID]), pa.string()))
         yield pa.record_batch(columns, schema=target)
+
+
+def _require_numbers(path: Path, ids: pa.Array, vectors: pa.FixedSizeListArray, first_row: int) -> None:
+    """Refuse a missing embedding or one with a NaN or infinity, naming its row: cosine distances to it are
+    NaN. (LanceDB refuses NaNs too, but as a traceback that names options opsbot does not take.) About 6 ms
+    a batch of 32,768 x 960."""
+    bad = vectors.is_null().to_numpy(zero_copy_only=False)
+    if not bad.any():
+        values = vectors.flatten().to_numpy(zero_copy_only=False).reshape(len(vectors), vectors.type.list_size)
+        finite = np.isfinite(values)
+        if finite.all():
+            return
+        bad = ~finite.all(axis=1)
+    row = int(np.flatnonzero(bad)[0])
+    raise BadInput(
+        f"{path}: the embedding of row {first_row + row} (id `{ids[row].as_py()}`) is missing or holds NaN or "
+        "infinite values; fix or drop that row, then ingest the file again"
+    )
 
 
 def _hdf5_batches(path: Path, dimension: int, batch_rows: int) -> Iterator[dict[str, pa.Array]]:

@@ -5,6 +5,8 @@ import struct
 
 import blake3
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from bot.errors import BadInput
@@ -161,6 +163,31 @@ def test_malformed_files_get_a_clear_answer(tmp_path):
         handle["embedding"] = np.zeros((3, 4), np.float32)
     with pytest.raises(BadInput, match="different lengths"):
         ingest(catalog, [tmp_path / "bad.h5"], embedder="m")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_an_embedding_that_is_not_numbers_is_refused_by_its_row(tmp_path, bad):
+    vectors = gaussian(300, 16)
+    vectors[250, 5] = bad
+    catalog = Catalog(str(tmp_path / "db"))
+    # Batches of 100 rows: the bad row is in the third, and named by its place in the file.
+    with pytest.raises(BadInput, match=r"row 250 \(id `p250`\) is missing or holds NaN or infinite"):
+        ingest(
+            catalog,
+            [write_h5(tmp_path / "bad.h5", [f"p{i}" for i in range(300)], vectors)],
+            embedder="m",
+            batch_rows=100,
+        )
+    assert catalog.buckets() == {} and catalog.manifest() == []
+
+
+def test_a_missing_embedding_in_parquet_is_refused_by_its_row(tmp_path):
+    path = tmp_path / "gap.parquet"
+    embeddings = [list(map(float, v)) for v in gaussian(3, 8)]
+    embeddings[1] = None
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "embedding": embeddings}), path)
+    with pytest.raises(BadInput, match=r"row 1 \(id `b`\) is missing"):
+        ingest(Catalog(str(tmp_path / "db")), [path], embedder="m")
 
 
 def test_a_half_written_bucket_is_replaced_not_searched(tmp_path):
