@@ -49,7 +49,10 @@ def read_vectors(path: Path, batch_rows: int = sources.DEFAULT_BATCH_ROWS) -> It
             raise BadInput(f"{path}: expected a 2-D array (queries x dimension)")
         for start in range(0, len(matrix), batch_rows):
             chunk = np.asarray(matrix[start : start + batch_rows], dtype=np.float32)
-            yield [str(i) for i in range(start, start + len(chunk))], chunk
+            names = [str(i) for i in range(start, start + len(chunk))]
+            vectors = pa.FixedSizeListArray.from_arrays(pa.array(chunk.reshape(-1)), matrix.shape[1])
+            sources.require_numbers(path, pa.array(names), vectors, start)
+            yield names, chunk
         return
     _, dimension, _ = sources.describe(path)
     for batch in sources.batches(path, dimension, with_sequence=False, batch_rows=batch_rows):

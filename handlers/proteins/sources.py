@@ -106,7 +106,7 @@ def batches(
     reader = _hdf5_batches if kind(path) == "hdf5" else _parquet_batches
     first_row = 0
     for batch in reader(path, dimension, batch_rows):
-        _require_numbers(path, batch[ID], batch[EMBEDDING], first_row)
+        require_numbers(path, batch[ID], batch[EMBEDDING], first_row)
         first_row += len(batch[ID])
         columns = [batch[ID], batch[EMBEDDING]]
         if with_sequence:
@@ -114,7 +114,7 @@ def batches(
         yield pa.record_batch(columns, schema=target)
 
 
-def _require_numbers(path: Path, ids: pa.Array, vectors: pa.FixedSizeListArray, first_row: int) -> None:
+def require_numbers(path: Path, ids: pa.Array, vectors: pa.FixedSizeListArray, first_row: int) -> None:
     """Refuse a missing embedding or one with a NaN or infinity, naming its row: cosine distances to it are
     NaN. (LanceDB refuses NaNs too, but as a traceback that names options opsbot does not take.) About 6 ms
     a batch of 32,768 x 960."""
@@ -128,7 +128,7 @@ def _require_numbers(path: Path, ids: pa.Array, vectors: pa.FixedSizeListArray, 
     row = int(np.flatnonzero(bad)[0])
     raise BadInput(
         f"{path}: the embedding of row {first_row + row} (id `{ids[row].as_py()}`) is missing or holds NaN or "
-        "infinite values; fix or drop that row, then ingest the file again"
+        "infinite values; fix or drop that row and try again"
     )
 
 
