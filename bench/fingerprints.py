@@ -2,7 +2,7 @@
 
 Ingest hashes every new embedding file while Lance writes it (`handlers/proteins/ingest.py`), on a thread
 beside the writer, so on a small machine the hash takes cores the write needs. This measures each scheme's
-pass over the same file, read the way `sources.fingerprints` reads it: wall and CPU seconds and MB/s, with
+pass over the same file, read as ingest reads it (`sources.hash_file`): wall and CPU seconds and MB/s, with
 SHA-256 (the scheme before BLAKE3) as the baseline, then `sources.fingerprint` itself. The file is made
 here (random bytes, `--mib` of them) unless `--file` names one; it is read once first so every pass reads
 it from the page cache. Prints one JSON document.
@@ -13,7 +13,6 @@ it from the page cache. Prints one JSON document.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -32,9 +31,9 @@ from handlers.proteins import sources  # noqa: E402
 
 CHUNK = 8 << 20
 SCHEMES: dict[str, Callable[[], Any]] = {
-    "sha256": hashlib.sha256,  # the baseline: ingest's scheme before BLAKE3
+    "sha256": sources.OLDER_PRINTS["sha256:"],  # the baseline: ingest's scheme before BLAKE3
     "blake3": blake3.blake3,
-    "blake2b_128": lambda: hashlib.blake2b(digest_size=16),
+    "blake2b_128": sources.OLDER_PRINTS[""],
 }
 
 
@@ -57,16 +56,6 @@ def timed(run: Callable[[], object], nbytes: int) -> dict:
     return {"seconds": round(wall, 3), "cpu_s": round(used, 3), "mb_per_s": round(nbytes / wall / 1e6, 1)}
 
 
-def one_pass(path: Path, make: Callable[[], Any]) -> str:
-    """The file hashed with one scheme, read in reused chunks as ingest reads it."""
-    digest, buffer = make(), bytearray(CHUNK)
-    view = memoryview(buffer)
-    with path.open("rb", buffering=0) as handle:
-        while read := handle.readinto(buffer):
-            digest.update(view[:read])
-    return digest.hexdigest()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mib", type=int, default=2048, help="Size of the file made here.")
@@ -75,10 +64,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-fingerprints-") as folder:
         path = args.file or make_file(Path(folder), args.mib)
         nbytes = path.stat().st_size
-        one_pass(path, hashlib.md5)  # into the page cache
+        sources.hash_file(path, [])  # a read with no digest: into the page cache
         report: dict = {"bytes": nbytes, "cpus": os.cpu_count()}
         for name, make in SCHEMES.items():
-            report[name] = timed(lambda make=make: one_pass(path, make), nbytes)
+            report[name] = timed(lambda make=make: sources.hash_file(path, [make()], CHUNK), nbytes)
         report["ingest_fingerprint"] = timed(lambda: sources.fingerprint(path), nbytes)
     baseline = report["sha256"]["cpu_s"]
     report["cpu_vs_sha256"] = {

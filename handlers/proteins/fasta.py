@@ -50,8 +50,7 @@ def read_vectors(path: Path, batch_rows: int = sources.DEFAULT_BATCH_ROWS) -> It
         for start in range(0, len(matrix), batch_rows):
             chunk = np.asarray(matrix[start : start + batch_rows], dtype=np.float32)
             names = [str(i) for i in range(start, start + len(chunk))]
-            vectors = pa.FixedSizeListArray.from_arrays(pa.array(chunk.reshape(-1)), matrix.shape[1])
-            sources.require_numbers(path, pa.array(names), vectors, start)
+            sources.require_finite(path, names, chunk, start)
             yield names, chunk
         return
     _, dimension, _ = sources.describe(path)

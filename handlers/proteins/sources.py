@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import blake3
 import numpy as np
@@ -60,14 +60,19 @@ def fingerprints(path: Path, older: Iterable[str] = (), chunk: int = 8 << 20) ->
     one pass over the file."""
     schemes = list(older)
     digests = [blake3.blake3(), *(OLDER_PRINTS[scheme]() for scheme in schemes)]
+    hash_file(path, digests, chunk)
+    prefixes = [FINGERPRINT_PREFIX, *schemes]
+    return [prefix + digest.hexdigest() for prefix, digest in zip(prefixes, digests, strict=True)]
+
+
+def hash_file(path: Path, digests: list[Any], chunk: int = 8 << 20) -> None:
+    """Feed the file to every digest in one pass, through one reused buffer (no allocation per chunk)."""
     buffer = bytearray(chunk)
     view = memoryview(buffer)
     with path.open("rb", buffering=0) as handle:
         while read := handle.readinto(buffer):
             for digest in digests:
                 digest.update(view[:read])
-    prefixes = [FINGERPRINT_PREFIX, *schemes]
-    return [prefix + digest.hexdigest() for prefix, digest in zip(prefixes, digests, strict=True)]
 
 
 def scheme(print_: str) -> str:
@@ -115,19 +120,27 @@ def batches(
 
 
 def require_numbers(path: Path, ids: pa.Array, vectors: pa.FixedSizeListArray, first_row: int) -> None:
-    """Refuse a missing embedding or one with a NaN or infinity, naming its row: cosine distances to it are
-    NaN. (LanceDB refuses NaNs too, but as a traceback that names options opsbot does not take.) About 6 ms
-    a batch of 32,768 x 960."""
-    bad = vectors.is_null().to_numpy(zero_copy_only=False)
-    if not bad.any():
-        values = vectors.flatten().to_numpy(zero_copy_only=False).reshape(len(vectors), vectors.type.list_size)
-        finite = np.isfinite(values)
-        if finite.all():
-            return
-        bad = ~finite.all(axis=1)
-    row = int(np.flatnonzero(bad)[0])
+    """Refuse a missing embedding, naming its row, then any NaN or infinity (`require_finite`)."""
+    missing = vectors.is_null().to_numpy(zero_copy_only=False)
+    if missing.any():
+        _refuse(path, ids, int(np.flatnonzero(missing)[0]), first_row)
+    values = vectors.flatten().to_numpy(zero_copy_only=False)
+    require_finite(path, ids, values.reshape(len(vectors), vectors.type.list_size), first_row)
+
+
+def require_finite(path: Path, ids: Sequence[Any], vectors: np.ndarray, first_row: int) -> None:
+    """Refuse an embedding with a NaN or infinity, naming its row: cosine distances to it are NaN. (LanceDB
+    refuses NaNs too, but as a traceback that names options opsbot does not take.) About 6 ms a batch of
+    32,768 x 960."""
+    finite = np.isfinite(vectors)
+    if not finite.all():
+        _refuse(path, ids, int(np.flatnonzero(~finite.all(axis=1))[0]), first_row)
+
+
+def _refuse(path: Path, ids: Sequence[Any], row: int, first_row: int) -> NoReturn:
+    # str() of an Arrow string scalar is its value, so `ids` may be an Arrow array or a list of names.
     raise BadInput(
-        f"{path}: the embedding of row {first_row + row} (id `{ids[row].as_py()}`) is missing or holds NaN or "
+        f"{path}: the embedding of row {first_row + row} (id `{ids[row]}`) is missing or holds NaN or "
         "infinite values; fix or drop that row and try again"
     )
 
